@@ -1,0 +1,1 @@
+"""Valvomo core: identity, customers, audit, tasks, billing periods and the web shell."""

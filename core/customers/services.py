@@ -1,0 +1,328 @@
+"""The customer register: create, correct, search, contact persons and life events."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import asdict, dataclass, fields
+from typing import TYPE_CHECKING, Any
+
+from core.audit import services as audit
+from core.common.clock import now
+from core.common.errors import NotFound, ValidationFailed
+from core.common.versioned import update_versioned
+from core.customers import validation as v
+from core.customers.tables import ContactPerson, Customer
+
+if TYPE_CHECKING:
+    from core.identity.services import CurrentUser
+    from core.plugins.host import PluginHost
+
+STATUSES = ("active", "ended", "deceased")
+LANGUAGES = ("fi", "sv", "en")
+PAGE_SIZE = 25
+EDITABLE_FIELDS = (
+    "identity_code", "first_name", "last_name", "street_address", "postal_code",
+    "municipality", "phone", "language", "status", "status_date", "notes",
+)  # fmt: skip
+CONTACT_FIELDS = ("name", "relationship", "phone", "email", "notes")
+
+
+@dataclass(frozen=True)
+class CustomerRecord:
+    """A customer as plugins and templates see it."""
+
+    id: int
+    identity_code: str
+    first_name: str
+    last_name: str
+    street_address: str
+    postal_code: str
+    municipality: str
+    phone: str
+    language: str
+    status: str
+    status_date: dt.date | None
+    notes: str
+    version: int
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.last_name} {self.first_name}"
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> CustomerRecord:
+        return cls(**{f.name: row[f.name] for f in fields(cls)})
+
+
+def _clean(form: dict[str, Any], municipalities: tuple[str, ...]) -> dict[str, Any]:
+    """Validated customer fields from a form or JSON body; raises ValidationFailed."""
+    values = {k: str(form.get(k) or "").strip() for k in EDITABLE_FIELDS}
+    values["identity_code"] = v.normalise_identity_code(values["identity_code"])
+    errors: dict[str, str] = {}
+    if problem := v.identity_code_problem(values["identity_code"]):
+        errors["identity_code"] = problem
+    for name, label in (("first_name", "first name"), ("last_name", "last name")):
+        if not values[name]:
+            errors[name] = f"Enter the customer's {label}."
+        elif len(values[name]) > 100:
+            errors[name] = "At most 100 characters."
+    if len(values["street_address"]) > 200:
+        errors["street_address"] = "At most 200 characters."
+    if problem := v.postal_code_problem(values["postal_code"]):
+        errors["postal_code"] = problem
+    if values["municipality"] not in municipalities:
+        errors["municipality"] = "Choose one of the region's municipalities."
+    if values["phone"]:
+        phone = v.normalise_phone(values["phone"])
+        if phone is None:
+            errors["phone"] = "Enter a phone number like 040 123 4567 or +358 40 123 4567."
+        values["phone"] = phone or values["phone"]
+    values["language"] = values["language"] or "fi"
+    if values["language"] not in LANGUAGES:
+        errors["language"] = "Choose Finnish, Swedish or English."
+    values["status"] = values["status"] or "active"
+    if values["status"] not in STATUSES:
+        errors["status"] = "Choose active, ended or deceased."
+    values["status_date"] = _parse_date(values["status_date"], "status_date", errors)
+    if values["status"] != "active" and values["status_date"] is None:
+        errors.setdefault("status_date", "Enter the date the service ended or the customer died.")
+    if values["status"] == "active":
+        values["status_date"] = None
+    if len(values["notes"]) > 5000:
+        errors["notes"] = "At most 5,000 characters."
+    if errors:
+        raise ValidationFailed(errors)
+    return values
+
+
+def _parse_date(raw: str, field: str, errors: dict[str, str]) -> dt.date | None:
+    if not raw:
+        return None
+    for pattern in ("%Y-%m-%d", "%d.%m.%Y"):
+        try:
+            return dt.datetime.strptime(raw, pattern).date()
+        except ValueError:
+            continue
+    errors[field] = "Enter a date like 31.12.2026."
+    return None
+
+
+def _search_name(values: dict[str, Any]) -> str:
+    return f"{values['last_name']} {values['first_name']}".lower()
+
+
+def _audit_view(values: dict[str, Any]) -> dict[str, Any]:
+    """What the audit log keeps: the identity code is redacted, never stored in the log."""
+    shown = {k: values[k] for k in EDITABLE_FIELDS if k in values}
+    if "identity_code" in shown:
+        shown["identity_code"] = audit.REDACTED
+    return shown
+
+
+async def create_customer(
+    actor: CurrentUser, form: dict[str, Any], municipalities: tuple[str, ...]
+) -> int:
+    values = _clean(form, municipalities)
+    if await Customer.exists().where(Customer.identity_code == values["identity_code"]):
+        raise ValidationFailed({"identity_code": "A customer with this identity code exists."})
+    moment = now()
+    rows = await Customer.insert(
+        Customer(
+            **values,
+            search_name=_search_name(values),
+            phone_digits=v.phone_digits(values["phone"]),
+            created_at=moment,
+            updated_at=moment,
+        )
+    ).returning(Customer.id)
+    customer_id = int(rows[0]["id"])
+    await audit.record(actor, "create", "customer", customer_id, customer_id=customer_id,
+                       after=_audit_view(values))
+    return customer_id
+
+
+async def update_customer(
+    actor: CurrentUser,
+    customer_id: int,
+    version: int,
+    form: dict[str, Any],
+    municipalities: tuple[str, ...],
+    host: PluginHost | None = None,
+) -> CustomerRecord:
+    """Save corrections; a stale `version` raises VersionConflict and nothing is written."""
+    before = await get_customer(customer_id)
+    values = _clean(form, municipalities)
+    if values["identity_code"] != before.identity_code and await Customer.exists().where(
+        (Customer.identity_code == values["identity_code"]) & (Customer.id != customer_id)
+    ):
+        raise ValidationFailed({"identity_code": "A customer with this identity code exists."})
+    columns = {Customer._meta.get_column_by_name(k): val for k, val in values.items()}
+    columns[Customer.search_name] = _search_name(values)
+    columns[Customer.phone_digits] = v.phone_digits(values["phone"])
+    columns[Customer.updated_at] = now()
+    row = await update_versioned(Customer, customer_id, version, columns, values)
+    after = CustomerRecord.from_row(row)
+    old, new = audit.changes(_audit_view(asdict(before)), _audit_view(values))
+    if not new:
+        return after
+    await audit.record(actor, "update", "customer", customer_id, customer_id=customer_id,
+                       before=old, after=new)
+    if host is not None:
+        await _announce_changes(host, before, after, list(new), actor)
+    return after
+
+
+async def _announce_changes(
+    host: PluginHost,
+    before: CustomerRecord,
+    after: CustomerRecord,
+    changed: list[str],
+    actor: CurrentUser,
+) -> None:
+    if after.status == "deceased" and before.status != "deceased":
+        await host.acollect("valvomo_customer_died", customer=after, actor=actor)
+    if after.municipality != before.municipality:
+        await host.acollect("valvomo_customer_moved", customer=after,
+                            previous_municipality=before.municipality, actor=actor)
+    corrected = [f for f in changed if f not in ("status", "status_date", "municipality")]
+    if corrected:
+        await host.acollect("valvomo_customer_corrected", customer=after,
+                            changed_fields=corrected, actor=actor)
+
+
+async def get_customer(customer_id: int) -> CustomerRecord:
+    row = await Customer.select().where(Customer.id == customer_id).first()
+    if row is None:
+        raise NotFound(f"customer {customer_id}")
+    return CustomerRecord.from_row(row)
+
+
+async def record_view(actor: CurrentUser, customer_id: int, what: str = "customer") -> None:
+    """Write to the access log that `actor` looked at the customer's data."""
+    await audit.record(actor, "view", what, customer_id, customer_id=customer_id)
+
+
+@dataclass(frozen=True)
+class SearchPage:
+    rows: list[dict[str, Any]]
+    total: int
+    page: int
+    page_size: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.page_size))
+
+
+LIST_COLUMNS = (
+    Customer.id, Customer.identity_code, Customer.first_name, Customer.last_name,
+    Customer.municipality, Customer.phone, Customer.status, Customer.street_address,
+)  # fmt: skip
+
+
+def search_condition(query: str, status: str = "") -> Any:
+    """The WHERE clause of a search by name, phone or identity code."""
+    query = query.strip()
+    condition: Any = None
+    if v.looks_like_identity_code(query):
+        condition = Customer.identity_code == v.normalise_identity_code(query)
+    elif re.fullmatch(r"[+\d\s-]{4,}", query):
+        digits = re.sub(r"\D", "", query)
+        condition = Customer.phone_digits.like(f"%{digits}%")
+    else:
+        for token in query.lower().split()[:4]:
+            token = token.replace("%", "").replace("_", "")
+            term = Customer.search_name.like(f"{token}%") | Customer.search_name.like(f"% {token}%")
+            condition = term if condition is None else condition & term
+    if status in STATUSES:
+        term = Customer.status == status
+        condition = term if condition is None else condition & term
+    return condition
+
+
+async def search_customers(query: str, page: int = 1, status: str = "") -> SearchPage:
+    page = max(1, page)
+    condition = search_condition(query, status)
+    select = Customer.select(*LIST_COLUMNS)
+    count = Customer.count()
+    if condition is not None:
+        select = select.where(condition)
+        count = count.where(condition)
+    rows = await select.order_by(Customer.search_name, Customer.id).limit(PAGE_SIZE).offset(
+        (page - 1) * PAGE_SIZE
+    )
+    for row in rows:
+        row["identity_code"] = v.mask_identity_code(row["identity_code"])
+    return SearchPage(rows=rows, total=await count, page=page, page_size=PAGE_SIZE)
+
+
+# -- contact persons ---------------------------------------------------------------------
+
+
+def _clean_contact(form: dict[str, Any]) -> dict[str, str]:
+    values = {k: str(form.get(k) or "").strip() for k in CONTACT_FIELDS}
+    errors: dict[str, str] = {}
+    if not values["name"]:
+        errors["name"] = "Enter the contact person's name."
+    if values["phone"]:
+        phone = v.normalise_phone(values["phone"])
+        if phone is None:
+            errors["phone"] = "Enter a phone number like 040 123 4567."
+        values["phone"] = phone or values["phone"]
+    if values["email"] and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", values["email"]):
+        errors["email"] = "Enter an e-mail address like name@example.fi."
+    if not values["phone"] and not values["email"]:
+        errors.setdefault("phone", "Enter a phone number or an e-mail address.")
+    for key in ("name", "relationship"):
+        if len(values[key]) > 100:
+            errors[key] = "At most 100 characters."
+    if errors:
+        raise ValidationFailed(errors)
+    return values
+
+
+async def list_contacts(customer_id: int) -> list[dict[str, Any]]:
+    return await ContactPerson.select().where(ContactPerson.customer == customer_id).order_by(
+        ContactPerson.id
+    )
+
+
+async def add_contact(actor: CurrentUser, customer_id: int, form: dict[str, Any]) -> int:
+    await get_customer(customer_id)
+    values = _clean_contact(form)
+    rows = await ContactPerson.insert(ContactPerson(customer=customer_id, **values)).returning(
+        ContactPerson.id
+    )
+    contact_id = int(rows[0]["id"])
+    await audit.record(actor, "create", "contact_person", contact_id, customer_id=customer_id,
+                       after=values)
+    return contact_id
+
+
+async def update_contact(
+    actor: CurrentUser, customer_id: int, contact_id: int, version: int, form: dict[str, Any]
+) -> None:
+    before = await ContactPerson.select().where(
+        (ContactPerson.id == contact_id) & (ContactPerson.customer == customer_id)
+    ).first()
+    if before is None:
+        raise NotFound(f"contact {contact_id}")
+    values = _clean_contact(form)
+    columns = {ContactPerson._meta.get_column_by_name(k): val for k, val in values.items()}
+    await update_versioned(ContactPerson, contact_id, version, columns, values)
+    old, new = audit.changes({k: before[k] for k in CONTACT_FIELDS}, values)
+    if new:
+        await audit.record(actor, "update", "contact_person", contact_id,
+                           customer_id=customer_id, before=old, after=new)
+
+
+async def remove_contact(actor: CurrentUser, customer_id: int, contact_id: int) -> None:
+    before = await ContactPerson.select().where(
+        (ContactPerson.id == contact_id) & (ContactPerson.customer == customer_id)
+    ).first()
+    if before is None:
+        raise NotFound(f"contact {contact_id}")
+    await ContactPerson.delete().where(ContactPerson.id == contact_id)
+    await audit.record(actor, "delete", "contact_person", contact_id, customer_id=customer_id,
+                       before={k: before[k] for k in CONTACT_FIELDS})

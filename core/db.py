@@ -1,0 +1,103 @@
+"""Database engines, transactions and migrations on SQLite and PostgreSQL through Piccolo."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import AsyncIterator, Iterable
+from pathlib import Path
+from urllib.parse import urlparse
+
+from piccolo.apps.migrations.commands.forwards import run_forwards
+from piccolo.apps.migrations.tables import Migration
+from piccolo.conf.apps import AppRegistry
+from piccolo.engine.base import Engine
+from piccolo.engine.postgres import PostgresEngine
+from piccolo.engine.sqlite import SQLiteEngine, TransactionType
+from piccolo.table import Table
+
+CORE_APP = "core.piccolo_app"
+
+
+def create_engine(database_url: str) -> Engine:
+    """An engine for `sqlite:///path` or `postgresql://user@host:port/db`."""
+    parsed = urlparse(database_url)
+    if parsed.scheme == "sqlite":
+        path = Path(database_url[len("sqlite:///") :])
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return SQLiteEngine(path=str(path), timeout=30)
+    if parsed.scheme in {"postgres", "postgresql"}:
+        return PostgresEngine(config={"dsn": database_url})
+    raise ValueError(f"Unsupported database URL scheme {parsed.scheme!r}: use sqlite or postgresql")
+
+
+def is_sqlite(engine: Engine) -> bool:
+    return engine.engine_type == "sqlite"
+
+
+class Database:
+    """The one engine of this process, bound to every table of core and the enabled plugins."""
+
+    def __init__(self, database_url: str, app_modules: Iterable[str]) -> None:
+        self.url = database_url
+        self.engine = create_engine(database_url)
+        self.app_modules = [CORE_APP, *app_modules]
+        self.registry = AppRegistry(apps=self.app_modules)
+        self._users = 0
+        for table in [Migration, *self.tables()]:
+            table._meta.db = self.engine
+
+    def tables(self) -> list[type[Table]]:
+        return [t for app in self.registry.app_configs.values() for t in app.table_classes]
+
+    async def start(self) -> None:
+        """Open the connection pool (PostgreSQL); nested starts share one pool."""
+        self._users += 1
+        if self._users == 1 and isinstance(self.engine, PostgresEngine):
+            await self.engine.start_connection_pool(min_size=2, max_size=20)
+
+    async def stop(self) -> None:
+        self._users -= 1
+        if self._users == 0 and isinstance(self.engine, PostgresEngine):
+            await self.engine.close_connection_pool()
+
+    def transaction(self) -> contextlib.AbstractAsyncContextManager[object]:
+        """A write transaction; on SQLite it takes the write lock at once to avoid deadlocks."""
+        if isinstance(self.engine, SQLiteEngine):
+            return self.engine.transaction(transaction_type=TransactionType.immediate)
+        return self.engine.transaction()
+
+    async def migrate(self) -> None:
+        """Run every pending migration of core and the enabled plugins."""
+        from core import piccolo_conf
+
+        piccolo_conf.DB = self.engine
+        piccolo_conf.APP_REGISTRY = self.registry
+        os.environ["PICCOLO_CONF"] = "core.piccolo_conf"
+        if isinstance(self.engine, SQLiteEngine):
+            await self.engine.run_ddl("PRAGMA journal_mode=WAL")
+        with contextlib.redirect_stdout(open(os.devnull, "w")):  # noqa: SIM115
+            result = await run_forwards("all")
+        if not result.success:
+            raise RuntimeError(f"Migration failed: {result.message}")
+
+
+_current: Database | None = None
+
+
+def set_database(database: Database) -> None:
+    global _current
+    _current = database
+
+
+def get_database() -> Database:
+    if _current is None:
+        raise RuntimeError("The database is not configured; call core.db.set_database first")
+    return _current
+
+
+@contextlib.asynccontextmanager
+async def transaction() -> AsyncIterator[None]:
+    """The write transaction of the current database (see Database.transaction)."""
+    async with get_database().transaction():
+        yield

@@ -1,0 +1,90 @@
+"""The inbox between roles: plugins create tasks, users of the task's role complete them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from core.audit import services as audit
+from core.audit.services import Actor
+from core.common.clock import now
+from core.common.errors import NotFound, ValidationFailed
+from core.common.versioned import update_versioned
+from core.plugins.types import TaskKind
+from core.tasks.tables import Task
+
+TASK_COLUMNS = (
+    Task.id, Task.kind, Task.role, Task.status, Task.summary, Task.customer,
+    Task.customer.first_name, Task.customer.last_name, Task.payload, Task.created_at,
+    Task.completed_at, Task.outcome, Task.version,
+)  # fmt: skip
+
+
+async def create_task(
+    actor: Actor,
+    kind: TaskKind,
+    summary: str,
+    *,
+    customer_id: int | None = None,
+    payload: dict[str, Any] | None = None,
+) -> int:
+    """Put a task in the inbox of `kind.role`. Call inside the transaction of its cause."""
+    rows = await Task.insert(
+        Task(
+            kind=kind.code,
+            role=kind.role,
+            summary=summary[:300],
+            customer=customer_id,
+            payload=payload or {},
+            created_at=now(),
+            created_by=actor.id,
+        )
+    ).returning(Task.id)
+    task_id = int(rows[0]["id"])
+    await audit.record(actor, "create", "task", task_id, customer_id=customer_id,
+                       after={"kind": kind.code, "role": kind.role, "summary": summary})
+    return task_id
+
+
+async def open_tasks_for_roles(
+    role_codes: Iterable[str], limit: int = 50, offset: int = 0
+) -> tuple[list[dict[str, Any]], int]:
+    roles = list(role_codes)
+    if not roles:
+        return [], 0
+    condition = (Task.status == "open") & Task.role.is_in(roles)
+    rows = await Task.select(*TASK_COLUMNS).where(condition).order_by(Task.created_at).limit(
+        limit
+    ).offset(offset).output(load_json=True)
+    return rows, await Task.count().where(condition)
+
+
+async def get_task(task_id: int) -> dict[str, Any]:
+    row = await Task.select(*TASK_COLUMNS).where(Task.id == task_id).first().output(
+        load_json=True
+    )
+    if row is None:
+        raise NotFound(f"task {task_id}")
+    return row
+
+
+async def complete_task(
+    actor: Actor, task_id: int, version: int, outcome: str, allowed_roles: Iterable[str]
+) -> dict[str, Any]:
+    """Mark an open task done; only users holding the task's role may."""
+    task = await get_task(task_id)
+    if task["role"] not in set(allowed_roles):
+        raise NotFound(f"task {task_id}")
+    if task["status"] != "open":
+        raise ValidationFailed({"outcome": "This task has already been completed."})
+    if len(outcome) > 2000:
+        raise ValidationFailed({"outcome": "At most 2,000 characters."})
+    saved = await update_versioned(
+        Task, task_id, version,
+        {Task.status: "done", Task.completed_at: now(), Task.completed_by: actor.id,
+         Task.outcome: outcome.strip()},
+        {"status": "done", "outcome": outcome},
+    )
+    await audit.record(actor, "update", "task", task_id, customer_id=task["customer"],
+                       before={"status": "open"}, after={"status": "done", "outcome": outcome})
+    return saved

@@ -1,0 +1,78 @@
+"""The application factory: plugins, database, templates and routes composed into Litestar."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from litestar import Litestar, Router
+from litestar.config.csrf import CSRFConfig
+from litestar.contrib.jinja import JinjaTemplateEngine
+from litestar.datastructures import State
+from litestar.middleware.base import DefineMiddleware
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import SwaggerRenderPlugin
+from litestar.static_files import create_static_files_router
+from litestar.template.config import TemplateConfig
+
+from core import i18n
+from core.audit.views import AccessLogPages, AuditApi
+from core.config import Settings, load_settings
+from core.customers.views import CustomerApi, CustomerPages
+from core.db import Database, set_database
+from core.identity.guards import SessionMiddleware, permission_guard
+from core.identity.views import SessionController, UserAdminController, UserApi
+from core.plugins.host import PluginHost
+from core.tasks.views import TaskApi, TaskPages
+from core.web.errors import EXCEPTION_HANDLERS
+from core.web.runtime import Runtime
+from core.web.templates import build_environment, static_dirs
+from core.web.views import DashboardPages
+
+MAX_BODY_BYTES = 2 * 1024 * 1024
+CORE_HANDLERS: list[Any] = [
+    SessionController, UserAdminController, UserApi, CustomerPages, CustomerApi,
+    AccessLogPages, AuditApi, TaskPages, TaskApi, DashboardPages,
+]  # fmt: skip
+
+
+def build_runtime(settings: Settings | None = None) -> Runtime:
+    """Load plugins and bind the database; raises PluginError naming a broken plugin."""
+    settings = settings or load_settings()
+    host = PluginHost(settings)
+    database = Database(settings.database_url, host.piccolo_apps())
+    set_database(database)
+    i18n.load_catalogues(host.locale_dirs())
+    return Runtime.compose(settings, host, database)
+
+
+def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> Litestar:
+    runtime = runtime or build_runtime(settings)
+    env = build_environment(runtime.settings, runtime.host)
+    static = create_static_files_router(
+        path="/static", directories=static_dirs(runtime.settings), opt={"public": True},
+        name="static",
+    )
+    return Litestar(
+        route_handlers=[*CORE_HANDLERS, static, *runtime.host.collect("valvomo_route_handlers")],
+        guards=[permission_guard],
+        middleware=[DefineMiddleware(SessionMiddleware)],
+        csrf_config=CSRFConfig(secret=runtime.settings.secret, cookie_name="valvomo_csrf",
+                               cookie_secure=runtime.settings.secure_cookies),
+        template_config=TemplateConfig(engine=JinjaTemplateEngine.from_environment(env)),
+        exception_handlers=EXCEPTION_HANDLERS,
+        openapi_config=OpenAPIConfig(
+            title="Valvomo API", version="0.1.0", path="/api/schema",
+            render_plugins=[SwaggerRenderPlugin()],
+            openapi_router=Router(path="/api/schema", route_handlers=[], opt={"public": True}),
+        ),
+        on_startup=[runtime.database.start],
+        on_shutdown=[runtime.database.stop],
+        state=State({"valvomo": runtime}),
+        request_max_body_size=MAX_BODY_BYTES,
+        logging_config=None,
+        debug=False,
+    )
+
+
+logging.getLogger("valvomo").setLevel(logging.INFO)

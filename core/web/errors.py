@@ -1,0 +1,94 @@
+"""Friendly error pages for people, JSON bodies for the API. Never a bare 500."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from litestar import Request, Response
+from litestar.exceptions import (
+    HTTPException,
+    NotAuthorizedException,
+    NotFoundException,
+    ValidationException,
+)
+from litestar.response import Redirect, Template
+
+from core.common.errors import NotFound, ValidationFailed, VersionConflict
+from core.i18n import gettext
+from core.web.pages import render, render_conflict
+
+logger = logging.getLogger("valvomo")
+
+TITLES = {
+    400: "The request could not be handled",
+    401: "Please sign in",
+    403: "You do not have access to this page",
+    404: "Page not found",
+    405: "This action is not possible here",
+    409: "Someone else changed this in the meantime",
+    413: "The submission is too large",
+    500: "Something went wrong",
+}
+
+
+def _is_api(request: Request[Any, Any, Any]) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+def _status_page(request: Request[Any, Any, Any], status: int, detail: str = "") -> Template:
+    return render(request, "errors/status.html", status_code=status, status=status,
+                  title=TITLES.get(status, TITLES[400]), detail=detail)
+
+
+def _json(status: int, body: dict[str, Any]) -> Response[Any]:
+    return Response(content={"status_code": status, **body}, status_code=status)
+
+
+def handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    status = exc.status_code
+    if isinstance(exc, NotAuthorizedException) and not _is_api(request):
+        return Redirect(path="/login?next=" + request.url.path)
+    if _is_api(request):
+        body: dict[str, Any] = {"detail": exc.detail}
+        if isinstance(exc, ValidationException) and exc.extra:
+            body["errors"] = exc.extra
+        return _json(status, body)
+    return _status_page(request, status, gettext(exc.detail) if status < 500 else "")
+
+
+def handle_not_found(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    if _is_api(request):
+        return _json(404, {"detail": "Not found"})
+    return _status_page(request, 404)
+
+
+def handle_validation_failed(request: Request[Any, Any, Any], exc: ValidationFailed) -> Response[Any]:
+    if _is_api(request):
+        return _json(400, {"detail": "Validation failed", "errors": exc.errors})
+    return _status_page(request, 400, "; ".join(gettext(m) for m in exc.errors.values()))
+
+
+def handle_conflict(request: Request[Any, Any, Any], exc: VersionConflict) -> Response[Any]:
+    if _is_api(request):
+        return _json(409, {"detail": "The record was changed by someone else; reload it.",
+                           "current": exc.current, "submitted": exc.submitted})
+    return render_conflict(request, exc, request.url.path, list(exc.submitted))
+
+
+def handle_server_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    # The path holds only record numbers; query strings and bodies are never logged.
+    logger.exception("Unhandled error on %s %s", request.method, request.url.path)
+    if _is_api(request):
+        return _json(500, {"detail": "Internal error"})
+    return _status_page(request, 500)
+
+
+EXCEPTION_HANDLERS: dict[Any, Any] = {
+    HTTPException: handle_http_exception,
+    NotFoundException: handle_not_found,
+    NotFound: handle_not_found,
+    ValidationFailed: handle_validation_failed,
+    VersionConflict: handle_conflict,
+    Exception: handle_server_error,
+}

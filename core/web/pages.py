@@ -1,0 +1,76 @@
+"""Rendering a page inside the layout: navigation filtered by the user's permissions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request
+from litestar.response import Template
+
+from core.common.errors import VersionConflict
+from core.identity.services import CurrentUser
+from core.plugins.types import NavItem
+from core.web.runtime import runtime_of
+
+
+def visible_navigation(request: Request[Any, Any, Any]) -> list[NavItem]:
+    user: CurrentUser | None = request.scope.get("user")
+    if user is None:
+        return []
+    runtime = runtime_of(request)
+    items = [n for n in runtime.navigation if user.can(n.permission)]
+    if any(user.can(r.permission) for r in runtime.reports):
+        items.append(NavItem("Reports", "/reports", "authenticated", order=800))
+    return sorted(items, key=lambda n: n.order)
+
+
+def render(
+    request: Request[Any, Any, Any],
+    template: str,
+    status_code: int = 200,
+    **context: Any,
+) -> Template:
+    context.setdefault("errors", {})
+    return Template(
+        template_name=template,
+        context={
+            "user": request.scope.get("user"),
+            "navigation": visible_navigation(request),
+            "current_path": request.url.path,
+            **context,
+        },
+        status_code=status_code,
+    )
+
+
+async def form_data(request: Request[Any, Any, Any]) -> dict[str, Any]:
+    """The submitted form as a plain dict; repeated keys (checkboxes) become lists."""
+    form = await request.form()
+    data: dict[str, Any] = {}
+    for key in form:
+        values = form.getall(key)
+        data[key] = values if len(values) > 1 or key.endswith("[]") else values[0]
+    data.pop("_csrf_token", None)
+    return data
+
+
+def int_field(data: dict[str, Any], name: str, default: int = 0) -> int:
+    try:
+        return int(str(data.get(name, default)))
+    except ValueError:
+        return default
+
+
+def as_list(value: Any) -> list[str]:
+    """A form field that may hold one value or several (checkboxes) as a list."""
+    if value is None or value == "":
+        return []
+    return [str(v) for v in value] if isinstance(value, list) else [str(value)]
+
+
+def render_conflict(
+    request: Request[Any, Any, Any], conflict: VersionConflict, action: str, fields: list[str]
+) -> Template:
+    """The conflict page: the saved and the submitted values side by side, nothing lost."""
+    return render(request, "errors/conflict.html", status_code=409, conflict=conflict,
+                  fields=fields, action=action, cancel=action)

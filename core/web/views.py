@@ -1,0 +1,40 @@
+"""The dashboard (inbox and plugin panels) and the reports index."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, get
+from litestar.response import Template
+
+from core.identity.guards import AUTHENTICATED, require_user
+from core.plugins.types import Panel
+from core.tasks.services import open_tasks_for_roles
+from core.web.pages import render
+from core.web.runtime import runtime_of
+
+Req = Request[Any, Any, Any]
+
+
+class DashboardPages(Controller):
+    include_in_schema = False
+    opt = {"permission": AUTHENTICATED}
+
+    @get("/")
+    async def dashboard(self, request: Req, page: int = 1) -> Template:
+        user = require_user(request)
+        runtime = runtime_of(request)
+        page = max(1, page)
+        tasks, total = ([], 0)
+        if user.can("tasks.work"):
+            tasks, total = await open_tasks_for_roles(user.role_codes, 20, (page - 1) * 20)
+        panels: list[Panel] = await runtime.host.acollect("valvomo_dashboard_panels", user=user)
+        return render(request, "web/dashboard.html", tasks=tasks, task_total=total, page=page,
+                      pages=max(1, -(-total // 20)), task_kinds=runtime.task_kinds,
+                      panels=sorted(panels, key=lambda p: p.order))
+
+    @get("/reports")
+    async def reports(self, request: Req) -> Template:
+        user = require_user(request)
+        reports = [r for r in runtime_of(request).reports if user.can(r.permission)]
+        return render(request, "web/reports.html", reports=reports)
