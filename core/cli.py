@@ -49,14 +49,6 @@ def run_with_database(runtime: Runtime, work: Callable[[], Awaitable[T]]) -> T:
     return asyncio.run(wrapped())
 
 
-async def migrate_database(runtime: Runtime) -> None:
-    from core.identity.services import sync_roles
-
-    await runtime.database.migrate()
-    async with runtime.database.transaction():
-        await sync_roles(runtime.roles, runtime.permissions)
-
-
 @click.group()
 def cli() -> None:
     """Valvomo: home-care remote and support services of a wellbeing region."""
@@ -66,7 +58,7 @@ def cli() -> None:
 def migrate() -> None:
     """Create or update the database schema of core and the enabled plugins."""
     runtime = load_runtime()
-    run_with_database(runtime, lambda: migrate_database(runtime))
+    run_with_database(runtime, runtime.migrate)
     console.print(f"Database is up to date ({_safe_url(runtime.database.url)}).")
 
 
@@ -99,7 +91,7 @@ def demo(customers: int, reset: bool, no_serve: bool, port: int) -> None:
             Path(db_url[len("sqlite:///") :] + suffix).unlink(missing_ok=True)
 
     async def prepare() -> None:
-        await migrate_database(runtime)
+        await runtime.migrate()
         if await StaffUser.count() == 0:
             with console.status("Loading demo data…"):
                 summary = await load_demo(runtime, customers=customers)

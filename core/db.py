@@ -16,7 +16,8 @@ from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine, TransactionType
 from piccolo.table import Table
 
-CORE_APP = "core.piccolo_app"
+# Core's Piccolo apps, migrated in this order before the plugins' apps.
+CORE_APPS = ["core.piccolo_app"]
 
 
 def create_engine(database_url: str) -> Engine:
@@ -41,11 +42,16 @@ class Database:
     def __init__(self, database_url: str, app_modules: Iterable[str]) -> None:
         self.url = database_url
         self.engine = create_engine(database_url)
-        self.app_modules = [CORE_APP, *app_modules]
+        self.app_modules = [*CORE_APPS, *app_modules]
         self.registry = AppRegistry(apps=self.app_modules)
         self._users = 0
+        self.activate()
+
+    def activate(self) -> None:
+        """Make this the database of every table and of `core.db.transaction`."""
         for table in [Migration, *self.tables()]:
             table._meta.db = self.engine
+        set_database(self)
 
     def tables(self) -> list[type[Table]]:
         return [t for app in self.registry.app_configs.values() for t in app.table_classes]

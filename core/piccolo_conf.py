@@ -8,10 +8,10 @@ from piccolo.conf.apps import AppRegistry
 from piccolo.engine.base import Engine
 
 from core.config import load_settings
-from core.db import CORE_APP, create_engine
+from core.db import CORE_APPS, create_engine
 
 _settings = load_settings()
 DB: Engine = create_engine(_settings.database_url)
 APP_REGISTRY = AppRegistry(
-    apps=[CORE_APP, *[f"plugins.{name}.piccolo_app" for name in _settings.enabled_plugins]]
+    apps=[*CORE_APPS, *[f"plugins.{name}.piccolo_app" for name in _settings.enabled_plugins]]
 )

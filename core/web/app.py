@@ -19,7 +19,7 @@ from core import i18n
 from core.audit.views import AccessLogPages, AuditApi
 from core.config import Settings, load_settings
 from core.customers.views import CustomerApi, CustomerPages
-from core.db import Database, set_database
+from core.db import Database
 from core.identity.guards import SessionMiddleware, permission_guard
 from core.identity.views import SessionController, UserAdminController, UserApi
 from core.plugins.host import PluginHost
@@ -41,7 +41,6 @@ def build_runtime(settings: Settings | None = None) -> Runtime:
     settings = settings or load_settings()
     host = PluginHost(settings)
     database = Database(settings.database_url, host.piccolo_apps())
-    set_database(database)
     i18n.load_catalogues(host.locale_dirs())
     return Runtime.compose(settings, host, database)
 

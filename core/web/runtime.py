@@ -41,6 +41,14 @@ class Runtime:
     def permission_codes(self) -> set[str]:
         return {p.code for p in self.permissions}
 
+    async def migrate(self) -> None:
+        """Run pending migrations, then create new roles and grant new permissions."""
+        from core.identity.services import sync_roles
+
+        await self.database.migrate()
+        async with self.database.transaction():
+            await sync_roles(self.roles, self.permissions)
+
 
 def runtime_of(connection: ASGIConnection | Request) -> Runtime:  # type: ignore[type-arg]
     runtime: Runtime = connection.app.state.valvomo
