@@ -17,7 +17,8 @@ from core.config import Settings
 from core.plugins import hookspecs
 
 ENTRY_POINT_GROUP = "valvomo.plugins"
-CORE_HOOKS = "core.builtin_hooks"
+# Core areas register their hooks like plugins do; an area with hooks appends its module here.
+CORE_HOOK_MODULES = ("core.builtin_hooks",)
 
 
 class PluginError(Exception):
@@ -66,7 +67,8 @@ class PluginHost:
         self.settings = settings
         self.pm = pluggy.PluginManager("valvomo")
         self.pm.add_hookspecs(hookspecs)
-        self.pm.register(importlib.import_module(CORE_HOOKS), name="core")
+        for module_name in CORE_HOOK_MODULES:
+            self.pm.register(importlib.import_module(module_name), name=module_name)
         self.plugins = self._load_enabled()
 
     def _load_enabled(self) -> list[InstalledPlugin]:
