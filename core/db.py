@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 from collections.abc import AsyncIterator, Iterable
 from pathlib import Path
@@ -82,7 +83,7 @@ class Database:
         os.environ["PICCOLO_CONF"] = "core.piccolo_conf"
         if isinstance(self.engine, SQLiteEngine):
             await self.engine.run_ddl("PRAGMA journal_mode=WAL")
-        with contextlib.redirect_stdout(open(os.devnull, "w")):  # noqa: SIM115
+        with contextlib.redirect_stdout(io.StringIO()):  # Piccolo prints its progress
             result = await run_forwards("all")
         if not result.success:
             raise RuntimeError(f"Migration failed: {result.message}")

@@ -26,8 +26,20 @@ LAST_NAMES = [
     "Mäkelä", "Niemi", "Nurmi", "Ojala", "Peltola", "Perälä", "Rinta", "Saari", "Salmi",
     "Sillanpää", "Takala", "Tuomela", "Välimäki", "Yli-Koski", "Aho", "Hannula", "Kauppi",
 ]  # fmt: skip
-STREETS = ["Koulutie", "Kirkkotie", "Rantatie", "Myllytie", "Koivukuja", "Pappilantie",
-           "Asematie", "Kauppakatu", "Peltotie", "Vanhatie", "Jokivarrentie", "Mäntytie"]
+STREETS = [
+    "Koulutie",
+    "Kirkkotie",
+    "Rantatie",
+    "Myllytie",
+    "Koivukuja",
+    "Pappilantie",
+    "Asematie",
+    "Kauppakatu",
+    "Peltotie",
+    "Vanhatie",
+    "Jokivarrentie",
+    "Mäntytie",
+]
 
 
 def identity_code_for(rng: random.Random, year: int) -> str:
@@ -38,7 +50,9 @@ def identity_code_for(rng: random.Random, year: int) -> str:
     return f"{base}{sign}{individual:03d}{CHECK_CHARS[int(base + f'{individual:03d}') % 31]}"
 
 
-def customer_rows(rng: random.Random, count: int, municipalities: tuple[str, ...]) -> list[Customer]:
+def customer_rows(
+    rng: random.Random, count: int, municipalities: tuple[str, ...]
+) -> list[Customer]:
     seen: set[str] = set()
     rows = []
     moment = now()
@@ -49,15 +63,23 @@ def customer_rows(rng: random.Random, count: int, municipalities: tuple[str, ...
         seen.add(code)
         first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
         phone = f"+35840{rng.randint(1000000, 9999999)}"
-        rows.append(Customer(
-            identity_code=code, first_name=first, last_name=last,
-            search_name=f"{last} {first}".lower(),
-            street_address=f"{rng.choice(STREETS)} {rng.randint(1, 120)}",
-            postal_code=f"6{rng.randint(0, 9)}{rng.randint(0, 9)}{rng.randint(0, 9)}0",
-            municipality=rng.choice(municipalities), phone=phone, phone_digits=phone_digits(phone),
-            language="sv" if rng.random() < 0.05 else "fi", status="active",
-            created_at=moment, updated_at=moment,
-        ))
+        rows.append(
+            Customer(
+                identity_code=code,
+                first_name=first,
+                last_name=last,
+                search_name=f"{last} {first}".lower(),
+                street_address=f"{rng.choice(STREETS)} {rng.randint(1, 120)}",
+                postal_code=f"6{rng.randint(0, 9)}{rng.randint(0, 9)}{rng.randint(0, 9)}0",
+                municipality=rng.choice(municipalities),
+                phone=phone,
+                phone_digits=phone_digits(phone),
+                language="sv" if rng.random() < 0.05 else "fi",
+                status="active",
+                created_at=moment,
+                updated_at=moment,
+            )
+        )
     return rows
 
 
@@ -75,20 +97,33 @@ async def load_demo(runtime: Runtime, customers: int = 1500, seed: int = 2026) -
     system = audit.SystemActor(full_name="valvomo demo")
     async with runtime.database.transaction():
         for username, role in demo_logins(runtime):
-            await identity.create_user(system, username=username, full_name=f"Demo {role.label}",
-                                       password=DEMO_PASSWORD, role_codes=[role.code])
+            await identity.create_user(
+                system,
+                username=username,
+                full_name=f"Demo {role.label}",
+                password=DEMO_PASSWORD,
+                role_codes=[role.code],
+            )
         ids = await insert_customers(customer_rows(rng, customers, runtime.settings.municipalities))
         contacts = [
-            ContactPerson(customer=cid, name=f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}",
-                          relationship=rng.choice(["tytär", "poika", "puoliso", "naapuri"]),
-                          phone=f"+35850{rng.randint(1000000, 9999999)}")
-            for cid in ids if rng.random() < 0.6
+            ContactPerson(
+                customer=cid,
+                name=f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}",
+                relationship=rng.choice(["tytär", "poika", "puoliso", "naapuri"]),
+                phone=f"+35850{rng.randint(1000000, 9999999)}",
+            )
+            for cid in ids
+            if rng.random() < 0.6
         ]
         for start in range(0, len(contacts), 500):
             await ContactPerson.insert(*contacts[start : start + 500])
         await audit.record(system, "create", "demo_data", "", after={"customers": len(ids)})
-    context = DemoContext(random=rng, customer_ids=ids,
-                          user_ids_by_role=await identity.user_ids_by_role(), today=today())
+    context = DemoContext(
+        random=rng,
+        customer_ids=ids,
+        user_ids_by_role=await identity.user_ids_by_role(),
+        today=today(),
+    )
     async with runtime.database.transaction():
         await runtime.host.acollect("valvomo_demo_data", demo=context)
     return {"customers": len(ids)}

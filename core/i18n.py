@@ -32,7 +32,7 @@ def N_(message: str) -> str:
 
 
 def load_catalogues(locale_dirs: Iterable[Path]) -> None:
-    """Compile every `<dir>/<lang>/LC_MESSAGES/messages.po` in memory and merge them per language."""
+    """Compile each `<dir>/<lang>/LC_MESSAGES/messages.po` in memory; merge them per language."""
     dirs = list(locale_dirs)
     for language in LANGUAGES:
         merged: NullTranslations = NullTranslations()
@@ -61,7 +61,9 @@ def gettext(message: str, **variables: Any) -> str:
 
 def ngettext(singular: str, plural: str, n: int, **variables: Any) -> str:
     catalogue = _catalogues.get(current_language.get())
-    text = catalogue.ngettext(singular, plural, n) if catalogue else (singular if n == 1 else plural)
+    text = (
+        catalogue.ngettext(singular, plural, n) if catalogue else (singular if n == 1 else plural)
+    )
     return text % {"num": n, **variables}
 
 
@@ -81,15 +83,16 @@ def fmt_date(value: dt.date | dt.datetime | None) -> str:
         return ""
     if isinstance(value, dt.datetime):
         value = value.astimezone(HELSINKI).date()
-    return format_date(value, format="short" if _locale() != "fi_FI" else "d.M.yyyy",
-                       locale=_locale())
+    return format_date(
+        value, format="short" if _locale() != "fi_FI" else "d.M.yyyy", locale=_locale()
+    )
 
 
 def fmt_datetime(value: dt.datetime | None) -> str:
     if value is None:
         return ""
     local = value.astimezone(HELSINKI)
-    return f"{fmt_date(local.date())} {format_time(local, format='H.mm' if _locale() == 'fi_FI' else 'HH:mm', locale=_locale())}"
+    return f"{fmt_date(local.date())} {fmt_time(local)}"
 
 
 def fmt_time(value: dt.datetime | dt.time) -> str:
@@ -104,4 +107,3 @@ def fmt_money(value: Decimal | float | int) -> str:
 
 def fmt_number(value: Decimal | float | int) -> str:
     return format_decimal(value, locale=_locale())
-

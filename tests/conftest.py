@@ -72,8 +72,9 @@ def app(runtime: Runtime) -> Litestar:
 async def client(app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
     """An HTTP client calling the app in this event loop (the database pool lives here)."""
     transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 50000))
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver.local",
-                                 follow_redirects=True) as test_client:
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://testserver.local", follow_redirects=True
+    ) as test_client:
         yield test_client
 
 

@@ -19,8 +19,13 @@ SYSTEM = SystemActor(full_name="test setup")
 async def make_user(*roles: str, username: str | None = None) -> str:
     username = username or f"user{next(_counter)}"
     async with transaction():
-        await create_user(SYSTEM, username=username, full_name=f"Test {username}",
-                          password=PASSWORD, role_codes=list(roles))
+        await create_user(
+            SYSTEM,
+            username=username,
+            full_name=f"Test {username}",
+            password=PASSWORD,
+            role_codes=list(roles),
+        )
     return username
 
 
@@ -30,8 +35,10 @@ def csrf(client: httpx.AsyncClient) -> str:
 
 async def sign_in(client: httpx.AsyncClient, username: str, password: str = PASSWORD) -> Any:
     await client.get("/login")
-    return await client.post("/login", data={"username": username, "password": password,
-                                             "_csrf_token": csrf(client), "next": "/"})
+    return await client.post(
+        "/login",
+        data={"username": username, "password": password, "_csrf_token": csrf(client), "next": "/"},
+    )
 
 
 async def post_form(client: httpx.AsyncClient, path: str, data: dict[str, Any]) -> Any:

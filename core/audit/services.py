@@ -182,7 +182,12 @@ def access_log_csv(rows: list[dict[str, Any]], format_time: Any) -> str:
     writer.writerow(["time", "staff member", "roles", "action", "data"])
     for row in rows:
         writer.writerow(
-            [format_time(row["at"]), row["actor_name"], row["actor_roles"], row["action"],
-             row["entity"]]
+            [
+                format_time(row["at"]),
+                row["actor_name"],
+                row["actor_roles"],
+                row["action"],
+                row["entity"],
+            ]
         )
     return out.getvalue()

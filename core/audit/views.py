@@ -30,21 +30,30 @@ class AccessLogPages(Controller):
     async def access_log(self, request: Req, customer_id: int, page: int = 1) -> Template:
         customer = await get_customer(customer_id)
         page = max(1, page)
-        rows = await services.customer_access_log(customer_id, PAGE_SIZE + 1,
-                                                  (page - 1) * PAGE_SIZE)
+        rows = await services.customer_access_log(
+            customer_id, PAGE_SIZE + 1, (page - 1) * PAGE_SIZE
+        )
         async with transaction():
-            await services.record(require_user(request), "view", "access_log", customer_id,
-                                  customer_id=customer_id)
-        return render(request, "audit/access_log.html", customer=customer,
-                      rows=rows[:PAGE_SIZE], page=page, has_next=len(rows) > PAGE_SIZE)
+            await services.record(
+                require_user(request), "view", "access_log", customer_id, customer_id=customer_id
+            )
+        return render(
+            request,
+            "audit/access_log.html",
+            customer=customer,
+            rows=rows[:PAGE_SIZE],
+            page=page,
+            has_next=len(rows) > PAGE_SIZE,
+        )
 
     @get("/csv")
     async def access_log_csv(self, request: Req, customer_id: int) -> Response[str]:
         await get_customer(customer_id)
         rows = await services.customer_access_log(customer_id)
         async with transaction():
-            await services.record(require_user(request), "export", "access_log", customer_id,
-                                  customer_id=customer_id)
+            await services.record(
+                require_user(request), "export", "access_log", customer_id, customer_id=customer_id
+            )
         return Response(
             content=services.access_log_csv(rows, fmt_datetime),
             media_type="text/csv; charset=utf-8",
@@ -76,12 +85,16 @@ class AuditApi(Controller):
     @get("/")
     async def list_entries(self, before_seq: int = 0, limit: int = 100) -> list[AuditEntryOut]:
         """Audit entries, newest first; pass the last `seq` you got as `before_seq` for more."""
-        query = AuditEntry.select(*[c for c in AuditEntry._meta.columns if c._meta.name not in
-                                    ("id", "prev_hash")])
+        query = AuditEntry.select(
+            *[c for c in AuditEntry._meta.columns if c._meta.name not in ("id", "prev_hash")]
+        )
         if before_seq > 0:
             query = query.where(AuditEntry.seq < before_seq)
-        rows = await query.order_by(AuditEntry.seq, ascending=False).limit(
-            max(1, min(limit, 1000))).output(load_json=True)
+        rows = (
+            await query.order_by(AuditEntry.seq, ascending=False)
+            .limit(max(1, min(limit, 1000)))
+            .output(load_json=True)
+        )
         return [AuditEntryOut(**r) for r in rows]
 
     @get("/customers/{customer_id:int}")
@@ -90,6 +103,7 @@ class AuditApi(Controller):
         await get_customer(customer_id)
         rows = await services.customer_access_log(customer_id, limit=1000)
         async with transaction():
-            await services.record(require_user(request), "view", "access_log", customer_id,
-                                  customer_id=customer_id)
+            await services.record(
+                require_user(request), "view", "access_log", customer_id, customer_id=customer_id
+            )
         return rows

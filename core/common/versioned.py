@@ -24,9 +24,11 @@ async def update_versioned(
     """
     version_column = table._meta.get_column_by_name("version")
     pk = table._meta.primary_key
-    rows = await table.update({**values, version_column: version_column + 1}).where(
-        (pk == record_id) & (version_column == expected_version)
-    ).returning(*table._meta.columns)
+    rows = (
+        await table.update({**values, version_column: version_column + 1})
+        .where((pk == record_id) & (version_column == expected_version))
+        .returning(*table._meta.columns)
+    )
     if rows:
         return rows[0]
     current = await table.select().where(pk == record_id).first().output(load_json=True)

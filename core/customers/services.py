@@ -13,6 +13,7 @@ from core.common.errors import NotFound, ValidationFailed
 from core.common.versioned import update_versioned
 from core.customers import validation as v
 from core.customers.tables import ContactPerson, Customer
+from core.i18n import N_
 
 if TYPE_CHECKING:
     from core.identity.services import CurrentUser
@@ -62,35 +63,40 @@ def _clean(form: dict[str, Any], municipalities: tuple[str, ...]) -> dict[str, A
     errors: dict[str, str] = {}
     if problem := v.identity_code_problem(values["identity_code"]):
         errors["identity_code"] = problem
-    for name, label in (("first_name", "first name"), ("last_name", "last name")):
+    for name, message in (
+        ("first_name", N_("Enter the customer's first name.")),
+        ("last_name", N_("Enter the customer's last name.")),
+    ):
         if not values[name]:
-            errors[name] = f"Enter the customer's {label}."
+            errors[name] = message
         elif len(values[name]) > 100:
-            errors[name] = "At most 100 characters."
+            errors[name] = N_("At most 100 characters.")
     if len(values["street_address"]) > 200:
-        errors["street_address"] = "At most 200 characters."
+        errors["street_address"] = N_("At most 200 characters.")
     if problem := v.postal_code_problem(values["postal_code"]):
         errors["postal_code"] = problem
     if values["municipality"] not in municipalities:
-        errors["municipality"] = "Choose one of the region's municipalities."
+        errors["municipality"] = N_("Choose one of the region's municipalities.")
     if values["phone"]:
         phone = v.normalise_phone(values["phone"])
         if phone is None:
-            errors["phone"] = "Enter a phone number like 040 123 4567 or +358 40 123 4567."
+            errors["phone"] = N_("Enter a phone number like 040 123 4567 or +358 40 123 4567.")
         values["phone"] = phone or values["phone"]
     values["language"] = values["language"] or "fi"
     if values["language"] not in LANGUAGES:
-        errors["language"] = "Choose Finnish, Swedish or English."
+        errors["language"] = N_("Choose Finnish, Swedish or English.")
     values["status"] = values["status"] or "active"
     if values["status"] not in STATUSES:
-        errors["status"] = "Choose active, ended or deceased."
+        errors["status"] = N_("Choose active, ended or deceased.")
     values["status_date"] = _parse_date(values["status_date"], "status_date", errors)
     if values["status"] != "active" and values["status_date"] is None:
-        errors.setdefault("status_date", "Enter the date the service ended or the customer died.")
+        errors.setdefault(
+            "status_date", N_("Enter the date the service ended or the customer died.")
+        )
     if values["status"] == "active":
         values["status_date"] = None
     if len(values["notes"]) > 5000:
-        errors["notes"] = "At most 5,000 characters."
+        errors["notes"] = N_("At most 5,000 characters.")
     if errors:
         raise ValidationFailed(errors)
     return values
@@ -104,7 +110,7 @@ def _parse_date(raw: str, field: str, errors: dict[str, str]) -> dt.date | None:
             return dt.datetime.strptime(raw, pattern).date()
         except ValueError:
             continue
-    errors[field] = "Enter a date like 31.12.2026."
+    errors[field] = N_("Enter a date like 31.12.2026.")
     return None
 
 
@@ -125,7 +131,7 @@ async def create_customer(
 ) -> int:
     values = _clean(form, municipalities)
     if await Customer.exists().where(Customer.identity_code == values["identity_code"]):
-        raise ValidationFailed({"identity_code": "A customer with this identity code exists."})
+        raise ValidationFailed({"identity_code": N_("A customer with this identity code exists.")})
     moment = now()
     rows = await Customer.insert(
         Customer(
@@ -137,8 +143,9 @@ async def create_customer(
         )
     ).returning(Customer.id)
     customer_id = int(rows[0]["id"])
-    await audit.record(actor, "create", "customer", customer_id, customer_id=customer_id,
-                       after=_audit_view(values))
+    await audit.record(
+        actor, "create", "customer", customer_id, customer_id=customer_id, after=_audit_view(values)
+    )
     return customer_id
 
 
@@ -156,7 +163,7 @@ async def update_customer(
     if values["identity_code"] != before.identity_code and await Customer.exists().where(
         (Customer.identity_code == values["identity_code"]) & (Customer.id != customer_id)
     ):
-        raise ValidationFailed({"identity_code": "A customer with this identity code exists."})
+        raise ValidationFailed({"identity_code": N_("A customer with this identity code exists.")})
     columns = {Customer._meta.get_column_by_name(k): val for k, val in values.items()}
     columns[Customer.search_name] = _search_name(values)
     columns[Customer.phone_digits] = v.phone_digits(values["phone"])
@@ -166,8 +173,9 @@ async def update_customer(
     old, new = audit.changes(_audit_view(asdict(before)), _audit_view(values))
     if not new:
         return after
-    await audit.record(actor, "update", "customer", customer_id, customer_id=customer_id,
-                       before=old, after=new)
+    await audit.record(
+        actor, "update", "customer", customer_id, customer_id=customer_id, before=old, after=new
+    )
     if host is not None:
         await _announce_changes(host, before, after, list(new), actor)
     return after
@@ -183,12 +191,17 @@ async def _announce_changes(
     if after.status == "deceased" and before.status != "deceased":
         await host.acollect("valvomo_customer_died", customer=after, actor=actor)
     if after.municipality != before.municipality:
-        await host.acollect("valvomo_customer_moved", customer=after,
-                            previous_municipality=before.municipality, actor=actor)
+        await host.acollect(
+            "valvomo_customer_moved",
+            customer=after,
+            previous_municipality=before.municipality,
+            actor=actor,
+        )
     corrected = [f for f in changed if f not in ("status", "status_date", "municipality")]
     if corrected:
-        await host.acollect("valvomo_customer_corrected", customer=after,
-                            changed_fields=corrected, actor=actor)
+        await host.acollect(
+            "valvomo_customer_corrected", customer=after, changed_fields=corrected, actor=actor
+        )
 
 
 async def get_customer(customer_id: int) -> CustomerRecord:
@@ -249,8 +262,10 @@ async def search_customers(query: str, page: int = 1, status: str = "") -> Searc
     if condition is not None:
         select = select.where(condition)
         count = count.where(condition)
-    rows = await select.order_by(Customer.search_name, Customer.id).limit(PAGE_SIZE).offset(
-        (page - 1) * PAGE_SIZE
+    rows = (
+        await select.order_by(Customer.search_name, Customer.id)
+        .limit(PAGE_SIZE)
+        .offset((page - 1) * PAGE_SIZE)
     )
     for row in rows:
         row["identity_code"] = v.mask_identity_code(row["identity_code"])
@@ -264,27 +279,29 @@ def _clean_contact(form: dict[str, Any]) -> dict[str, str]:
     values = {k: str(form.get(k) or "").strip() for k in CONTACT_FIELDS}
     errors: dict[str, str] = {}
     if not values["name"]:
-        errors["name"] = "Enter the contact person's name."
+        errors["name"] = N_("Enter the contact person's name.")
     if values["phone"]:
         phone = v.normalise_phone(values["phone"])
         if phone is None:
-            errors["phone"] = "Enter a phone number like 040 123 4567."
+            errors["phone"] = N_("Enter a phone number like 040 123 4567.")
         values["phone"] = phone or values["phone"]
     if values["email"] and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", values["email"]):
-        errors["email"] = "Enter an e-mail address like name@example.fi."
+        errors["email"] = N_("Enter an e-mail address like name@example.fi.")
     if not values["phone"] and not values["email"]:
-        errors.setdefault("phone", "Enter a phone number or an e-mail address.")
+        errors.setdefault("phone", N_("Enter a phone number or an e-mail address."))
     for key in ("name", "relationship"):
         if len(values[key]) > 100:
-            errors[key] = "At most 100 characters."
+            errors[key] = N_("At most 100 characters.")
     if errors:
         raise ValidationFailed(errors)
     return values
 
 
 async def list_contacts(customer_id: int) -> list[dict[str, Any]]:
-    return await ContactPerson.select().where(ContactPerson.customer == customer_id).order_by(
-        ContactPerson.id
+    return (
+        await ContactPerson.select()
+        .where(ContactPerson.customer == customer_id)
+        .order_by(ContactPerson.id)
     )
 
 
@@ -295,17 +312,20 @@ async def add_contact(actor: CurrentUser, customer_id: int, form: dict[str, Any]
         ContactPerson.id
     )
     contact_id = int(rows[0]["id"])
-    await audit.record(actor, "create", "contact_person", contact_id, customer_id=customer_id,
-                       after=values)
+    await audit.record(
+        actor, "create", "contact_person", contact_id, customer_id=customer_id, after=values
+    )
     return contact_id
 
 
 async def update_contact(
     actor: CurrentUser, customer_id: int, contact_id: int, version: int, form: dict[str, Any]
 ) -> None:
-    before = await ContactPerson.select().where(
-        (ContactPerson.id == contact_id) & (ContactPerson.customer == customer_id)
-    ).first()
+    before = (
+        await ContactPerson.select()
+        .where((ContactPerson.id == contact_id) & (ContactPerson.customer == customer_id))
+        .first()
+    )
     if before is None:
         raise NotFound(f"contact {contact_id}")
     values = _clean_contact(form)
@@ -313,16 +333,31 @@ async def update_contact(
     await update_versioned(ContactPerson, contact_id, version, columns, values)
     old, new = audit.changes({k: before[k] for k in CONTACT_FIELDS}, values)
     if new:
-        await audit.record(actor, "update", "contact_person", contact_id,
-                           customer_id=customer_id, before=old, after=new)
+        await audit.record(
+            actor,
+            "update",
+            "contact_person",
+            contact_id,
+            customer_id=customer_id,
+            before=old,
+            after=new,
+        )
 
 
 async def remove_contact(actor: CurrentUser, customer_id: int, contact_id: int) -> None:
-    before = await ContactPerson.select().where(
-        (ContactPerson.id == contact_id) & (ContactPerson.customer == customer_id)
-    ).first()
+    before = (
+        await ContactPerson.select()
+        .where((ContactPerson.id == contact_id) & (ContactPerson.customer == customer_id))
+        .first()
+    )
     if before is None:
         raise NotFound(f"contact {contact_id}")
     await ContactPerson.delete().where(ContactPerson.id == contact_id)
-    await audit.record(actor, "delete", "contact_person", contact_id, customer_id=customer_id,
-                       before={k: before[k] for k in CONTACT_FIELDS})
+    await audit.record(
+        actor,
+        "delete",
+        "contact_person",
+        contact_id,
+        customer_id=customer_id,
+        before={k: before[k] for k in CONTACT_FIELDS},
+    )

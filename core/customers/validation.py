@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+from core.i18n import N_
+
 CHECK_CHARS = "0123456789ABCDEFHJKLMNPRSTUVWXY"
 CENTURY_SIGNS = {
     "+": 1800,
@@ -22,16 +24,16 @@ def identity_code_problem(value: str) -> str | None:
     """None for a valid henkilötunnus (2023 century signs included), else what is wrong."""
     match = IDENTITY_CODE.match(normalise_identity_code(value))
     if not match:
-        return "Enter the identity code as DDMMYYCZZZQ, for example 010150-123A."
+        return N_("Enter the identity code as DDMMYYCZZZQ, for example 010150-123A.")
     day, month, year, sign, individual, check = match.groups()
     try:
         dt.date(CENTURY_SIGNS[sign] + int(year), int(month), int(day))
     except ValueError:
-        return "The date of birth in the identity code does not exist."
+        return N_("The date of birth in the identity code does not exist.")
     if individual in ("000", "001"):
-        return "The individual number of the identity code must be 002–999."
+        return N_("The individual number of the identity code must be 002–999.")
     if CHECK_CHARS[int(day + month + year + individual) % 31] != check:
-        return "The check character of the identity code is wrong; check for typing errors."
+        return N_("The check character of the identity code is wrong; check for typing errors.")
     return None
 
 
@@ -73,5 +75,5 @@ def phone_digits(phone: str) -> str:
 
 def postal_code_problem(value: str) -> str | None:
     if value and not re.fullmatch(r"\d{5}", value):
-        return "A postal code has five digits, for example 60100."
+        return N_("A postal code has five digits, for example 60100.")
     return None

@@ -32,9 +32,17 @@ class CustomerPages(Controller):
     async def list_customers(self, request: Req, page: int = 1) -> Template:
         user = require_user(request)
         search = (await session_data(user.session_id or 0)).get(SEARCH_KEY, {})
-        result = await services.search_customers(search.get("q", ""), page, search.get("status", ""))
-        return render(request, "customers/list.html", result=result, query=search.get("q", ""),
-                      status=search.get("status", ""), statuses=services.STATUSES)
+        result = await services.search_customers(
+            search.get("q", ""), page, search.get("status", "")
+        )
+        return render(
+            request,
+            "customers/list.html",
+            result=result,
+            query=search.get("q", ""),
+            status=search.get("status", ""),
+            statuses=services.STATUSES,
+        )
 
     @post("/search")
     async def search(self, request: Req) -> Redirect:
@@ -42,7 +50,10 @@ class CustomerPages(Controller):
         user = require_user(request)
         data = await form_data(request)
         stored = await session_data(user.session_id or 0)
-        stored[SEARCH_KEY] = {"q": str(data.get("q", ""))[:100], "status": str(data.get("status", ""))}
+        stored[SEARCH_KEY] = {
+            "q": str(data.get("q", ""))[:100],
+            "status": str(data.get("status", "")),
+        }
         await set_session_data(user.session_id or 0, stored)
         return Redirect(path="/customers")
 
@@ -69,11 +80,16 @@ class CustomerPages(Controller):
         async with transaction():
             await services.record_view(user, customer_id)
         host = runtime_of(request).host
-        panels: list[Panel] = await host.acollect("valvomo_customer_panels", customer=customer,
-                                                  user=user)
-        return render(request, "customers/page.html", customer=customer,
-                      contacts=await services.list_contacts(customer_id),
-                      panels=sorted(panels, key=lambda p: p.order))
+        panels: list[Panel] = await host.acollect(
+            "valvomo_customer_panels", customer=customer, user=user
+        )
+        return render(
+            request,
+            "customers/page.html",
+            customer=customer,
+            contacts=await services.list_contacts(customer_id),
+            panels=sorted(panels, key=lambda p: p.order),
+        )
 
     @get("/{customer_id:int}/edit", opt={"permission": "customers.edit"})
     async def edit_customer(self, request: Req, customer_id: int) -> Template:
@@ -89,23 +105,46 @@ class CustomerPages(Controller):
         try:
             async with transaction():
                 await services.update_customer(
-                    require_user(request), customer_id, int_field(data, "version"), data,
-                    runtime.settings.municipalities, runtime.host,
+                    require_user(request),
+                    customer_id,
+                    int_field(data, "version"),
+                    data,
+                    runtime.settings.municipalities,
+                    runtime.host,
                 )
         except ValidationFailed as exc:
             customer = await services.get_customer(customer_id)
-            return self._form(request, {**data, "version": data.get("version")}, exc.errors, 400,
-                              customer=customer)
+            return self._form(
+                request,
+                {**data, "version": data.get("version")},
+                exc.errors,
+                400,
+                customer=customer,
+            )
         except VersionConflict as exc:
-            return render_conflict(request, exc, f"/customers/{customer_id}/edit",
-                                   list(services.EDITABLE_FIELDS))
+            return render_conflict(
+                request, exc, f"/customers/{customer_id}/edit", list(services.EDITABLE_FIELDS)
+            )
         return Redirect(path=f"/customers/{customer_id}")
 
-    def _form(self, request: Req, values: dict[str, Any], errors: dict[str, str] | None = None,
-              status: int = 200, customer: CustomerRecord | None = None) -> Template:
-        return render(request, "customers/form.html", status_code=status, values=values,
-                      errors=errors or {}, customer=customer, statuses=services.STATUSES,
-                      municipalities=runtime_of(request).settings.municipalities)
+    def _form(
+        self,
+        request: Req,
+        values: dict[str, Any],
+        errors: dict[str, str] | None = None,
+        status: int = 200,
+        customer: CustomerRecord | None = None,
+    ) -> Template:
+        return render(
+            request,
+            "customers/form.html",
+            status_code=status,
+            values=values,
+            errors=errors or {},
+            customer=customer,
+            statuses=services.STATUSES,
+            municipalities=runtime_of(request).settings.municipalities,
+        )
 
     @post("/{customer_id:int}/contacts", opt={"permission": "customers.edit"})
     async def add_contact(self, request: Req, customer_id: int) -> Response[Any]:
@@ -118,29 +157,55 @@ class CustomerPages(Controller):
         return Redirect(path=f"/customers/{customer_id}#contacts")
 
     @post("/{customer_id:int}/contacts/{contact_id:int}", opt={"permission": "customers.edit"})
-    async def update_contact(self, request: Req, customer_id: int, contact_id: int) -> Response[Any]:
+    async def update_contact(
+        self, request: Req, customer_id: int, contact_id: int
+    ) -> Response[Any]:
         data = await form_data(request)
         try:
             async with transaction():
                 if data.get("action") == "delete":
                     await services.remove_contact(require_user(request), customer_id, contact_id)
                 else:
-                    await services.update_contact(require_user(request), customer_id, contact_id,
-                                                  int_field(data, "version"), data)
+                    await services.update_contact(
+                        require_user(request),
+                        customer_id,
+                        contact_id,
+                        int_field(data, "version"),
+                        data,
+                    )
         except ValidationFailed as exc:
-            return await self._page_with_contact_errors(request, customer_id, data, exc.errors,
-                                                        contact_id)
+            return await self._page_with_contact_errors(
+                request, customer_id, data, exc.errors, contact_id
+            )
         except VersionConflict as exc:
-            return render_conflict(request, exc, f"/customers/{customer_id}/contacts/{contact_id}",
-                                   list(services.CONTACT_FIELDS))
+            return render_conflict(
+                request,
+                exc,
+                f"/customers/{customer_id}/contacts/{contact_id}",
+                list(services.CONTACT_FIELDS),
+            )
         return Redirect(path=f"/customers/{customer_id}#contacts")
 
-    async def _page_with_contact_errors(self, request: Req, customer_id: int, data: dict[str, Any],
-                                        errors: dict[str, str], contact_id: int = 0) -> Template:
+    async def _page_with_contact_errors(
+        self,
+        request: Req,
+        customer_id: int,
+        data: dict[str, Any],
+        errors: dict[str, str],
+        contact_id: int = 0,
+    ) -> Template:
         customer = await services.get_customer(customer_id)
-        return render(request, "customers/page.html", status_code=400, customer=customer,
-                      contacts=await services.list_contacts(customer_id), panels=[],
-                      contact_values=data, contact_errors=errors, contact_id=contact_id)
+        return render(
+            request,
+            "customers/page.html",
+            status_code=400,
+            customer=customer,
+            contacts=await services.list_contacts(customer_id),
+            panels=[],
+            contact_values=data,
+            contact_errors=errors,
+            contact_id=contact_id,
+        )
 
 
 # -- API ---------------------------------------------------------------------------------
@@ -226,8 +291,12 @@ class ContactOut(ContactIn):
 
 
 def _page(result: services.SearchPage) -> CustomerPage:
-    return CustomerPage(items=[CustomerSummary(**r) for r in result.rows], total=result.total,
-                        page=result.page, pages=result.pages)
+    return CustomerPage(
+        items=[CustomerSummary(**r) for r in result.rows],
+        total=result.total,
+        page=result.page,
+        pages=result.pages,
+    )
 
 
 class CustomerApi(Controller):
@@ -243,8 +312,11 @@ class CustomerApi(Controller):
     @post("/search", status_code=200)
     async def search_customers(self, data: CustomerSearch) -> CustomerPage:
         """Search by name, phone or identity code. A POST so identity codes stay out of URLs."""
-        return _page(await services.search_customers(
-            data.query[:100], max(1, min(data.page, 100_000)), data.status))
+        return _page(
+            await services.search_customers(
+                data.query[:100], max(1, min(data.page, 100_000)), data.status
+            )
+        )
 
     @get("/{customer_id:int}")
     async def get_customer(self, request: Req, customer_id: int) -> CustomerOut:
@@ -257,18 +329,25 @@ class CustomerApi(Controller):
     async def create_customer(self, request: Req, data: CustomerIn) -> CustomerOut:
         async with transaction():
             customer_id = await services.create_customer(
-                require_user(request), asdict(data), runtime_of(request).settings.municipalities)
+                require_user(request), asdict(data), runtime_of(request).settings.municipalities
+            )
         return CustomerOut(**asdict(await services.get_customer(customer_id)))
 
     @put("/{customer_id:int}", opt={"permission": "customers.edit"})
-    async def update_customer(self, request: Req, customer_id: int,
-                              data: CustomerUpdate) -> CustomerOut:
+    async def update_customer(
+        self, request: Req, customer_id: int, data: CustomerUpdate
+    ) -> CustomerOut:
         """Save corrections. A stale `version` gets 409 with both the saved and sent values."""
         runtime = runtime_of(request)
         async with transaction():
             saved = await services.update_customer(
-                require_user(request), customer_id, data.version, asdict(data),
-                runtime.settings.municipalities, runtime.host)
+                require_user(request),
+                customer_id,
+                data.version,
+                asdict(data),
+                runtime.settings.municipalities,
+                runtime.host,
+            )
         return CustomerOut(**asdict(saved))
 
     @get("/{customer_id:int}/contacts")
@@ -276,14 +355,17 @@ class CustomerApi(Controller):
         await services.get_customer(customer_id)
         async with transaction():
             await services.record_view(require_user(request), customer_id, "contact_person")
-        return [ContactOut(**{k: r[k] for k in ("id", "version", *services.CONTACT_FIELDS)})
-                for r in await services.list_contacts(customer_id)]
+        return [
+            ContactOut(**{k: r[k] for k in ("id", "version", *services.CONTACT_FIELDS)})
+            for r in await services.list_contacts(customer_id)
+        ]
 
     @post("/{customer_id:int}/contacts", opt={"permission": "customers.edit"})
     async def add_contact(self, request: Req, customer_id: int, data: ContactIn) -> ContactOut:
         async with transaction():
-            contact_id = await services.add_contact(require_user(request), customer_id,
-                                                    asdict(data))
+            contact_id = await services.add_contact(
+                require_user(request), customer_id, asdict(data)
+            )
         contacts = await services.list_contacts(customer_id)
         row = next(r for r in contacts if r["id"] == contact_id)
         return ContactOut(**{k: row[k] for k in ("id", "version", *services.CONTACT_FIELDS)})

@@ -9,7 +9,7 @@ from litestar.exceptions import NotAuthorizedException, PermissionDeniedExceptio
 from litestar.handlers.base import BaseRouteHandler
 from litestar.types import ASGIApp, Receive, Scope, Send
 
-from core.i18n import current_language, pick_language
+from core.i18n import N_, current_language, pick_language
 from core.identity.services import CurrentUser, user_for_session
 
 SESSION_COOKIE = "valvomo_session"
@@ -57,23 +57,25 @@ def _cookies(scope: Scope) -> dict[str, str]:
     return {k: v for k, v in pairs}
 
 
-def permission_guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
+def permission_guard(
+    connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler
+) -> None:
     """Deny unless the handler is marked public or the user holds its permission."""
     opt = handler.opt
     if opt.get("public"):
         return
     permission = opt.get("permission")
     if not permission:
-        raise PermissionDeniedException("This address has no access rule and is closed.")
+        raise PermissionDeniedException(N_("This address has no access rule and is closed."))
     user: CurrentUser | None = connection.scope.get("user")
     if user is None:
-        raise NotAuthorizedException("Sign in to continue.")
+        raise NotAuthorizedException(N_("Sign in to continue."))
     if permission != AUTHENTICATED and not user.can(permission):
-        raise PermissionDeniedException("Your roles do not allow this.")
+        raise PermissionDeniedException(N_("Your roles do not allow this."))
 
 
 def require_user(connection: ASGIConnection[Any, Any, Any, Any]) -> CurrentUser:
     user: CurrentUser | None = connection.scope.get("user")
     if user is None:
-        raise NotAuthorizedException("Sign in to continue.")
+        raise NotAuthorizedException(N_("Sign in to continue."))
     return user

@@ -3,8 +3,10 @@
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from core.i18n import N_
+
 _hasher = PasswordHasher()
-MIN_LENGTH = 12
+MIN_LENGTH = 12  # keep in step with the message below
 # A hash of a random password, verified when the user does not exist so timing stays the same.
 _DUMMY_HASH = _hasher.hash("not-a-real-password-for-timing")
 
@@ -22,5 +24,5 @@ def verify_password(password_hash: str | None, password: str) -> bool:
 
 def password_problem(password: str) -> str | None:
     if len(password) < MIN_LENGTH:
-        return f"The password must be at least {MIN_LENGTH} characters long."
+        return N_("The password must be at least 12 characters long.")
     return None

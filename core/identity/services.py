@@ -84,7 +84,7 @@ async def update_role_permissions(
 ) -> dict[str, Any]:
     unknown = set(permission_codes) - set(known_permissions)
     if unknown:
-        raise ValidationFailed({"permissions": f"Unknown permission: {', '.join(sorted(unknown))}"})
+        raise ValidationFailed({"permissions": N_("Choose permissions from the list.")})
     before = await StaffRole.select().where(StaffRole.id == role_id).first().output(load_json=True)
     if before is None:
         raise NotFound(f"role {role_id}")
@@ -93,8 +93,12 @@ async def update_role_permissions(
         StaffRole, role_id, version, {StaffRole.permissions: granted}, {"permissions": granted}
     )
     await audit.record(
-        actor, "update", "staff_role", role_id,
-        before={"permissions": before["permissions"]}, after={"permissions": granted},
+        actor,
+        "update",
+        "staff_role",
+        role_id,
+        before={"permissions": before["permissions"]},
+        after={"permissions": granted},
     )
     return saved
 
@@ -102,20 +106,21 @@ async def update_role_permissions(
 # -- users -------------------------------------------------------------------------------
 
 
-def _validate_user(values: dict[str, Any], role_codes: Sequence[str], known_roles: set[str],
-                   password: str | None) -> dict[str, str]:
+def _validate_user(
+    values: dict[str, Any], role_codes: Sequence[str], known_roles: set[str], password: str | None
+) -> dict[str, str]:
     errors: dict[str, str] = {}
     if not USERNAME_PATTERN.match(values.get("username", "")):
-        errors["username"] = "Use 2–150 lowercase letters, digits, dots, dashes or underscores."
+        errors["username"] = N_("Use 2–150 lowercase letters, digits, dots, dashes or underscores.")
     if not values.get("full_name", "").strip():
-        errors["full_name"] = "Enter the person's name."
+        errors["full_name"] = N_("Enter the person's name.")
     if values.get("language") not in LANGUAGES:
-        errors["language"] = "Choose Finnish, Swedish or English."
+        errors["language"] = N_("Choose Finnish, Swedish or English.")
     email = values.get("email", "")
     if email and not re.match(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", email):
-        errors["email"] = "Enter an e-mail address like name@example.fi."
-    if unknown := set(role_codes) - known_roles:
-        errors["roles"] = f"Unknown role: {', '.join(sorted(unknown))}"
+        errors["email"] = N_("Enter an e-mail address like name@example.fi.")
+    if set(role_codes) - known_roles:
+        errors["roles"] = N_("Choose roles from the list.")
     if password is not None and (problem := password_problem(password)):
         errors["password"] = problem
     return errors
@@ -131,12 +136,16 @@ async def create_user(
     email: str = "",
     language: str = "fi",
 ) -> int:
-    values = {"username": username.strip().lower(), "full_name": full_name.strip(),
-              "email": email.strip(), "language": language}
+    values = {
+        "username": username.strip().lower(),
+        "full_name": full_name.strip(),
+        "email": email.strip(),
+        "language": language,
+    }
     roles = {r["code"]: r["id"] for r in await StaffRole.select(StaffRole.id, StaffRole.code)}
     errors = _validate_user(values, role_codes, set(roles), password)
     if not errors and await StaffUser.exists().where(StaffUser.username == values["username"]):
-        errors["username"] = "This username is already taken."
+        errors["username"] = N_("This username is already taken.")
     if errors:
         raise ValidationFailed(errors)
     rows = await StaffUser.insert(
@@ -144,8 +153,9 @@ async def create_user(
     ).returning(StaffUser.id)
     user_id = int(rows[0]["id"])
     await _set_roles(user_id, [roles[c] for c in role_codes])
-    await audit.record(actor, "create", "staff_user", user_id,
-                       after={**values, "roles": list(role_codes)})
+    await audit.record(
+        actor, "create", "staff_user", user_id, after={**values, "roles": list(role_codes)}
+    )
     return user_id
 
 
@@ -162,12 +172,16 @@ async def update_user(
     new_password: str = "",
 ) -> dict[str, Any]:
     before = await get_user(user_id)
-    values = {"username": before["username"], "full_name": full_name.strip(),
-              "email": email.strip(), "language": language}
+    values = {
+        "username": before["username"],
+        "full_name": full_name.strip(),
+        "email": email.strip(),
+        "language": language,
+    }
     roles = {r["code"]: r["id"] for r in await StaffRole.select(StaffRole.id, StaffRole.code)}
     errors = _validate_user(values, role_codes, set(roles), new_password or None)
     if user_id == actor.id and not is_active:
-        errors["is_active"] = "You cannot disable your own account."
+        errors["is_active"] = N_("You cannot disable your own account.")
     if errors:
         raise ValidationFailed(errors)
     columns: dict[Any, Any] = {
@@ -187,9 +201,10 @@ async def update_user(
     old["roles"] = sorted(before["roles"])
     changed_before, changed_after = audit.changes(old, submitted)
     if new_password:
-        changed_after["password"] = "changed"
-    await audit.record(actor, "update", "staff_user", user_id,
-                       before=changed_before, after=changed_after)
+        changed_after["password"] = audit.REDACTED
+    await audit.record(
+        actor, "update", "staff_user", user_id, before=changed_before, after=changed_after
+    )
     return saved
 
 
@@ -200,10 +215,20 @@ async def _set_roles(user_id: int, role_ids: list[int]) -> None:
 
 
 async def get_user(user_id: int) -> dict[str, Any]:
-    user = await StaffUser.select(
-        StaffUser.id, StaffUser.username, StaffUser.full_name, StaffUser.email,
-        StaffUser.language, StaffUser.is_active, StaffUser.version, StaffUser.created_at,
-    ).where(StaffUser.id == user_id).first()
+    user = (
+        await StaffUser.select(
+            StaffUser.id,
+            StaffUser.username,
+            StaffUser.full_name,
+            StaffUser.email,
+            StaffUser.language,
+            StaffUser.is_active,
+            StaffUser.version,
+            StaffUser.created_at,
+        )
+        .where(StaffUser.id == user_id)
+        .first()
+    )
     if user is None:
         raise NotFound(f"user {user_id}")
     roles = await UserRole.select(UserRole.role.code).where(UserRole.user == user_id)
@@ -212,10 +237,19 @@ async def get_user(user_id: int) -> dict[str, Any]:
 
 
 async def list_users(limit: int = 50, offset: int = 0) -> tuple[list[dict[str, Any]], int]:
-    users = await StaffUser.select(
-        StaffUser.id, StaffUser.username, StaffUser.full_name, StaffUser.email,
-        StaffUser.is_active, StaffUser.language,
-    ).order_by(StaffUser.username).limit(limit).offset(offset)
+    users = (
+        await StaffUser.select(
+            StaffUser.id,
+            StaffUser.username,
+            StaffUser.full_name,
+            StaffUser.email,
+            StaffUser.is_active,
+            StaffUser.language,
+        )
+        .order_by(StaffUser.username)
+        .limit(limit)
+        .offset(offset)
+    )
     ids = [u["id"] for u in users]
     roles_by_user: dict[int, list[str]] = {i: [] for i in ids}
     if ids:
@@ -263,9 +297,13 @@ async def log_in(username: str, password: str, address: str, session_hours: int)
         or await _recent_failures(LoginAttempt.address, address) >= MAX_FAILURES_PER_ADDRESS
     ):
         return LoginResult(error=N_("Too many failed attempts. Wait 15 minutes and try again."))
-    user = await StaffUser.select(
-        StaffUser.id, StaffUser.password_hash, StaffUser.is_active, StaffUser.full_name
-    ).where(StaffUser.username == username).first()
+    user = (
+        await StaffUser.select(
+            StaffUser.id, StaffUser.password_hash, StaffUser.is_active, StaffUser.full_name
+        )
+        .where(StaffUser.username == username)
+        .first()
+    )
     ok = verify_password(user["password_hash"] if user else None, password)
     ok = ok and user is not None and user["is_active"]
     await LoginAttempt.insert(
@@ -276,8 +314,13 @@ async def log_in(username: str, password: str, address: str, session_hours: int)
     token = secrets.token_urlsafe(32)
     moment = now()
     await StaffSession.insert(
-        StaffSession(token_hash=_token_hash(token), user=user["id"], created_at=moment,
-                     expires_at=moment + dt.timedelta(hours=session_hours), data={})
+        StaffSession(
+            token_hash=_token_hash(token),
+            user=user["id"],
+            created_at=moment,
+            expires_at=moment + dt.timedelta(hours=session_hours),
+            data={},
+        )
     )
     actor = audit.SystemActor(full_name=user["full_name"], id=user["id"], role_codes=())
     await audit.record(actor, "login", "staff_user", user["id"])
@@ -290,21 +333,25 @@ async def log_out(token: str) -> None:
 
 async def user_for_session(token: str) -> CurrentUser | None:
     """The active user behind a session cookie, or None. One query for the user, one for roles."""
-    row = await StaffSession.select(
-        StaffSession.id,
-        StaffSession.user.id,
-        StaffSession.user.username,
-        StaffSession.user.full_name,
-        StaffSession.user.language,
-        StaffSession.user.is_active,
-    ).where(
-        (StaffSession.token_hash == _token_hash(token)) & (StaffSession.expires_at > now())
-    ).first()
+    row = (
+        await StaffSession.select(
+            StaffSession.id,
+            StaffSession.user.id,
+            StaffSession.user.username,
+            StaffSession.user.full_name,
+            StaffSession.user.language,
+            StaffSession.user.is_active,
+        )
+        .where((StaffSession.token_hash == _token_hash(token)) & (StaffSession.expires_at > now()))
+        .first()
+    )
     if row is None or not row["user.is_active"]:
         return None
-    roles = await UserRole.select(UserRole.role.code, UserRole.role.permissions).where(
-        UserRole.user == row["user.id"]
-    ).output(load_json=True)
+    roles = (
+        await UserRole.select(UserRole.role.code, UserRole.role.permissions)
+        .where(UserRole.user == row["user.id"])
+        .output(load_json=True)
+    )
     permissions = frozenset(p for r in roles for p in r["role.permissions"])
     return CurrentUser(
         id=row["user.id"],
@@ -318,8 +365,12 @@ async def user_for_session(token: str) -> CurrentUser | None:
 
 
 async def session_data(session_id: int) -> dict[str, Any]:
-    row = await StaffSession.select(StaffSession.data).where(StaffSession.id == session_id).first(
-    ).output(load_json=True)
+    row = (
+        await StaffSession.select(StaffSession.data)
+        .where(StaffSession.id == session_id)
+        .first()
+        .output(load_json=True)
+    )
     return row["data"] if row else {}
 
 

@@ -53,13 +53,22 @@ class SessionController(Controller):
                 runtime.settings.session_hours,
             )
         if result.token is None:
-            return render(request, "identity/login.html", status_code=400,
-                          next=_safe_next(data.get("next")), username=data.get("username", ""),
-                          login_error=result.error)
+            return render(
+                request,
+                "identity/login.html",
+                status_code=400,
+                next=_safe_next(data.get("next")),
+                username=data.get("username", ""),
+                login_error=result.error,
+            )
         response = Redirect(path=_safe_next(data.get("next")))
         response.set_cookie(
-            SESSION_COOKIE, result.token, httponly=True, samesite="lax",
-            secure=runtime.settings.secure_cookies, max_age=runtime.settings.session_hours * 3600,
+            SESSION_COOKIE,
+            result.token,
+            httponly=True,
+            samesite="lax",
+            secure=runtime.settings.secure_cookies,
+            max_age=runtime.settings.session_hours * 3600,
         )
         return response
 
@@ -82,8 +91,14 @@ class UserAdminController(Controller):
     async def list_users(self, request: Req, page: int = 1) -> Template:
         page = max(1, page)
         users, total = await services.list_users(limit=50, offset=(page - 1) * 50)
-        return render(request, "identity/users.html", users=users, total=total, page=page,
-                      pages=max(1, -(-total // 50)))
+        return render(
+            request,
+            "identity/users.html",
+            users=users,
+            total=total,
+            page=page,
+            pages=max(1, -(-total // 50)),
+        )
 
     @get("/users/new")
     async def new_user(self, request: Req) -> Template:
@@ -96,9 +111,12 @@ class UserAdminController(Controller):
         try:
             async with transaction():
                 user_id = await services.create_user(
-                    require_user(request), username=str(data.get("username", "")),
-                    full_name=str(data.get("full_name", "")), password=str(data.get("password", "")),
-                    role_codes=roles, email=str(data.get("email", "")),
+                    require_user(request),
+                    username=str(data.get("username", "")),
+                    full_name=str(data.get("full_name", "")),
+                    password=str(data.get("password", "")),
+                    role_codes=roles,
+                    email=str(data.get("email", "")),
                     language=str(data.get("language", "fi")),
                 )
         except ValidationFailed as exc:
@@ -116,39 +134,70 @@ class UserAdminController(Controller):
         try:
             async with transaction():
                 await services.update_user(
-                    require_user(request), user_id, int_field(data, "version"),
-                    full_name=str(data.get("full_name", "")), email=str(data.get("email", "")),
+                    require_user(request),
+                    user_id,
+                    int_field(data, "version"),
+                    full_name=str(data.get("full_name", "")),
+                    email=str(data.get("email", "")),
                     language=str(data.get("language", "fi")),
-                    is_active=data.get("is_active") == "on", role_codes=roles,
+                    is_active=data.get("is_active") == "on",
+                    role_codes=roles,
                     new_password=str(data.get("password", "")),
                 )
         except ValidationFailed as exc:
             user = await services.get_user(user_id)
             return self._user_form(request, {**user, **data, "roles": roles}, exc.errors, 400)
         except VersionConflict as exc:
-            return render_conflict(request, exc, f"/admin/users/{user_id}",
-                             ["full_name", "email", "language", "is_active", "roles"])
+            return render_conflict(
+                request,
+                exc,
+                f"/admin/users/{user_id}",
+                ["full_name", "email", "language", "is_active", "roles"],
+            )
         return Redirect(path=f"/admin/users/{user_id}?saved=1")
 
-    def _user_form(self, request: Req, user: dict[str, Any], errors: dict[str, str] | None = None,
-                   status: int = 200, saved: bool = False) -> Template:
-        return render(request, "identity/user_form.html", status_code=status, user=user,
-                      errors=errors or {}, roles=runtime_of(request).roles, saved=saved)
+    def _user_form(
+        self,
+        request: Req,
+        user: dict[str, Any],
+        errors: dict[str, str] | None = None,
+        status: int = 200,
+        saved: bool = False,
+    ) -> Template:
+        return render(
+            request,
+            "identity/user_form.html",
+            status_code=status,
+            user=user,
+            errors=errors or {},
+            roles=runtime_of(request).roles,
+            saved=saved,
+        )
 
     @get("/roles")
     async def list_roles(self, request: Req) -> Template:
         runtime = runtime_of(request)
         labels = {r.code: r.label for r in runtime.roles}
-        return render(request, "identity/roles.html", roles=await services.list_roles(),
-                      labels=labels, permissions=runtime.permissions)
+        return render(
+            request,
+            "identity/roles.html",
+            roles=await services.list_roles(),
+            labels=labels,
+            permissions=runtime.permissions,
+        )
 
     @get("/roles/{role_id:int}")
     async def edit_role(self, request: Req, role_id: int, saved: bool = False) -> Template:
         role = next((r for r in await services.list_roles() if r["id"] == role_id), None)
         if role is None:
             raise NotFound(f"role {role_id}")
-        return render(request, "identity/role_form.html", role=role, saved=saved,
-                      permissions=runtime_of(request).permissions)
+        return render(
+            request,
+            "identity/role_form.html",
+            role=role,
+            saved=saved,
+            permissions=runtime_of(request).permissions,
+        )
 
     @post("/roles/{role_id:int}")
     async def update_role(self, request: Req, role_id: int) -> Response[Any]:
@@ -157,8 +206,11 @@ class UserAdminController(Controller):
         try:
             async with transaction():
                 await services.update_role_permissions(
-                    require_user(request), role_id, int_field(data, "version"),
-                    as_list(data.get("permissions")), runtime.permission_codes,
+                    require_user(request),
+                    role_id,
+                    int_field(data, "version"),
+                    as_list(data.get("permissions")),
+                    runtime.permission_codes,
                 )
         except VersionConflict as exc:
             return render_conflict(request, exc, f"/admin/roles/{role_id}", ["permissions"])
@@ -167,10 +219,12 @@ class UserAdminController(Controller):
     @get("/plugins")
     async def list_plugins(self, request: Req) -> Template:
         runtime = runtime_of(request)
-        return render(request, "identity/plugins.html",
-                      plugins=installed_plugins(runtime.settings.enabled_plugins),
-                      config_path=runtime.settings.config_path)
-
+        return render(
+            request,
+            "identity/plugins.html",
+            plugins=installed_plugins(runtime.settings.enabled_plugins),
+            config_path=runtime.settings.config_path,
+        )
 
 
 # -- API ---------------------------------------------------------------------------------
@@ -219,8 +273,12 @@ class MeOut:
 
 
 def _user_out(user: dict[str, Any]) -> UserOut:
-    return UserOut(**{k: user[k] for k in
-                      ("id", "username", "full_name", "email", "language", "is_active", "roles")})
+    return UserOut(
+        **{
+            k: user[k]
+            for k in ("id", "username", "full_name", "email", "language", "is_active", "roles")
+        }
+    )
 
 
 class UserApi(Controller):
@@ -232,9 +290,14 @@ class UserApi(Controller):
     async def me(self, request: Req) -> MeOut:
         """The signed-in user with roles and permissions."""
         user = require_user(request)
-        return MeOut(id=user.id, username=user.username, full_name=user.full_name,
-                     language=user.language, roles=list(user.role_codes),
-                     permissions=sorted(user.permissions))
+        return MeOut(
+            id=user.id,
+            username=user.username,
+            full_name=user.full_name,
+            language=user.language,
+            roles=list(user.role_codes),
+            permissions=sorted(user.permissions),
+        )
 
     @get("/users")
     async def list_users(self, page: int = 1) -> list[UserOut]:
@@ -250,16 +313,28 @@ class UserApi(Controller):
     async def create_user(self, request: Req, data: UserIn) -> UserOut:
         async with transaction():
             user_id = await services.create_user(
-                require_user(request), username=data.username, full_name=data.full_name,
-                password=data.password, role_codes=data.roles, email=data.email,
-                language=data.language)
+                require_user(request),
+                username=data.username,
+                full_name=data.full_name,
+                password=data.password,
+                role_codes=data.roles,
+                email=data.email,
+                language=data.language,
+            )
         return _user_out(await services.get_user(user_id))
 
     @put("/users/{user_id:int}")
     async def update_user(self, request: Req, user_id: int, data: UserUpdate) -> UserOut:
         async with transaction():
             await services.update_user(
-                require_user(request), user_id, data.version, full_name=data.full_name,
-                email=data.email, language=data.language, is_active=data.is_active,
-                role_codes=data.roles, new_password=data.password)
+                require_user(request),
+                user_id,
+                data.version,
+                full_name=data.full_name,
+                email=data.email,
+                language=data.language,
+                is_active=data.is_active,
+                role_codes=data.roles,
+                new_password=data.password,
+            )
         return _user_out(await services.get_user(user_id))

@@ -10,6 +10,7 @@ from core.audit.services import Actor
 from core.common.clock import now
 from core.common.errors import NotFound, ValidationFailed
 from core.common.versioned import update_versioned
+from core.i18n import N_
 from core.plugins.types import TaskKind
 from core.tasks.tables import Task
 
@@ -41,8 +42,14 @@ async def create_task(
         )
     ).returning(Task.id)
     task_id = int(rows[0]["id"])
-    await audit.record(actor, "create", "task", task_id, customer_id=customer_id,
-                       after={"kind": kind.code, "role": kind.role, "summary": summary})
+    await audit.record(
+        actor,
+        "create",
+        "task",
+        task_id,
+        customer_id=customer_id,
+        after={"kind": kind.code, "role": kind.role, "summary": summary},
+    )
     return task_id
 
 
@@ -53,16 +60,19 @@ async def open_tasks_for_roles(
     if not roles:
         return [], 0
     condition = (Task.status == "open") & Task.role.is_in(roles)
-    rows = await Task.select(*TASK_COLUMNS).where(condition).order_by(Task.created_at).limit(
-        limit
-    ).offset(offset).output(load_json=True)
+    rows = (
+        await Task.select(*TASK_COLUMNS)
+        .where(condition)
+        .order_by(Task.created_at)
+        .limit(limit)
+        .offset(offset)
+        .output(load_json=True)
+    )
     return rows, await Task.count().where(condition)
 
 
 async def get_task(task_id: int) -> dict[str, Any]:
-    row = await Task.select(*TASK_COLUMNS).where(Task.id == task_id).first().output(
-        load_json=True
-    )
+    row = await Task.select(*TASK_COLUMNS).where(Task.id == task_id).first().output(load_json=True)
     if row is None:
         raise NotFound(f"task {task_id}")
     return row
@@ -76,15 +86,28 @@ async def complete_task(
     if task["role"] not in set(allowed_roles):
         raise NotFound(f"task {task_id}")
     if task["status"] != "open":
-        raise ValidationFailed({"outcome": "This task has already been completed."})
+        raise ValidationFailed({"outcome": N_("This task has already been completed.")})
     if len(outcome) > 2000:
-        raise ValidationFailed({"outcome": "At most 2,000 characters."})
+        raise ValidationFailed({"outcome": N_("At most 2,000 characters.")})
     saved = await update_versioned(
-        Task, task_id, version,
-        {Task.status: "done", Task.completed_at: now(), Task.completed_by: actor.id,
-         Task.outcome: outcome.strip()},
+        Task,
+        task_id,
+        version,
+        {
+            Task.status: "done",
+            Task.completed_at: now(),
+            Task.completed_by: actor.id,
+            Task.outcome: outcome.strip(),
+        },
         {"status": "done", "outcome": outcome},
     )
-    await audit.record(actor, "update", "task", task_id, customer_id=task["customer"],
-                       before={"status": "open"}, after={"status": "done", "outcome": outcome})
+    await audit.record(
+        actor,
+        "update",
+        "task",
+        task_id,
+        customer_id=task["customer"],
+        before={"status": "open"},
+        after={"status": "done", "outcome": outcome},
+    )
     return saved

@@ -29,12 +29,23 @@ class TaskPages(Controller):
         data = await form_data(request)
         try:
             async with transaction():
-                await services.complete_task(user, task_id, int_field(data, "version"),
-                                             str(data.get("outcome", "")), user.role_codes)
+                await services.complete_task(
+                    user,
+                    task_id,
+                    int_field(data, "version"),
+                    str(data.get("outcome", "")),
+                    user.role_codes,
+                )
         except ValidationFailed as exc:
             task = await services.get_task(task_id)
-            return render(request, "tasks/complete.html", status_code=400, task=task,
-                          errors=exc.errors, outcome=data.get("outcome", ""))
+            return render(
+                request,
+                "tasks/complete.html",
+                status_code=400,
+                task=task,
+                errors=exc.errors,
+                outcome=data.get("outcome", ""),
+            )
         except VersionConflict as exc:
             return render_conflict(request, exc, f"/tasks/{task_id}/complete", ["outcome"])
         return Redirect(path="/#inbox")
@@ -59,9 +70,16 @@ class TaskCompletion:
 
 
 def _task_out(row: dict[str, Any]) -> TaskOut:
-    return TaskOut(id=row["id"], kind=row["kind"], role=row["role"], status=row["status"],
-                   summary=row["summary"], customer_id=row["customer"],
-                   created_at=row["created_at"], version=row["version"])
+    return TaskOut(
+        id=row["id"],
+        kind=row["kind"],
+        role=row["role"],
+        status=row["status"],
+        summary=row["summary"],
+        customer_id=row["customer"],
+        created_at=row["created_at"],
+        version=row["version"],
+    )
 
 
 class TaskApi(Controller):
@@ -73,14 +91,14 @@ class TaskApi(Controller):
     async def my_open_tasks(self, request: Req, page: int = 1) -> list[TaskOut]:
         """Open tasks of the caller's roles, oldest first, 50 a page."""
         user = require_user(request)
-        rows, _ = await services.open_tasks_for_roles(user.role_codes, 50,
-                                                      (max(1, min(page, 100_000)) - 1) * 50)
+        rows, _ = await services.open_tasks_for_roles(
+            user.role_codes, 50, (max(1, min(page, 100_000)) - 1) * 50
+        )
         return [_task_out(r) for r in rows]
 
     @post("/{task_id:int}/complete", status_code=200)
     async def complete(self, request: Req, task_id: int, data: TaskCompletion) -> TaskOut:
         user = require_user(request)
         async with transaction():
-            await services.complete_task(user, task_id, data.version, data.outcome,
-                                         user.role_codes)
+            await services.complete_task(user, task_id, data.version, data.outcome, user.role_codes)
         return _task_out(await services.get_task(task_id))

@@ -37,8 +37,14 @@ def _is_api(request: Request[Any, Any, Any]) -> bool:
 
 
 def _status_page(request: Request[Any, Any, Any], status: int, detail: str = "") -> Template:
-    return render(request, "errors/status.html", status_code=status, status=status,
-                  title=TITLES.get(status, TITLES[400]), detail=detail)
+    return render(
+        request,
+        "errors/status.html",
+        status_code=status,
+        status=status,
+        title=TITLES.get(status, TITLES[400]),
+        detail=detail,
+    )
 
 
 def _json(status: int, body: dict[str, Any]) -> Response[Any]:
@@ -63,7 +69,9 @@ def handle_not_found(request: Request[Any, Any, Any], exc: Exception) -> Respons
     return _status_page(request, 404)
 
 
-def handle_validation_failed(request: Request[Any, Any, Any], exc: ValidationFailed) -> Response[Any]:
+def handle_validation_failed(
+    request: Request[Any, Any, Any], exc: ValidationFailed
+) -> Response[Any]:
     if _is_api(request):
         return _json(400, {"detail": "Validation failed", "errors": exc.errors})
     return _status_page(request, 400, "; ".join(gettext(m) for m in exc.errors.values()))
@@ -71,8 +79,14 @@ def handle_validation_failed(request: Request[Any, Any, Any], exc: ValidationFai
 
 def handle_conflict(request: Request[Any, Any, Any], exc: VersionConflict) -> Response[Any]:
     if _is_api(request):
-        return _json(409, {"detail": "The record was changed by someone else; reload it.",
-                           "current": exc.current, "submitted": exc.submitted})
+        return _json(
+            409,
+            {
+                "detail": "The record was changed by someone else; reload it.",
+                "current": exc.current,
+                "submitted": exc.submitted,
+            },
+        )
     return render_conflict(request, exc, request.url.path, list(exc.submitted))
 
 

@@ -72,5 +72,12 @@ def render_conflict(
     request: Request[Any, Any, Any], conflict: VersionConflict, action: str, fields: list[str]
 ) -> Template:
     """The conflict page: the saved and the submitted values side by side, nothing lost."""
-    return render(request, "errors/conflict.html", status_code=409, conflict=conflict,
-                  fields=fields, action=action, cancel=action)
+    return render(
+        request,
+        "errors/conflict.html",
+        status_code=409,
+        conflict=conflict,
+        fields=fields,
+        action=action,
+        cancel=action,
+    )

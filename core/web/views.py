@@ -29,9 +29,16 @@ class DashboardPages(Controller):
         if user.can("tasks.work"):
             tasks, total = await open_tasks_for_roles(user.role_codes, 20, (page - 1) * 20)
         panels: list[Panel] = await runtime.host.acollect("valvomo_dashboard_panels", user=user)
-        return render(request, "web/dashboard.html", tasks=tasks, task_total=total, page=page,
-                      pages=max(1, -(-total // 20)), task_kinds=runtime.task_kinds,
-                      panels=sorted(panels, key=lambda p: p.order))
+        return render(
+            request,
+            "web/dashboard.html",
+            tasks=tasks,
+            task_total=total,
+            page=page,
+            pages=max(1, -(-total // 20)),
+            task_kinds=runtime.task_kinds,
+            panels=sorted(panels, key=lambda p: p.order),
+        )
 
     @get("/reports")
     async def reports(self, request: Req) -> Template:

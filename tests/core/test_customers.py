@@ -96,8 +96,13 @@ async def test_search_by_name_phone_and_identity_code_never_puts_code_in_url(
     admin: httpx.AsyncClient,
 ) -> None:
     await create(admin)
-    await create(admin, identity_code=valid_code("020250", "A", "456"), first_name="Eino",
-                 last_name="Koskinen", phone="050 765 4321")
+    await create(
+        admin,
+        identity_code=valid_code("020250", "A", "456"),
+        first_name="Eino",
+        last_name="Koskinen",
+        phone="050 765 4321",
+    )
     for query, expected, absent in [
         ("virt", "Virtanen", "Koskinen"),
         ("aino virtanen", "Virtanen", "Koskinen"),
@@ -113,8 +118,11 @@ async def test_search_by_name_phone_and_identity_code_never_puts_code_in_url(
 
 async def test_customer_list_is_paginated(admin: httpx.AsyncClient) -> None:
     for i in range(30):
-        await create(admin, identity_code=valid_code("010150", "-", f"{100 + i:03d}"),
-                     last_name=f"Asiakas{i:02d}")
+        await create(
+            admin,
+            identity_code=valid_code("010150", "-", f"{100 + i:03d}"),
+            last_name=f"Asiakas{i:02d}",
+        )
     first = await admin.get("/customers")
     assert first.text.count('href="/customers/') - first.text.count("/customers/new") >= 25
     second = await admin.get("/customers?page=2")
@@ -124,8 +132,9 @@ async def test_customer_list_is_paginated(admin: httpx.AsyncClient) -> None:
 async def test_stale_edit_shows_conflict_with_both_values(admin: httpx.AsyncClient) -> None:
     customer_id = await create(admin)
     await post_form(admin, f"/customers/{customer_id}/edit", form(version=1, phone="0401111111"))
-    response = await post_form(admin, f"/customers/{customer_id}/edit",
-                               form(version=1, phone="0402222222"))
+    response = await post_form(
+        admin, f"/customers/{customer_id}/edit", form(version=1, phone="0402222222")
+    )
     assert response.status_code == 409
     assert "+358401111111" in response.text and "+358402222222" in response.text
     row = await Customer.select(Customer.phone, Customer.version).first()
@@ -133,8 +142,9 @@ async def test_stale_edit_shows_conflict_with_both_values(admin: httpx.AsyncClie
     # Choosing "save mine" resubmits with the current version and wins.
     version = re.search(r'name="version" value="(\d+)"', response.text)
     assert version and version.group(1) == "2"
-    again = await post_form(admin, f"/customers/{customer_id}/edit",
-                            form(version=2, phone="0402222222"))
+    again = await post_form(
+        admin, f"/customers/{customer_id}/edit", form(version=2, phone="0402222222")
+    )
     assert again.status_code == 200
     assert (await Customer.select(Customer.phone).first())["phone"] == "+358402222222"
 
@@ -143,12 +153,16 @@ async def test_contact_persons(admin: httpx.AsyncClient) -> None:
     customer_id = await create(admin)
     bad = await post_form(admin, f"/customers/{customer_id}/contacts", {"name": ""})
     assert bad.status_code == 400 and 'id="f-name-error"' in bad.text
-    ok = await post_form(admin, f"/customers/{customer_id}/contacts",
-                         {"name": "Liisa Virtanen", "relationship": "tytär", "phone": "0501234567"})
+    ok = await post_form(
+        admin,
+        f"/customers/{customer_id}/contacts",
+        {"name": "Liisa Virtanen", "relationship": "tytär", "phone": "0501234567"},
+    )
     assert ok.status_code == 200 and "Liisa Virtanen" in ok.text
     contact = await ContactPerson.select().first()
-    removed = await post_form(admin, f"/customers/{customer_id}/contacts/{contact['id']}",
-                              {"action": "delete"})
+    removed = await post_form(
+        admin, f"/customers/{customer_id}/contacts/{contact['id']}", {"action": "delete"}
+    )
     assert removed.status_code == 200
     assert await ContactPerson.count() == 0
 
