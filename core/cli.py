@@ -198,3 +198,7 @@ def main(argv: list[str] | None = None) -> Any:
     if args[:1] != ["plugins"]:
         load_runtime().host.hook.valvomo_cli_commands(cli=cli)
     return cli.main(args=args)
+
+
+if __name__ == "__main__":
+    main()

@@ -169,10 +169,9 @@ async def customer_access_log(
         )
         .where(AuditEntry.customer_id == customer_id)
         .order_by(AuditEntry.seq, ascending=False)
-        .offset(offset)
     )
     if limit is not None:
-        query = query.limit(limit)
+        query = query.limit(limit).offset(offset)
     return await query
 
 

@@ -60,13 +60,13 @@ def _cookies(scope: Scope) -> dict[str, str]:
 def permission_guard(
     connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler
 ) -> None:
-    """Deny unless the handler is marked public or the user holds its permission."""
+    """Deny unless the user holds the handler's permission or the handler is marked public."""
     opt = handler.opt
-    if opt.get("public"):
-        return
     permission = opt.get("permission")
     if not permission:
-        raise PermissionDeniedException(N_("This address has no access rule and is closed."))
+        if opt.get("public") is True:
+            return
+        raise PermissionDeniedException("This address has no access rule and is closed.")
     user: CurrentUser | None = connection.scope.get("user")
     if user is None:
         raise NotAuthorizedException(N_("Sign in to continue."))

@@ -31,8 +31,9 @@ def _client_address(request: Req) -> str:
 
 class SessionController(Controller):
     include_in_schema = False
+    opt = {"public": True}  # signing in is open; signing out requires a session
 
-    @get("/login", opt={"public": True})
+    @get("/login")
     async def login_page(self, request: Req, next: str = "/", lang: str = "") -> Response[Any]:
         page = render(request, "identity/login.html", next=_safe_next(next))
         if lang in ("fi", "sv", "en"):
@@ -41,7 +42,7 @@ class SessionController(Controller):
             return redirect
         return page
 
-    @post("/login", opt={"public": True})
+    @post("/login")
     async def log_in(self, request: Req) -> Response[Any]:
         data = await form_data(request)
         runtime = runtime_of(request)
