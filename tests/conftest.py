@@ -16,13 +16,14 @@ import pytest
 from litestar import Litestar
 
 from core.config import PROJECT_ROOT, Settings, load_settings
+from core.identity.services import sync_roles
 from core.web.app import build_runtime, create_app
 from core.web.runtime import Runtime
 from tests import database
 from tests.helpers import make_user, sign_in
 
 
-def test_settings(database_url: str, var_dir: Path) -> Settings:
+def settings_for_tests(database_url: str, var_dir: Path) -> Settings:
     settings = load_settings(PROJECT_ROOT / "valvomo.toml")
     enabled = settings.enabled_plugins
     if "VALVOMO_TEST_PLUGINS" in os.environ:
@@ -41,7 +42,7 @@ def test_settings(database_url: str, var_dir: Path) -> Settings:
 async def runtime(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Runtime]:
     tmp = tmp_path_factory.mktemp("valvomo")
     url = await database.create_database(tmp)
-    runtime = build_runtime(test_settings(url, tmp))
+    runtime = build_runtime(settings_for_tests(url, tmp))
     await runtime.database.start()
     try:
         await runtime.migrate()
@@ -52,13 +53,11 @@ async def runtime(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Run
 
 
 @pytest.fixture(autouse=True)
-async def clean_database(request: pytest.FixtureRequest) -> None:
+async def clean_database(request: pytest.FixtureRequest, runtime: Runtime) -> None:
+    """Each test starts from a migrated, empty database with the roles in place."""
     if "nodb" in request.keywords:
         return
-    runtime: Runtime = request.getfixturevalue("runtime")
     await database.empty_all_tables(runtime)
-    from core.identity.services import sync_roles
-
     async with runtime.database.transaction():
         await sync_roles(runtime.roles, runtime.permissions)
 

@@ -11,12 +11,12 @@ from pathlib import Path
 import uvicorn
 
 from core.web.app import create_app
-from tests.conftest import test_settings
+from tests.conftest import settings_for_tests
 
 
 def main() -> None:
     port, database_url, var_dir = int(sys.argv[1]), sys.argv[2], Path(sys.argv[3])
-    app = create_app(test_settings(database_url, var_dir))
+    app = create_app(settings_for_tests(database_url, var_dir))
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")
 
 
