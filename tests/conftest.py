@@ -7,7 +7,11 @@ the repository's valvomo.toml, or VALVOMO_TEST_PLUGINS=a,b while a plugin is bei
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -84,3 +88,48 @@ async def admin(client: httpx.AsyncClient) -> httpx.AsyncClient:
     response = await sign_in(client, username)
     assert response.status_code == 200, response.text
     return client
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def live_server(runtime: Runtime, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Base URL of a uvicorn process serving the app on this session's test database."""
+    port = _free_port()
+    var_dir: Path = tmp_path_factory.mktemp("live")
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "tests.browser.serve_test_app",
+            str(port),
+            runtime.database.url,
+            str(var_dir),
+        ],
+        cwd=PROJECT_ROOT,
+        env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)},
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_until_serving(url, process)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def _wait_until_serving(url: str, process: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"The test app process exited with {process.returncode}")
+        try:
+            if httpx.get(f"{url}/login", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    raise RuntimeError("The test app did not start in 30 seconds")

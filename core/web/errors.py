@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import asyncpg
 from litestar import Request, Response
 from litestar.exceptions import (
     HTTPException,
@@ -90,6 +91,13 @@ def handle_conflict(request: Request[Any, Any, Any], exc: VersionConflict) -> Re
     return render_conflict(request, exc, request.url.path, list(exc.submitted))
 
 
+def handle_out_of_range(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    """A number too large for the database column: a client error, not a server one."""
+    if _is_api(request):
+        return _json(400, {"detail": "A number in the request is out of range."})
+    return _status_page(request, 400, gettext("A number in the request is out of range."))
+
+
 def handle_server_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     # The path holds only record numbers; query strings and bodies are never logged.
     logger.exception("Unhandled error on %s %s", request.method, request.url.path)
@@ -104,5 +112,8 @@ EXCEPTION_HANDLERS: dict[Any, Any] = {
     NotFound: handle_not_found,
     ValidationFailed: handle_validation_failed,
     VersionConflict: handle_conflict,
+    OverflowError: handle_out_of_range,  # SQLite
+    asyncpg.exceptions.NumericValueOutOfRangeError: handle_out_of_range,
+    asyncpg.exceptions.DataError: handle_out_of_range,
     Exception: handle_server_error,
 }

@@ -3,19 +3,11 @@
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
-import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
-import httpx
 import pytest
 from playwright.async_api import Browser, Page, async_playwright
-
-from core.config import PROJECT_ROOT
-from core.web.runtime import Runtime
 
 CHROMIUM = os.environ.get("VALVOMO_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -28,51 +20,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if "tests/browser/" in str(item.fspath):
             item.add_marker(pytest.mark.browser)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@pytest.fixture(scope="session")
-def live_server(runtime: Runtime, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """Base URL of a uvicorn process serving the app on this session's test database."""
-    port = _free_port()
-    var_dir: Path = tmp_path_factory.mktemp("live")
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "tests.browser.serve_test_app",
-            str(port),
-            runtime.database.url,
-            str(var_dir),
-        ],
-        cwd=PROJECT_ROOT,
-        env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)},
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_until_serving(url, process)
-        yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-
-
-def _wait_until_serving(url: str, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"The test app process exited with {process.returncode}")
-        try:
-            if httpx.get(f"{url}/login", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    raise RuntimeError("The test app did not start in 30 seconds")
 
 
 @pytest.fixture(scope="session")

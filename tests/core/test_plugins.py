@@ -96,9 +96,11 @@ async def test_third_party_plugin_gets_table_page_navigation_permission_and_pane
         await database.drop_database(url)
 
 
-async def test_unknown_plugin_is_a_start_up_error_naming_it(runtime: Runtime, tmp_path: Path) -> None:
+async def test_unknown_plugin_is_a_start_up_error_naming_it(
+    runtime: Runtime, tmp_path: Path
+) -> None:
     settings = replace(runtime.settings, enabled_plugins=("no_such_plugin",), plugin_settings={})
-    with pytest.raises(PluginError, match="'no_such_plugin'.*not installed"):
+    with pytest.raises(PluginError, match=r"'no_such_plugin'.*not installed"):
         build_runtime(settings)
     runtime.database.activate()
 
@@ -107,14 +109,14 @@ async def test_settings_for_a_disabled_plugin_are_a_start_up_error(
     site_dir: Path, runtime: Runtime
 ) -> None:
     settings = replace(runtime.settings, enabled_plugins=(), plugin_settings={"hello": {}})
-    with pytest.raises(PluginError, match="'hello'.*disabled"):
+    with pytest.raises(PluginError, match=r"'hello'.*disabled"):
         build_runtime(settings)
     runtime.database.activate()
 
 
 async def test_plugin_that_fails_to_import_is_named(site_dir: Path, runtime: Runtime) -> None:
     settings = replace(runtime.settings, enabled_plugins=("broken",), plugin_settings={})
-    with pytest.raises(PluginError, match="'broken'.*failed to load"):
+    with pytest.raises(PluginError, match=r"'broken'.*failed to load"):
         build_runtime(settings)
     runtime.database.activate()
 
@@ -123,6 +125,6 @@ async def test_plugin_with_invalid_settings_is_named(site_dir: Path, runtime: Ru
     settings = replace(
         runtime.settings, enabled_plugins=("hello",), plugin_settings={"hello": {"greeting": ""}}
     )
-    with pytest.raises(PluginError, match="'hello'.*invalid settings.*greeting"):
+    with pytest.raises(PluginError, match=r"'hello'.*invalid settings.*greeting"):
         build_runtime(settings)
     runtime.database.activate()

@@ -1,0 +1,59 @@
+"""The inbox: tasks go to the users of a role and are completed there."""
+
+from __future__ import annotations
+
+import httpx
+
+from core.db import transaction
+from core.plugins import TaskKind
+from core.tasks.services import create_task
+from core.tasks.tables import Task
+from tests.core.test_customers import create
+from tests.helpers import SYSTEM, api_headers, make_user, post_form, sign_in
+
+DECISION = TaskKind("test.decision", "Decision needed", "client_guidance")
+KITCHEN = TaskKind("test.kitchen", "Kitchen check", "home_care")
+
+
+async def test_tasks_reach_the_right_role_and_are_completed(admin: httpx.AsyncClient) -> None:
+    customer_id = await create(admin)
+    async with transaction():
+        task_id = await create_task(SYSTEM, DECISION, "Meal service ended", customer_id=customer_id)
+        await create_task(SYSTEM, KITCHEN, "Not for client guidance")
+    dashboard = await admin.get("/")
+    assert "Meal service ended" in dashboard.text
+    assert "Not for client guidance" not in dashboard.text
+    done = await post_form(
+        admin, f"/tasks/{task_id}/complete", {"version": 1, "outcome": "Decided"}
+    )
+    assert done.status_code == 200
+    row = await Task.select().where(Task.id == task_id).first()
+    assert (row["status"], row["outcome"]) == ("done", "Decided")
+    assert "Meal service ended" not in (await admin.get("/")).text
+    again = await post_form(admin, f"/tasks/{task_id}/complete", {"version": 2, "outcome": "x"})
+    assert again.status_code == 400
+
+
+async def test_other_roles_cannot_complete_a_task(client: httpx.AsyncClient) -> None:
+    async with transaction():
+        task_id = await create_task(SYSTEM, DECISION, "Not yours")
+    await sign_in(client, await make_user("home_care"))
+    response = await post_form(client, f"/tasks/{task_id}/complete", {"version": 1})
+    assert response.status_code == 404
+    assert (await Task.select(Task.status).first())["status"] == "open"
+
+
+async def test_task_api(client: httpx.AsyncClient) -> None:
+    async with transaction():
+        task_id = await create_task(SYSTEM, KITCHEN, "Check the fridge")
+    await sign_in(client, await make_user("home_care"))
+    tasks = (await client.get("/api/tasks")).json()
+    assert [t["summary"] for t in tasks] == ["Check the fridge"]
+    done = await client.post(
+        f"/api/tasks/{task_id}/complete", json={"version": 1}, headers=api_headers(client)
+    )
+    assert done.status_code == 200 and done.json()["status"] == "done"
+    stale = await client.post(
+        f"/api/tasks/{task_id}/complete", json={"version": 1}, headers=api_headers(client)
+    )
+    assert stale.status_code == 400
