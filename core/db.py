@@ -50,7 +50,8 @@ class Database:
 
     def activate(self) -> None:
         """Make this the database of every table and of `core.db.transaction`."""
-        for table in [Migration, *self.tables()]:
+        tables: list[type[Table]] = [Migration, *self.tables()]
+        for table in tables:
             table._meta.db = self.engine
         set_database(self)
 

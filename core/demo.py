@@ -54,7 +54,7 @@ def customer_rows(
     rng: random.Random, count: int, municipalities: tuple[str, ...]
 ) -> list[Customer]:
     seen: set[str] = set()
-    rows = []
+    rows: list[Customer] = []
     moment = now()
     while len(rows) < count:
         code = identity_code_for(rng, rng.randint(1925, 1955))

@@ -18,9 +18,16 @@ REDACTED = "[redacted]"
 
 
 class Actor(Protocol):
-    id: int | None
-    full_name: str
-    role_codes: Sequence[str]
+    """Whoever makes a change: a signed-in user or a system actor."""
+
+    @property
+    def id(self) -> int | None: ...
+
+    @property
+    def full_name(self) -> str: ...
+
+    @property
+    def role_codes(self) -> Sequence[str]: ...
 
 
 @dataclass(frozen=True)

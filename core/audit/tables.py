@@ -1,10 +1,11 @@
 """The append-only, hash-chained audit and access log."""
 
-from piccolo.columns import JSON, BigInt, Integer, Timestamptz, Varchar
+from piccolo.columns import JSON, BigInt, Integer, Serial, Timestamptz, Varchar
 from piccolo.table import Table
 
 
 class AuditEntry(Table, tablename="audit_entry"):
+    id = Serial(primary_key=True)
     seq = BigInt(unique=True, index=True)
     at = Timestamptz()
     actor_id = Integer(null=True, default=None)
@@ -23,5 +24,6 @@ class AuditEntry(Table, tablename="audit_entry"):
 class AuditHead(Table, tablename="audit_head"):
     """One row: the newest sequence number and hash. Updating it serialises appends."""
 
+    id = Serial(primary_key=True)
     seq = BigInt(default=0)
     last_hash = Varchar(length=64, default="")

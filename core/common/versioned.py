@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from piccolo.columns import Column
 from piccolo.table import Table
 
 from core.common.errors import NotFound, VersionConflict
@@ -14,7 +13,7 @@ async def update_versioned(
     table: type[Table],
     record_id: int,
     expected_version: int,
-    values: dict[Column, Any],
+    values: dict[Any, Any],
     submitted: dict[str, Any],
 ) -> dict[str, Any]:
     """Save `values` only if the stored version is still `expected_version`.
@@ -22,7 +21,7 @@ async def update_versioned(
     Returns the saved row. Raises VersionConflict carrying the stored row and what the
     user submitted, so the conflict page can show both and nothing is lost.
     """
-    version_column = table._meta.get_column_by_name("version")
+    version_column: Any = table._meta.get_column_by_name("version")
     pk = table._meta.primary_key
     rows = (
         await table.update({**values, version_column: version_column + 1})

@@ -58,7 +58,7 @@ class CustomerRecord:
 
 def _clean(form: dict[str, Any], municipalities: tuple[str, ...]) -> dict[str, Any]:
     """Validated customer fields from a form or JSON body; raises ValidationFailed."""
-    values = {k: str(form.get(k) or "").strip() for k in EDITABLE_FIELDS}
+    values: dict[str, Any] = {k: str(form.get(k) or "").strip() for k in EDITABLE_FIELDS}
     values["identity_code"] = v.normalise_identity_code(values["identity_code"])
     errors: dict[str, str] = {}
     if problem := v.identity_code_problem(values["identity_code"]):
@@ -246,11 +246,13 @@ def search_condition(query: str, status: str = "") -> Any:
     else:
         for token in query.lower().split()[:4]:
             token = token.replace("%", "").replace("_", "")
-            term = Customer.search_name.like(f"{token}%") | Customer.search_name.like(f"% {token}%")
+            term: Any = Customer.search_name.like(f"{token}%") | Customer.search_name.like(
+                f"% {token}%"
+            )
             condition = term if condition is None else condition & term
     if status in STATUSES:
-        term = Customer.status == status
-        condition = term if condition is None else condition & term
+        by_status = Customer.status == status
+        condition = by_status if condition is None else condition & by_status
     return condition
 
 
@@ -275,8 +277,8 @@ async def search_customers(query: str, page: int = 1, status: str = "") -> Searc
 # -- contact persons ---------------------------------------------------------------------
 
 
-def _clean_contact(form: dict[str, Any]) -> dict[str, str]:
-    values = {k: str(form.get(k) or "").strip() for k in CONTACT_FIELDS}
+def _clean_contact(form: dict[str, Any]) -> dict[str, Any]:
+    values: dict[str, Any] = {k: str(form.get(k) or "").strip() for k in CONTACT_FIELDS}
     errors: dict[str, str] = {}
     if not values["name"]:
         errors["name"] = N_("Enter the contact person's name.")

@@ -5,6 +5,7 @@ from piccolo.columns import (
     ForeignKey,
     Integer,
     OnDelete,
+    Serial,
     Text,
     Timestamptz,
     Varchar,
@@ -13,6 +14,7 @@ from piccolo.table import Table
 
 
 class Customer(Table, tablename="customer"):
+    id = Serial(primary_key=True)
     identity_code = Varchar(length=11, unique=True, index=True)
     first_name = Varchar(length=100)
     last_name = Varchar(length=100)
@@ -32,6 +34,7 @@ class Customer(Table, tablename="customer"):
 
 
 class ContactPerson(Table, tablename="contact_person"):
+    id = Serial(primary_key=True)
     customer = ForeignKey(Customer, on_delete=OnDelete.cascade, index=True)
     name = Varchar(length=200)
     relationship = Varchar(length=100, default="")

@@ -136,7 +136,7 @@ async def create_user(
     email: str = "",
     language: str = "fi",
 ) -> int:
-    values = {
+    values: dict[str, Any] = {
         "username": username.strip().lower(),
         "full_name": full_name.strip(),
         "email": email.strip(),

@@ -6,6 +6,7 @@ from piccolo.columns import (
     ForeignKey,
     Integer,
     OnDelete,
+    Serial,
     Timestamptz,
     Varchar,
 )
@@ -13,6 +14,7 @@ from piccolo.table import Table
 
 
 class StaffUser(Table, tablename="staff_user"):
+    id = Serial(primary_key=True)
     username = Varchar(length=150, unique=True, index=True)
     full_name = Varchar(length=200)
     email = Varchar(length=254, default="")
@@ -24,6 +26,7 @@ class StaffUser(Table, tablename="staff_user"):
 
 
 class StaffRole(Table, tablename="staff_role"):
+    id = Serial(primary_key=True)
     code = Varchar(length=50, unique=True)
     name = Varchar(length=200)
     permissions = JSON(default=[])
@@ -31,6 +34,7 @@ class StaffRole(Table, tablename="staff_role"):
 
 
 class UserRole(Table, tablename="user_role"):
+    id = Serial(primary_key=True)
     user = ForeignKey(StaffUser, on_delete=OnDelete.cascade, index=True)
     role = ForeignKey(StaffRole, on_delete=OnDelete.cascade, index=True)
 
@@ -38,10 +42,12 @@ class UserRole(Table, tablename="user_role"):
 class KnownPermission(Table, tablename="known_permission"):
     """Permissions already granted to their default roles, so a later revoke sticks."""
 
+    id = Serial(primary_key=True)
     code = Varchar(length=100, unique=True)
 
 
 class StaffSession(Table, tablename="staff_session"):
+    id = Serial(primary_key=True)
     token_hash = Varchar(length=64, unique=True, index=True)
     user = ForeignKey(StaffUser, on_delete=OnDelete.cascade, index=True)
     created_at = Timestamptz()
@@ -50,6 +56,7 @@ class StaffSession(Table, tablename="staff_session"):
 
 
 class LoginAttempt(Table, tablename="login_attempt"):
+    id = Serial(primary_key=True)
     username = Varchar(length=150, index=True)
     address = Varchar(length=64, index=True)
     attempted_at = Timestamptz(index=True)

@@ -1,6 +1,6 @@
 """The inbox: tasks handed from one role to another."""
 
-from piccolo.columns import JSON, ForeignKey, Integer, OnDelete, Text, Timestamptz, Varchar
+from piccolo.columns import JSON, ForeignKey, Integer, OnDelete, Serial, Text, Timestamptz, Varchar
 from piccolo.table import Table
 
 from core.customers.tables import Customer
@@ -8,6 +8,7 @@ from core.identity.tables import StaffUser
 
 
 class Task(Table, tablename="task"):
+    id = Serial(primary_key=True)
     kind = Varchar(length=80, index=True)
     role = Varchar(length=50, index=True)
     status = Varchar(length=10, default="open", index=True)

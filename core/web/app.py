@@ -49,7 +49,9 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     runtime = runtime or build_runtime(settings)
     env = build_environment(runtime.settings, runtime.host)
     static = create_static_files_router(
-        path="/static", directories=static_dirs(runtime.settings), opt={"public": True},
+        path="/static",
+        directories=list[Any](static_dirs(runtime.settings)),
+        opt={"public": True},
         name="static",
     )
     return Litestar(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from litestar import Request
 from litestar.connection import ASGIConnection
@@ -50,6 +51,6 @@ class Runtime:
             await sync_roles(self.roles, self.permissions)
 
 
-def runtime_of(connection: ASGIConnection | Request) -> Runtime:  # type: ignore[type-arg]
+def runtime_of(connection: ASGIConnection[Any, Any, Any, Any] | Request[Any, Any, Any]) -> Runtime:
     runtime: Runtime = connection.app.state.valvomo
     return runtime

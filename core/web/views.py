@@ -25,7 +25,8 @@ class DashboardPages(Controller):
         user = require_user(request)
         runtime = runtime_of(request)
         page = max(1, page)
-        tasks, total = ([], 0)
+        tasks: list[dict[str, Any]] = []
+        total = 0
         if user.can("tasks.work"):
             tasks, total = await open_tasks_for_roles(user.role_codes, 20, (page - 1) * 20)
         panels: list[Panel] = await runtime.host.acollect("valvomo_dashboard_panels", user=user)

@@ -1,0 +1,85 @@
+"""The web shell: Finnish by default, Swedish and English, Finnish formats, themes, error pages."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import replace
+from decimal import Decimal
+
+import httpx
+import pytest
+from litestar.testing import RequestFactory
+
+from core import i18n
+from core.web.app import create_app
+from core.web.errors import handle_server_error
+from core.web.runtime import Runtime
+from tests.helpers import make_user, sign_in
+
+
+async def test_pages_are_finnish_by_default(client: httpx.AsyncClient) -> None:
+    page = await client.get("/login")
+    assert '<html lang="fi">' in page.text and "Kirjaudu" in page.text
+
+
+async def test_language_follows_the_users_choice(client: httpx.AsyncClient) -> None:
+    await client.get("/login?lang=sv")
+    assert '<html lang="sv">' in (await client.get("/login")).text
+    await client.get("/login?lang=en")
+    assert "Sign in to Valvomo" in (await client.get("/login")).text
+
+
+async def test_pages_need_no_javascript(admin: httpx.AsyncClient) -> None:
+    for path in ("/", "/customers", "/customers/new", "/admin/users"):
+        assert "<script" not in (await admin.get(path)).text, path
+
+
+async def test_not_found_page(admin: httpx.AsyncClient) -> None:
+    response = await admin.get("/customers/424242")
+    assert response.status_code == 404 and "<h1>" in response.text
+
+
+async def test_server_error_page_is_friendly(runtime: Runtime) -> None:
+    request = RequestFactory(app=create_app(runtime=runtime)).get("/customers/1")
+    with i18n_language("fi"):
+        response = handle_server_error(request, RuntimeError("boom"))
+    assert response.status_code == 500
+
+
+class i18n_language:
+    def __init__(self, language: str) -> None:
+        self.language = language
+
+    def __enter__(self) -> None:
+        self.token = i18n.current_language.set(self.language)
+
+    def __exit__(self, *exc: object) -> None:
+        i18n.current_language.reset(self.token)
+
+
+@pytest.mark.nodb
+async def test_finnish_and_swedish_formats() -> None:
+    moment = dt.datetime(2026, 3, 29, 1, 30, tzinfo=dt.UTC)  # the night clocks go forward
+    with i18n_language("fi"):
+        assert i18n.fmt_date(dt.date(2026, 12, 6)) == "6.12.2026"
+        assert i18n.fmt_datetime(moment) == "29.3.2026 4.30"
+        assert i18n.fmt_money(Decimal("1234.5")) == "1\xa0234,50\xa0€"
+    with i18n_language("sv"):
+        assert "1\xa0234,50" in i18n.fmt_money(Decimal("1234.5"))
+        assert i18n.gettext("Sign in") == "Logga in"
+
+
+async def test_high_contrast_theme_is_chosen_in_configuration(runtime: Runtime) -> None:
+    themed = replace(runtime, settings=replace(runtime.settings, theme="high_contrast"))
+    transport = httpx.ASGITransport(app=create_app(runtime=themed))
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        css = await client.get("/static/theme.css")
+        assert "High-contrast" in css.text
+        assert (await client.get("/static/style.css")).status_code == 200
+
+
+async def test_navigation_shows_only_what_roles_allow(client: httpx.AsyncClient) -> None:
+    await sign_in(client, await make_user("home_care"))
+    page = await client.get("/")
+    assert 'href="/customers"' in page.text
+    assert 'href="/admin/users"' not in page.text
