@@ -25,14 +25,14 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from core.audit.services import SystemActor  # noqa: E402
-from core.config import PROJECT_ROOT, load_settings  # noqa: E402
-from core.customers.services import LIST_COLUMNS, PAGE_SIZE, search_condition  # noqa: E402
-from core.customers.tables import Customer  # noqa: E402
-from core.demo import customer_rows, insert_customers  # noqa: E402
-from core.identity.services import create_user  # noqa: E402
-from core.web.app import build_runtime  # noqa: E402
-from tests.database import create_database, drop_database  # noqa: E402
+from core.audit.services import SystemActor
+from core.config import PROJECT_ROOT, load_settings
+from core.customers.services import LIST_COLUMNS, PAGE_SIZE, search_condition
+from core.customers.tables import Customer
+from core.demo import customer_rows, insert_customers
+from core.identity.services import create_user
+from core.web.app import build_runtime
+from tests.database import create_database, drop_database
 
 PASSWORD = "bench-password-2026"
 QUERIES = ["virt", "mäki", "aino", "kalevi ko", "hakala", "sill", "ahola eila", "nie"]
