@@ -115,7 +115,7 @@ def start_server(database_url: str, tmp: Path) -> tuple[subprocess.Popen[bytes],
         "VALVOMO_VAR_DIR": str(tmp),
         "VALVOMO_SECRET": "bench-secret-" + "x" * 32,
     }
-    process = subprocess.Popen(  # noqa: S603
+    process = subprocess.Popen(
         [
             sys.executable,
             "-m",
@@ -150,7 +150,9 @@ async def timed(call: Callable[[], Awaitable[httpx.Response]], rounds: int) -> f
     return statistics.median(timings)
 
 
-async def measure_http(url: str, queries: list[str], rounds: int) -> dict[str, float]:
+async def measure_http(
+    url: str, queries: list[str], rounds: int, customers: int
+) -> dict[str, float]:
     async with httpx.AsyncClient(base_url=url, follow_redirects=True) as client:
         await client.get("/login")
         token = client.cookies["valvomo_csrf"]
@@ -168,7 +170,7 @@ async def measure_http(url: str, queries: list[str], rounds: int) -> dict[str, f
             query = queries[next(counter) % len(queries)]
             return client.post("/customers/search", data={"q": query, "_csrf_token": token})
 
-        ids = [random.Random(i).randint(1, 30_000) for i in range(rounds)]
+        ids = [random.Random(i).randint(1, customers) for i in range(rounds)]
         pages = iter(ids)
 
         def customer_page() -> Awaitable[httpx.Response]:
@@ -190,7 +192,7 @@ async def run_backend(backend: str, customers: int, rounds: int) -> dict[str, fl
         queries = await prepare(database_url, customers, tmp)
         process, url = start_server(database_url, tmp)
         try:
-            figures = await measure_http(url, queries, rounds)
+            figures = await measure_http(url, queries, rounds, customers)
         finally:
             process.terminate()
             process.wait(timeout=10)
