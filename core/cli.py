@@ -127,9 +127,13 @@ def createuser(username: str, full_name: str, roles: tuple[str, ...], password_s
 
     async def create() -> int:
         async with runtime.database.transaction():
-            return await create_user(SystemActor(full_name="valvomo createuser"),
-                                     username=username, full_name=full_name, password=password,
-                                     role_codes=list(roles))
+            return await create_user(
+                SystemActor(full_name="valvomo createuser"),
+                username=username,
+                full_name=full_name,
+                password=password,
+                role_codes=list(roles),
+            )
 
     try:
         user_id = run_with_database(runtime, create)
@@ -156,12 +160,28 @@ def list_plugins() -> None:
     for column in ("name", "version", "package", "enabled"):
         table.add_column(column)
     for plugin in installed_plugins(settings.enabled_plugins):
-        table.add_row(plugin.name, plugin.version, plugin.distribution,
-                      "yes" if plugin.enabled else "no")
+        table.add_row(
+            plugin.name, plugin.version, plugin.distribution, "yes" if plugin.enabled else "no"
+        )
     console.print(table)
     unknown = set(settings.enabled_plugins) - {p.name for p in installed_plugins()}
     for name in sorted(unknown):
         console.print(f"[red]Enabled but not installed:[/] {name}")
+
+
+@cli.command("new-plugin")
+@click.argument("name")
+@click.option("--path", "parent", default=".", show_default=True, type=click.Path(file_okay=False))
+def new_plugin(name: str, parent: str) -> None:
+    """Create a new plugin package valvomo-NAME with the standard shape."""
+    from core.scaffold import ScaffoldError, create_plugin
+
+    try:
+        target = create_plugin(name, Path(parent))
+    except ScaffoldError as exc:
+        console.print(f"[red]{exc}[/]")
+        sys.exit(1)
+    console.print(f"Created {target}. Install it with: pip install -e {target}")
 
 
 @cli.group()
@@ -195,7 +215,7 @@ def _safe_url(url: str) -> str:
 
 def main(argv: list[str] | None = None) -> Any:
     args = sys.argv[1:] if argv is None else argv
-    if args[:1] != ["plugins"]:
+    if args[:1] not in (["plugins"], ["new-plugin"]):
         load_runtime().host.hook.valvomo_cli_commands(cli=cli)
     return cli.main(args=args)
 

@@ -128,3 +128,41 @@ async def test_plugin_with_invalid_settings_is_named(site_dir: Path, runtime: Ru
     with pytest.raises(PluginError, match=r"'hello'.*invalid settings.*greeting"):
         build_runtime(settings)
     runtime.database.activate()
+
+
+async def test_new_plugin_scaffold_installs_migrates_and_serves(
+    runtime: Runtime, tmp_path: Path
+) -> None:
+    created = subprocess.run(
+        [sys.executable, "-m", "core.cli", "new-plugin", "laundry", "--path", str(tmp_path)],
+        cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert created.returncode == 0, created.stdout + created.stderr
+    package = tmp_path / "valvomo-laundry"
+    assert (package / "valvomo_laundry" / "migrations").is_dir()
+    site = tmp_path / "site"
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
+         "--target", str(site), str(package)],
+        check=True, timeout=300,
+    )  # fmt: skip
+    sys.path.insert(0, str(site))
+    importlib.invalidate_caches()
+    url = await database.create_database(tmp_path)
+    base = settings_for_tests(url, tmp_path)
+    laundry = build_runtime(replace(base, enabled_plugins=(*base.enabled_plugins, "laundry")))
+    await laundry.database.start()
+    try:
+        await laundry.migrate()
+        transport = httpx.ASGITransport(app=create_app(runtime=laundry), client=("127.0.0.8", 1))
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://testserver.local", follow_redirects=True
+        ) as client:
+            await sign_in(client, await make_user("admin"))
+            page = await client.get("/laundry")
+            assert page.status_code == 200 and "0 notes" in page.text
+    finally:
+        await laundry.database.stop()
+        runtime.database.activate()
+        await database.drop_database(url)
+        sys.path.remove(str(site))
