@@ -307,6 +307,17 @@ async def list_contacts(customer_id: int) -> list[dict[str, Any]]:
     )
 
 
+async def get_contact(customer_id: int, contact_id: int) -> dict[str, Any]:
+    contact = (
+        await ContactPerson.select()
+        .where((ContactPerson.id == contact_id) & (ContactPerson.customer == customer_id))
+        .first()
+    )
+    if contact is None:
+        raise NotFound(f"contact {contact_id}")
+    return contact
+
+
 async def add_contact(actor: CurrentUser, customer_id: int, form: dict[str, Any]) -> int:
     await get_customer(customer_id)
     values = _clean_contact(form)
@@ -323,13 +334,7 @@ async def add_contact(actor: CurrentUser, customer_id: int, form: dict[str, Any]
 async def update_contact(
     actor: CurrentUser, customer_id: int, contact_id: int, version: int, form: dict[str, Any]
 ) -> None:
-    before = (
-        await ContactPerson.select()
-        .where((ContactPerson.id == contact_id) & (ContactPerson.customer == customer_id))
-        .first()
-    )
-    if before is None:
-        raise NotFound(f"contact {contact_id}")
+    before = await get_contact(customer_id, contact_id)
     values = _clean_contact(form)
     columns = {ContactPerson._meta.get_column_by_name(k): val for k, val in values.items()}
     await update_versioned(ContactPerson, contact_id, version, columns, values)
@@ -347,13 +352,7 @@ async def update_contact(
 
 
 async def remove_contact(actor: CurrentUser, customer_id: int, contact_id: int) -> None:
-    before = (
-        await ContactPerson.select()
-        .where((ContactPerson.id == contact_id) & (ContactPerson.customer == customer_id))
-        .first()
-    )
-    if before is None:
-        raise NotFound(f"contact {contact_id}")
+    before = await get_contact(customer_id, contact_id)
     await ContactPerson.delete().where(ContactPerson.id == contact_id)
     await audit.record(
         actor,

@@ -156,11 +156,26 @@ class CustomerPages(Controller):
             return await self._page_with_contact_errors(request, customer_id, data, exc.errors)
         return Redirect(path=f"/customers/{customer_id}#contacts")
 
+    @get("/{customer_id:int}/contacts/{contact_id:int}", opt={"permission": "customers.edit"})
+    async def edit_contact(self, request: Req, customer_id: int, contact_id: int) -> Template:
+        customer = await services.get_customer(customer_id)
+        contact = await services.get_contact(customer_id, contact_id)
+        async with transaction():
+            await services.record_view(require_user(request), customer_id, "contact_person")
+        return render(
+            request,
+            "customers/contact_form.html",
+            customer=customer,
+            contact=contact,
+            values=contact,
+        )
+
     @post("/{customer_id:int}/contacts/{contact_id:int}", opt={"permission": "customers.edit"})
     async def update_contact(
         self, request: Req, customer_id: int, contact_id: int
     ) -> Response[Any]:
         data = await form_data(request)
+        path = f"/customers/{customer_id}/contacts/{contact_id}"
         try:
             async with transaction():
                 if data.get("action") == "delete":
@@ -174,16 +189,17 @@ class CustomerPages(Controller):
                         data,
                     )
         except ValidationFailed as exc:
-            return await self._page_with_contact_errors(
-                request, customer_id, data, exc.errors, contact_id
+            return render(
+                request,
+                "customers/contact_form.html",
+                status_code=400,
+                customer=await services.get_customer(customer_id),
+                contact=await services.get_contact(customer_id, contact_id),
+                values=data,
+                errors=exc.errors,
             )
         except VersionConflict as exc:
-            return render_conflict(
-                request,
-                exc,
-                f"/customers/{customer_id}/contacts/{contact_id}",
-                list(services.CONTACT_FIELDS),
-            )
+            return render_conflict(request, exc, path, list(services.CONTACT_FIELDS))
         return Redirect(path=f"/customers/{customer_id}#contacts")
 
     async def _page_with_contact_errors(

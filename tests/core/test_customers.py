@@ -171,3 +171,20 @@ async def test_search_service_uses_one_condition_per_kind() -> None:
     assert services.search_condition("") is None
     page = await services.search_customers("nobody")
     assert page.total == 0 and page.pages == 1
+
+
+async def test_contact_person_is_edited_with_version_check(admin: httpx.AsyncClient) -> None:
+    customer_id = await create(admin)
+    await post_form(
+        admin, f"/customers/{customer_id}/contacts", {"name": "Liisa", "phone": "0501234567"}
+    )
+    contact = await ContactPerson.select().first()
+    path = f"/customers/{customer_id}/contacts/{contact['id']}"
+    assert (await admin.get(path)).status_code == 200
+    bad = await post_form(admin, path, {"version": 1, "name": "Liisa", "phone": "abc"})
+    assert bad.status_code == 400 and 'id="f-phone-error"' in bad.text
+    ok = await post_form(admin, path, {"version": 1, "name": "Liisa V", "phone": "0501234567"})
+    assert ok.status_code == 200
+    stale = await post_form(admin, path, {"version": 1, "name": "Old", "phone": "0501234567"})
+    assert stale.status_code == 409
+    assert (await ContactPerson.select(ContactPerson.name).first())["name"] == "Liisa V"
