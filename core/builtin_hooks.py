@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+from core.i18n import N_
 from core.plugins import NavItem, Permission, Role, hookimpl
 
 CORE_DIR = Path(__file__).parent
@@ -10,10 +11,10 @@ CORE_DIR = Path(__file__).parent
 @hookimpl
 def valvomo_roles() -> list[Role]:
     return [
-        Role("admin", "Administrator"),
-        Role("client_guidance", "Client guidance"),
-        Role("home_care", "Home care"),
-        Role("biller", "Biller"),
+        Role("admin", N_("Administrator")),
+        Role("client_guidance", N_("Client guidance")),
+        Role("home_care", N_("Home care")),
+        Role("biller", N_("Biller")),
     ]
 
 
@@ -21,21 +22,21 @@ def valvomo_roles() -> list[Role]:
 def valvomo_permissions() -> list[Permission]:
     staff = ("admin", "client_guidance", "home_care", "biller")
     return [
-        Permission("customers.view", "View customers", staff),
-        Permission("customers.edit", "Create and edit customers", ("admin", "client_guidance")),
-        Permission("tasks.work", "See and complete inbox tasks", staff),
-        Permission("users.manage", "Manage users, roles and plugins", ("admin",)),
-        Permission("audit.view", "Read the audit and access log", ("admin",)),
+        Permission("customers.view", N_("View customers"), staff),
+        Permission("customers.edit", N_("Create and edit customers"), ("admin", "client_guidance")),
+        Permission("tasks.work", N_("See and complete inbox tasks"), staff),
+        Permission("users.manage", N_("Manage users, roles and plugins"), ("admin",)),
+        Permission("audit.view", N_("Read the audit and access log"), ("admin",)),
     ]
 
 
 @hookimpl
 def valvomo_navigation() -> list[NavItem]:
     return [
-        NavItem("Customers", "/customers", "customers.view", order=10),
-        NavItem("Users", "/admin/users", "users.manage", order=900),
-        NavItem("Roles", "/admin/roles", "users.manage", order=910),
-        NavItem("Plugins", "/admin/plugins", "users.manage", order=920),
+        NavItem(N_("Customers"), "/customers", "customers.view", order=10),
+        NavItem(N_("Users"), "/admin/users", "users.manage", order=900),
+        NavItem(N_("Roles"), "/admin/roles", "users.manage", order=910),
+        NavItem(N_("Plugins"), "/admin/plugins", "users.manage", order=920),
     ]
 
 

@@ -13,6 +13,7 @@ from typing import Any, Protocol
 
 from core.audit.tables import AuditEntry, AuditHead
 from core.common.clock import now
+from core.i18n import N_
 
 REDACTED = "[redacted]"
 
@@ -158,7 +159,14 @@ async def _entries_in_order(batch_size: int) -> AsyncIterator[dict[str, Any]]:
         last = rows[-1]["seq"]
 
 
-ACCESS_LOG_ACTIONS = ("view", "create", "update", "export")
+ACTION_LABELS = {
+    "view": N_("viewed"),
+    "create": N_("created"),
+    "update": N_("changed"),
+    "delete": N_("removed"),
+    "export": N_("exported"),
+    "login": N_("signed in"),
+}
 
 
 async def customer_access_log(

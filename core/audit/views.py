@@ -42,6 +42,7 @@ class AccessLogPages(Controller):
             "audit/access_log.html",
             customer=customer,
             rows=rows[:PAGE_SIZE],
+            action_labels=services.ACTION_LABELS,
             page=page,
             has_next=len(rows) > PAGE_SIZE,
         )

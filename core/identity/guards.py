@@ -66,7 +66,7 @@ def permission_guard(
     if not permission:
         if opt.get("public") is True:
             return
-        raise PermissionDeniedException("This address has no access rule and is closed.")
+        raise PermissionDeniedException(N_("This address has no access rule and is closed."))
     user: CurrentUser | None = connection.scope.get("user")
     if user is None:
         raise NotAuthorizedException(N_("Sign in to continue."))

@@ -16,20 +16,20 @@ from litestar.exceptions import (
 from litestar.response import Redirect, Template
 
 from core.common.errors import NotFound, ValidationFailed, VersionConflict
-from core.i18n import gettext
+from core.i18n import N_, gettext
 from core.web.pages import render, render_conflict
 
 logger = logging.getLogger("valvomo")
 
 TITLES = {
-    400: "The request could not be handled",
-    401: "Please sign in",
-    403: "You do not have access to this page",
-    404: "Page not found",
-    405: "This action is not possible here",
-    409: "Someone else changed this in the meantime",
-    413: "The submission is too large",
-    500: "Something went wrong",
+    400: N_("The request could not be handled"),
+    401: N_("Please sign in"),
+    403: N_("You do not have access to this page"),
+    404: N_("Page not found"),
+    405: N_("This action is not possible here"),
+    409: N_("Someone else changed this in the meantime"),
+    413: N_("The submission is too large"),
+    500: N_("Something went wrong"),
 }
 
 
@@ -95,7 +95,7 @@ def handle_out_of_range(request: Request[Any, Any, Any], exc: Exception) -> Resp
     """A number too large for the database column: a client error, not a server one."""
     if _is_api(request):
         return _json(400, {"detail": "A number in the request is out of range."})
-    return _status_page(request, 400, gettext("A number in the request is out of range."))
+    return _status_page(request, 400, gettext(N_("A number in the request is out of range.")))
 
 
 def handle_server_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:

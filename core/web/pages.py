@@ -8,6 +8,7 @@ from litestar import Request
 from litestar.response import Template
 
 from core.common.errors import VersionConflict
+from core.i18n import N_
 from core.identity.services import CurrentUser
 from core.plugins.types import NavItem
 from core.web.runtime import runtime_of
@@ -20,7 +21,7 @@ def visible_navigation(request: Request[Any, Any, Any]) -> list[NavItem]:
     runtime = runtime_of(request)
     items = [n for n in runtime.navigation if user.can(n.permission)]
     if any(user.can(r.permission) for r in runtime.reports):
-        items.append(NavItem("Reports", "/reports", "authenticated", order=800))
+        items.append(NavItem(N_("Reports"), "/reports", "authenticated", order=800))
     return sorted(items, key=lambda n: n.order)
 
 
