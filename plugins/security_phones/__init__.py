@@ -1,0 +1,159 @@
+"""Security phones (turvapuhelin): devices, services, keys, alarms, visits, billing and reports."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from core.audit.services import Actor
+from core.customers.services import CustomerRecord
+from core.identity.services import CurrentUser
+from core.plugins import (
+    BillingLine,
+    BillingPeriod,
+    DemoContext,
+    NavItem,
+    Panel,
+    Permission,
+    Report,
+    Role,
+    TaskKind,
+    hookimpl,
+)
+from plugins.security_phones import settings as phone_settings
+from plugins.security_phones.alarms import TECHNICAL_ALARM
+from plugins.security_phones.customer_service import COLLECT_DEVICES
+
+HERE = Path(__file__).parent
+COORDINATOR = "security_phone_coordinator"
+
+
+@hookimpl
+def valvomo_configure(settings: dict[str, Any]) -> None:
+    phone_settings.configure(settings)
+
+
+@hookimpl
+def valvomo_piccolo_app() -> str:
+    return "plugins.security_phones.piccolo_app"
+
+
+@hookimpl
+def valvomo_route_handlers() -> list[Any]:
+    from plugins.security_phones import api, views
+
+    return [*views.CONTROLLERS, *api.CONTROLLERS]
+
+
+@hookimpl
+def valvomo_template_dir() -> Path:
+    return HERE / "templates"
+
+
+@hookimpl
+def valvomo_locale_dir() -> Path:
+    return HERE / "locale"
+
+
+@hookimpl
+def valvomo_roles() -> list[Role]:
+    return [Role(COORDINATOR, "Security phone coordinator")]
+
+
+@hookimpl
+def valvomo_permissions() -> list[Permission]:
+    return [
+        Permission(
+            "security_phones.view",
+            "See security phone services and devices",
+            ("admin", "client_guidance", "home_care", COORDINATOR),
+        ),
+        Permission(
+            "security_phones.manage",
+            "Manage security phone devices, services and keys",
+            ("admin", COORDINATOR),
+        ),
+        Permission(
+            "security_phones.visits",
+            "Record security phone alarm visits",
+            ("admin", "home_care", COORDINATOR),
+        ),
+        Permission(
+            "security_phones.reports",
+            "Read security phone reports",
+            ("admin", "biller", COORDINATOR),
+        ),
+    ]
+
+
+@hookimpl
+def valvomo_navigation() -> list[NavItem]:
+    return [
+        NavItem("Security phone devices", "/security-phones/devices", "security_phones.view", 40),
+        NavItem("Alarms", "/security-phones/alarms", "security_phones.visits", 41),
+    ]
+
+
+@hookimpl
+def valvomo_task_kinds() -> list[TaskKind]:
+    return [COLLECT_DEVICES, TECHNICAL_ALARM]
+
+
+@hookimpl
+def valvomo_reports() -> list[Report]:
+    return [
+        Report(
+            "Security phones",
+            "/security-phones/reports",
+            "security_phones.reports",
+            "Devices, customers per municipality, alarms and response times",
+        ),
+    ]
+
+
+@hookimpl
+async def valvomo_customer_panels(customer: CustomerRecord, user: CurrentUser) -> list[Panel]:
+    if not user.can("security_phones.view"):
+        return []
+    from plugins.security_phones.customer_service import current_service, installed_devices
+
+    service = await current_service(customer.id)
+    devices = await installed_devices(customer.id) if service else []
+    return [
+        Panel(
+            "Security phone",
+            "security_phones/panel.html",
+            {"customer_id": customer.id, "service": service, "devices": devices},
+            order=40,
+        ),
+    ]
+
+
+@hookimpl
+async def valvomo_billing_lines(period: BillingPeriod) -> list[BillingLine]:
+    from plugins.security_phones.billing import billing_lines
+
+    return await billing_lines(period, phone_settings.current())
+
+
+@hookimpl
+async def valvomo_customer_died(customer: CustomerRecord, actor: Actor) -> None:
+    from plugins.security_phones.customer_service import end_on_death
+
+    await end_on_death(actor, customer.id, customer.status_date)
+
+
+@hookimpl
+async def valvomo_demo_data(demo: DemoContext) -> None:
+    from plugins.security_phones.demo import load_demo
+
+    await load_demo(demo)
+
+
+@hookimpl
+def valvomo_cli_commands(cli: click.Group) -> None:
+    from plugins.security_phones.commands import add_commands
+
+    add_commands(cli)

@@ -1,0 +1,497 @@
+"""A customer's security phone: start, installation, devices, keys, calling order, ending."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from core.audit import services as audit
+from core.audit.services import Actor
+from core.common.clock import now, today
+from core.common.errors import NotFound, ValidationFailed
+from core.common.versioned import update_versioned
+from core.customers.services import get_customer
+from core.customers.tables import ContactPerson
+from core.i18n import N_
+from core.plugins import TaskKind
+from core.tasks.services import create_task
+from plugins.security_phones.inventory import INSTALLABLE, log_event
+from plugins.security_phones.parsing import parse_date
+from plugins.security_phones.tables import (
+    AlarmCentre,
+    CallingContact,
+    Device,
+    HomeKey,
+    Installation,
+    KeyHandover,
+    PhoneService,
+)
+
+COLLECT_DEVICES = TaskKind(
+    "security_phones.collect_devices",
+    "Collect security phone devices and return keys",
+    "security_phone_coordinator",
+)
+SERVICE_FIELDS = ("decision_date", "start_date", "centre", "centre_customer_id")
+
+
+@dataclass(frozen=True)
+class ServiceRecord:
+    id: int
+    customer: int
+    decision_date: dt.date
+    start_date: dt.date
+    end_date: dt.date | None
+    installation_date: dt.date | None
+    installer: str
+    centre: int | None
+    centre_customer_id: str
+    version: int
+
+    @property
+    def is_active(self) -> bool:
+        return self.end_date is None
+
+
+async def current_service(customer_id: int) -> ServiceRecord | None:
+    """The customer's newest service, active or ended."""
+    row = (
+        await PhoneService.select()
+        .where(PhoneService.customer == customer_id)
+        .order_by(PhoneService.start_date, ascending=False)
+        .order_by(PhoneService.id, ascending=False)
+        .first()
+    )
+    return ServiceRecord(**row) if row else None
+
+
+async def active_service(customer_id: int) -> ServiceRecord:
+    service = await current_service(customer_id)
+    if service is None or not service.is_active:
+        raise ValidationFailed(
+            {"service": N_("The customer has no active security phone service.")}
+        )
+    return service
+
+
+async def _clean_service(form: dict[str, Any]) -> dict[str, Any]:
+    errors: dict[str, str] = {}
+    decision = parse_date(form.get("decision_date"), "decision_date", errors)
+    start = parse_date(form.get("start_date"), "start_date", errors)
+    if decision and start and start < decision:
+        errors["start_date"] = N_("The service cannot start before the decision.")
+    centre_raw = str(form.get("centre") or "")
+    centre: int | None = None
+    if centre_raw:
+        centre = int(centre_raw) if centre_raw.isdigit() else -1
+        if not await AlarmCentre.exists().where(AlarmCentre.id == centre):
+            errors["centre"] = N_("Choose one of the alarm centres.")
+    centre_customer_id = str(form.get("centre_customer_id") or "").strip()
+    if len(centre_customer_id) > 50:
+        errors["centre_customer_id"] = N_("At most 50 characters.")
+    if errors:
+        raise ValidationFailed(errors)
+    return {
+        "decision_date": decision,
+        "start_date": start,
+        "centre": centre,
+        "centre_customer_id": centre_customer_id,
+    }
+
+
+async def start_service(actor: Actor, customer_id: int, form: dict[str, Any]) -> int:
+    await get_customer(customer_id)
+    values = await _clean_service(form)
+    existing = await current_service(customer_id)
+    if existing and existing.is_active:
+        raise ValidationFailed({"start_date": N_("The customer already has an active service.")})
+    if existing and existing.end_date and values["start_date"] <= existing.end_date:
+        raise ValidationFailed(
+            {"start_date": N_("The new service must start after the last one ended.")}
+        )
+    rows = await PhoneService.insert(PhoneService(customer=customer_id, **values)).returning(
+        PhoneService.id
+    )
+    service_id = int(rows[0]["id"])
+    await audit.record(
+        actor, "create", "sp_service", service_id, customer_id=customer_id, after=values
+    )
+    return service_id
+
+
+async def update_service(
+    actor: Actor, customer_id: int, version: int, form: dict[str, Any]
+) -> None:
+    """Correct the decision, start date and alarm centre details of the active service."""
+    service = await active_service(customer_id)
+    values = await _clean_service(form)
+    columns = {PhoneService._meta.get_column_by_name(k): v for k, v in values.items()}
+    await update_versioned(PhoneService, service.id, version, columns, values)
+    old, new = audit.changes({k: getattr(service, k) for k in SERVICE_FIELDS}, values)
+    if new:
+        await audit.record(
+            actor,
+            "update",
+            "sp_service",
+            service.id,
+            customer_id=customer_id,
+            before=old,
+            after=new,
+        )
+
+
+async def record_installation_visit(
+    actor: Actor, customer_id: int, version: int, form: dict[str, Any]
+) -> None:
+    service = await active_service(customer_id)
+    errors: dict[str, str] = {}
+    day = parse_date(form.get("installation_date"), "installation_date", errors)
+    installer = str(form.get("installer") or "").strip()
+    if not installer or len(installer) > 200:
+        errors["installer"] = N_("Enter who installed the phone (at most 200 characters).")
+    if day and day < service.start_date:
+        errors["installation_date"] = N_("The installation cannot be before the service starts.")
+    if errors:
+        raise ValidationFailed(errors)
+    values = {"installation_date": day, "installer": installer}
+    await update_versioned(
+        PhoneService,
+        service.id,
+        version,
+        {PhoneService.installation_date: day, PhoneService.installer: installer},
+        values,
+    )
+    await audit.record(
+        actor,
+        "update",
+        "sp_service",
+        service.id,
+        customer_id=customer_id,
+        before={"installation_date": service.installation_date, "installer": service.installer},
+        after=values,
+    )
+
+
+# -- devices at the customer ------------------------------------------------------------------
+
+
+async def install_device(actor: Actor, customer_id: int, form: dict[str, Any]) -> int:
+    """Install a device from stock; refuse one installed elsewhere, retired, lost or in repair."""
+    service = await active_service(customer_id)
+    errors: dict[str, str] = {}
+    day = parse_date(form.get("installed_on"), "installed_on", errors)
+    serial = str(form.get("serial_number") or "").strip().upper()
+    device = await Device.select().where(Device.serial_number == serial).first() if serial else None
+    if device is None:
+        errors["serial_number"] = N_("No device has this serial number.")
+    elif device["status"] == "installed":
+        errors["serial_number"] = N_("This device is already installed at a customer.")
+    elif device["status"] == "retired":
+        errors["serial_number"] = N_("This device is retired and cannot be installed.")
+    elif device["status"] not in INSTALLABLE:
+        errors["serial_number"] = N_("This device is lost or in maintenance.")
+    if day and day < service.start_date:
+        errors["installed_on"] = N_("The installation cannot be before the service starts.")
+    if errors or device is None or day is None:
+        raise ValidationFailed(errors)
+    updated = (
+        await Device.update(
+            {
+                Device.status: "installed",
+                Device.customer: customer_id,
+                Device.version: Device.version + 1,
+            }
+        )
+        .where((Device.id == device["id"]) & Device.status.is_in(list(INSTALLABLE)))
+        .returning(Device.id)
+    )
+    if not updated:  # someone installed it at the same moment
+        raise ValidationFailed(
+            {"serial_number": N_("This device is already installed at a customer.")}
+        )
+    await Installation.insert(
+        Installation(device=device["id"], customer=customer_id, installed_on=day)
+    )
+    await log_event(actor, device["id"], "installed", customer_id)
+    await audit.record(
+        actor,
+        "update",
+        "sp_device",
+        device["id"],
+        customer_id=customer_id,
+        before={"status": device["status"]},
+        after={"status": "installed", "installed_on": day},
+    )
+    return int(device["id"])
+
+
+async def remove_device(
+    actor: Actor, customer_id: int, device_id: int, form: dict[str, Any]
+) -> None:
+    errors: dict[str, str] = {}
+    day = parse_date(form.get("removed_on"), "removed_on", errors)
+    installation = (
+        await Installation.select()
+        .where(
+            (Installation.device == device_id)
+            & (Installation.customer == customer_id)
+            & Installation.removed_on.is_null()
+        )
+        .first()
+    )
+    if installation is None:
+        raise NotFound(f"device {device_id} at customer {customer_id}")
+    if day and day < installation["installed_on"]:
+        errors["removed_on"] = N_("The device cannot be removed before it was installed.")
+    if errors:
+        raise ValidationFailed(errors)
+    await Installation.update({Installation.removed_on: day}).where(
+        Installation.id == installation["id"]
+    )
+    await Device.update(
+        {Device.status: "returned", Device.customer: None, Device.version: Device.version + 1}
+    ).where(Device.id == device_id)
+    await log_event(actor, device_id, "returned", customer_id)
+    await audit.record(
+        actor,
+        "update",
+        "sp_device",
+        device_id,
+        customer_id=customer_id,
+        before={"status": "installed"},
+        after={"status": "returned", "removed_on": day},
+    )
+
+
+async def installed_devices(customer_id: int) -> list[dict[str, Any]]:
+    return (
+        await Installation.select(
+            Installation.id,
+            Installation.installed_on,
+            Installation.device,
+            Installation.device.serial_number,
+            Installation.device.model,
+            Installation.device.kind,
+        )
+        .where((Installation.customer == customer_id) & Installation.removed_on.is_null())
+        .order_by(Installation.installed_on)
+    )
+
+
+# -- calling order --------------------------------------------------------------------------
+
+
+async def calling_order(customer_id: int) -> list[dict[str, Any]]:
+    """The customer's contact persons, those in the calling order first and in that order."""
+    contacts = (
+        await ContactPerson.select()
+        .where(ContactPerson.customer == customer_id)
+        .order_by(ContactPerson.id)
+    )
+    positions = {
+        row["contact"]: row["position"]
+        for row in await CallingContact.select().where(CallingContact.customer == customer_id)
+    }
+    for contact in contacts:
+        contact["position"] = positions.get(contact["id"])
+    return sorted(contacts, key=lambda c: (c["position"] is None, c["position"] or 0, c["id"]))
+
+
+async def set_calling_order(actor: Actor, customer_id: int, form: dict[str, Any]) -> None:
+    """Positions from fields `position_<contact id>`; a blank position leaves the contact out."""
+    contacts = {c["id"]: c for c in await calling_order(customer_id)}
+    chosen: list[tuple[int, int]] = []
+    for contact_id in contacts:
+        raw = str(form.get(f"position_{contact_id}") or "").strip()
+        if not raw:
+            continue
+        if not raw.isdigit() or not 1 <= int(raw) <= 99:
+            raise ValidationFailed(
+                {f"position_{contact_id}": N_("Enter a number from 1 to 99 or leave empty.")}
+            )
+        chosen.append((int(raw), contact_id))
+    if len({p for p, _ in chosen}) != len(chosen):
+        raise ValidationFailed(
+            {"calling_order": N_("Give each contact person a different number.")}
+        )
+    before = [c["name"] for c in contacts.values() if c["position"] is not None]
+    await CallingContact.delete().where(CallingContact.customer == customer_id)
+    ordered = [contact_id for _, contact_id in sorted(chosen)]
+    if ordered:
+        await CallingContact.insert(
+            *[
+                CallingContact(customer=customer_id, contact=cid, position=i)
+                for i, cid in enumerate(ordered, start=1)
+            ]
+        )
+    await audit.record(
+        actor,
+        "update",
+        "sp_calling_order",
+        customer_id,
+        customer_id=customer_id,
+        before={"order": before},
+        after={"order": [contacts[c]["name"] for c in ordered]},
+    )
+
+
+# -- keys ------------------------------------------------------------------------------------
+
+
+def _holder(form: dict[str, Any], name: str, errors: dict[str, str]) -> str:
+    holder = str(form.get(name) or "").strip()
+    if not holder or len(holder) > 200:
+        errors[name] = N_("Enter who holds the key (at most 200 characters).")
+    return holder
+
+
+async def add_key(actor: Actor, customer_id: int, form: dict[str, Any]) -> int:
+    await get_customer(customer_id)
+    errors: dict[str, str] = {}
+    label = str(form.get("label") or "").strip()
+    if not label or len(label) > 100:
+        errors["label"] = N_(
+            "Enter the key code or where the key is kept (at most 100 characters)."
+        )
+    holder = _holder(form, "holder", errors)
+    if errors:
+        raise ValidationFailed(errors)
+    rows = await HomeKey.insert(
+        HomeKey(customer=customer_id, label=label, holder=holder)
+    ).returning(HomeKey.id)
+    key_id = int(rows[0]["id"])
+    await KeyHandover.insert(
+        KeyHandover(key=key_id, to_holder=holder, at=now(), by_name=actor.full_name)
+    )
+    await audit.record(
+        actor,
+        "create",
+        "sp_key",
+        key_id,
+        customer_id=customer_id,
+        after={"label": label, "holder": holder},
+    )
+    return key_id
+
+
+async def hand_over_key(
+    actor: Actor, customer_id: int, key_id: int, version: int, form: dict[str, Any]
+) -> None:
+    """Log a hand-over; `returned=1` marks the key as given back to the customer."""
+    key = (
+        await HomeKey.select()
+        .where((HomeKey.id == key_id) & (HomeKey.customer == customer_id))
+        .first()
+    )
+    if key is None:
+        raise NotFound(f"key {key_id}")
+    if key["returned"]:
+        raise ValidationFailed({"to_holder": N_("This key has already been returned.")})
+    errors: dict[str, str] = {}
+    returned = str(form.get("returned") or "") == "1"
+    to_holder = (
+        _holder(form, "to_holder", errors) if not returned else N_("Returned to the customer")
+    )
+    if errors:
+        raise ValidationFailed(errors)
+    values = {"holder": to_holder, "returned": returned}
+    await update_versioned(
+        HomeKey, key_id, version, {HomeKey.holder: to_holder, HomeKey.returned: returned}, values
+    )
+    await KeyHandover.insert(
+        KeyHandover(
+            key=key_id,
+            from_holder=key["holder"],
+            to_holder=to_holder,
+            at=now(),
+            by_name=actor.full_name,
+        )
+    )
+    await audit.record(
+        actor,
+        "update",
+        "sp_key",
+        key_id,
+        customer_id=customer_id,
+        before={"holder": key["holder"]},
+        after=values,
+    )
+
+
+async def keys_with_handovers(customer_id: int) -> list[dict[str, Any]]:
+    keys = await HomeKey.select().where(HomeKey.customer == customer_id).order_by(HomeKey.id)
+    handovers = (
+        await KeyHandover.select()
+        .where(KeyHandover.key.is_in([k["id"] for k in keys] or [0]))
+        .order_by(KeyHandover.at)
+    )
+    for key in keys:
+        key["handovers"] = [h for h in handovers if h["key"] == key["id"]]
+    return keys
+
+
+# -- ending ------------------------------------------------------------------------------------
+
+
+async def end_service(actor: Actor, customer_id: int, version: int, form: dict[str, Any]) -> int:
+    """End the service and put a task to collect the devices and return the keys in the inbox."""
+    service = await active_service(customer_id)
+    errors: dict[str, str] = {}
+    end = parse_date(form.get("end_date"), "end_date", errors)
+    if end and end < service.start_date:
+        errors["end_date"] = N_("The service cannot end before it starts.")
+    if errors or end is None:
+        raise ValidationFailed(errors)
+    await update_versioned(
+        PhoneService, service.id, version, {PhoneService.end_date: end}, {"end_date": end}
+    )
+    await audit.record(
+        actor,
+        "update",
+        "sp_service",
+        service.id,
+        customer_id=customer_id,
+        before={"end_date": None},
+        after={"end_date": end},
+    )
+    return await _collection_task(actor, customer_id, end)
+
+
+async def _collection_task(actor: Actor, customer_id: int, end: dt.date) -> int:
+    devices = [d["device.serial_number"] for d in await installed_devices(customer_id)]
+    keys = [k["label"] for k in await keys_with_handovers(customer_id) if not k["returned"]]
+    customer = await get_customer(customer_id)
+    return await create_task(
+        actor,
+        COLLECT_DEVICES,
+        f"{customer.full_name}: security phone ends {end:%d.%m.%Y}; collect {len(devices)} "
+        f"device(s), return {len(keys)} key(s)",
+        customer_id=customer_id,
+        payload={"end_date": end.isoformat(), "devices": devices, "keys": keys},
+    )
+
+
+async def end_on_death(actor: Actor, customer_id: int, day: dt.date | None) -> None:
+    """Core says the customer died: end an active service on that day (or today)."""
+    service = await current_service(customer_id)
+    if service is None or not service.is_active:
+        return
+    end = max(day or today(), service.start_date)
+    await PhoneService.update(
+        {PhoneService.end_date: end, PhoneService.version: PhoneService.version + 1}
+    ).where(PhoneService.id == service.id)
+    await audit.record(
+        actor,
+        "update",
+        "sp_service",
+        service.id,
+        customer_id=customer_id,
+        before={"end_date": None},
+        after={"end_date": end},
+    )
+    await _collection_task(actor, customer_id, end)
+
+
+def service_values(service: ServiceRecord | None) -> dict[str, Any]:
+    return asdict(service) if service else {}

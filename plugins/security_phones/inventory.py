@@ -1,0 +1,159 @@
+"""The device inventory: devices, their status through life, and who had them when."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from core.audit import services as audit
+from core.audit.services import Actor
+from core.common.clock import now
+from core.common.errors import NotFound, ValidationFailed
+from core.common.versioned import update_versioned
+from core.i18n import N_
+from plugins.security_phones.tables import Device, DeviceEvent
+
+KINDS = (
+    "base_unit",
+    "wrist_button",
+    "fall_detector",
+    "door_sensor",
+    "smoke_detector",
+    "gps_tracker",
+)
+STATUSES = ("in_stock", "installed", "returned", "in_maintenance", "lost", "retired")
+# Statuses a coordinator sets by hand; "installed" and "returned" come from installing and removing.
+MANUAL_STATUSES = ("in_stock", "in_maintenance", "lost", "retired")
+INSTALLABLE = ("in_stock", "returned")
+PAGE_SIZE = 50
+
+
+async def add_device(actor: Actor, form: dict[str, Any]) -> int:
+    serial = str(form.get("serial_number") or "").strip().upper()
+    model = str(form.get("model") or "").strip()
+    kind = str(form.get("kind") or "")
+    errors: dict[str, str] = {}
+    if not serial or len(serial) > 50:
+        errors["serial_number"] = N_("Enter the serial number (at most 50 characters).")
+    elif await Device.exists().where(Device.serial_number == serial):
+        errors["serial_number"] = N_("A device with this serial number exists.")
+    if not model or len(model) > 100:
+        errors["model"] = N_("Enter the model (at most 100 characters).")
+    if kind not in KINDS:
+        errors["kind"] = N_("Choose the kind of device.")
+    if errors:
+        raise ValidationFailed(errors)
+    rows = await Device.insert(Device(serial_number=serial, model=model, kind=kind)).returning(
+        Device.id
+    )
+    device_id = int(rows[0]["id"])
+    await log_event(actor, device_id, "in_stock", None, N_("Added to stock"))
+    await audit.record(
+        actor,
+        "create",
+        "sp_device",
+        device_id,
+        after={"serial_number": serial, "model": model, "kind": kind},
+    )
+    return device_id
+
+
+async def log_event(
+    actor: Actor, device_id: int, status: str, customer_id: int | None, note: str = ""
+) -> None:
+    await DeviceEvent.insert(
+        DeviceEvent(
+            device=device_id,
+            status=status,
+            customer=customer_id,
+            at=now(),
+            by_name=actor.full_name,
+            note=note[:500],
+        )
+    )
+
+
+async def get_device(device_id: int) -> dict[str, Any]:
+    row = (
+        await Device.select(
+            *Device.all_columns(), Device.customer.first_name, Device.customer.last_name
+        )
+        .where(Device.id == device_id)
+        .first()
+    )
+    if row is None:
+        raise NotFound(f"device {device_id}")
+    return row
+
+
+async def device_history(device_id: int) -> list[dict[str, Any]]:
+    return (
+        await DeviceEvent.select(
+            *DeviceEvent.all_columns(),
+            DeviceEvent.customer.first_name,
+            DeviceEvent.customer.last_name,
+        )
+        .where(DeviceEvent.device == device_id)
+        .order_by(DeviceEvent.at, ascending=False)
+        .order_by(DeviceEvent.id, ascending=False)
+    )
+
+
+async def change_status(
+    actor: Actor, device_id: int, version: int, status: str, note: str
+) -> dict[str, Any]:
+    """Set a manual status (stock, maintenance, lost, retired); remove installed devices first."""
+    device = await get_device(device_id)
+    if status not in MANUAL_STATUSES:
+        raise ValidationFailed({"status": N_("Choose in stock, in maintenance, lost or retired.")})
+    if device["status"] == "installed":
+        raise ValidationFailed(
+            {"status": N_("The device is installed at a customer; remove it there first.")}
+        )
+    if device["status"] == "retired":
+        raise ValidationFailed({"status": N_("A retired device cannot change status.")})
+    await update_versioned(Device, device_id, version, {Device.status: status}, {"status": status})
+    await log_event(actor, device_id, status, None, note)
+    await audit.record(
+        actor,
+        "update",
+        "sp_device",
+        device_id,
+        before={"status": device["status"]},
+        after={"status": status, "note": note},
+    )
+    return await get_device(device_id)
+
+
+@dataclass(frozen=True)
+class DevicePage:
+    rows: list[dict[str, Any]]
+    total: int
+    page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // PAGE_SIZE))
+
+
+async def list_devices(
+    status: str = "", kind: str = "", serial: str = "", page: int = 1
+) -> DevicePage:
+    condition: Any = None
+    for column, value in ((Device.status, status), (Device.kind, kind)):
+        if value:
+            condition = column == value if condition is None else condition & (column == value)
+    if serial:
+        term = Device.serial_number.like(serial.strip().upper().replace("%", "") + "%")
+        condition = term if condition is None else condition & term
+    select = Device.select(
+        *Device.all_columns(), Device.customer.first_name, Device.customer.last_name
+    )
+    count = Device.count()
+    if condition is not None:
+        select, count = select.where(condition), count.where(condition)
+    page = max(1, page)
+    rows = (
+        await select.order_by(Device.serial_number).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
+    )
+    return DevicePage(rows=rows, total=await count, page=page)

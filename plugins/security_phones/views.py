@@ -1,0 +1,430 @@
+"""Security phone pages. Thin: parse the form, call a service in one transaction, render."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from litestar import Controller, Request, get, post
+from litestar.response import Redirect, Response, Template
+
+from core.common.clock import today
+from core.common.errors import ValidationFailed, VersionConflict
+from core.customers.services import get_customer, record_view
+from core.db import transaction
+from core.i18n import N_
+from core.identity.guards import require_user
+from core.identity.services import CurrentUser
+from core.web.pages import form_data, int_field, render, render_conflict
+from plugins.security_phones import alarms, customer_service, inventory, reports, visits
+
+Req = Request[Any, Any, Any]
+BASE = "/security-phones"
+
+
+class DevicePages(Controller):
+    path = f"{BASE}/devices"
+    include_in_schema = False
+    opt = {"permission": "security_phones.view"}
+
+    @get("/")
+    async def list_devices(
+        self, request: Req, status: str = "", kind: str = "", serial: str = "", page: int = 1
+    ) -> Template:
+        return await self._list(request, status, kind, serial, page)
+
+    async def _list(
+        self,
+        request: Req,
+        status: str,
+        kind: str,
+        serial: str,
+        page: int,
+        values: dict[str, Any] | None = None,
+        errors: dict[str, str] | None = None,
+        code: int = 200,
+    ) -> Template:
+        result = await inventory.list_devices(status, kind, serial, page)
+        return render(
+            request,
+            "security_phones/devices.html",
+            status_code=code,
+            result=result,
+            filters={"status": status, "kind": kind, "serial": serial},
+            statuses=inventory.STATUSES,
+            kinds=inventory.KINDS,
+            values=values or {},
+            errors=errors or {},
+        )
+
+    @post("/", opt={"permission": "security_phones.manage"})
+    async def add_device(self, request: Req) -> Response[Any]:
+        data = await form_data(request)
+        try:
+            async with transaction():
+                device_id = await inventory.add_device(require_user(request), data)
+        except ValidationFailed as exc:
+            return await self._list(request, "", "", "", 1, data, exc.errors, 400)
+        return Redirect(path=f"{BASE}/devices/{device_id}")
+
+    @get("/{device_id:int}")
+    async def device_page(self, request: Req, device_id: int) -> Template:
+        return await self._page(request, device_id)
+
+    async def _page(
+        self, request: Req, device_id: int, errors: dict[str, str] | None = None, code: int = 200
+    ) -> Template:
+        return render(
+            request,
+            "security_phones/device.html",
+            status_code=code,
+            device=await inventory.get_device(device_id),
+            history=await inventory.device_history(device_id),
+            manual_statuses=inventory.MANUAL_STATUSES,
+            errors=errors or {},
+        )
+
+    @post("/{device_id:int}/status", opt={"permission": "security_phones.manage"})
+    async def change_status(self, request: Req, device_id: int) -> Response[Any]:
+        data = await form_data(request)
+        try:
+            async with transaction():
+                await inventory.change_status(
+                    require_user(request),
+                    device_id,
+                    int_field(data, "version"),
+                    str(data.get("status") or ""),
+                    str(data.get("note") or "").strip(),
+                )
+        except ValidationFailed as exc:
+            return await self._page(request, device_id, exc.errors, 400)
+        except VersionConflict as exc:
+            return render_conflict(request, exc, f"{BASE}/devices/{device_id}", ["status"])
+        return Redirect(path=f"{BASE}/devices/{device_id}")
+
+
+Action = Callable[[CurrentUser, int, dict[str, Any]], Awaitable[Any]]
+
+
+class CustomerPages(Controller):
+    """A customer's service: start, installation, devices, calling order, keys and ending."""
+
+    path = f"{BASE}/customers/{{customer_id:int}}"
+    include_in_schema = False
+    opt = {"permission": "security_phones.manage"}
+
+    @get("/", opt={"permission": "security_phones.view"})
+    async def service_page(self, request: Req, customer_id: int) -> Template:
+        customer = await get_customer(customer_id)
+        async with transaction():
+            await record_view(require_user(request), customer_id, "security_phone_service")
+        return await self._render(request, customer_id, customer)
+
+    async def _render(
+        self,
+        request: Req,
+        customer_id: int,
+        customer: Any = None,
+        form: str = "",
+        values: dict[str, Any] | None = None,
+        errors: dict[str, str] | None = None,
+        code: int = 200,
+    ) -> Template:
+        service = await customer_service.current_service(customer_id)
+        return render(
+            request,
+            "security_phones/customer.html",
+            status_code=code,
+            customer=customer or await get_customer(customer_id),
+            service=service,
+            service_values=customer_service.service_values(service),
+            devices=await customer_service.installed_devices(customer_id),
+            contacts=await customer_service.calling_order(customer_id),
+            keys=await customer_service.keys_with_handovers(customer_id),
+            alarms=await visits.list_alarms(customer_id=customer_id),
+            centres=await alarms.list_centres(),
+            form=form,
+            values=values or {},
+            errors=errors or {},
+            today=today(),
+        )
+
+    async def _act(
+        self, request: Req, customer_id: int, form: str, action: Action
+    ) -> Response[Any]:
+        data = await form_data(request)
+        try:
+            async with transaction():
+                await action(require_user(request), customer_id, data)
+        except ValidationFailed as exc:
+            return await self._render(request, customer_id, None, form, data, exc.errors, 400)
+        except VersionConflict as exc:
+            return render_conflict(request, exc, f"{BASE}/customers/{customer_id}", list(data))
+        return Redirect(path=f"{BASE}/customers/{customer_id}#{form}")
+
+    @post("/service")
+    async def start_service(self, request: Req, customer_id: int) -> Response[Any]:
+        return await self._act(request, customer_id, "service", customer_service.start_service)
+
+    @post("/service/edit")
+    async def update_service(self, request: Req, customer_id: int) -> Response[Any]:
+        async def update(user: CurrentUser, cid: int, data: dict[str, Any]) -> None:
+            await customer_service.update_service(user, cid, int_field(data, "version"), data)
+
+        return await self._act(request, customer_id, "service", update)
+
+    @post("/installation")
+    async def installation_visit(self, request: Req, customer_id: int) -> Response[Any]:
+        async def record(user: CurrentUser, cid: int, data: dict[str, Any]) -> None:
+            await customer_service.record_installation_visit(
+                user, cid, int_field(data, "version"), data
+            )
+
+        return await self._act(request, customer_id, "installation", record)
+
+    @post("/devices")
+    async def install_device(self, request: Req, customer_id: int) -> Response[Any]:
+        return await self._act(request, customer_id, "devices", customer_service.install_device)
+
+    @post("/devices/{device_id:int}/remove")
+    async def remove_device(self, request: Req, customer_id: int, device_id: int) -> Response[Any]:
+        async def remove(user: CurrentUser, cid: int, data: dict[str, Any]) -> None:
+            await customer_service.remove_device(user, cid, device_id, data)
+
+        return await self._act(request, customer_id, "devices", remove)
+
+    @post("/calling-order")
+    async def calling_order(self, request: Req, customer_id: int) -> Response[Any]:
+        return await self._act(
+            request, customer_id, "calling-order", customer_service.set_calling_order
+        )
+
+    @post("/keys")
+    async def add_key(self, request: Req, customer_id: int) -> Response[Any]:
+        return await self._act(request, customer_id, "keys", customer_service.add_key)
+
+    @post("/keys/{key_id:int}")
+    async def hand_over_key(self, request: Req, customer_id: int, key_id: int) -> Response[Any]:
+        async def hand_over(user: CurrentUser, cid: int, data: dict[str, Any]) -> None:
+            await customer_service.hand_over_key(
+                user, cid, key_id, int_field(data, "version"), data
+            )
+
+        return await self._act(request, customer_id, "keys", hand_over)
+
+    @post("/end")
+    async def end_service(self, request: Req, customer_id: int) -> Response[Any]:
+        async def end(user: CurrentUser, cid: int, data: dict[str, Any]) -> None:
+            await customer_service.end_service(user, cid, int_field(data, "version"), data)
+
+        return await self._act(request, customer_id, "end", end)
+
+
+class AlarmPages(Controller):
+    path = f"{BASE}/alarms"
+    include_in_schema = False
+    opt = {"permission": "security_phones.visits"}
+
+    @get("/")
+    async def list_alarms(self, request: Req, waiting: bool = False, page: int = 1) -> Template:
+        result = await visits.list_alarms(waiting_only=waiting, page=page)
+        return render(request, "security_phones/alarms.html", result=result, waiting=waiting)
+
+    @get("/{alarm_id:int}")
+    async def alarm_page(self, request: Req, alarm_id: int) -> Template:
+        alarm = await visits.get_alarm(alarm_id)
+        if alarm["customer"]:
+            async with transaction():
+                await record_view(require_user(request), alarm["customer"], "security_phone_alarm")
+        return await self._render(request, alarm)
+
+    async def _render(
+        self,
+        request: Req,
+        alarm: dict[str, Any],
+        values: dict[str, Any] | None = None,
+        errors: dict[str, str] | None = None,
+        code: int = 200,
+    ) -> Template:
+        visit = await visits.get_visit(alarm["id"])
+        return render(
+            request,
+            "security_phones/alarm.html",
+            status_code=code,
+            alarm=alarm,
+            visit=visit,
+            values=values if values is not None else _visit_values(visit),
+            errors=errors or {},
+        )
+
+    @post("/{alarm_id:int}/visit")
+    async def save_visit(self, request: Req, alarm_id: int) -> Response[Any]:
+        data = await form_data(request)
+        version = int_field(data, "version") or None
+        try:
+            async with transaction():
+                await visits.save_visit(require_user(request), alarm_id, version, data)
+        except ValidationFailed as exc:
+            return await self._render(
+                request, await visits.get_alarm(alarm_id), data, exc.errors, 400
+            )
+        except VersionConflict as exc:
+            return render_conflict(
+                request, exc, f"{BASE}/alarms/{alarm_id}", list(visits.VISIT_FIELDS)
+            )
+        return Redirect(path=f"{BASE}/alarms/{alarm_id}")
+
+
+def _visit_values(visit: dict[str, Any] | None) -> dict[str, Any]:
+    from core.common.clock import HELSINKI
+
+    if visit is None:
+        return {}
+    values = dict(visit)
+    for name in ("dispatched_at", "arrived_at", "done_at"):
+        if visit[name] is not None:
+            values[name] = visit[name].astimezone(HELSINKI).strftime("%Y-%m-%dT%H:%M")
+    return values
+
+
+class AdminPages(Controller):
+    """Alarm centres with their API tokens, and the alarm CSV upload."""
+
+    path = BASE
+    include_in_schema = False
+    opt = {"permission": "security_phones.manage"}
+
+    @get("/centres")
+    async def centres(self, request: Req) -> Template:
+        return await self._centres(request)
+
+    async def _centres(
+        self,
+        request: Req,
+        token: str = "",
+        errors: dict[str, str] | None = None,
+        code: int = 200,
+        values: dict[str, Any] | None = None,
+    ) -> Template:
+        return render(
+            request,
+            "security_phones/centres.html",
+            status_code=code,
+            centres=await alarms.list_centres(),
+            token=token,
+            errors=errors or {},
+            values=values or {},
+        )
+
+    @post("/centres")
+    async def create_centre(self, request: Req) -> Template:
+        data = await form_data(request)
+        try:
+            async with transaction():
+                _, token = await alarms.create_centre(
+                    require_user(request), str(data.get("name") or "")
+                )
+        except ValidationFailed as exc:
+            return await self._centres(request, errors=exc.errors, code=400, values=data)
+        return await self._centres(request, token=token)
+
+    @post("/centres/{centre_id:int}/token")
+    async def renew_token(self, request: Req, centre_id: int) -> Template:
+        async with transaction():
+            token = await alarms.renew_token(require_user(request), centre_id)
+        return await self._centres(request, token=token)
+
+    @get("/import")
+    async def import_form(self, request: Req) -> Template:
+        return await self._import(request)
+
+    async def _import(
+        self,
+        request: Req,
+        result: alarms.ImportResult | None = None,
+        errors: dict[str, str] | None = None,
+        code: int = 200,
+    ) -> Template:
+        centres = await alarms.list_centres()
+        return render(
+            request,
+            "security_phones/import.html",
+            status_code=code,
+            result=result,
+            centres=[(c["id"], c["name"]) for c in centres],
+            errors=errors or {},
+            values={},
+            columns=alarms.CSV_COLUMNS,
+        )
+
+    @post("/import")
+    async def import_upload(self, request: Req) -> Template:
+        form = await request.form()
+        upload = form.get("file")
+        centre = str(form.get("centre") or "")
+        if upload is None or isinstance(upload, str) or not centre.isdigit():
+            return await self._import(
+                request, errors={"file": N_("Choose the alarm centre and a CSV file.")}, code=400
+            )
+        try:
+            text = (await upload.read()).decode("utf-8-sig")
+        except UnicodeDecodeError:
+            return await self._import(
+                request, errors={"file": N_("Save the file as UTF-8 CSV.")}, code=400
+            )
+        rows, problems = alarms.read_csv(text)
+        if problems:
+            return await self._import(request, alarms.ImportResult(errors=problems), code=400)
+        try:
+            async with transaction():
+                result = await alarms.import_alarms(require_user(request), int(centre), rows)
+                if result.errors:
+                    raise _Refused(result)
+        except _Refused as refused:
+            return await self._import(request, refused.result, code=400)
+        except ValidationFailed as exc:
+            return await self._import(request, errors=exc.errors, code=400)
+        return await self._import(request, result)
+
+
+class _Refused(Exception):
+    """Rolls the import's transaction back when any row is malformed."""
+
+    def __init__(self, result: alarms.ImportResult) -> None:
+        super().__init__("import refused")
+        self.result = result
+
+
+class ReportPages(Controller):
+    path = f"{BASE}/reports"
+    include_in_schema = False
+    opt = {"permission": "security_phones.reports"}
+
+    @get("/")
+    async def reports_page(self, request: Req, year: int | None = None) -> Template:
+        year = _year(year)
+        tables = [await reports.build(name, year, today()) for name in reports.NAMES]
+        return render(
+            request,
+            "security_phones/reports.html",
+            year=year,
+            tables=list(zip(reports.NAMES, tables, strict=True)),
+        )
+
+    @get("/{name:str}.csv")
+    async def report_csv(self, request: Req, name: str, year: int | None = None) -> Response[str]:
+        if name not in reports.NAMES:
+            return Response("Unknown report", status_code=404, media_type="text/plain")
+        table = await reports.build(name, _year(year), today())
+        return Response(
+            reports.as_csv(table),
+            media_type="text/csv; charset=utf-8",
+            headers={"content-disposition": f'attachment; filename="security_phones_{name}.csv"'},
+        )
+
+
+def _year(year: int | None) -> int:
+    return year if year is not None and 2000 <= year <= 2100 else today().year
+
+
+CONTROLLERS = [DevicePages, CustomerPages, AlarmPages, AdminPages, ReportPages]

@@ -1,0 +1,152 @@
+"""Alarm visits recorded by home care, and the alarm list they work from."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from core.audit import services as audit
+from core.audit.services import Actor
+from core.common.errors import NotFound, ValidationFailed
+from core.common.versioned import update_versioned
+from core.i18n import N_
+from plugins.security_phones.parsing import parse_time_field
+from plugins.security_phones.tables import Alarm, AlarmVisit
+
+PAGE_SIZE = 50
+VISIT_FIELDS = ("dispatched_at", "arrived_at", "done_at", "notes")
+ALARM_COLUMNS = (
+    Alarm.id,
+    Alarm.centre_alarm_id,
+    Alarm.occurred_at,
+    Alarm.kind,
+    Alarm.detail,
+    Alarm.outcome,
+    Alarm.visit_needed,
+    Alarm.customer,
+    Alarm.customer.first_name,
+    Alarm.customer.last_name,
+    Alarm.customer.municipality,
+    Alarm.device.serial_number,
+    Alarm.centre.name,
+)
+
+
+async def get_alarm(alarm_id: int) -> dict[str, Any]:
+    row = await Alarm.select(*ALARM_COLUMNS).where(Alarm.id == alarm_id).first()
+    if row is None:
+        raise NotFound(f"alarm {alarm_id}")
+    return row
+
+
+async def get_visit(alarm_id: int) -> dict[str, Any] | None:
+    visit: dict[str, Any] | None = (
+        await AlarmVisit.select(*AlarmVisit.all_columns(), AlarmVisit.visitor.full_name)
+        .where(AlarmVisit.alarm == alarm_id)
+        .first()
+    )
+    return visit
+
+
+def _clean_visit(form: dict[str, Any], alarm: dict[str, Any]) -> dict[str, Any]:
+    errors: dict[str, str] = {}
+    dispatched = parse_time_field(form.get("dispatched_at"), "dispatched_at", errors)
+    arrived = parse_time_field(form.get("arrived_at"), "arrived_at", errors, required=False)
+    done = parse_time_field(form.get("done_at"), "done_at", errors, required=False)
+    notes = str(form.get("notes") or "").strip()
+    occurred = alarm["occurred_at"]
+    if dispatched and dispatched < occurred:
+        errors["dispatched_at"] = N_("Help cannot be sent before the alarm.")
+    if arrived and arrived < occurred:
+        errors["arrived_at"] = N_("The visit cannot arrive before its alarm.")
+    elif arrived and dispatched and arrived < dispatched:
+        errors["arrived_at"] = N_("The visit cannot arrive before it was sent.")
+    if done and not arrived:
+        errors["arrived_at"] = N_("Enter the arrival time of a finished visit.")
+    elif done and arrived and done < arrived:
+        errors["done_at"] = N_("The visit cannot end before it arrived.")
+    if len(notes) > 5000:
+        errors["notes"] = N_("At most 5,000 characters.")
+    if errors:
+        raise ValidationFailed(errors)
+    return {"dispatched_at": dispatched, "arrived_at": arrived, "done_at": done, "notes": notes}
+
+
+async def save_visit(actor: Actor, alarm_id: int, version: int | None, form: dict[str, Any]) -> int:
+    """Record or update the visit of an alarm; `version` None creates it."""
+    alarm = await get_alarm(alarm_id)
+    values = _clean_visit(form, alarm)
+    existing = await get_visit(alarm_id)
+    if existing is None:
+        rows = (
+            await AlarmVisit.insert(AlarmVisit(alarm=alarm_id, visitor=actor.id, **values))
+            .on_conflict(action="DO NOTHING")
+            .returning(AlarmVisit.id)
+        )
+        if not rows:
+            raise ValidationFailed(
+                {
+                    "dispatched_at": N_(
+                        "Someone recorded this visit at the same time; reload the page."
+                    )
+                }
+            )
+        visit_id = int(rows[0]["id"])
+        await audit.record(
+            actor, "create", "sp_visit", visit_id, customer_id=alarm["customer"], after=values
+        )
+        return visit_id
+    columns = {AlarmVisit._meta.get_column_by_name(k): v for k, v in values.items()}
+    await update_versioned(AlarmVisit, existing["id"], version or 0, columns, values)
+    old, new = audit.changes({k: existing[k] for k in VISIT_FIELDS}, values)
+    if new:
+        await audit.record(
+            actor,
+            "update",
+            "sp_visit",
+            existing["id"],
+            customer_id=alarm["customer"],
+            before=old,
+            after=new,
+        )
+    return int(existing["id"])
+
+
+@dataclass(frozen=True)
+class AlarmPage:
+    rows: list[dict[str, Any]]
+    total: int
+    page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // PAGE_SIZE))
+
+
+async def list_alarms(
+    waiting_only: bool = False, customer_id: int | None = None, page: int = 1
+) -> AlarmPage:
+    """Alarms newest first; `waiting_only` keeps those needing a visit that has none yet."""
+    condition: Any = Alarm.id > 0
+    if waiting_only:
+        visited = AlarmVisit.select(AlarmVisit.alarm)
+        condition &= (Alarm.visit_needed == True) & Alarm.id.not_in(visited)  # noqa: E712
+    if customer_id is not None:
+        condition &= Alarm.customer == customer_id
+    page = max(1, page)
+    rows = (
+        await Alarm.select(*ALARM_COLUMNS)
+        .where(condition)
+        .order_by(Alarm.occurred_at, ascending=False)
+        .limit(PAGE_SIZE)
+        .offset((page - 1) * PAGE_SIZE)
+    )
+    visits = {
+        v["alarm"]: v
+        for v in await AlarmVisit.select(
+            AlarmVisit.alarm, AlarmVisit.arrived_at, AlarmVisit.done_at
+        ).where(AlarmVisit.alarm.is_in([r["id"] for r in rows] or [0]))
+    }
+    for row in rows:
+        row["visit"] = visits.get(row["id"])
+    return AlarmPage(rows=rows, total=await Alarm.count().where(condition), page=page)
