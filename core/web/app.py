@@ -17,6 +17,7 @@ from litestar.template.config import TemplateConfig
 
 from core import i18n
 from core.audit.views import AccessLogPages, AuditApi
+from core.billing.views import BillingApi, BillingPages
 from core.config import Settings, load_settings
 from core.customers.views import CustomerApi, CustomerPages
 from core.db import Database
@@ -32,7 +33,7 @@ from core.web.views import DashboardPages
 MAX_BODY_BYTES = 2 * 1024 * 1024
 CORE_HANDLERS: list[Any] = [
     SessionController, UserAdminController, UserApi, CustomerPages, CustomerApi,
-    AccessLogPages, AuditApi, TaskPages, TaskApi, DashboardPages,
+    AccessLogPages, AuditApi, TaskPages, TaskApi, DashboardPages, BillingPages, BillingApi,
 ]  # fmt: skip
 
 

@@ -1,0 +1,1 @@
+"""Billing periods, collecting plugins' billing lines, the biller's view, exports and closing."""

@@ -1,0 +1,162 @@
+"""A month's lines: collected from the plugins, frozen in a snapshot, or computed corrections."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from core.billing.periods import PeriodState
+from core.billing.tables import BilledLine
+from core.plugins.host import PluginError, PluginHost
+from core.plugins.types import BillingLine, BillingPeriod
+
+ZERO = Decimal(0)
+LineKey = tuple[int, str, str, Decimal]
+
+
+@dataclass(frozen=True)
+class MonthLine:
+    """A line of a month's bill; `corrects` names the closed month a correction line amends."""
+
+    customer_id: int
+    service: str
+    product: str
+    description: str
+    quantity: Decimal
+    unit_price: Decimal
+    amount: Decimal
+    detail: str = ""
+    corrects: BillingPeriod | None = None
+
+    @property
+    def is_correction(self) -> bool:
+        return self.corrects is not None
+
+    @property
+    def key(self) -> LineKey:
+        """What a correction is matched on: the same customer, service, product and price."""
+        return (self.customer_id, self.service, self.product, self.unit_price)
+
+    @property
+    def sort_key(self) -> tuple[Any, ...]:
+        corrects = (self.corrects.year, self.corrects.month) if self.corrects else (0, 0)
+        return (self.customer_id, corrects, self.service, self.product, self.unit_price)
+
+    @classmethod
+    def from_plugin(cls, line: BillingLine) -> MonthLine:
+        return cls(
+            customer_id=line.customer_id,
+            service=line.service,
+            product=line.product,
+            description=line.description,
+            quantity=line.quantity.normalize(),
+            unit_price=line.unit_price.normalize(),
+            amount=line.amount,
+            detail=line.detail,
+        )
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> MonthLine:
+        corrects = (
+            BillingPeriod(row["corrects_year"], row["corrects_month"])
+            if row["is_correction"]
+            else None
+        )
+        return cls(
+            customer_id=row["customer_id"],
+            service=row["service"],
+            product=row["product"],
+            description=row["description"],
+            quantity=Decimal(row["quantity"]).normalize(),
+            unit_price=Decimal(row["unit_price"]).normalize(),
+            amount=Decimal(row["amount"]).quantize(Decimal("0.01")),
+            detail=row["detail"],
+            corrects=corrects,
+        )
+
+    def as_row(self, period_id: int) -> BilledLine:
+        return BilledLine(
+            period=period_id,
+            customer_id=self.customer_id,
+            service=self.service,
+            product=self.product,
+            description=self.description,
+            quantity=self.quantity,
+            unit_price=self.unit_price,
+            amount=self.amount,
+            detail=self.detail,
+            is_correction=self.is_correction,
+            corrects_year=self.corrects.year if self.corrects else None,
+            corrects_month=self.corrects.month if self.corrects else None,
+        )
+
+
+async def plugin_lines(host: PluginHost, period: BillingPeriod) -> list[MonthLine]:
+    """Every enabled plugin's lines for the month: one hook call per plugin."""
+    lines = []
+    for line in await host.acollect("valvomo_billing_lines", period=period):
+        if not isinstance(line, BillingLine):
+            raise PluginError(
+                "billing", f"valvomo_billing_lines returned {type(line).__name__}, not BillingLine"
+            )
+        lines.append(MonthLine.from_plugin(line))
+    return lines
+
+
+async def snapshot_lines(state: PeriodState) -> list[MonthLine]:
+    """The frozen lines of a closed month: its own lines and the corrections it settled."""
+    rows = await BilledLine.select().where(BilledLine.period == state.record_id)
+    return [MonthLine.from_row(r) for r in rows]
+
+
+async def billed_for(state: PeriodState) -> list[MonthLine]:
+    """What has been billed for a closed month: its own lines and every settled correction."""
+    rows = await BilledLine.select().where(
+        ((BilledLine.period == state.record_id) & (BilledLine.is_correction == False))  # noqa: E712
+        | (
+            (BilledLine.corrects_year == state.period.year)
+            & (BilledLine.corrects_month == state.period.month)
+        )
+    )
+    return [MonthLine.from_row(r) for r in rows]
+
+
+def corrections(
+    closed: BillingPeriod, recomputed: Iterable[MonthLine], billed: Iterable[MonthLine]
+) -> list[MonthLine]:
+    """Lines that bring what was billed for `closed` to what it is now: the difference per key."""
+    quantity: dict[LineKey, Decimal] = defaultdict(lambda: ZERO)
+    amount: dict[LineKey, Decimal] = defaultdict(lambda: ZERO)
+    current: dict[LineKey, list[MonthLine]] = defaultdict(list)
+    previous: dict[LineKey, MonthLine] = {}
+    for line in recomputed:
+        quantity[line.key] += line.quantity
+        amount[line.key] += line.amount
+        current[line.key].append(line)
+    for line in billed:
+        quantity[line.key] -= line.quantity
+        amount[line.key] -= line.amount
+        previous.setdefault(line.key, line)
+    found = []
+    for line_key in sorted(quantity, key=str):
+        if quantity[line_key] == ZERO and amount[line_key] == ZERO:
+            continue
+        now = current.get(line_key, [])
+        model = now[0] if now else previous[line_key]
+        found.append(
+            MonthLine(
+                customer_id=model.customer_id,
+                service=model.service,
+                product=model.product,
+                description=model.description,
+                quantity=quantity[line_key],
+                unit_price=model.unit_price,
+                amount=amount[line_key],
+                detail="; ".join(line.detail for line in now if line.detail),
+                corrects=closed,
+            )
+        )
+    return found
