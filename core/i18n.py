@@ -107,3 +107,13 @@ def fmt_money(value: Decimal | float | int) -> str:
 
 def fmt_number(value: Decimal | float | int) -> str:
     return format_decimal(value, locale=_locale())
+
+
+def fmt_phone(value: str | None) -> str:
+    """+358401234567 as a Finn writes it, 040 123 4567; other numbers unchanged."""
+    if not value or not value.startswith("+358"):
+        return value or ""
+    national = "0" + value[4:]
+    if national.startswith(("04", "050")):
+        return f"{national[:3]} {national[3:6]} {national[6:]}"
+    return national

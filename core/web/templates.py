@@ -48,6 +48,7 @@ def build_environment(settings: Settings, host: PluginHost) -> Environment:
         time=i18n.fmt_time,
         money=i18n.fmt_money,
         number=i18n.fmt_number,
+        phone=i18n.fmt_phone,
     )
     env.globals.update(region_name=settings.region_name, language=i18n.current_language.get)
     return env

@@ -53,7 +53,7 @@ async def test_customer_life_in_the_browser(browser: Browser, page: Page, live_s
     await assert_accessible(page)
     await page.click("text=Tallenna omat arvoni tallennettujen päälle")
     await page.wait_for_url(customer_url)
-    assert "+358402222222" in await page.locator("dl.facts").inner_text()
+    assert "040 222 2222" in await page.locator("dl.facts").inner_text()
 
     await page.click("header button[type=submit]")
     await page.wait_for_url(f"{live_server}/login")

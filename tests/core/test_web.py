@@ -64,6 +64,8 @@ async def test_finnish_and_swedish_formats() -> None:
         assert i18n.fmt_date(dt.date(2026, 12, 6)) == "6.12.2026"
         assert i18n.fmt_datetime(moment) == "29.3.2026 4.30"
         assert i18n.fmt_money(Decimal("1234.5")) == "1\xa0234,50\xa0€"
+        assert i18n.fmt_phone("+358401234567") == "040 123 4567"
+        assert i18n.fmt_phone("+4670123456") == "+4670123456"
     with i18n_language("sv"):
         assert "1\xa0234,50" in i18n.fmt_money(Decimal("1234.5"))
         assert i18n.gettext("Sign in") == "Logga in"

@@ -132,6 +132,7 @@ async def test_closing_freezes_and_later_changes_become_corrections(
     assert "Closed" in response.text or "Suljettu" in response.text
     assert await BilledLine.count() == 3
     closing = await AuditEntry.select().where(AuditEntry.action == "close").first()
+    assert closing is not None
     assert closing["entity_id"] == "2025-03"
 
     fake_service.bill(2025, 3, aino, "22", detail="two more days")  # after closing
