@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from litestar import Litestar, Router
@@ -76,5 +75,3 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         debug=False,
     )
 
-
-logging.getLogger("valvomo").setLevel(logging.INFO)
