@@ -1,0 +1,132 @@
+"""Appointment booking with reminders: the plugin's hook implementations."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from core.customers.services import CustomerRecord
+from core.identity.services import CurrentUser
+from core.plugins import (
+    BillingLine,
+    BillingPeriod,
+    DemoContext,
+    NavItem,
+    Panel,
+    Permission,
+    Role,
+    TaskKind,
+    hookimpl,
+)
+
+HERE = Path(__file__).parent
+
+
+@hookimpl
+def valvomo_configure(settings: dict[str, Any]) -> None:
+    from plugins.booking.settings import configure
+
+    configure(settings)
+
+
+@hookimpl
+def valvomo_piccolo_app() -> str:
+    return "plugins.booking.piccolo_app"
+
+
+@hookimpl
+def valvomo_route_handlers() -> list[Any]:
+    from plugins.booking.public import PublicBooking
+    from plugins.booking.views import BookingApi, BookingPages, BookingSetup
+
+    return [PublicBooking, BookingPages, BookingSetup, BookingApi]
+
+
+@hookimpl
+def valvomo_template_dir() -> Path:
+    return HERE / "templates"
+
+
+@hookimpl
+def valvomo_locale_dir() -> Path:
+    return HERE / "locale"
+
+
+@hookimpl
+def valvomo_roles() -> list[Role]:
+    return [Role("professional", "Professional (booking)")]
+
+
+@hookimpl
+def valvomo_permissions() -> list[Permission]:
+    return [
+        Permission(
+            "booking.work",
+            "Work with calendars, bookings and booking rights",
+            ("professional", "admin"),
+        ),
+        Permission("booking.manage", "Set up booking units, professionals and types", ("admin",)),
+        Permission(
+            "booking.view",
+            "See a customer's bookings",
+            ("professional", "admin", "client_guidance"),
+        ),
+    ]
+
+
+@hookimpl
+def valvomo_navigation() -> list[NavItem]:
+    return [
+        NavItem("Calendar", "/booking", "booking.work", order=60),
+        NavItem("Booking setup", "/booking/setup", "booking.manage", order=870),
+    ]
+
+
+@hookimpl
+def valvomo_task_kinds() -> list[TaskKind]:
+    from plugins.booking.duties import PLAN_UPDATE
+
+    return [PLAN_UPDATE]
+
+
+@hookimpl
+async def valvomo_customer_panels(customer: CustomerRecord, user: CurrentUser) -> list[Panel]:
+    if not user.can("booking.view"):
+        return []
+    from plugins.booking.bookings import bookings_of_customer
+
+    return [
+        Panel(
+            "Appointments",
+            "booking/panel.html",
+            {
+                "bookings": await bookings_of_customer(customer.id, 5),
+                "customer_id": customer.id,
+                "can_book": user.can("booking.work"),
+            },
+            order=60,
+        )
+    ]
+
+
+@hookimpl
+async def valvomo_billing_lines(period: BillingPeriod) -> list[BillingLine]:
+    from plugins.booking.billing import no_show_lines
+
+    return await no_show_lines(period)
+
+
+@hookimpl
+async def valvomo_demo_data(demo: DemoContext) -> None:
+    from plugins.booking.demo import create_demo_data
+
+    await create_demo_data(demo)
+
+
+@hookimpl
+def valvomo_cli_commands(cli: click.Group) -> None:
+    from plugins.booking.cli import booking
+
+    cli.add_command(booking)

@@ -1,0 +1,227 @@
+"""Free times: slots cut from openings, minus closures and bookings that hold their time.
+
+Openings are Helsinki wall-clock times; each slot is converted to UTC on its own date, so a
+09:00 opening is 07:00 UTC in summer and 06:00 UTC in winter.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+from core.common.clock import HELSINKI
+from plugins.booking.tables import Booking, Closure, Opening
+
+WINDOW_DAYS = 7
+
+
+@dataclass(frozen=True)
+class FreeTime:
+    professional_id: int
+    professional_name: str
+    unit_id: int
+    unit_name: str
+    appointment_type_id: int
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+
+
+def slot_key(professional_id: int, starts_at: dt.datetime) -> str:
+    """The value that makes a professional's start time bookable only once."""
+    return f"{professional_id}:{starts_at.astimezone(dt.UTC):%Y%m%dT%H%M}"
+
+
+def local_moment(day: dt.date, time: dt.time) -> dt.datetime | None:
+    """The UTC moment of a Helsinki wall-clock time, or None if the clocks skip it."""
+    moment = dt.datetime.combine(day, time, tzinfo=HELSINKI)
+    utc = moment.astimezone(dt.UTC)
+    if utc.astimezone(HELSINKI).replace(tzinfo=None) != moment.replace(tzinfo=None):
+        return None
+    return utc
+
+
+def opening_applies(opening: dict[str, Any], day: dt.date) -> bool:
+    if opening["on_date"] is not None:
+        return bool(opening["on_date"] == day)
+    if day < opening["valid_from"]:
+        return False
+    if opening["valid_until"] is not None and day > opening["valid_until"]:
+        return False
+    return bool(opening["weekday"] == day.weekday())
+
+
+def opening_slots(
+    opening: dict[str, Any], day: dt.date, duration: int
+) -> list[tuple[dt.datetime, dt.datetime]]:
+    """The (start, end) UTC pairs that `opening` offers on `day`, `duration` minutes each."""
+    slots = []
+    step = dt.timedelta(minutes=duration)
+    start = dt.datetime.combine(day, opening["start_time"])
+    end = dt.datetime.combine(day, opening["end_time"])
+    while start + step <= end:
+        begins = local_moment(day, start.time())
+        finishes = local_moment(day, (start + step).time())
+        if begins is not None and finishes is not None:
+            slots.append((begins, finishes))
+        start += step
+    return slots
+
+
+OPENING_COLUMNS = (
+    Opening.id,
+    Opening.professional,
+    Opening.appointment_type,
+    Opening.weekday,
+    Opening.on_date,
+    Opening.valid_from,
+    Opening.valid_until,
+    Opening.start_time,
+    Opening.end_time,
+    Opening.appointment_type.duration_minutes,
+    Opening.professional._.user._.full_name,
+    Opening.professional.unit,
+    Opening.professional._.unit._.name,
+)
+
+
+async def openings_for(
+    appointment_type_id: int,
+    first_day: dt.date,
+    last_day: dt.date,
+    unit_id: int | None = None,
+    professional_id: int | None = None,
+) -> list[dict[str, Any]]:
+    condition = (
+        (Opening.appointment_type == appointment_type_id)
+        & (Opening.valid_from <= last_day)
+        & ((Opening.valid_until.is_null()) | (Opening.valid_until >= first_day))
+        & ((Opening.on_date.is_null()) | (Opening.on_date >= first_day))
+    )
+    if unit_id:
+        condition &= Opening.professional.unit == unit_id
+    if professional_id:
+        condition &= Opening.professional == professional_id
+    return await Opening.select(*OPENING_COLUMNS).where(condition)
+
+
+async def openings_for_professional(
+    professional_id: int, first_day: dt.date, last_day: dt.date
+) -> list[dict[str, Any]]:
+    """Every opening of a professional, of any type, that may apply between the days."""
+    return (
+        await Opening.select(*OPENING_COLUMNS, Opening.appointment_type.name)
+        .where(
+            (Opening.professional == professional_id)
+            & (Opening.valid_from <= last_day)
+            & ((Opening.valid_until.is_null()) | (Opening.valid_until >= first_day))
+        )
+        .order_by(Opening.start_time)
+    )
+
+
+async def busy_periods(
+    professional_ids: list[int], since: dt.datetime, until: dt.datetime
+) -> dict[int, list[tuple[dt.datetime, dt.datetime]]]:
+    """Held bookings and closures per professional that overlap [since, until)."""
+    busy: dict[int, list[tuple[dt.datetime, dt.datetime]]] = defaultdict(list)
+    if not professional_ids:
+        return busy
+    bookings = await Booking.select(Booking.professional, Booking.starts_at, Booking.ends_at).where(
+        Booking.professional.is_in(professional_ids)
+        & Booking.slot_key.is_not_null()
+        & (Booking.starts_at < until)
+        & (Booking.ends_at > since)
+    )
+    closures = await Closure.select(Closure.professional, Closure.starts_at, Closure.ends_at).where(
+        Closure.professional.is_in(professional_ids)
+        & (Closure.starts_at < until)
+        & (Closure.ends_at > since)
+    )
+    for row in [*bookings, *closures]:
+        busy[row["professional"]].append((_utc(row["starts_at"]), _utc(row["ends_at"])))
+    return busy
+
+
+def _utc(moment: dt.datetime) -> dt.datetime:
+    return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)
+
+
+def _overlaps(
+    start: dt.datetime, end: dt.datetime, periods: list[tuple[dt.datetime, dt.datetime]]
+) -> bool:
+    return any(start < busy_end and busy_start < end for busy_start, busy_end in periods)
+
+
+async def free_times(
+    appointment_type_id: int,
+    earliest: dt.datetime,
+    last_day: dt.date,
+    limit: int = 10,
+    unit_id: int | None = None,
+    professional_id: int | None = None,
+) -> list[FreeTime]:
+    """The first `limit` free times from `earliest` to the end of `last_day`, earliest first."""
+    first_day = earliest.astimezone(HELSINKI).date()
+    openings = await openings_for(
+        appointment_type_id, first_day, last_day, unit_id, professional_id
+    )
+    found: list[FreeTime] = []
+    window_start = first_day
+    while openings and window_start <= last_day and len(found) < limit:
+        window_end = min(window_start + dt.timedelta(days=WINDOW_DAYS - 1), last_day)
+        found.extend(await _window_free_times(openings, earliest, window_start, window_end))
+        window_start = window_end + dt.timedelta(days=1)
+    found.sort(key=lambda f: (f.starts_at, f.professional_name))
+    return found[:limit]
+
+
+async def _window_free_times(
+    openings: list[dict[str, Any]], earliest: dt.datetime, first: dt.date, last: dt.date
+) -> list[FreeTime]:
+    since = max(earliest, local_moment(first, dt.time(0)) or earliest)
+    until = local_moment(last + dt.timedelta(days=1), dt.time(0)) or since
+    busy = await busy_periods(sorted({o["professional"] for o in openings}), since, until)
+    found = []
+    day = first
+    while day <= last:
+        for opening in openings:
+            if not opening_applies(opening, day):
+                continue
+            periods = busy.get(opening["professional"], [])
+            for start, end in opening_slots(
+                opening, day, opening["appointment_type.duration_minutes"]
+            ):
+                if start >= earliest and not _overlaps(start, end, periods):
+                    found.append(_free_time(opening, start, end))
+        day += dt.timedelta(days=1)
+    return found
+
+
+def _free_time(opening: dict[str, Any], start: dt.datetime, end: dt.datetime) -> FreeTime:
+    return FreeTime(
+        professional_id=opening["professional"],
+        professional_name=opening["professional.user.full_name"],
+        unit_id=opening["professional.unit"],
+        unit_name=opening["professional.unit.name"],
+        appointment_type_id=opening["appointment_type"],
+        starts_at=start,
+        ends_at=end,
+    )
+
+
+async def offered_slot(
+    professional_id: int, appointment_type_id: int, starts_at: dt.datetime
+) -> tuple[dt.datetime, dt.datetime] | None:
+    """The slot starting at `starts_at` if an opening offers it (taken or not), else None."""
+    day = starts_at.astimezone(HELSINKI).date()
+    openings = await openings_for(appointment_type_id, day, day, professional_id=professional_id)
+    for opening in openings:
+        if opening_applies(opening, day):
+            for start, end in opening_slots(
+                opening, day, opening["appointment_type.duration_minutes"]
+            ):
+                if start == starts_at.astimezone(dt.UTC):
+                    return start, end
+    return None

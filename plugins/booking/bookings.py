@@ -1,0 +1,444 @@
+"""Booking, cancelling and moving appointments. Call these inside `core.db.transaction()`."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import sqlite3
+from dataclasses import dataclass, field
+from typing import Any
+
+import asyncpg
+
+from core.audit import services as audit
+from core.audit.services import Actor
+from core.common.errors import NotFound, ValidationFailed
+from core.customers.validation import normalise_phone
+from core.i18n import N_
+from core.notifications.services import sms_recipient_problem
+from plugins.booking import availability, reminders
+from plugins.booking.settings import current as settings
+from plugins.booking.tables import AppointmentType, Booking, BookingContact
+
+MODES = ("phone", "remote", "office")
+CHANNELS = ("sms", "email")
+EXTRA_NEEDS = ("interpreter", "security_guard")
+ACTIVE = "booked"
+STATUSES = ("booked", "cancelled", "done", "no_show")
+EMAIL_PATTERN = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+SLOT_TAKEN = N_("This time was just taken. Please choose another time.")
+
+
+class SlotTaken(Exception):
+    """Someone else booked the time first."""
+
+
+@dataclass
+class BookingRequest:
+    """What a customer or a member of staff asks for, already cleaned."""
+
+    professional_id: int
+    appointment_type_id: int
+    starts_at: dt.datetime
+    mode: str
+    description: str = ""
+    name: str = ""
+    phone: str = ""
+    email: str = ""
+    reminder_channel: str = "sms"
+    extra_needs: list[str] = field(default_factory=list)
+    interpreter_language: str = ""
+    customer_id: int | None = None
+
+
+def parse_start(raw: str) -> dt.datetime | None:
+    """An ISO 8601 moment with an offset, as put in the forms, in UTC."""
+    try:
+        moment = dt.datetime.fromisoformat(raw.strip())
+    except ValueError:
+        return None
+    return None if moment.tzinfo is None else moment.astimezone(dt.UTC)
+
+
+def _positive_int(raw: Any) -> int:
+    try:
+        number = int(str(raw))
+    except ValueError:
+        return 0
+    return number if 0 < number < 2**31 else 0
+
+
+def clean_request(form: dict[str, Any], *, contact_required: bool) -> BookingRequest:
+    """A BookingRequest from form fields, or ValidationFailed naming every bad field."""
+    errors: dict[str, str] = {}
+    starts_at = parse_start(str(form.get("starts_at", "")))
+    if starts_at is None:
+        errors["starts_at"] = N_("Choose a time.")
+    mode = str(form.get("mode", ""))
+    if mode not in MODES:
+        errors["mode"] = N_("Choose how you want to meet.")
+    channel = str(form.get("reminder_channel", "sms"))
+    if channel not in CHANNELS:
+        errors["reminder_channel"] = N_("Choose SMS or e-mail.")
+    needs = form.get("extra_needs", [])
+    needs = [needs] if isinstance(needs, str) else list(needs)
+    if any(n not in EXTRA_NEEDS for n in needs):
+        errors["extra_needs"] = N_("Choose from the listed needs.")
+    request = BookingRequest(
+        professional_id=_positive_int(form.get("professional_id")),
+        appointment_type_id=_positive_int(form.get("appointment_type_id")),
+        starts_at=starts_at or dt.datetime.min.replace(tzinfo=dt.UTC),
+        mode=mode,
+        description=str(form.get("description", "")).strip(),
+        name=str(form.get("name", "")).strip(),
+        phone=str(form.get("phone", "")).strip(),
+        email=str(form.get("email", "")).strip(),
+        reminder_channel=channel,
+        extra_needs=sorted(set(needs)),
+        interpreter_language=str(form.get("interpreter_language", "")).strip()[:50],
+    )
+    if not request.professional_id or not request.appointment_type_id:
+        errors["starts_at"] = N_("Choose a time.")
+    if len(request.description) > 2000:
+        errors["description"] = N_("At most 2,000 characters.")
+    if "interpreter" in request.extra_needs and not request.interpreter_language:
+        errors["interpreter_language"] = N_("Tell us the language you need an interpreter for.")
+    _check_contact(request, contact_required, errors)
+    if errors:
+        raise ValidationFailed(errors)
+    return request
+
+
+def _check_contact(request: BookingRequest, required: bool, errors: dict[str, str]) -> None:
+    if required and not 2 <= len(request.name) <= 200:
+        errors["name"] = N_("Give your name.")
+    if request.phone or (required and request.reminder_channel == "sms"):
+        phone = normalise_phone(request.phone)
+        problem = sms_recipient_problem(request.phone)
+        if phone is None or (problem and request.reminder_channel == "sms"):
+            errors["phone"] = problem or N_("Give a mobile number that can receive text messages.")
+        else:
+            request.phone = phone
+    if request.email or (required and request.reminder_channel == "email"):
+        if not EMAIL_PATTERN.fullmatch(request.email) or len(request.email) > 254:
+            errors["email"] = N_("Give an e-mail address like name@example.fi.")
+
+
+async def get_type(appointment_type_id: int) -> dict[str, Any]:
+    row = await AppointmentType.select().where(AppointmentType.id == appointment_type_id).first()
+    if row is None:
+        raise NotFound(f"appointment type {appointment_type_id}")
+    return dict(row)
+
+
+async def _check_slot(
+    request: BookingRequest, moment: dt.datetime, ignore_booking: int = 0
+) -> tuple[dt.datetime, dt.datetime]:
+    appointment_type = await get_type(request.appointment_type_id)
+    if request.mode not in appointment_type["modes"]:
+        raise ValidationFailed({"mode": N_("This appointment is not available in that mode.")})
+    earliest = moment + dt.timedelta(minutes=settings().minimum_notice_minutes)
+    if request.starts_at < earliest:
+        raise ValidationFailed({"starts_at": N_("This time has already passed. Choose another.")})
+    slot = await availability.offered_slot(
+        request.professional_id, request.appointment_type_id, request.starts_at
+    )
+    if slot is None:
+        raise ValidationFailed({"starts_at": N_("This time is not open for booking.")})
+    busy = await availability.busy_periods([request.professional_id], slot[0], slot[1])
+    own = await _held_period(ignore_booking)
+    if any(period != own for period in busy.get(request.professional_id, [])):
+        raise SlotTaken()
+    return slot
+
+
+async def _held_period(booking_id: int) -> tuple[dt.datetime, dt.datetime] | None:
+    if not booking_id:
+        return None
+    row = (
+        await Booking.select(Booking.starts_at, Booking.ends_at)
+        .where(Booking.id == booking_id)
+        .first()
+    )
+    if row is None:
+        return None
+    return (
+        row["starts_at"].astimezone(dt.UTC),
+        row["ends_at"].astimezone(dt.UTC),
+    )
+
+
+def is_unique_violation(exc: Exception) -> bool:
+    if isinstance(exc, sqlite3.IntegrityError):
+        return "UNIQUE" in str(exc)
+    return isinstance(exc, asyncpg.exceptions.UniqueViolationError)
+
+
+async def create_booking(
+    actor: Actor,
+    request: BookingRequest,
+    moment: dt.datetime,
+    booked_by: int | None = None,
+) -> int:
+    """Hold the slot, keep the contact apart from the register and audit. Raises SlotTaken."""
+    starts_at, ends_at = await _check_slot(request, moment)
+    contact_id = await _create_contact(request, moment) if request.name else None
+    try:
+        rows = await Booking.insert(
+            Booking(
+                professional=request.professional_id,
+                appointment_type=request.appointment_type_id,
+                starts_at=starts_at,
+                ends_at=ends_at,
+                mode=request.mode,
+                status=ACTIVE,
+                slot_key=availability.slot_key(request.professional_id, starts_at),
+                customer=request.customer_id,
+                contact=contact_id,
+                description=request.description,
+                reminder_channel=request.reminder_channel,
+                extra_needs=request.extra_needs,
+                interpreter_language=request.interpreter_language,
+                booked_by=booked_by,
+                created_at=moment,
+            )
+        ).returning(Booking.id)
+    except Exception as exc:
+        if is_unique_violation(exc):
+            raise SlotTaken() from exc
+        raise
+    booking_id = int(rows[0]["id"])
+    await audit.record(
+        actor,
+        "create",
+        "booking",
+        booking_id,
+        customer_id=request.customer_id,
+        after=_audit_view(request, starts_at, contact_id),
+    )
+    return booking_id
+
+
+def _audit_view(
+    request: BookingRequest, starts_at: dt.datetime, contact_id: int | None
+) -> dict[str, Any]:
+    return {
+        "professional": request.professional_id,
+        "appointment_type": request.appointment_type_id,
+        "starts_at": starts_at.isoformat(),
+        "mode": request.mode,
+        "contact": contact_id,
+        "extra_needs": request.extra_needs,
+    }
+
+
+async def _create_contact(request: BookingRequest, moment: dt.datetime) -> int:
+    rows = await BookingContact.insert(
+        BookingContact(
+            name=request.name[:200],
+            phone=request.phone,
+            email=request.email,
+            created_at=moment,
+        )
+    ).returning(BookingContact.id)
+    return int(rows[0]["id"])
+
+
+BOOKING_COLUMNS = (
+    Booking.id,
+    Booking.professional,
+    Booking.appointment_type,
+    Booking.starts_at,
+    Booking.ends_at,
+    Booking.mode,
+    Booking.status,
+    Booking.customer,
+    Booking.contact,
+    Booking.description,
+    Booking.reminder_channel,
+    Booking.extra_needs,
+    Booking.interpreter_language,
+    Booking.version,
+    Booking.created_at,
+    Booking.appointment_type.name,
+    Booking.appointment_type.code,
+    Booking.appointment_type.preparation,
+    Booking.appointment_type.bring_list,
+    Booking.professional._.user._.full_name,
+    Booking.professional._.unit._.name,
+    Booking.professional._.unit._.street_address,
+    Booking.professional._.unit._.municipality,
+    Booking.contact.name,
+    Booking.contact.phone,
+    Booking.contact.email,
+    Booking.customer.first_name,
+    Booking.customer.last_name,
+    Booking.customer.phone,
+)
+
+
+async def get_booking(booking_id: int) -> dict[str, Any]:
+    row = (
+        await Booking.select(*BOOKING_COLUMNS)
+        .where(Booking.id == booking_id)
+        .first()
+        .output(load_json=True)
+    )
+    if row is None:
+        raise NotFound(f"booking {booking_id}")
+    return dict(row)
+
+
+def recipient(booking: dict[str, Any]) -> str:
+    """Where the booking's messages go; empty for no messages."""
+    if booking["reminder_channel"] == "none":
+        return ""
+    if booking["reminder_channel"] == "email":
+        return str(booking["contact.email"] or "")
+    return str(booking["contact.phone"] or booking["customer.phone"] or "")
+
+
+def place(booking: dict[str, Any]) -> str:
+    if booking["mode"] != "office":
+        return str(booking["professional.unit.name"])
+    return f"{booking['professional.unit.name']}, {booking['professional.unit.street_address']}"
+
+
+async def queue_messages(booking: dict[str, Any], manage_url: str, moment: dt.datetime) -> None:
+    """Confirmation and reminder for the booking's current time, if it has a recipient."""
+    to = recipient(booking)
+    if not to:
+        return
+    await reminders.queue_booking_messages(
+        reminders.MessageDetails(
+            booking_id=booking["id"],
+            version=booking["version"],
+            channel=booking["reminder_channel"],
+            recipient=to,
+            starts_at=booking["starts_at"],
+            type_name=booking["appointment_type.name"],
+            mode=booking["mode"],
+            place=place(booking),
+            manage_url=manage_url,
+            preparation=booking["appointment_type.preparation"],
+            customer_id=booking["customer"],
+        ),
+        moment,
+        settings().reminder_hours_before,
+    )
+
+
+async def _active(booking_id: int) -> dict[str, Any]:
+    booking = await get_booking(booking_id)
+    if booking["status"] != ACTIVE:
+        raise ValidationFailed({"booking": N_("This booking has already been cancelled.")})
+    return booking
+
+
+async def cancel_booking(actor: Actor, booking_id: int, status: str = "cancelled") -> None:
+    """Free the time, cancel its unsent messages and audit. `status` may be no_show or done."""
+    booking = await _active(booking_id)
+    rows = (
+        await Booking.update(
+            {Booking.status: status, Booking.slot_key: None, Booking.version: Booking.version + 1}
+        )
+        .where((Booking.id == booking_id) & (Booking.version == booking["version"]))
+        .returning(Booking.id)
+    )
+    if not rows:
+        raise ValidationFailed({"booking": N_("This booking was changed at the same time.")})
+    await reminders.cancel_booking_messages(booking_id, booking["version"])
+    await audit.record(
+        actor,
+        "update",
+        "booking",
+        booking_id,
+        customer_id=booking["customer"],
+        before={"status": ACTIVE},
+        after={"status": status},
+    )
+
+
+async def move_booking(
+    actor: Actor, booking_id: int, new_start: dt.datetime, moment: dt.datetime
+) -> dict[str, Any]:
+    """Take the new time, release the old one and cancel the old time's messages."""
+    booking = await _active(booking_id)
+    request = BookingRequest(
+        professional_id=booking["professional"],
+        appointment_type_id=booking["appointment_type"],
+        starts_at=new_start,
+        mode=booking["mode"],
+    )
+    starts_at, ends_at = await _check_slot(request, moment, ignore_booking=booking_id)
+    try:
+        rows = (
+            await Booking.update(
+                {
+                    Booking.starts_at: starts_at,
+                    Booking.ends_at: ends_at,
+                    Booking.slot_key: availability.slot_key(booking["professional"], starts_at),
+                    Booking.version: Booking.version + 1,
+                }
+            )
+            .where((Booking.id == booking_id) & (Booking.version == booking["version"]))
+            .returning(Booking.id)
+        )
+    except Exception as exc:
+        if is_unique_violation(exc):
+            raise SlotTaken() from exc
+        raise
+    if not rows:
+        raise ValidationFailed({"booking": N_("This booking was changed at the same time.")})
+    await reminders.cancel_booking_messages(booking_id, booking["version"])
+    await audit.record(
+        actor,
+        "update",
+        "booking",
+        booking_id,
+        customer_id=booking["customer"],
+        before={"starts_at": booking["starts_at"].isoformat()},
+        after={"starts_at": starts_at.isoformat()},
+    )
+    return await get_booking(booking_id)
+
+
+async def link_to_customer(actor: Actor, booking_id: int, customer_id: int) -> None:
+    """A professional links a self-service contact to a customer of the register."""
+    booking = await get_booking(booking_id)
+    await Booking.update(
+        {Booking.customer: customer_id, Booking.version: Booking.version + 1}
+    ).where(Booking.id == booking_id)
+    if booking["contact"]:
+        await BookingContact.update({BookingContact.customer: customer_id}).where(
+            BookingContact.id == booking["contact"]
+        )
+    await audit.record(
+        actor,
+        "update",
+        "booking",
+        booking_id,
+        customer_id=customer_id,
+        before={"customer": booking["customer"]},
+        after={"customer": customer_id},
+    )
+
+
+async def set_outcome(actor: Actor, booking_id: int, status: str, moment: dt.datetime) -> None:
+    """Record that a past appointment took place (done) or the customer did not come."""
+    booking = await get_booking(booking_id)
+    if status not in ("done", "no_show"):
+        raise ValidationFailed({"status": N_("Choose an outcome.")})
+    if booking["starts_at"] > moment:
+        raise ValidationFailed({"status": N_("The appointment has not started yet.")})
+    await cancel_booking(actor, booking_id, status)
+
+
+async def bookings_of_customer(customer_id: int, limit: int = 20) -> list[dict[str, Any]]:
+    return (
+        await Booking.select(*BOOKING_COLUMNS)
+        .where(Booking.customer == customer_id)
+        .order_by(Booking.starts_at, ascending=False)
+        .limit(limit)
+        .output(load_json=True)
+    )

@@ -1,0 +1,14 @@
+"""The booking plugin's Piccolo app."""
+
+import os
+
+from piccolo.conf.apps import AppConfig
+
+from plugins.booking.tables import TABLES
+
+APP_CONFIG = AppConfig(
+    app_name="booking",
+    migrations_folder_path=os.path.join(os.path.dirname(__file__), "migrations"),
+    table_classes=list(TABLES),
+    migration_dependencies=["core.piccolo_app"],
+)

@@ -1,0 +1,296 @@
+"""Self-service booking without logging in: choose, pick a time, give details, confirm; then
+cancel or move through the signed link. Thin: parse, call a service, render."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from litestar import Controller, Request, get, post
+from litestar.response import Redirect, Response, Template
+
+from core.audit.services import SystemActor
+from core.common.clock import now, today
+from core.common.errors import NotFound, ValidationFailed
+from core.db import transaction
+from core.i18n import N_
+from core.web.pages import form_data, render
+from core.web.runtime import runtime_of
+from plugins.booking import availability, bookings, links, rights, setup
+from plugins.booking.calendar import ics_for
+from plugins.booking.settings import current as settings
+
+Req = Request[Any, Any, Any]
+SELF_SERVICE = SystemActor(full_name="self-service booking")
+PAGE_SIZE = 12
+
+
+def manage_url(request: Req, booking: dict[str, Any]) -> str:
+    token = links.sign(runtime_of(request).settings.secret, booking["id"], booking["starts_at"])
+    return f"{str(request.base_url).rstrip('/')}/book/manage/{token}"
+
+
+def _id(raw: str | None) -> int:
+    return int(raw) if raw and raw.isdigit() and len(raw) < 10 else 0
+
+
+def _after(raw: str | None, moment: dt.datetime) -> dt.datetime:
+    earliest = moment + dt.timedelta(minutes=settings().minimum_notice_minutes)
+    parsed = bookings.parse_start(raw or "")
+    return max(parsed, earliest) if parsed else earliest
+
+
+async def next_times(
+    type_id: int, after: dt.datetime, unit_id: int = 0, professional_id: int = 0
+) -> list[availability.FreeTime]:
+    last_day = today() + dt.timedelta(days=settings().booking_horizon_days)
+    return await availability.free_times(
+        type_id, after, last_day, PAGE_SIZE, unit_id or None, professional_id or None
+    )
+
+
+class PublicBooking(Controller):
+    path = "/book"
+    include_in_schema = False
+    opt = {"public": True}
+
+    @get("/")
+    async def start(self, request: Req) -> Template:
+        return render(
+            request,
+            "booking/public_start.html",
+            types=await setup.list_types(public_only=True),
+            units=await setup.list_units(),
+        )
+
+    @get("/times")
+    async def times(
+        self,
+        request: Req,
+        type_id: str = "",
+        mode: str = "",
+        unit_id: str = "",
+        after: str = "",
+        code: str = "",
+    ) -> Template:
+        right = await rights.find_right(code, today()) if code else None
+        chosen_type = right["appointment_type"] if right else _id(type_id)
+        appointment_type = await bookings.get_type(chosen_type)
+        if not right and not appointment_type["public"]:
+            raise NotFound("appointment type")
+        errors = {}
+        if mode not in appointment_type["modes"]:
+            errors["mode"] = N_("Choose how you want to meet.")
+        free = await next_times(
+            chosen_type, _after(after, now()), _id(unit_id), right["professional"] if right else 0
+        )
+        return render(
+            request,
+            "booking/public_times.html",
+            status_code=400 if errors else 200,
+            errors=errors,
+            appointment_type=appointment_type,
+            mode=mode,
+            unit_id=unit_id,
+            code=code,
+            free_times=free,
+            later=free[-1].starts_at.isoformat() if len(free) == PAGE_SIZE else "",
+        )
+
+    @get("/details")
+    async def details(
+        self, request: Req, type_id: str = "", mode: str = "", slot: str = "", code: str = ""
+    ) -> Template:
+        professional_id, _, start = slot.partition("|")
+        values = {
+            "appointment_type_id": type_id,
+            "mode": mode,
+            "professional_id": professional_id,
+            "starts_at": start,
+            "code": code,
+            "reminder_channel": "sms",
+        }
+        return await self._details(request, values, {})
+
+    async def _details(
+        self, request: Req, values: dict[str, Any], errors: dict[str, str], status: int = 200
+    ) -> Template:
+        starts_at = bookings.parse_start(str(values.get("starts_at", "")))
+        appointment_type = await bookings.get_type(_id(str(values.get("appointment_type_id"))))
+        return render(
+            request,
+            "booking/public_details.html",
+            status_code=status,
+            values=values,
+            errors=errors,
+            appointment_type=appointment_type,
+            starts_at=starts_at,
+            extra_needs=bookings.EXTRA_NEEDS,
+        )
+
+    @post("/confirm")
+    async def confirm(self, request: Req) -> Response[Any]:
+        data = await form_data(request)
+        moment = now()
+        try:
+            request_ = bookings.clean_request(data, contact_required=True)
+            async with transaction():
+                booking_id = await self._book(request_, str(data.get("code", "")), moment)
+                booking = await bookings.get_booking(booking_id)
+                await bookings.queue_messages(booking, manage_url(request, booking), moment)
+        except ValidationFailed as exc:
+            return await self._details(request, data, exc.errors, 400)
+        except bookings.SlotTaken:
+            return render(request, "booking/public_taken.html", status_code=409, values=data)
+        return Redirect(path=_manage_path(request, booking) + "?new=1")
+
+    async def _book(self, request_: bookings.BookingRequest, code: str, moment: dt.datetime) -> int:
+        if code:
+            right = await rights.claim_right(code, today(), moment)
+            if (right["appointment_type"], right["professional"]) != (
+                request_.appointment_type_id,
+                request_.professional_id,
+            ):
+                raise ValidationFailed({"code": rights.UNKNOWN})
+            request_.customer_id = right["customer"]
+            booking_id = await bookings.create_booking(SELF_SERVICE, request_, moment)
+            await rights.attach_booking(right["id"], booking_id)
+            return booking_id
+        appointment_type = await bookings.get_type(request_.appointment_type_id)
+        if not appointment_type["public"]:
+            raise ValidationFailed({"code": rights.UNKNOWN})
+        return await bookings.create_booking(SELF_SERVICE, request_, moment)
+
+    @get("/right")
+    async def right(self, request: Req, code: str = "") -> Template:
+        """Where a booking code or link leads: check it, then offer the right's times."""
+        right = None
+        errors: dict[str, str] = {}
+        if code:
+            try:
+                right = await rights.find_right(code, today())
+            except ValidationFailed as exc:
+                errors = exc.errors
+        modes = (await bookings.get_type(right["appointment_type"]))["modes"] if right else []
+        return render(
+            request,
+            "booking/public_right.html",
+            status_code=400 if errors else 200,
+            errors=errors,
+            values={"code": code},
+            right=right,
+            modes=modes,
+        )
+
+    # -- the signed link ------------------------------------------------------------------
+
+    async def _linked(self, request: Req, token: str) -> dict[str, Any]:
+        booking_id = links.verify(runtime_of(request).settings.secret, token, now())
+        return await bookings.get_booking(booking_id)
+
+    @get("/manage/{token:str}")
+    async def manage(self, request: Req, token: str, new: str = "") -> Response[Any]:
+        try:
+            booking = await self._linked(request, token)
+        except (links.BadLink, NotFound) as exc:
+            return self._bad_link(request, exc)
+        return render(
+            request, "booking/public_manage.html", booking=booking, token=token, new=bool(new)
+        )
+
+    def _bad_link(self, request: Req, exc: Exception) -> Template:
+        expired = isinstance(exc, links.BadLink) and exc.expired
+        return render(
+            request,
+            "booking/public_bad_link.html",
+            status_code=410 if expired else 404,
+            expired=expired,
+        )
+
+    @get("/manage/{token:str}/appointment.ics")
+    async def ics(self, request: Req, token: str) -> Response[Any]:
+        try:
+            booking = await self._linked(request, token)
+        except (links.BadLink, NotFound) as exc:
+            return self._bad_link(request, exc)
+        return Response(
+            content=ics_for(booking, runtime_of(request).settings.region_name),
+            media_type="text/calendar; charset=utf-8",
+            headers={"content-disposition": 'attachment; filename="appointment.ics"'},
+        )
+
+    @post("/manage/{token:str}/cancel")
+    async def cancel(self, request: Req, token: str) -> Response[Any]:
+        try:
+            booking = await self._linked(request, token)
+            async with transaction():
+                await bookings.cancel_booking(SELF_SERVICE, booking["id"])
+        except (links.BadLink, NotFound) as exc:
+            return self._bad_link(request, exc)
+        except ValidationFailed as exc:
+            return render(
+                request,
+                "booking/public_manage.html",
+                status_code=409,
+                booking=booking,
+                token=token,
+                errors=exc.errors,
+            )
+        return render(request, "booking/public_cancelled.html", booking=booking)
+
+    @get("/manage/{token:str}/move")
+    async def move_form(self, request: Req, token: str, after: str = "") -> Response[Any]:
+        try:
+            booking = await self._linked(request, token)
+        except (links.BadLink, NotFound) as exc:
+            return self._bad_link(request, exc)
+        return await self._move_page(request, booking, token, after)
+
+    async def _move_page(
+        self,
+        request: Req,
+        booking: dict[str, Any],
+        token: str,
+        after: str = "",
+        errors: dict[str, str] | None = None,
+        status: int = 200,
+    ) -> Template:
+        free = await next_times(
+            booking["appointment_type"], _after(after, now()), 0, booking["professional"]
+        )
+        return render(
+            request,
+            "booking/public_move.html",
+            status_code=status,
+            booking=booking,
+            token=token,
+            free_times=free,
+            errors=errors or {},
+            later=free[-1].starts_at.isoformat() if len(free) == PAGE_SIZE else "",
+        )
+
+    @post("/manage/{token:str}/move")
+    async def move(self, request: Req, token: str) -> Response[Any]:
+        data = await form_data(request)
+        moment = now()
+        try:
+            booking = await self._linked(request, token)
+        except (links.BadLink, NotFound) as exc:
+            return self._bad_link(request, exc)
+        new_start = bookings.parse_start(str(data.get("starts_at", "")))
+        try:
+            if new_start is None:
+                raise ValidationFailed({"starts_at": N_("Choose a time.")})
+            async with transaction():
+                moved = await bookings.move_booking(SELF_SERVICE, booking["id"], new_start, moment)
+                await bookings.queue_messages(moved, manage_url(request, moved), moment)
+        except ValidationFailed as exc:
+            return await self._move_page(request, booking, token, errors=exc.errors, status=400)
+        except bookings.SlotTaken:
+            errors = {"starts_at": bookings.SLOT_TAKEN}
+            return await self._move_page(request, booking, token, errors=errors, status=409)
+        return Redirect(path=_manage_path(request, moved))
+
+
+def _manage_path(request: Req, booking: dict[str, Any]) -> str:
+    return "/book/" + manage_url(request, booking).split("/book/", 1)[1]

@@ -1,0 +1,95 @@
+"""Confirmation and reminder messages of a booking, written to core's outbox.
+
+Each message's reference carries the booking's version, so moving or cancelling a booking
+cancels exactly the messages of its old time and nothing is ever sent for it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from core.common.clock import HELSINKI
+from core.i18n import gettext
+from core.notifications.services import cancel_messages, queue_message
+
+
+@dataclass(frozen=True)
+class MessageDetails:
+    booking_id: int
+    version: int
+    channel: str
+    recipient: str
+    starts_at: dt.datetime
+    type_name: str
+    mode: str
+    place: str
+    manage_url: str
+    preparation: str
+    customer_id: int | None
+
+
+def reminder_moment(starts_at: dt.datetime, hours_before: int) -> dt.datetime:
+    """`hours_before` on the Helsinki wall clock: a 10:00 appointment is reminded at 10:00 the
+    day before (24 h) even when the clocks change in between. Returns UTC."""
+    local = starts_at.astimezone(HELSINKI).replace(tzinfo=None) - dt.timedelta(hours=hours_before)
+    return local.replace(tzinfo=HELSINKI).astimezone(dt.UTC)
+
+
+def references(booking_id: int, version: int) -> tuple[str, str]:
+    prefix = f"booking:{booking_id}:{version}"
+    return f"{prefix}:confirmation", f"{prefix}:reminder"
+
+
+def _when(starts_at: dt.datetime) -> str:
+    return starts_at.astimezone(HELSINKI).strftime("%d.%m.%Y %H:%M")
+
+
+def _body(intro: str, details: MessageDetails) -> str:
+    lines = [
+        gettext(intro),
+        gettext(
+            "%(type)s %(when)s (%(mode)s) %(place)s",
+            type=details.type_name,
+            when=_when(details.starts_at),
+            mode=gettext(details.mode.capitalize()),
+            place=details.place,
+        ).strip(),
+    ]
+    if details.preparation and details.channel == "email":
+        lines.append(details.preparation)
+    lines.append(gettext("Cancel or move: %(url)s", url=details.manage_url))
+    return "\n".join(lines)
+
+
+async def queue_booking_messages(
+    details: MessageDetails, moment: dt.datetime, hours_before: int
+) -> None:
+    """The confirmation at once and the reminder `hours_before` the start, if still ahead."""
+    confirmation_ref, reminder_ref = references(details.booking_id, details.version)
+    subject = gettext("Your appointment")
+    await queue_message(
+        channel=details.channel,
+        recipient=details.recipient,
+        body=_body("Your appointment is booked.", details),
+        subject=subject,
+        send_at=None,
+        customer_id=details.customer_id,
+        reference=confirmation_ref,
+    )
+    remind_at = reminder_moment(details.starts_at, hours_before)
+    if remind_at > moment:
+        await queue_message(
+            channel=details.channel,
+            recipient=details.recipient,
+            body=_body("Reminder of your appointment.", details),
+            subject=subject,
+            send_at=remind_at,
+            customer_id=details.customer_id,
+            reference=reminder_ref,
+        )
+
+
+async def cancel_booking_messages(booking_id: int, version: int) -> None:
+    for reference in references(booking_id, version):
+        await cancel_messages(reference)
