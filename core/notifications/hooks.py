@@ -1,0 +1,28 @@
+"""Core notifications' permissions, navigation and messages, registered like a plugin's hooks."""
+
+from pathlib import Path
+
+from core.i18n import N_
+from core.plugins import NavItem, Permission, hookimpl
+
+NOTIFICATIONS_DIR = Path(__file__).parent
+
+
+@hookimpl
+def valvomo_permissions() -> list[Permission]:
+    return [
+        Permission(
+            "notifications.view", N_("See outgoing messages and their delivery"), ("admin",)
+        ),
+        Permission("notifications.retry", N_("Send a failed message again"), ("admin",)),
+    ]
+
+
+@hookimpl
+def valvomo_navigation() -> list[NavItem]:
+    return [NavItem(N_("Messages"), "/notifications", "notifications.view", order=800)]
+
+
+@hookimpl
+def valvomo_locale_dir() -> Path:
+    return NOTIFICATIONS_DIR / "locale"

@@ -1,0 +1,119 @@
+"""The outbox API for business code: queue and cancel messages, check SMS recipients.
+
+`queue_message` and `cancel_messages` write in the caller's transaction, so a message exists
+exactly when the change that caused it was committed.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+import uuid
+
+from core.common.clock import now
+from core.common.errors import ValidationFailed
+from core.customers.validation import normalise_phone
+from core.i18n import N_
+from core.notifications.tables import CANCELLED, FAILED, QUEUED, SENDING, OutboxMessage
+
+CHANNELS = ("sms", "email")
+EMAIL_ADDRESS = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+FINNISH_MOBILE_PREFIXES = ("+3584", "+35850")
+MAX_SMS_BODY = 1000
+
+
+def sms_recipient_problem(phone: str) -> str | None:
+    """None if the number can receive SMS (a Finnish mobile number +3584x/+35850 or a foreign
+    number), else a message for the user (marked with N_, translated where it is shown)."""
+    normalised = normalise_phone(phone)
+    if normalised is None:
+        return N_("Enter the phone number with its area or country code, e.g. 040 123 4567.")
+    if normalised.startswith("+358") and not normalised.startswith(FINNISH_MOBILE_PREFIXES):
+        return N_("This number cannot receive text messages; give a mobile number.")
+    return None
+
+
+def email_recipient_problem(address: str) -> str | None:
+    """None for a plausible e-mail address, else a message for the user."""
+    if not EMAIL_ADDRESS.match(address.strip()) or len(address.strip()) > 320:
+        return N_("Enter an e-mail address such as name@example.fi.")
+    return None
+
+
+async def queue_message(
+    *,
+    channel: str,
+    recipient: str,
+    body: str,
+    subject: str = "",
+    send_at: datetime.datetime | None = None,
+    customer_id: int | None = None,
+    reference: str = "",
+) -> int:
+    """Write a message (channel "sms" or "email") to the outbox in the caller's transaction.
+
+    send_at None = now. `reference` names its cause, e.g. "booking:42:reminder".
+    Raises ValidationFailed (fields channel, recipient, body) for a message that cannot be sent.
+    """
+    recipient = _checked_recipient(channel, recipient)
+    if not body.strip():
+        raise ValidationFailed({"body": N_("A message needs some text.")})
+    if channel == "sms" and len(body) > MAX_SMS_BODY:
+        raise ValidationFailed({"body": N_("A text message can have at most 1000 characters.")})
+    due = send_at or now()
+    if due.tzinfo is None:
+        raise ValueError("send_at must be timezone-aware")
+    rows = await OutboxMessage.insert(
+        OutboxMessage(
+            channel=channel,
+            recipient=recipient,
+            subject=subject[:300],
+            body=body,
+            customer_id=customer_id,
+            reference=reference[:200],
+            status=QUEUED,
+            send_at=due,
+            next_attempt_at=due,
+            idempotency_key=uuid.uuid4().hex,
+            created_at=now(),
+        )
+    ).returning(OutboxMessage.id)
+    return int(rows[0]["id"])
+
+
+def _checked_recipient(channel: str, recipient: str) -> str:
+    if channel not in CHANNELS:
+        raise ValidationFailed({"channel": N_("Choose text message or e-mail.")})
+    if channel == "sms":
+        problem = sms_recipient_problem(recipient)
+        if problem:
+            raise ValidationFailed({"recipient": problem})
+        return normalise_phone(recipient) or recipient
+    problem = email_recipient_problem(recipient)
+    if problem:
+        raise ValidationFailed({"recipient": problem})
+    return recipient.strip()
+
+
+async def cancel_messages(reference: str) -> int:
+    """Cancel every unsent message with this reference (caller's transaction); returns count.
+
+    A message a worker has already claimed is cancelled too; if its send had already reached
+    the gateway, the worker records it as sent, because that is what happened.
+    """
+    if not reference:
+        raise ValueError("cancel_messages needs a reference")
+    rows = (
+        await OutboxMessage.update(
+            {
+                OutboxMessage.status: CANCELLED,
+                OutboxMessage.version: OutboxMessage.version + 1,
+            }
+        )
+        .where(
+            (OutboxMessage.reference == reference)
+            & OutboxMessage.status.is_in([QUEUED, SENDING, FAILED])
+        )
+        .returning(OutboxMessage.id)
+    )
+    return len(rows)
