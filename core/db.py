@@ -18,7 +18,11 @@ from piccolo.engine.sqlite import SQLiteEngine, TransactionType
 from piccolo.table import Table
 
 # Core's Piccolo apps, migrated in this order before the plugins' apps.
-CORE_APPS = ["core.piccolo_app", "core.billing.piccolo_app", "core.notifications.piccolo_app"]
+CORE_APPS = [
+    "core.piccolo_app",
+    "core.billing.piccolo_app",
+    "core.notifications.piccolo_app",
+]
 
 
 def create_engine(database_url: str) -> Engine:

@@ -18,7 +18,11 @@ from core.plugins import hookspecs
 
 ENTRY_POINT_GROUP = "valvomo.plugins"
 # Core areas register their hooks like plugins do; an area with hooks appends its module here.
-CORE_HOOK_MODULES = ("core.builtin_hooks", "core.billing.hooks", "core.notifications.hooks")
+CORE_HOOK_MODULES = (
+    "core.builtin_hooks",
+    "core.billing.hooks",
+    "core.notifications.hooks",
+)
 
 
 class PluginError(Exception):
