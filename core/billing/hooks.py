@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+from core.i18n import N_
 from core.plugins import NavItem, Permission, hookimpl
 
 BILLING_DIR = Path(__file__).parent
@@ -10,14 +11,14 @@ BILLING_DIR = Path(__file__).parent
 @hookimpl
 def valvomo_permissions() -> list[Permission]:
     return [
-        Permission("billing.view", "See and export the monthly billing", ("admin", "biller")),
-        Permission("billing.close", "Close a billing month", ("biller",)),
+        Permission("billing.view", N_("See and export the monthly billing"), ("admin", "biller")),
+        Permission("billing.close", N_("Close a billing month"), ("biller",)),
     ]
 
 
 @hookimpl
 def valvomo_navigation() -> list[NavItem]:
-    return [NavItem("Billing", "/billing", "billing.view", order=700)]
+    return [NavItem(N_("Billing"), "/billing", "billing.view", order=700)]
 
 
 @hookimpl

@@ -176,12 +176,26 @@ async def bill_page(bill: MonthBill, page: int, per_page: int = CUSTOMERS_PER_PA
     return BillPage(customers, page, pages, len(customer_ids))
 
 
-async def record_access(
-    actor: Actor, action: str, period: BillingPeriod, customer_ids: Sequence[int]
-) -> None:
-    """Each customer whose billing lines were shown or exported gets an access-log entry."""
+async def record_views(actor: Actor, period: BillingPeriod, customer_ids: Sequence[int]) -> None:
+    """Each customer whose billing lines were shown gets an entry in their access log."""
     for customer_id in customer_ids:
-        await audit.record(actor, action, "billing", key(period), customer_id=customer_id)
+        await audit.record(actor, "view", "billing", key(period), customer_id=customer_id)
+
+
+async def record_export(actor: Actor, bill: MonthBill, file_format: str) -> None:
+    """One entry per export, naming the month: the month's lines say whose data it held."""
+    await audit.record(
+        actor,
+        "export",
+        "billing_period",
+        key(bill.period),
+        after={
+            "format": file_format,
+            "status": bill.state.status,
+            "customers": len(bill.customer_ids),
+            "lines": len(bill.lines),
+        },
+    )
 
 
 async def close_period(

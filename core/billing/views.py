@@ -79,7 +79,7 @@ class BillingPages(Controller):
         bill = await services.month_bill(runtime_of(request).host, period)
         names = await services.customer_names(bill.customer_ids)
         async with transaction():
-            await services.record_access(require_user(request), "export", period, bill.customer_ids)
+            await services.record_export(require_user(request), bill, file_format)
         write, media_type = exports.EXPORTERS[file_format]
         return Response(
             content=write(bill, names),
@@ -129,8 +129,8 @@ class BillingPages(Controller):
         bill = await services.month_bill(runtime_of(request).host, period)
         shown = await services.bill_page(bill, page)
         async with transaction():
-            await services.record_access(
-                require_user(request), "view", period, [c.customer_id for c in shown.customers]
+            await services.record_views(
+                require_user(request), period, [c.customer_id for c in shown.customers]
             )
         closed = {(s.period.year, s.period.month) for s in await closed_periods()}
         return render(
@@ -275,8 +275,8 @@ class BillingApi(Controller):
         bill = await services.month_bill(runtime_of(request).host, period)
         shown = await services.bill_page(bill, page)
         async with transaction():
-            await services.record_access(
-                require_user(request), "view", period, [c.customer_id for c in shown.customers]
+            await services.record_views(
+                require_user(request), period, [c.customer_id for c in shown.customers]
             )
         return _month_out(bill, shown)
 
