@@ -9,6 +9,7 @@ import click
 
 from core.audit.services import Actor
 from core.customers.services import CustomerRecord
+from core.i18n import N_
 from core.identity.services import CurrentUser
 from core.plugins import (
     BillingLine,
@@ -59,7 +60,7 @@ def valvomo_locale_dir() -> Path:
 
 @hookimpl
 def valvomo_roles() -> list[Role]:
-    return [Role(COORDINATOR, "Security phone coordinator")]
+    return [Role(COORDINATOR, N_("Security phone coordinator"))]
 
 
 @hookimpl
@@ -67,22 +68,22 @@ def valvomo_permissions() -> list[Permission]:
     return [
         Permission(
             "security_phones.view",
-            "See security phone services and devices",
+            N_("See security phone services and devices"),
             ("admin", "client_guidance", "home_care", COORDINATOR),
         ),
         Permission(
             "security_phones.manage",
-            "Manage security phone devices, services and keys",
+            N_("Manage security phone devices, services and keys"),
             ("admin", COORDINATOR),
         ),
         Permission(
             "security_phones.visits",
-            "Record security phone alarm visits",
+            N_("Record security phone alarm visits"),
             ("admin", "home_care", COORDINATOR),
         ),
         Permission(
             "security_phones.reports",
-            "Read security phone reports",
+            N_("Read security phone reports"),
             ("admin", "biller", COORDINATOR),
         ),
     ]
@@ -91,8 +92,10 @@ def valvomo_permissions() -> list[Permission]:
 @hookimpl
 def valvomo_navigation() -> list[NavItem]:
     return [
-        NavItem("Security phone devices", "/security-phones/devices", "security_phones.view", 40),
-        NavItem("Alarms", "/security-phones/alarms", "security_phones.visits", 41),
+        NavItem(
+            N_("Security phone devices"), "/security-phones/devices", "security_phones.view", 40
+        ),
+        NavItem(N_("Alarms"), "/security-phones/alarms", "security_phones.visits", 41),
     ]
 
 
@@ -105,10 +108,10 @@ def valvomo_task_kinds() -> list[TaskKind]:
 def valvomo_reports() -> list[Report]:
     return [
         Report(
-            "Security phones",
+            N_("Security phones"),
             "/security-phones/reports",
             "security_phones.reports",
-            "Devices, customers per municipality, alarms and response times",
+            N_("Devices, customers per municipality, alarms and response times"),
         ),
     ]
 
@@ -123,7 +126,7 @@ async def valvomo_customer_panels(customer: CustomerRecord, user: CurrentUser) -
     devices = await installed_devices(customer.id) if service else []
     return [
         Panel(
-            "Security phone",
+            N_("Security phone"),
             "security_phones/panel.html",
             {"customer_id": customer.id, "service": service, "devices": devices},
             order=40,

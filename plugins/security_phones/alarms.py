@@ -36,7 +36,7 @@ CSV_COLUMNS = (
 CHUNK = 2000
 TECHNICAL_ALARM = TaskKind(
     "security_phones.technical_alarm",
-    "Security phone technical alarm",
+    N_("Security phone technical alarm"),
     "security_phone_coordinator",
 )
 TRUE = {"1", "true", "yes", "kyllä", "k", "x"}

@@ -30,7 +30,7 @@ from plugins.security_phones.tables import (
 
 COLLECT_DEVICES = TaskKind(
     "security_phones.collect_devices",
-    "Collect security phone devices and return keys",
+    N_("Collect security phone devices and return keys"),
     "security_phone_coordinator",
 )
 SERVICE_FIELDS = ("decision_date", "start_date", "centre", "centre_customer_id")

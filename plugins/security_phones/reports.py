@@ -15,9 +15,17 @@ from piccolo.query.functions.aggregate import Count
 
 from core.common.clock import HELSINKI
 from core.customers.tables import Customer
+from core.i18n import N_
 from plugins.security_phones.alarms import KINDS
 from plugins.security_phones.tables import Alarm, AlarmVisit, Device, PhoneService
 
+KIND_HEADERS = {
+    "button": N_("Button"),
+    "fall": N_("Fall"),
+    "smoke": N_("Smoke"),
+    "door": N_("Door"),
+    "technical": N_("Technical"),
+}
 NAMES = ("devices", "municipalities", "alarms", "response_times")
 
 
@@ -47,8 +55,8 @@ async def devices_by_status_and_model() -> Table:
         .order_by(Device.status)
     )
     return Table(
-        "Devices by status and model",
-        ("Model", "Status", "Devices"),
+        N_("Devices by status and model"),
+        (N_("Model"), N_("Status"), N_("Devices")),
         [(r["model"], r["status"], r["count"]) for r in rows],
     )
 
@@ -66,8 +74,8 @@ async def customers_per_municipality(day: dt.date) -> Table:
         .order_by(PhoneService.customer.municipality)
     )
     return Table(
-        "Customers per municipality",
-        ("Municipality", "Customers"),
+        N_("Customers per municipality"),
+        (N_("Municipality"), N_("Customers")),
         [(r["customer.municipality"], r["count"]) for r in rows],
     )
 
@@ -82,8 +90,8 @@ async def alarms_by_kind_per_month(year: int) -> Table:
         counts[(month_of(r["occurred_at"]), r["kind"])] += 1
     months = sorted({m for m, _ in counts})
     return Table(
-        "Alarms by kind per month",
-        ("Month", *KINDS, "Total"),
+        N_("Alarms by kind per month"),
+        (N_("Month"), *(KIND_HEADERS[k] for k in KINDS), N_("Total")),
         [(m, *(counts[(m, k)] for k in KINDS), sum(counts[(m, k)] for k in KINDS)) for m in months],
     )
 
@@ -117,8 +125,14 @@ async def response_times(year: int) -> Table:
         p90 = round(percentile(times, 0.9), 1) if times else None
         table_rows.append((*key, visits[key], median, p90))
     return Table(
-        "Visits and response times",
-        ("Month", "Municipality", "Visits", "Median minutes to arrival", "90th percentile minutes"),
+        N_("Visits and response times"),
+        (
+            N_("Month"),
+            N_("Municipality"),
+            N_("Visits"),
+            N_("Median minutes to arrival"),
+            N_("90th percentile minutes"),
+        ),
         table_rows,
     )
 

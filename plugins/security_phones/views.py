@@ -411,7 +411,7 @@ class ReportPages(Controller):
             tables=list(zip(reports.NAMES, tables, strict=True)),
         )
 
-    @get("/{name:str}.csv")
+    @get("/csv/{name:str}")
     async def report_csv(self, request: Req, name: str, year: int | None = None) -> Response[str]:
         if name not in reports.NAMES:
             return Response("Unknown report", status_code=404, media_type="text/plain")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+
 import httpx
 import pytest
 
@@ -54,12 +55,16 @@ def prices(monkeypatch: pytest.MonkeyPatch) -> phone_settings.PhoneSettings:
         {
             "start_end_month_rule": "whole_month",
             "prices": [
-                {"product": "monthly_fee", "amount": "30.00", "valid_from": "2026-01-01",
-                 "valid_to": "2026-06-30"},
+                {
+                    "product": "monthly_fee",
+                    "amount": "30.00",
+                    "valid_from": "2026-01-01",
+                    "valid_to": "2026-06-30",
+                },
                 {"product": "monthly_fee", "amount": "31.00", "valid_from": "2026-07-01"},
                 {"product": "installation_fee", "amount": "50.00", "valid_from": "2026-01-01"},
                 {"product": "visit_fee", "amount": "25.00", "valid_from": "2026-01-01"},
                 {"product": "extra_device_fee", "amount": "5.00", "valid_from": "2026-01-01"},
             ],
         }
-    )  # fmt: skip
+    )

@@ -24,12 +24,20 @@ ROWS = (
 
 async def phone_customer(centre_id: int) -> int:
     customer = await new_customer()
-    await PhoneService.insert(PhoneService(
-        customer=customer, decision_date=dt.date(2026, 1, 1), start_date=dt.date(2026, 1, 1),
-        centre=centre_id, centre_customer_id="HK7",
-    ))  # fmt: skip
-    await Device.insert(Device(serial_number="S1", model="M", kind="base_unit", status="installed",
-                               customer=customer))  # fmt: skip
+    await PhoneService.insert(
+        PhoneService(
+            customer=customer,
+            decision_date=dt.date(2026, 1, 1),
+            start_date=dt.date(2026, 1, 1),
+            centre=centre_id,
+            centre_customer_id="HK7",
+        )
+    )
+    await Device.insert(
+        Device(
+            serial_number="S1", model="M", kind="base_unit", status="installed", customer=customer
+        )
+    )
     return customer
 
 
@@ -95,8 +103,14 @@ async def test_upload_form_imports_and_reports(client: httpx.AsyncClient) -> Non
 
 
 def alarm_body(alarm_id: str = "J1", **changes: object) -> dict[str, object]:
-    return {"alarm_id": alarm_id, "time": "2026-03-05T12:00:00+02:00", "kind": "fall",
-            "device_serial": "S1", "visit_needed": True, **changes}  # fmt: skip
+    return {
+        "alarm_id": alarm_id,
+        "time": "2026-03-05T12:00:00+02:00",
+        "kind": "fall",
+        "device_serial": "S1",
+        "visit_needed": True,
+        **changes,
+    }
 
 
 async def test_endpoint_needs_the_centres_own_token(client: httpx.AsyncClient) -> None:
@@ -108,7 +122,9 @@ async def test_endpoint_needs_the_centres_own_token(client: httpx.AsyncClient) -
     assert no_token.status_code == 401
     wrong = await client.post(url, json=alarm_body(), headers={"authorization": "Bearer nonsense"})
     assert wrong.status_code == 401
-    other = await client.post(url, json=alarm_body(), headers={"authorization": f"Bearer {token_b}"})
+    other = await client.post(
+        url, json=alarm_body(), headers={"authorization": f"Bearer {token_b}"}
+    )
     assert other.status_code == 403 and "another alarm centre" in other.json()["detail"]
     assert await Alarm.count() == 0
 
@@ -116,19 +132,26 @@ async def test_endpoint_needs_the_centres_own_token(client: httpx.AsyncClient) -
     created = await client.post(url, json=alarm_body(), headers=auth)
     assert created.status_code == 201 and created.json()["created"] is True
     repeated = await client.post(url, json=alarm_body(), headers=auth)
-    assert repeated.status_code == 200 and repeated.json() == {"id": created.json()["id"], "created": False}
+    assert repeated.status_code == 200 and repeated.json() == {
+        "id": created.json()["id"],
+        "created": False,
+    }
     unknown = await client.post(url, json=alarm_body("J2", device_serial="NOPE"), headers=auth)
     assert unknown.status_code == 400 and "NOPE" in unknown.text
     malformed = await client.post(url, json={"alarm_id": "J3"}, headers=auth)
     assert malformed.status_code == 400
-    technical = await client.post(url, json=alarm_body("J4", kind="technical", detail="connection_lost"), headers=auth)
+    technical = await client.post(
+        url, json=alarm_body("J4", kind="technical", detail="connection_lost"), headers=auth
+    )
     assert technical.status_code == 201
     assert await Alarm.count() == 2 and await Task.count() == 1
     stored = await alarms.check_centre_token(centre_a, token_a)
     assert stored["token_hash"] != token_a and len(stored["token_hash"]) == 64
 
 
-async def test_home_care_records_a_visit_that_cannot_arrive_before_the_alarm(client: httpx.AsyncClient) -> None:
+async def test_home_care_records_a_visit_that_cannot_arrive_before_the_alarm(
+    client: httpx.AsyncClient,
+) -> None:
     centre_id, _ = await new_centre()
     await phone_customer(centre_id)
     await run_import(centre_id, HEADER + ROWS)
@@ -137,11 +160,21 @@ async def test_home_care_records_a_visit_that_cannot_arrive_before_the_alarm(cli
     waiting = await client.get("/security-phones/alarms?waiting=true")
     assert waiting.status_code == 200 and f"/security-phones/alarms/{alarm['id']}" in waiting.text
     url = f"/security-phones/alarms/{alarm['id']}/visit"
-    early = await post_form(client, url, {"dispatched_at": "2026-03-01T11:35", "arrived_at": "2026-03-01T11:00"})
+    early = await post_form(
+        client, url, {"dispatched_at": "2026-03-01T11:35", "arrived_at": "2026-03-01T11:00"}
+    )
     assert early.status_code == 400 and "The visit cannot arrive before its alarm." in early.text
     assert await AlarmVisit.count() == 0
-    saved = await post_form(client, url, {"dispatched_at": "2026-03-01T11:35", "arrived_at": "2026-03-01T11:52",
-                                          "done_at": "2026-03-01T12:20", "notes": "Autettu ylös"})  # fmt: skip
+    saved = await post_form(
+        client,
+        url,
+        {
+            "dispatched_at": "2026-03-01T11:35",
+            "arrived_at": "2026-03-01T11:52",
+            "done_at": "2026-03-01T12:20",
+            "notes": "Autettu ylös",
+        },
+    )
     assert saved.status_code == 200
     visit = await AlarmVisit.select().where(AlarmVisit.alarm == alarm["id"]).first()
     assert visit["arrived_at"] == dt.datetime(2026, 3, 1, 11, 52, tzinfo=HELSINKI)

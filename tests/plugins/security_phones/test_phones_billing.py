@@ -37,8 +37,15 @@ def test_shares_under_each_rule() -> None:
 
 async def service(start: dt.date, end: dt.date | None, installed: dt.date | None = None) -> int:
     customer = await new_customer()
-    await PhoneService.insert(PhoneService(customer=customer, decision_date=start, start_date=start,
-                                           end_date=end, installation_date=installed))  # fmt: skip
+    await PhoneService.insert(
+        PhoneService(
+            customer=customer,
+            decision_date=start,
+            start_date=start,
+            end_date=end,
+            installation_date=installed,
+        )
+    )
     return customer
 
 
@@ -49,15 +56,19 @@ def by_product(lines: list, customer: int) -> dict[str, tuple[Decimal, Decimal]]
 @pytest.mark.parametrize("rule", ["whole_month", "by_days"])
 async def test_start_and_end_months(prices: phone_settings.PhoneSettings, rule: str) -> None:
     settings = phone_settings.PhoneSettings(rule, prices.prices)
-    spanning = await service(dt.date(2026, 3, 20), dt.date(2026, 4, 10), installed=dt.date(2026, 3, 21))
+    spanning = await service(
+        dt.date(2026, 3, 20), dt.date(2026, 4, 10), installed=dt.date(2026, 3, 21)
+    )
     whole = await service(dt.date(2026, 1, 1), None)
     ended_before = await service(dt.date(2026, 1, 1), dt.date(2026, 2, 28))
     march = await billing_lines(MARCH, settings)
     april = await billing_lines(APRIL, settings)
     expected_march = Decimal(1) if rule == "whole_month" else Decimal("0.3871")
     expected_april = Decimal(1) if rule == "whole_month" else Decimal("0.3333")
-    assert by_product(march, spanning) == {"monthly_fee": (expected_march, Decimal("30.00")),
-                                           "installation_fee": (Decimal(1), Decimal("50.00"))}  # fmt: skip
+    assert by_product(march, spanning) == {
+        "monthly_fee": (expected_march, Decimal("30.00")),
+        "installation_fee": (Decimal(1), Decimal("50.00")),
+    }
     assert by_product(april, spanning) == {"monthly_fee": (expected_april, Decimal("30.00"))}
     assert by_product(march, whole) == {"monthly_fee": (Decimal(1), Decimal("30.00"))}
     assert by_product(march, ended_before) == {}
@@ -65,29 +76,61 @@ async def test_start_and_end_months(prices: phone_settings.PhoneSettings, rule: 
     assert amounts == [Decimal("30.00") if rule == "whole_month" else Decimal("10.00")]
 
 
-async def test_price_validity_extra_devices_and_visits(prices: phone_settings.PhoneSettings) -> None:
+async def test_price_validity_extra_devices_and_visits(
+    prices: phone_settings.PhoneSettings,
+) -> None:
     customer = await service(dt.date(2026, 1, 1), None)
     july = BillingPeriod(2026, 7)
-    fall = (await Device.insert(Device(serial_number="F1", model="M", kind="fall_detector")).returning(Device.id))[0]["id"]
-    base = (await Device.insert(Device(serial_number="B1", model="M", kind="base_unit")).returning(Device.id))[0]["id"]
+    fall = (
+        await Device.insert(Device(serial_number="F1", model="M", kind="fall_detector")).returning(
+            Device.id
+        )
+    )[0]["id"]
+    base = (
+        await Device.insert(Device(serial_number="B1", model="M", kind="base_unit")).returning(
+            Device.id
+        )
+    )[0]["id"]
     await Installation.insert(
         Installation(device=fall, customer=customer, installed_on=dt.date(2026, 7, 16)),
         Installation(device=base, customer=customer, installed_on=dt.date(2026, 1, 1)),
     )
-    centre = (await AlarmCentre.insert(AlarmCentre(name="C", token_hash="x" * 64, created_at=dt.datetime.now(dt.UTC))).returning(AlarmCentre.id))[0]["id"]
-    # visits are billed by the Helsinki day they were sent: 31 July 23.35 is July, 1 August 00.35 is not
-    for n, moment in enumerate([dt.datetime(2026, 7, 31, 23, 30, tzinfo=HELSINKI),
-                                dt.datetime(2026, 8, 1, 0, 30, tzinfo=HELSINKI),
-                                dt.datetime(2026, 7, 2, 9, 0, tzinfo=HELSINKI)]):  # fmt: skip
-        alarm = (await Alarm.insert(Alarm(centre=centre, centre_alarm_id=str(n), occurred_at=moment, customer=customer,
-                                          kind="fall", visit_needed=True)).returning(Alarm.id))[0]["id"]  # fmt: skip
-        await AlarmVisit.insert(AlarmVisit(alarm=alarm, dispatched_at=moment + dt.timedelta(minutes=5)))
+    centre = (
+        await AlarmCentre.insert(
+            AlarmCentre(name="C", token_hash="x" * 64, created_at=dt.datetime.now(dt.UTC))
+        ).returning(AlarmCentre.id)
+    )[0]["id"]
+    # billed by the Helsinki day sent: 31 July 23.35 is July, 1 August 00.35 is not
+    for n, moment in enumerate(
+        [
+            dt.datetime(2026, 7, 31, 23, 30, tzinfo=HELSINKI),
+            dt.datetime(2026, 8, 1, 0, 30, tzinfo=HELSINKI),
+            dt.datetime(2026, 7, 2, 9, 0, tzinfo=HELSINKI),
+        ]
+    ):
+        alarm = (
+            await Alarm.insert(
+                Alarm(
+                    centre=centre,
+                    centre_alarm_id=str(n),
+                    occurred_at=moment,
+                    customer=customer,
+                    kind="fall",
+                    visit_needed=True,
+                )
+            ).returning(Alarm.id)
+        )[0]["id"]
+        await AlarmVisit.insert(
+            AlarmVisit(alarm=alarm, dispatched_at=moment + dt.timedelta(minutes=5))
+        )
     july_lines = by_product(await billing_lines(july, prices), customer)
     assert july_lines["monthly_fee"] == (Decimal(1), Decimal("31.00"))  # the price from 1 July
     assert july_lines["extra_device_fee"] == (Decimal(1), Decimal("5.00"))  # base unit is not extra
     assert july_lines["visit_fee"] == (Decimal(2), Decimal("25.00"))
     by_days = phone_settings.PhoneSettings("by_days", prices.prices)
-    assert by_product(await billing_lines(july, by_days), customer)["extra_device_fee"][0] == Decimal("0.5161")
+    assert by_product(await billing_lines(july, by_days), customer)["extra_device_fee"][
+        0
+    ] == Decimal("0.5161")
     june = by_product(await billing_lines(BillingPeriod(2026, 6), prices), customer)
     assert june == {"monthly_fee": (Decimal(1), Decimal("30.00"))}
 
@@ -103,14 +146,32 @@ async def test_no_price_means_no_line() -> None:
     [
         ({"start_end_month_rule": "weekly"}, "start_end_month_rule"),
         ({"colour": "red"}, "unknown settings: colour"),
-        ({"prices": [{"product": "cake", "amount": "1", "valid_from": "2026-01-01"}]}, "prices[0].product"),
-        ({"prices": [{"product": "visit_fee", "amount": "x", "valid_from": "2026-01-01"}]}, "prices[0].amount"),
-        ({"prices": [{"product": "visit_fee", "amount": "1", "valid_from": "soon"}]}, "prices[0].valid_from"),
-        ({"prices": [{"product": "visit_fee", "amount": "1", "valid_from": "2026-01-01"},
-                     {"product": "visit_fee", "amount": "2", "valid_from": "2026-06-01"}]}, "same days"),
+        (
+            {"prices": [{"product": "cake", "amount": "1", "valid_from": "2026-01-01"}]},
+            "prices[0].product",
+        ),
+        (
+            {"prices": [{"product": "visit_fee", "amount": "x", "valid_from": "2026-01-01"}]},
+            "prices[0].amount",
+        ),
+        (
+            {"prices": [{"product": "visit_fee", "amount": "1", "valid_from": "soon"}]},
+            "prices[0].valid_from",
+        ),
+        (
+            {
+                "prices": [
+                    {"product": "visit_fee", "amount": "1", "valid_from": "2026-01-01"},
+                    {"product": "visit_fee", "amount": "2", "valid_from": "2026-06-01"},
+                ]
+            },
+            "same days",
+        ),
     ],
-)  # fmt: skip
-def test_bad_settings_stop_start_up(raw: dict[str, object], message: str, monkeypatch: pytest.MonkeyPatch) -> None:
+)
+def test_bad_settings_stop_start_up(
+    raw: dict[str, object], message: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(phone_settings, "_current", phone_settings.current())
     with pytest.raises(PluginConfigError, match=message.replace("[", r"\[").replace("]", r"\]")):
         phone_settings.configure(raw)

@@ -27,14 +27,32 @@ def test_percentile_is_nearest_rank() -> None:
 async def add_visits(customer: int, minutes: list[int], month: int) -> None:
     centre = await AlarmCentre.select(AlarmCentre.id).first()
     if centre is None:
-        centre = (await AlarmCentre.insert(AlarmCentre(name="C", token_hash="y" * 64,
-                  created_at=dt.datetime.now(dt.UTC))).returning(AlarmCentre.id))[0]  # fmt: skip
+        centre = (
+            await AlarmCentre.insert(
+                AlarmCentre(name="C", token_hash="y" * 64, created_at=dt.datetime.now(dt.UTC))
+            ).returning(AlarmCentre.id)
+        )[0]
     for n, wait in enumerate(minutes):
         occurred = dt.datetime(2026, month, 10 + n, 12, 0, tzinfo=HELSINKI)
-        alarm = (await Alarm.insert(Alarm(centre=centre["id"], centre_alarm_id=f"{customer}-{month}-{n}",
-                 occurred_at=occurred, customer=customer, kind="fall", visit_needed=True)).returning(Alarm.id))[0]  # fmt: skip
-        await AlarmVisit.insert(AlarmVisit(alarm=alarm["id"], dispatched_at=occurred,
-                                           arrived_at=occurred + dt.timedelta(minutes=wait)))  # fmt: skip
+        alarm = (
+            await Alarm.insert(
+                Alarm(
+                    centre=centre["id"],
+                    centre_alarm_id=f"{customer}-{month}-{n}",
+                    occurred_at=occurred,
+                    customer=customer,
+                    kind="fall",
+                    visit_needed=True,
+                )
+            ).returning(Alarm.id)
+        )[0]
+        await AlarmVisit.insert(
+            AlarmVisit(
+                alarm=alarm["id"],
+                dispatched_at=occurred,
+                arrived_at=occurred + dt.timedelta(minutes=wait),
+            )
+        )
 
 
 async def test_response_times_per_month_and_area() -> None:
@@ -54,8 +72,11 @@ async def test_response_times_per_month_and_area() -> None:
 
 async def test_report_pages_and_csv(client: httpx.AsyncClient) -> None:
     customer = await new_customer("Kurikka")
-    await PhoneService.insert(PhoneService(customer=customer, decision_date=dt.date(2026, 1, 1),
-                                           start_date=dt.date(2026, 1, 1)))  # fmt: skip
+    await PhoneService.insert(
+        PhoneService(
+            customer=customer, decision_date=dt.date(2026, 1, 1), start_date=dt.date(2026, 1, 1)
+        )
+    )
     await Device.insert(Device(serial_number="A", model="Essence", kind="base_unit"))
     await sign_in(client, await make_user("biller"))
     page = await client.get("/security-phones/reports?year=2026")
@@ -70,8 +91,11 @@ async def test_report_pages_and_csv(client: httpx.AsyncClient) -> None:
 
 async def test_read_api_logs_the_view(client: httpx.AsyncClient) -> None:
     customer = await new_customer()
-    await PhoneService.insert(PhoneService(customer=customer, decision_date=dt.date(2026, 1, 1),
-                                           start_date=dt.date(2026, 1, 1)))  # fmt: skip
+    await PhoneService.insert(
+        PhoneService(
+            customer=customer, decision_date=dt.date(2026, 1, 1), start_date=dt.date(2026, 1, 1)
+        )
+    )
     await sign_in(client, await make_user("security_phone_coordinator"))
     answer = await client.get(f"/api/security-phones/customers/{customer}")
     assert answer.status_code == 200 and answer.json()["service"]["start_date"] == "2026-01-01"
@@ -82,8 +106,11 @@ async def test_read_api_logs_the_view(client: httpx.AsyncClient) -> None:
 
 async def test_death_ends_the_service_and_asks_to_collect_devices() -> None:
     customer = await new_customer()
-    await PhoneService.insert(PhoneService(customer=customer, decision_date=dt.date(2026, 1, 1),
-                                           start_date=dt.date(2026, 1, 1)))  # fmt: skip
+    await PhoneService.insert(
+        PhoneService(
+            customer=customer, decision_date=dt.date(2026, 1, 1), start_date=dt.date(2026, 1, 1)
+        )
+    )
     async with transaction():
         await end_on_death(SYSTEM, customer, dt.date(2026, 5, 3))
     service = await PhoneService.select().where(PhoneService.customer == customer).first()

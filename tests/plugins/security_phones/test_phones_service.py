@@ -27,10 +27,14 @@ async def add_device(client: httpx.AsyncClient, serial: str, kind: str = "base_u
         client, f"{BASE}/devices/", {"serial_number": serial, "model": "Essence", "kind": kind}
     )
     assert response.status_code == 200, response.text
-    return int((await Device.select(Device.id).where(Device.serial_number == serial.upper()).first())["id"])
+    return int(
+        (await Device.select(Device.id).where(Device.serial_number == serial.upper()).first())["id"]
+    )
 
 
-async def start_service(client: httpx.AsyncClient, customer_id: int, start: str = "2026-03-10") -> None:
+async def start_service(
+    client: httpx.AsyncClient, customer_id: int, start: str = "2026-03-10"
+) -> None:
     response = await post_form(
         client,
         f"{BASE}/customers/{customer_id}/service",
@@ -39,33 +43,50 @@ async def start_service(client: httpx.AsyncClient, customer_id: int, start: str 
     assert response.status_code == 200, response.text
 
 
-async def install(client: httpx.AsyncClient, customer_id: int, serial: str, day: str = "2026-03-12") -> httpx.Response:
+async def install(
+    client: httpx.AsyncClient, customer_id: int, serial: str, day: str = "2026-03-12"
+) -> httpx.Response:
     return await post_form(
-        client, f"{BASE}/customers/{customer_id}/devices", {"serial_number": serial, "installed_on": day}
+        client,
+        f"{BASE}/customers/{customer_id}/devices",
+        {"serial_number": serial, "installed_on": day},
     )
 
 
-async def test_device_is_added_once_and_its_history_starts_in_stock(coordinator: httpx.AsyncClient) -> None:
+async def test_device_is_added_once_and_its_history_starts_in_stock(
+    coordinator: httpx.AsyncClient,
+) -> None:
     device_id = await add_device(coordinator, "ab-100")
-    again = await post_form(coordinator, f"{BASE}/devices/", {"serial_number": "AB-100", "model": "X", "kind": "base_unit"})
+    again = await post_form(
+        coordinator,
+        f"{BASE}/devices/",
+        {"serial_number": "AB-100", "model": "X", "kind": "base_unit"},
+    )
     assert again.status_code == 400
     assert "A device with this serial number exists." in again.text
-    bad = await post_form(coordinator, f"{BASE}/devices/", {"serial_number": "", "model": "", "kind": "toaster"})
+    bad = await post_form(
+        coordinator, f"{BASE}/devices/", {"serial_number": "", "model": "", "kind": "toaster"}
+    )
     assert bad.status_code == 400 and 'id="f-kind-error"' in bad.text
     assert await Device.count() == 1
     page = await coordinator.get(f"{BASE}/devices/{device_id}")
     assert "AB-100" in page.text and "Added to stock" in page.text
 
 
-async def test_install_refuses_devices_installed_elsewhere_retired_or_unknown(coordinator: httpx.AsyncClient) -> None:
+async def test_install_refuses_devices_installed_elsewhere_retired_or_unknown(
+    coordinator: httpx.AsyncClient,
+) -> None:
     first, second = await new_customer(), await new_customer(last_name="Korhonen")
     await start_service(coordinator, first)
     await start_service(coordinator, second)
     await add_device(coordinator, "B1")
     retired = await add_device(coordinator, "R1")
     device = await Device.select().where(Device.id == retired).first()
-    response = await post_form(coordinator, f"{BASE}/devices/{retired}/status",
-                               {"status": "retired", "version": device["version"], "note": "broken"})  # fmt: skip
+    response = await post_form(
+        coordinator,
+        f"{BASE}/devices/{retired}/status",
+        {"status": "retired", "version": device["version"], "note": "broken"},
+    )
     assert response.status_code == 200
 
     assert (await install(coordinator, first, "b1")).status_code == 200
@@ -82,20 +103,30 @@ async def test_install_refuses_devices_installed_elsewhere_retired_or_unknown(co
     assert (await Device.select().where(Device.serial_number == "B1").first())["customer"] == first
 
 
-async def test_remove_returns_device_and_history_shows_who_had_it(coordinator: httpx.AsyncClient) -> None:
+async def test_remove_returns_device_and_history_shows_who_had_it(
+    coordinator: httpx.AsyncClient,
+) -> None:
     customer = await new_customer()
     await start_service(coordinator, customer)
     device_id = await add_device(coordinator, "C1", kind="fall_detector")
     await install(coordinator, customer, "C1")
-    before_install = await post_form(coordinator, f"{BASE}/customers/{customer}/devices/{device_id}/remove",
-                                     {"removed_on": "2026-03-01"})  # fmt: skip
+    before_install = await post_form(
+        coordinator,
+        f"{BASE}/customers/{customer}/devices/{device_id}/remove",
+        {"removed_on": "2026-03-01"},
+    )
     assert before_install.status_code == 400
-    response = await post_form(coordinator, f"{BASE}/customers/{customer}/devices/{device_id}/remove",
-                               {"removed_on": "2026-04-30"})  # fmt: skip
+    response = await post_form(
+        coordinator,
+        f"{BASE}/customers/{customer}/devices/{device_id}/remove",
+        {"removed_on": "2026-04-30"},
+    )
     assert response.status_code == 200
     device = await Device.select().where(Device.id == device_id).first()
     assert device["status"] == "returned" and device["customer"] is None
-    events = await DeviceEvent.select().where(DeviceEvent.device == device_id).order_by(DeviceEvent.id)
+    events = (
+        await DeviceEvent.select().where(DeviceEvent.device == device_id).order_by(DeviceEvent.id)
+    )
     assert [e["status"] for e in events] == ["in_stock", "installed", "returned"]
     assert events[1]["customer"] == customer
     installation = await Installation.select().where(Installation.device == device_id).first()
@@ -104,59 +135,122 @@ async def test_remove_returns_device_and_history_shows_who_had_it(coordinator: h
     assert (await install(coordinator, customer, "C1", day="2026-05-02")).status_code == 200
 
 
-async def test_keys_calling_order_and_ending_create_a_collection_task(coordinator: httpx.AsyncClient) -> None:
+async def test_keys_calling_order_and_ending_create_a_collection_task(
+    coordinator: httpx.AsyncClient,
+) -> None:
     customer = await new_customer()
     await start_service(coordinator, customer)
     await add_device(coordinator, "D1")
     await install(coordinator, customer, "D1")
-    first = (await ContactPerson.insert(ContactPerson(customer=customer, name="Matti", phone="+358401")).returning(ContactPerson.id))[0]["id"]
-    second = (await ContactPerson.insert(ContactPerson(customer=customer, name="Liisa", phone="+358402")).returning(ContactPerson.id))[0]["id"]
+    first = (
+        await ContactPerson.insert(
+            ContactPerson(customer=customer, name="Matti", phone="+358401")
+        ).returning(ContactPerson.id)
+    )[0]["id"]
+    second = (
+        await ContactPerson.insert(
+            ContactPerson(customer=customer, name="Liisa", phone="+358402")
+        ).returning(ContactPerson.id)
+    )[0]["id"]
 
-    same = await post_form(coordinator, f"{BASE}/customers/{customer}/calling-order",
-                           {f"position_{first}": "1", f"position_{second}": "1"})  # fmt: skip
+    same = await post_form(
+        coordinator,
+        f"{BASE}/customers/{customer}/calling-order",
+        {f"position_{first}": "1", f"position_{second}": "1"},
+    )
     assert same.status_code == 400 and "Give each contact person a different number." in same.text
-    ok = await post_form(coordinator, f"{BASE}/customers/{customer}/calling-order",
-                         {f"position_{first}": "2", f"position_{second}": "1"})  # fmt: skip
+    ok = await post_form(
+        coordinator,
+        f"{BASE}/customers/{customer}/calling-order",
+        {f"position_{first}": "2", f"position_{second}": "1"},
+    )
     assert ok.status_code == 200
-    order = await CallingContact.select().where(CallingContact.customer == customer).order_by(CallingContact.position)
+    order = (
+        await CallingContact.select()
+        .where(CallingContact.customer == customer)
+        .order_by(CallingContact.position)
+    )
     assert [c["contact"] for c in order] == [second, first]
 
-    missing = await post_form(coordinator, f"{BASE}/customers/{customer}/keys", {"label": "", "holder": ""})
+    missing = await post_form(
+        coordinator, f"{BASE}/customers/{customer}/keys", {"label": "", "holder": ""}
+    )
     assert missing.status_code == 400 and 'id="f-label-error"' in missing.text
-    await post_form(coordinator, f"{BASE}/customers/{customer}/keys", {"label": "Kaappi 3", "holder": "Kotihoito"})
+    await post_form(
+        coordinator,
+        f"{BASE}/customers/{customer}/keys",
+        {"label": "Kaappi 3", "holder": "Kotihoito"},
+    )
     key = await HomeKey.select().where(HomeKey.customer == customer).first()
-    handed = await post_form(coordinator, f"{BASE}/customers/{customer}/keys/{key['id']}",
-                             {"to_holder": "Turvapalvelu Oy", "version": key["version"]})  # fmt: skip
+    handed = await post_form(
+        coordinator,
+        f"{BASE}/customers/{customer}/keys/{key['id']}",
+        {"to_holder": "Turvapalvelu Oy", "version": key["version"]},
+    )
     assert handed.status_code == 200
-    stale = await post_form(coordinator, f"{BASE}/customers/{customer}/keys/{key['id']}",
-                            {"to_holder": "Someone", "version": key["version"]})  # fmt: skip
+    stale = await post_form(
+        coordinator,
+        f"{BASE}/customers/{customer}/keys/{key['id']}",
+        {"to_holder": "Someone", "version": key["version"]},
+    )
     assert stale.status_code == 409
-    handovers = await KeyHandover.select().where(KeyHandover.key == key["id"]).order_by(KeyHandover.id)
-    assert [(h["from_holder"], h["to_holder"]) for h in handovers] == [("", "Kotihoito"), ("Kotihoito", "Turvapalvelu Oy")]
+    handovers = (
+        await KeyHandover.select().where(KeyHandover.key == key["id"]).order_by(KeyHandover.id)
+    )
+    assert [(h["from_holder"], h["to_holder"]) for h in handovers] == [
+        ("", "Kotihoito"),
+        ("Kotihoito", "Turvapalvelu Oy"),
+    ]
 
     service = await PhoneService.select().where(PhoneService.customer == customer).first()
-    too_early = await post_form(coordinator, f"{BASE}/customers/{customer}/end",
-                                {"end_date": "2026-01-01", "version": service["version"]})  # fmt: skip
+    too_early = await post_form(
+        coordinator,
+        f"{BASE}/customers/{customer}/end",
+        {"end_date": "2026-01-01", "version": service["version"]},
+    )
     assert too_early.status_code == 400
-    ended = await post_form(coordinator, f"{BASE}/customers/{customer}/end",
-                            {"end_date": "2026-08-31", "version": service["version"]})  # fmt: skip
+    ended = await post_form(
+        coordinator,
+        f"{BASE}/customers/{customer}/end",
+        {"end_date": "2026-08-31", "version": service["version"]},
+    )
     assert ended.status_code == 200
-    task = await Task.select().where(Task.kind == "security_phones.collect_devices").first().output(load_json=True)
+    task = (
+        await Task.select()
+        .where(Task.kind == "security_phones.collect_devices")
+        .first()
+        .output(load_json=True)
+    )
     assert task["customer"] == customer and task["role"] == "security_phone_coordinator"
     assert task["payload"]["devices"] == ["D1"] and task["payload"]["keys"] == ["Kaappi 3"]
-    actions = {(e["entity"], e["action"]) for e in await AuditEntry.select().where(AuditEntry.customer_id == customer)}
-    assert {("sp_service", "create"), ("sp_device", "update"), ("sp_key", "update"), ("task", "create")} <= actions
+    actions = {
+        (e["entity"], e["action"])
+        for e in await AuditEntry.select().where(AuditEntry.customer_id == customer)
+    }
+    assert {
+        ("sp_service", "create"),
+        ("sp_device", "update"),
+        ("sp_key", "update"),
+        ("task", "create"),
+    } <= actions
 
 
-async def test_service_page_is_logged_and_home_care_cannot_manage(client: httpx.AsyncClient) -> None:
+async def test_service_page_is_logged_and_home_care_cannot_manage(
+    client: httpx.AsyncClient,
+) -> None:
     customer = await new_customer()
     await sign_in(client, await make_user("home_care"))
     page = await client.get(f"{BASE}/customers/{customer}")
     assert page.status_code == 200 and "No security phone service." in page.text
-    views = await AuditEntry.select().where((AuditEntry.customer_id == customer) & (AuditEntry.action == "view"))
+    views = await AuditEntry.select().where(
+        (AuditEntry.customer_id == customer) & (AuditEntry.action == "view")
+    )
     assert views and views[0]["entity"] == "security_phone_service"
-    refused = await post_form(client, f"{BASE}/customers/{customer}/service",
-                              {"decision_date": "2026-03-01", "start_date": "2026-03-10"})  # fmt: skip
+    refused = await post_form(
+        client,
+        f"{BASE}/customers/{customer}/service",
+        {"decision_date": "2026-03-01", "start_date": "2026-03-10"},
+    )
     assert refused.status_code == 403
     assert await PhoneService.count() == 0
     panel = await client.get(f"/customers/{customer}")
