@@ -1,0 +1,191 @@
+"""The meals JSON API: services, openings, production and delivery lists, billing lines."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import asdict, dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from litestar import Controller, Request, get, post
+
+from core.customers.services import record_view
+from core.db import transaction
+from core.identity.guards import require_user
+from plugins.meals import billing, lists, services
+from plugins.meals.list_views import parse_day
+from plugins.meals.report_views import parse_month
+from plugins.meals.settings import current
+from plugins.meals.tables import MealException, MealOrderLine, MealPause
+
+Req = Request[Any, Any, Any]
+
+
+@dataclass
+class OpeningRequest:
+    customer_id: int
+    start_date: str
+    diet: str
+    requested_meals: str
+    door_notes: str = ""
+
+
+@dataclass
+class OrderLineOut:
+    weekday: int
+    product: str
+    quantity: int
+    delivery_weekday: int
+    valid_from: dt.date
+    valid_to: dt.date | None
+
+
+@dataclass
+class MealServiceOut:
+    id: int
+    customer_id: int
+    status: str
+    start_date: dt.date
+    end_date: dt.date | None
+    diet: str
+    kitchen_id: int | None
+    route_id: int | None
+    route_stop: int
+    door_notes: str
+    version: int
+    order_lines: list[OrderLineOut] = field(default_factory=list)
+    pauses: list[dict[str, Any]] = field(default_factory=list)
+    exceptions: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class ProductionCount:
+    product: str
+    diet: str
+    meals: int
+
+
+@dataclass
+class DeliveryStop:
+    route_stop: int
+    customer_id: int
+    name: str
+    address: str
+    door_notes: str
+    diet: str
+    meals: dict[str, int]
+    meal_days: list[dt.date]
+
+
+@dataclass
+class BillingLineOut:
+    customer_id: int
+    product: str
+    description: str
+    quantity: Decimal
+    unit_price: Decimal
+    amount: Decimal
+    detail: str
+
+
+async def _service_out(service_id: int) -> MealServiceOut:
+    row = await services.get_service(service_id)
+    lines = await MealOrderLine.select().where(MealOrderLine.service == service_id)
+    pauses = await MealPause.select(
+        MealPause.id, MealPause.start_date, MealPause.end_date, MealPause.reason
+    ).where(MealPause.service == service_id)
+    exceptions = await MealException.select(
+        MealException.id,
+        MealException.day,
+        MealException.kind,
+        MealException.product,
+        MealException.quantity,
+        MealException.note,
+    ).where(MealException.service == service_id)
+    return MealServiceOut(
+        id=row["id"],
+        customer_id=row["customer"],
+        status=row["status"],
+        start_date=row["start_date"],
+        end_date=row["end_date"],
+        diet=row["diet"],
+        kitchen_id=row["kitchen"],
+        route_id=row["route"],
+        route_stop=row["route_stop"],
+        door_notes=row["door_notes"],
+        version=row["version"],
+        order_lines=[
+            OrderLineOut(
+                ln["weekday"],
+                ln["product"],
+                ln["quantity"],
+                ln["delivery_weekday"],
+                ln["valid_from"],
+                ln["valid_to"],
+            )
+            for ln in lines
+        ],
+        pauses=pauses,
+        exceptions=exceptions,
+    )
+
+
+class MealApi(Controller):
+    path = "/api/meals"
+    tags = ["meals"]
+
+    @get("/services/{service_id:int}", opt={"permission": "meals.view"})
+    async def get_service(self, request: Req, service_id: int) -> MealServiceOut:
+        out = await _service_out(service_id)
+        async with transaction():
+            await record_view(require_user(request), out.customer_id, "meals")
+        return out
+
+    @post("/openings", opt={"permission": "meals.open"}, status_code=201)
+    async def open_service(self, request: Req, data: OpeningRequest) -> MealServiceOut:
+        async with transaction():
+            service_id = await services.open_service(
+                require_user(request), data.customer_id, asdict(data), current()
+            )
+        return await _service_out(service_id)
+
+    @get("/kitchens/{kitchen_id:int}/production", opt={"permission": "meals.lists"})
+    async def production(self, kitchen_id: int, day: str = "") -> list[ProductionCount]:
+        counts = await lists.production_list(kitchen_id, parse_day(day), current())
+        return [ProductionCount(p, d, n) for (p, d), n in counts.items()]
+
+    @get("/routes/{route_id:int}/deliveries", opt={"permission": "meals.lists"})
+    async def deliveries(self, route_id: int, day: str = "") -> list[DeliveryStop]:
+        stops = await lists.route_delivery_list(route_id, parse_day(day), current())
+        return [
+            DeliveryStop(
+                s.route_stop,
+                s.customer_id,
+                s.name,
+                s.address,
+                s.door_notes,
+                s.diet,
+                s.meals,
+                s.meal_days,
+            )
+            for s in stops
+        ]
+
+    @get("/billing-lines", opt={"permission": "meals.reports"})
+    async def billing_lines(self, month: str = "") -> list[BillingLineOut]:
+        lines = await billing.billing_lines(parse_month(month), current())
+        return [
+            BillingLineOut(
+                ln.customer_id,
+                ln.product,
+                ln.description,
+                ln.quantity,
+                ln.unit_price,
+                ln.amount,
+                ln.detail,
+            )
+            for ln in lines
+        ]
+
+
+CONTROLLERS = [MealApi]

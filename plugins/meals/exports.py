@@ -1,0 +1,55 @@
+"""A report table (headers and rows) as CSV with Finnish conventions or as an XLSX workbook."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+from decimal import Decimal
+
+from openpyxl import Workbook
+
+Cell = str | int | Decimal | None
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+CONTENT_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+def _safe_text(value: str) -> str:
+    """Text a spreadsheet will not run as a formula (CSV injection)."""
+    return "'" + value if value.startswith(FORMULA_START) else value
+
+
+def _csv_cell(value: Cell) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, Decimal):
+        return format(value, "f").replace(".", ",")
+    return str(value) if isinstance(value, int) else _safe_text(value)
+
+
+def to_csv(headers: Sequence[str], rows: Sequence[Sequence[Cell]]) -> bytes:
+    """Semicolon-separated, decimal comma, UTF-8 with a byte order mark for Excel."""
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    writer.writerow(headers)
+    writer.writerows([_csv_cell(c) for c in row] for row in rows)
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+def to_xlsx(title: str, headers: Sequence[str], rows: Sequence[Sequence[Cell]]) -> bytes:
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(title[:31])
+    sheet.freeze_panes = "A2"
+    sheet.append(list(headers))
+    for row in rows:
+        sheet.append([_safe_text(c) if isinstance(c, str) else c for c in row])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def export(fmt: str, title: str, headers: Sequence[str], rows: Sequence[Sequence[Cell]]) -> bytes:
+    return to_xlsx(title, headers, rows) if fmt == "xlsx" else to_csv(headers, rows)

@@ -1,0 +1,101 @@
+"""The biller's meal reports for a month, with CSV and XLSX export."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from litestar import Controller, Request, get
+from litestar.response import Response, Template
+
+from core.common.clock import today
+from core.common.errors import ValidationFailed
+from core.i18n import N_, gettext
+from core.plugins import BillingPeriod
+from core.web.pages import render
+from plugins.meals import reports
+from plugins.meals.exports import CONTENT_TYPES, Cell, export
+from plugins.meals.settings import current
+
+Req = Request[Any, Any, Any]
+
+
+def parse_month(raw: str) -> BillingPeriod:
+    if not raw:
+        return BillingPeriod(today().year, today().month)
+    try:
+        year, month = (int(part) for part in raw.split("-"))
+        if not 2000 <= year <= 2100 or not 1 <= month <= 12:
+            raise ValueError
+    except ValueError as exc:
+        raise ValidationFailed({"month": N_("Enter the month as YYYY-MM.")}) from exc
+    return BillingPeriod(year, month)
+
+
+def _download(
+    fmt: str,
+    name: str,
+    period: BillingPeriod,
+    headers: Sequence[str],
+    rows: Sequence[Sequence[Cell]],
+) -> Response[bytes]:
+    fmt = "xlsx" if fmt == "xlsx" else "csv"
+    filename = f"meals-{name}-{period.year}-{period.month:02d}.{fmt}"
+    return Response(
+        export(fmt, name, [gettext(h) for h in headers], rows),
+        media_type=CONTENT_TYPES[fmt],
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+class MealReportPages(Controller):
+    path = "/meals/reports"
+    include_in_schema = False
+    opt = {"permission": "meals.reports"}
+
+    @get("/billing")
+    async def billing(self, request: Req, month: str = "", format: str = "html") -> Response[Any]:
+        period = parse_month(month)
+        customers = await reports.billing_by_customer(period, current())
+        if format in ("csv", "xlsx"):
+            rows = reports.billing_rows(customers)
+            return _download(format, "billing", period, reports.BILLING_HEADERS, rows)
+        return self._page(
+            request,
+            "billing",
+            period,
+            customers=customers,
+            total=sum((c.total for c in customers), start=0),
+        )
+
+    @get("/deviations")
+    async def deviations(
+        self, request: Req, month: str = "", format: str = "html"
+    ) -> Response[Any]:
+        period = parse_month(month)
+        rows = await reports.deviations(period)
+        if format in ("csv", "xlsx"):
+            table = reports.deviation_rows(rows)
+            return _download(format, "deviations", period, reports.DEVIATION_HEADERS, table)
+        return self._page(request, "deviations", period, rows=rows)
+
+    @get("/transport")
+    async def transport(self, request: Req, month: str = "", format: str = "html") -> Response[Any]:
+        period = parse_month(month)
+        rows = await reports.transport(period, current())
+        if format in ("csv", "xlsx"):
+            table = reports.transport_rows(rows)
+            return _download(format, "transport", period, reports.TRANSPORT_HEADERS, table)
+        return self._page(request, "transport", period, rows=rows)
+
+    @staticmethod
+    def _page(request: Req, report: str, period: BillingPeriod, **context: Any) -> Template:
+        month = f"{period.year}-{period.month:02d}"
+        return render(
+            request,
+            f"meals/report_{report}.html",
+            report=report,
+            period=period,
+            month=month,
+            **context,
+        )

@@ -1,0 +1,170 @@
+"""The biller's reports for a month: billing lines per customer, deviations, transport."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from core.plugins import BillingLine, BillingPeriod
+from plugins.meals.billing import service_lines
+from plugins.meals.exports import Cell
+from plugins.meals.plans import load_services
+from plugins.meals.schedule import compute_schedule
+from plugins.meals.settings import MealSettings
+from plugins.meals.tables import MealException, MealPause, MealService
+
+BILLING_HEADERS = (
+    "Customer number",
+    "Customer",
+    "Product",
+    "Description",
+    "Quantity",
+    "Unit price",
+    "Amount",
+    "Days",
+)
+DEVIATION_HEADERS = ("Date", "Customer number", "Customer", "Deviation", "Details")
+TRANSPORT_HEADERS = ("Kitchen", "Route", "Customers", "Deliveries", "Meals")
+
+
+@dataclass
+class CustomerBilling:
+    customer_id: int
+    name: str
+    lines: list[BillingLine]
+
+    @property
+    def total(self) -> Decimal:
+        return sum((line.amount for line in self.lines), Decimal("0.00"))
+
+
+def _name(row: dict[str, Any], prefix: str = "customer.") -> str:
+    return f"{row[prefix + 'last_name']} {row[prefix + 'first_name']}"
+
+
+async def billing_by_customer(
+    period: BillingPeriod, settings: MealSettings
+) -> list[CustomerBilling]:
+    services = await load_services(period.first_day, period.last_day)
+    by_customer: dict[int, CustomerBilling] = {}
+    for service in services:
+        lines = service_lines(service, period, settings)
+        if not lines:
+            continue
+        customer_id = service.row["customer"]
+        entry = by_customer.setdefault(
+            customer_id, CustomerBilling(customer_id, _name(service.row), [])
+        )
+        entry.lines.extend(lines)
+    return sorted(by_customer.values(), key=lambda c: (c.name, c.customer_id))
+
+
+def billing_rows(customers: list[CustomerBilling]) -> list[list[Cell]]:
+    return [
+        [
+            c.customer_id,
+            c.name,
+            ln.product,
+            ln.description,
+            ln.quantity,
+            ln.unit_price,
+            ln.amount,
+            ln.detail,
+        ]
+        for c in customers
+        for ln in c.lines
+    ]
+
+
+async def deviations(period: BillingPeriod) -> list[dict[str, Any]]:
+    """Openings, endings, pauses and exceptions touching the month, by date."""
+    first, last = period.first_day, period.last_day
+    names = (MealService.customer, MealService.customer.first_name, MealService.customer.last_name)
+    rows: list[dict[str, Any]] = []
+    opened = await MealService.select(MealService.start_date, *names).where(
+        (MealService.start_date >= first)
+        & (MealService.start_date <= last)
+        & (MealService.status != "opening_requested")
+    )
+    rows += [_deviation(r["start_date"], r, "Opening", "") for r in opened]
+    ended = await MealService.select(MealService.end_date, MealService.ending_reason, *names).where(
+        (MealService.end_date >= first) & (MealService.end_date <= last)
+    )
+    rows += [_deviation(r["end_date"], r, "Ending", r["ending_reason"]) for r in ended]
+    pause: Any = MealPause.service
+    pauses = await MealPause.select(
+        MealPause.start_date,
+        MealPause.end_date,
+        MealPause.reason,
+        pause.customer,
+        pause.customer.first_name,
+        pause.customer.last_name,
+    ).where(
+        (MealPause.start_date <= last)
+        & (MealPause.end_date.is_null() | (MealPause.end_date >= first))
+    )
+    for p in pauses:
+        until = p["end_date"].isoformat() if p["end_date"] else "…"
+        rows.append(_deviation(p["start_date"], p, "Pause", f"–{until} {p['reason']}", "service."))
+    exc: Any = MealException.service
+    exceptions = await MealException.select(
+        MealException.day,
+        MealException.kind,
+        MealException.product,
+        MealException.quantity,
+        MealException.note,
+        exc.customer,
+        exc.customer.first_name,
+        exc.customer.last_name,
+    ).where((MealException.day >= first) & (MealException.day <= last))
+    for e in exceptions:
+        what = (
+            e["kind"] if e["kind"] == "cancel" else f"{e['kind']} {e['product']} ×{e['quantity']}"
+        )
+        rows.append(_deviation(e["day"], e, "Exception", f"{what} {e['note']}".strip(), "service."))
+    return sorted(rows, key=lambda r: (r["date"], r["customer"]))
+
+
+def _deviation(
+    day: dt.date, row: dict[str, Any], kind: str, details: str, prefix: str = ""
+) -> dict[str, Any]:
+    return {
+        "date": day,
+        "customer_id": row[f"{prefix}customer"],
+        "customer": _name(row, f"{prefix}customer."),
+        "kind": kind,
+        "details": details,
+    }
+
+
+def deviation_rows(rows: list[dict[str, Any]]) -> list[list[Cell]]:
+    return [
+        [r["date"].isoformat(), r["customer_id"], r["customer"], r["kind"], r["details"]]
+        for r in rows
+    ]
+
+
+async def transport(period: BillingPeriod, settings: MealSettings) -> list[dict[str, Any]]:
+    """Per kitchen and route: customers served, deliveries made and meals eaten in the month."""
+    services = await load_services(period.first_day, period.last_day)
+    totals: dict[tuple[str, str], dict[str, Any]] = defaultdict(
+        lambda: {"customers": 0, "deliveries": 0, "meals": 0}
+    )
+    for service in services:
+        schedule = compute_schedule(
+            service.plan, period.first_day, period.last_day, settings.holiday_rule
+        )
+        if not schedule.meals and not schedule.deliveries:
+            continue
+        key = (service.row["kitchen.name"] or "", service.row["route.name"] or "")
+        totals[key]["customers"] += 1
+        totals[key]["deliveries"] += len(schedule.deliveries)
+        totals[key]["meals"] += schedule.meal_total()
+    return [{"kitchen": k, "route": r, **v} for (k, r), v in sorted(totals.items())]
+
+
+def transport_rows(rows: list[dict[str, Any]]) -> list[list[Cell]]:
+    return [[r["kitchen"], r["route"], r["customers"], r["deliveries"], r["meals"]] for r in rows]

@@ -1,0 +1,167 @@
+"""The pure heart of the plugin: which meals a customer eats on which day, and which deliveries
+carry them. No database here; services load the rows and hand them in.
+
+Rules, in order, for one meal day:
+1. outside the service's start..end, or inside a pause: nothing;
+2. the standing-order lines valid on that day for its weekday give the meals;
+3. an exception for that day cancels them, adds extra meals, or replaces the product.
+Each meal day is carried by the delivery on its line's `delivery_weekday` on or before the day;
+a delivery falling on a public holiday moves to the previous day that is neither a holiday nor a
+Sunday (holiday rule "previous_working_day"), or stays (rule "keep").
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import holidays
+
+ONE_DAY = dt.timedelta(days=1)
+# Meals eaten up to this many days after a range can be delivered inside it.
+DELIVERY_LOOKAHEAD = dt.timedelta(days=21)
+
+
+@dataclass(frozen=True)
+class OrderLine:
+    weekday: int
+    product: str
+    quantity: int
+    delivery_weekday: int
+    valid_from: dt.date
+    valid_to: dt.date | None = None
+
+    def valid_on(self, day: dt.date) -> bool:
+        return self.valid_from <= day and (self.valid_to is None or day <= self.valid_to)
+
+
+@dataclass(frozen=True)
+class DayException:
+    day: dt.date
+    kind: str  # "cancel", "extra" or "replace"
+    product: str = ""
+    quantity: int = 0
+
+
+@dataclass(frozen=True)
+class Pause:
+    start: dt.date
+    end: dt.date | None = None
+
+    def covers(self, day: dt.date) -> bool:
+        return self.start <= day and (self.end is None or day <= self.end)
+
+
+@dataclass
+class ServicePlan:
+    """Everything that decides one service's meals, as loaded from the database."""
+
+    start: dt.date
+    end: dt.date | None
+    lines: list[OrderLine] = field(default_factory=list)
+    exceptions: dict[dt.date, list[DayException]] = field(default_factory=dict)
+    pauses: list[Pause] = field(default_factory=list)
+
+    def is_running(self, day: dt.date) -> bool:
+        if day < self.start or (self.end is not None and day > self.end):
+            return False
+        return not any(p.covers(day) for p in self.pauses)
+
+    def standing_lines(self, day: dt.date) -> list[OrderLine]:
+        weekday = day.weekday()
+        return [ln for ln in self.lines if ln.weekday == weekday and ln.valid_on(day)]
+
+
+@lru_cache(maxsize=64)
+def finnish_holidays(year: int) -> frozenset[dt.date]:
+    return frozenset(holidays.country_holidays("FI", years=year))
+
+
+def is_holiday(day: dt.date) -> bool:
+    return day in finnish_holidays(day.year)
+
+
+def delivery_day_mover(rule: str) -> Callable[[dt.date], dt.date]:
+    """The function that moves a planned delivery date according to the holiday rule."""
+    if rule == "keep":
+        return lambda day: day
+
+    def previous_working_day(day: dt.date) -> dt.date:
+        while is_holiday(day):
+            day -= ONE_DAY
+            while day.weekday() == 6:
+                day -= ONE_DAY
+        return day
+
+    return previous_working_day
+
+
+def meals_on(plan: ServicePlan, day: dt.date) -> dict[str, int]:
+    """Meals by product eaten on `day` (empty when none)."""
+    if not plan.is_running(day):
+        return {}
+    meals: dict[str, int] = defaultdict(int)
+    for line in plan.standing_lines(day):
+        meals[line.product] += line.quantity
+    for exception in plan.exceptions.get(day, []):
+        if exception.kind == "cancel":
+            meals.clear()
+        elif exception.kind == "extra":
+            meals[exception.product] += exception.quantity
+        elif exception.kind == "replace":
+            total = sum(meals.values())
+            meals.clear()
+            meals[exception.product] = exception.quantity or total
+    return {product: n for product, n in meals.items() if n > 0}
+
+
+def planned_delivery(plan: ServicePlan, day: dt.date) -> dt.date | None:
+    """The date (before holiday moves) of the delivery carrying `day`'s meals."""
+    lines = plan.standing_lines(day)
+    if not lines:
+        return None
+    offset = (day.weekday() - lines[0].delivery_weekday) % 7
+    return day - dt.timedelta(days=offset)
+
+
+@dataclass
+class Schedule:
+    """One service's meals per eating day and deliveries per delivery day in a range."""
+
+    meals: dict[dt.date, dict[str, int]] = field(default_factory=dict)
+    deliveries: dict[dt.date, list[dt.date]] = field(default_factory=dict)
+
+    def meal_total(self) -> int:
+        return sum(sum(products.values()) for products in self.meals.values())
+
+
+def days(first: dt.date, last: dt.date) -> Iterable[dt.date]:
+    day = first
+    while day <= last:
+        yield day
+        day += ONE_DAY
+
+
+def compute_schedule(
+    plan: ServicePlan, first: dt.date, last: dt.date, holiday_rule: str = "previous_working_day"
+) -> Schedule:
+    """Meals eaten in first..last and the deliveries made in first..last (with the meal days
+    each carries, which may lie after `last`)."""
+    move = delivery_day_mover(holiday_rule)
+    schedule = Schedule()
+    for day in days(first, last + DELIVERY_LOOKAHEAD):
+        meals = meals_on(plan, day)
+        if not meals:
+            continue
+        if day <= last:
+            schedule.meals[day] = meals
+        planned = planned_delivery(plan, day)
+        if planned is None:
+            continue
+        delivered = move(planned)
+        if first <= delivered <= last:
+            schedule.deliveries.setdefault(delivered, []).append(day)
+    return schedule

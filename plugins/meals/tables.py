@@ -1,0 +1,94 @@
+"""Meal service tables: kitchens, routes, services, effective-dated orders, exceptions, pauses.
+
+Standing orders are effective-dated (`valid_from`/`valid_to`, inclusive; `valid_to` NULL means
+open-ended): a change closes the old rows and adds new ones, so any past day can be rebuilt.
+"""
+
+from piccolo.columns import (
+    Date,
+    ForeignKey,
+    Integer,
+    OnDelete,
+    Serial,
+    Text,
+    Timestamptz,
+    Varchar,
+)
+from piccolo.table import Table
+
+from core.customers.tables import Customer
+
+
+class Kitchen(Table, tablename="meals_kitchen"):
+    id = Serial(primary_key=True)
+    name = Varchar(length=100, unique=True)
+    version = Integer(default=1)
+
+
+class DeliveryRoute(Table, tablename="meals_route"):
+    """A delivery route of one kitchen; its stops are the services ordered by `route_stop`."""
+
+    id = Serial(primary_key=True)
+    kitchen = ForeignKey(Kitchen, on_delete=OnDelete.restrict, index=True)
+    name = Varchar(length=100)
+    version = Integer(default=1)
+
+
+class MealService(Table, tablename="meals_service"):
+    """A customer's meal service: opening requested → active ⇄ paused → ending requested → ended."""
+
+    id = Serial(primary_key=True)
+    customer = ForeignKey(Customer, on_delete=OnDelete.cascade, index=True)
+    status = Varchar(length=20, default="opening_requested", index=True)
+    start_date = Date()
+    end_date = Date(null=True, default=None)
+    diet = Varchar(length=40, default="normal")
+    requested_meals = Text(default="")
+    kitchen = ForeignKey(Kitchen, on_delete=OnDelete.restrict, null=True, index=True)
+    route = ForeignKey(DeliveryRoute, on_delete=OnDelete.restrict, null=True, index=True)
+    route_stop = Integer(default=0)
+    door_notes = Text(default="")
+    ending_reason = Text(default="")
+    created_at = Timestamptz()
+    version = Integer(default=1)
+
+
+class MealOrderLine(Table, tablename="meals_order_line"):
+    """Standing order: on `weekday` (0 = Monday) eat `quantity` of `product`, delivered on
+    `delivery_weekday`, from `valid_from` to `valid_to` (inclusive, NULL = until changed)."""
+
+    id = Serial(primary_key=True)
+    service = ForeignKey(MealService, on_delete=OnDelete.cascade, index=True)
+    weekday = Integer()
+    product = Varchar(length=40)
+    quantity = Integer()
+    delivery_weekday = Integer()
+    valid_from = Date(index=True)
+    valid_to = Date(null=True, default=None, index=True)
+
+
+class MealException(Table, tablename="meals_exception"):
+    """One day differs from the standing order: `cancel`, `extra` meals or `replace` product."""
+
+    id = Serial(primary_key=True)
+    service = ForeignKey(MealService, on_delete=OnDelete.cascade, index=True)
+    day = Date(index=True)
+    kind = Varchar(length=10)
+    product = Varchar(length=40, default="")
+    quantity = Integer(default=0)
+    note = Varchar(length=300, default="")
+    version = Integer(default=1)
+
+
+class MealPause(Table, tablename="meals_pause"):
+    """No meals from `start_date` to `end_date` (inclusive; NULL = until reactivated)."""
+
+    id = Serial(primary_key=True)
+    service = ForeignKey(MealService, on_delete=OnDelete.cascade, index=True)
+    start_date = Date(index=True)
+    end_date = Date(null=True, default=None)
+    reason = Varchar(length=300)
+    version = Integer(default=1)
+
+
+TABLES = (Kitchen, DeliveryRoute, MealService, MealOrderLine, MealException, MealPause)
