@@ -163,7 +163,7 @@ async def test_home_care_records_a_visit_that_cannot_arrive_before_the_alarm(
     early = await post_form(
         client, url, {"dispatched_at": "2026-03-01T11:35", "arrived_at": "2026-03-01T11:00"}
     )
-    assert early.status_code == 400 and "The visit cannot arrive before its alarm." in early.text
+    assert early.status_code == 400 and "Käynti ei voi olla perillä ennen hälytystä." in early.text
     assert await AlarmVisit.count() == 0
     saved = await post_form(
         client,

@@ -63,14 +63,14 @@ async def test_device_is_added_once_and_its_history_starts_in_stock(
         {"serial_number": "AB-100", "model": "X", "kind": "base_unit"},
     )
     assert again.status_code == 400
-    assert "A device with this serial number exists." in again.text
+    assert "Laite tällä sarjanumerolla on jo olemassa." in again.text
     bad = await post_form(
         coordinator, f"{BASE}/devices/", {"serial_number": "", "model": "", "kind": "toaster"}
     )
     assert bad.status_code == 400 and 'id="f-kind-error"' in bad.text
     assert await Device.count() == 1
     page = await coordinator.get(f"{BASE}/devices/{device_id}")
-    assert "AB-100" in page.text and "Added to stock" in page.text
+    assert "AB-100" in page.text and "Lisätty varastoon" in page.text
 
 
 async def test_install_refuses_devices_installed_elsewhere_retired_or_unknown(
@@ -92,11 +92,11 @@ async def test_install_refuses_devices_installed_elsewhere_retired_or_unknown(
     assert (await install(coordinator, first, "b1")).status_code == 200
     elsewhere = await install(coordinator, second, "B1")
     assert elsewhere.status_code == 400
-    assert "This device is already installed at a customer." in elsewhere.text
+    assert "Laite on jo asennettu asiakkaalle." in elsewhere.text
     retired_answer = await install(coordinator, second, "R1")
-    assert "This device is retired and cannot be installed." in retired_answer.text
+    assert "Laite on poistettu käytöstä eikä sitä voi asentaa." in retired_answer.text
     unknown = await install(coordinator, second, "NOPE")
-    assert "No device has this serial number." in unknown.text
+    assert "Tällä sarjanumerolla ei ole laitetta." in unknown.text
     early = await install(coordinator, second, "R1", day="2026-01-01")
     assert early.status_code == 400
     assert await Installation.count() == 1
@@ -158,7 +158,7 @@ async def test_keys_calling_order_and_ending_create_a_collection_task(
         f"{BASE}/customers/{customer}/calling-order",
         {f"position_{first}": "1", f"position_{second}": "1"},
     )
-    assert same.status_code == 400 and "Give each contact person a different number." in same.text
+    assert same.status_code == 400 and "Anna jokaiselle yhteyshenkilölle eri numero." in same.text
     ok = await post_form(
         coordinator,
         f"{BASE}/customers/{customer}/calling-order",
@@ -241,7 +241,7 @@ async def test_service_page_is_logged_and_home_care_cannot_manage(
     customer = await new_customer()
     await sign_in(client, await make_user("home_care"))
     page = await client.get(f"{BASE}/customers/{customer}")
-    assert page.status_code == 200 and "No security phone service." in page.text
+    assert page.status_code == 200 and "Ei turvapuhelinpalvelua." in page.text
     views = await AuditEntry.select().where(
         (AuditEntry.customer_id == customer) & (AuditEntry.action == "view")
     )
