@@ -75,6 +75,19 @@ def serve(host: str, port: int, workers: int) -> None:
 
 
 @cli.command()
+@click.option("--once", is_flag=True, help="Send every message due now, then exit.")
+@click.option("--batch", type=click.IntRange(1, 1000), help="Messages claimed at a time.")
+def worker(once: bool, batch: int | None) -> None:
+    """Send due SMS and e-mail messages from the outbox (stop with Ctrl-C or SIGTERM)."""
+    from core.notifications.worker import run_worker
+
+    runtime = load_runtime()
+    claimed = run_with_database(runtime, lambda: run_worker(runtime, once=once, batch_size=batch))
+    if once:
+        console.print(f"Handled {claimed} due messages.")
+
+
+@cli.command()
 @click.option("--customers", default=1500, show_default=True)
 @click.option("--reset", is_flag=True, help="Delete the demo database and load it again.")
 @click.option("--no-serve", is_flag=True, help="Only load the data.")

@@ -25,6 +25,59 @@ class ConfigError(Exception):
 
 
 @dataclass(frozen=True)
+class NotificationSettings:
+    """The `[notifications]` table: SMS gateway, SMTP server, retries and the worker's batches."""
+
+    sms_gateway_url: str = "http://127.0.0.1:8090/messages"
+    sms_username: str = ""
+    sms_password: str = ""  # or VALVOMO_SMS_PASSWORD
+    sms_token: str = ""  # bearer token instead of username/password, or VALVOMO_SMS_TOKEN
+    sms_sender: str = "Valvomo"
+    sms_timeout_seconds: float = 10.0
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 1025
+    smtp_username: str = ""
+    smtp_password: str = ""  # or VALVOMO_SMTP_PASSWORD
+    smtp_from: str = "valvomo@localhost"
+    smtp_starttls: bool = False
+    smtp_timeout_seconds: float = 30.0
+    max_attempts: int = 6
+    retry_base_seconds: int = 60
+    retry_max_seconds: int = 3600
+    lease_seconds: int = 120
+    batch_size: int = 100
+    concurrency: int = 10
+    poll_seconds: float = 2.0
+
+
+def _notification_settings(raw: dict[str, Any]) -> NotificationSettings:
+    defaults = NotificationSettings()
+    values: dict[str, Any] = {}
+    for key, value in raw.items():
+        if not hasattr(defaults, key):
+            raise ConfigError(f"[notifications] has an unknown setting {key!r}")
+        expected = type(getattr(defaults, key))
+        if expected is float and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if type(value) is not expected:
+            raise ConfigError(f"[notifications] {key} must be a {expected.__name__}")
+        values[key] = value
+    for key, variable in (
+        ("sms_password", "VALVOMO_SMS_PASSWORD"),
+        ("sms_token", "VALVOMO_SMS_TOKEN"),
+        ("smtp_password", "VALVOMO_SMTP_PASSWORD"),
+    ):
+        if os.environ.get(variable):
+            values[key] = os.environ[variable]
+    settings = NotificationSettings(**values)
+    for key in ("max_attempts", "retry_base_seconds", "retry_max_seconds", "lease_seconds",
+                "batch_size", "concurrency"):  # fmt: skip
+        if getattr(settings, key) < 1:
+            raise ConfigError(f"[notifications] {key} must be at least 1")
+    return settings
+
+
+@dataclass(frozen=True)
 class Settings:
     database_url: str = DEFAULT_DATABASE_URL
     secret: str = ""
@@ -37,6 +90,7 @@ class Settings:
     session_hours: int = 10
     secure_cookies: bool = False
     config_path: Path | None = None
+    notifications: NotificationSettings = field(default_factory=NotificationSettings)
 
     def settings_for(self, plugin: str) -> dict[str, Any]:
         return self.plugin_settings.get(plugin, {})
@@ -77,6 +131,7 @@ def load_settings(path: Path | str | None = None, **overrides: Any) -> Settings:
         "session_hours": int(web.get("session_hours", 10)),
         "secure_cookies": bool(web.get("secure_cookies", False)),
         "config_path": config_path,
+        "notifications": _notification_settings(raw.get("notifications", {})),
     }
     values.update(overrides)
     settings = Settings(**values)

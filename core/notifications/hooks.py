@@ -2,7 +2,9 @@
 
 from pathlib import Path
 
+from core.config import Settings
 from core.i18n import N_
+from core.notifications.channels import Channel, SmsGatewayChannel, SmtpChannel
 from core.plugins import NavItem, Permission, hookimpl
 
 NOTIFICATIONS_DIR = Path(__file__).parent
@@ -26,3 +28,8 @@ def valvomo_navigation() -> list[NavItem]:
 @hookimpl
 def valvomo_locale_dir() -> Path:
     return NOTIFICATIONS_DIR / "locale"
+
+
+@hookimpl
+def valvomo_notification_channels(settings: Settings) -> list[Channel]:
+    return [SmsGatewayChannel(settings.notifications), SmtpChannel(settings.notifications)]

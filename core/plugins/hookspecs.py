@@ -14,6 +14,7 @@ import pluggy
 if TYPE_CHECKING:
     import click
 
+    from core.config import Settings
     from core.customers.services import CustomerRecord
     from core.identity.services import CurrentUser
     from core.plugins.types import (
@@ -138,3 +139,16 @@ def valvomo_customer_corrected(
     customer: CustomerRecord, changed_fields: list[str], actor: CurrentUser
 ) -> MaybeAwaitable:
     """The customer's register data was corrected (names, address, phone ...)."""
+
+
+@hookspec
+def valvomo_notification_channels(settings: Settings) -> list[Any]:
+    """Channels through which `valvomo worker` sends outbox messages.
+
+    Each object satisfies `core.notifications.channels.Channel`: a `name` (the outbox
+    `channel` value it sends, e.g. "sms"), `async send(message) -> provider_id` raising
+    `SendFailed(reason, permanent=...)` on failure, and `async close()`. It must pass
+    `message.idempotency_key` on to the provider so a repeated send is delivered once.
+    Core registers "sms" (HTTP gateway) and "email" (SMTP); a later channel of the same
+    name (a plugin's) replaces core's.
+    """
