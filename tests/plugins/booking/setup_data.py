@@ -34,24 +34,34 @@ async def create_setup(weekdays: tuple[int, ...] = (0, 1, 2, 3, 4, 5, 6)) -> Boo
         ).returning(Professional.id)
         advice = await AppointmentType.insert(
             AppointmentType(
-                code="ADVICE15", name="Advice", duration_minutes=15,
-                modes=["phone", "office"], public=True,
-                preparation="Think about your questions.", bring_list="Kela card",
+                code="ADVICE15",
+                name="Advice",
+                duration_minutes=15,
+                modes=["phone", "office"],
+                public=True,
+                preparation="Think about your questions.",
+                bring_list="Kela card",
             ),
             AppointmentType(
-                code="FOLLOW30", name="Follow-up", duration_minutes=30, modes=["phone"],
+                code="FOLLOW30",
+                name="Follow-up",
+                duration_minutes=30,
+                modes=["phone"],
                 public=False,
             ),
-        ).returning(AppointmentType.id)  # fmt: skip
+        ).returning(AppointmentType.id)
         for weekday in weekdays:
             for type_id, start, end in ((advice[0]["id"], 9, 11), (advice[1]["id"], 13, 15)):
                 await Opening.insert(
                     Opening(
-                        professional=professional[0]["id"], appointment_type=type_id,
-                        weekday=weekday, valid_from=today() - dt.timedelta(days=7),
-                        start_time=dt.time(start), end_time=dt.time(end),
+                        professional=professional[0]["id"],
+                        appointment_type=type_id,
+                        weekday=weekday,
+                        valid_from=today() - dt.timedelta(days=7),
+                        start_time=dt.time(start),
+                        end_time=dt.time(end),
                     )
-                )  # fmt: skip
+                )
     return BookingSetup(
         unit_id=unit[0]["id"],
         professional_id=professional[0]["id"],

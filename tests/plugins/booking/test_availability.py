@@ -21,7 +21,9 @@ async def test_free_times_exclude_booked_and_closed_slots() -> None:
     free = await availability.free_times(
         setup.advice_type_id, day_start, day_start.date() + dt.timedelta(days=1), limit=8
     )
-    assert [f.starts_at for f in free] == [day_start + dt.timedelta(minutes=15 * i) for i in range(8)]
+    assert [f.starts_at for f in free] == [
+        day_start + dt.timedelta(minutes=15 * i) for i in range(8)
+    ]
     async with transaction():
         await bookings.create_booking(
             SYSTEM,
@@ -53,9 +55,13 @@ async def test_free_times_exclude_booked_and_closed_slots() -> None:
 
 @pytest.mark.parametrize(
     ("day", "utc_hour"),
-    [(dt.date(2027, 3, 26), 7), (dt.date(2027, 3, 29), 6), (dt.date(2027, 10, 29), 6),
-     (dt.date(2027, 11, 1), 7)],
-)  # fmt: skip
+    [
+        (dt.date(2027, 3, 26), 7),
+        (dt.date(2027, 3, 29), 6),
+        (dt.date(2027, 10, 29), 6),
+        (dt.date(2027, 11, 1), 7),
+    ],
+)
 def test_opening_times_are_helsinki_wall_clock_across_dst(day: dt.date, utc_hour: int) -> None:
     opening = {"start_time": dt.time(9), "end_time": dt.time(9, 30)}
     slots = availability.opening_slots(opening, day, 15)

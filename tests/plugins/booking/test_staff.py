@@ -1,0 +1,265 @@
+"""Staff: setup, openings and closures, calendar, booking for a customer, booking rights,
+client-plan reminders and the no-show fee."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from decimal import Decimal
+
+import httpx
+import pytest
+
+from core.audit.tables import AuditEntry
+from core.common.clock import HELSINKI, now, today
+from core.customers.tables import Customer
+from core.db import transaction
+from core.notifications.tables import OutboxMessage
+from core.plugins.types import BillingPeriod
+from core.tasks.tables import Task
+from plugins.booking import billing, duties, rights, settings
+from plugins.booking.tables import (
+    AppointmentType,
+    Booking,
+    BookingRight,
+    ClientPlanDuty,
+    Closure,
+    Opening,
+    Professional,
+    ServiceUnit,
+)
+from tests.core.test_customers import create as create_customer
+from tests.helpers import SYSTEM, make_user, post_form, sign_in
+from tests.plugins.booking.setup_data import BookingSetup, create_setup, tomorrow_at
+from tests.plugins.booking.test_public import details
+
+
+async def signed_in_professional(client: httpx.AsyncClient) -> BookingSetup:
+    setup = await create_setup()
+    response = await sign_in(client, setup.username)
+    assert response.status_code == 200
+    return setup
+
+
+async def test_admin_sets_up_unit_type_and_professional(admin: httpx.AsyncClient) -> None:
+    await make_user("professional", username="sanna")
+    response = await post_form(
+        admin, "/booking/setup/unit", {"name": "Lapuan toimisto", "municipality": "Lapua"}
+    )
+    assert response.status_code == 200
+    unit = await ServiceUnit.select().first()
+    bad = await post_form(
+        admin,
+        "/booking/setup/type",
+        {"code": "bad code!", "name": "", "duration_minutes": "7", "modes": "teleport"},
+    )
+    assert bad.status_code == 400
+    for field in ("code", "name", "duration_minutes", "modes"):
+        assert f'href="#f-{field}"' in bad.text
+    good = await post_form(
+        admin,
+        "/booking/setup/type",
+        {
+            "code": "advice15",
+            "name": "Neuvonta",
+            "duration_minutes": "15",
+            "modes": ["phone", "office"],
+            "public": "on",
+            "bring_list": "Kela-kortti",
+        },
+    )
+    assert good.status_code == 200
+    saved = await AppointmentType.select().first()
+    assert saved["code"] == "ADVICE15" and "bring_list" in saved
+    user_id = (await admin.get("/booking/setup")).text
+    match = re.search(r'<option value="(\d+)"[^>]*>Test sanna', user_id)
+    assert match
+    added = await post_form(
+        admin, "/booking/setup/professional", {"user_id": match[1], "unit_id": unit["id"]}
+    )
+    assert added.status_code == 200
+    assert await Professional.count() == 1
+    twice = await post_form(
+        admin, "/booking/setup/professional", {"user_id": match[1], "unit_id": unit["id"]}
+    )
+    assert twice.status_code == 400
+
+
+async def test_professional_opens_and_closes_times_and_sees_week(
+    client: httpx.AsyncClient,
+) -> None:
+    setup = await signed_in_professional(client)
+    day = today() + dt.timedelta(days=3)
+    response = await post_form(
+        client,
+        "/booking/openings",
+        {
+            "appointment_type_id": setup.advice_type_id,
+            "kind": "once",
+            "on_date": day.isoformat(),
+            "start_time": "16:00",
+            "end_time": "17:00",
+        },
+    )
+    assert response.status_code == 200
+    assert await Opening.count().where(Opening.on_date == day) == 1
+    bad = await post_form(
+        client,
+        "/booking/openings",
+        {
+            "appointment_type_id": setup.advice_type_id,
+            "kind": "weekly",
+            "weekday": "9",
+            "valid_from": "someday",
+            "start_time": "12:00",
+            "end_time": "11:00",
+        },
+    )
+    assert bad.status_code == 400
+    for field in ("weekday", "valid_from", "end_time"):
+        assert f'href="#f-{field}"' in bad.text
+    closed = await post_form(
+        client,
+        "/booking/openings",
+        {
+            "action": "close",
+            "closure_date": day.isoformat(),
+            "closure_start": "16:00",
+            "closure_end": "16:30",
+            "reason": "koulutus",
+        },
+    )
+    assert closed.status_code == 200 and await Closure.count() == 1
+    week = await client.get("/booking", params={"date": day.isoformat()})
+    assert week.status_code == 200 and "16:00–17:00" in week.text
+    day_view = await client.get("/booking", params={"date": day.isoformat(), "view": "day"})
+    assert day_view.status_code == 200
+
+
+async def test_staff_books_for_customer_and_marks_no_show_which_is_billed_when_enabled(
+    other_client: httpx.AsyncClient, admin: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    customer_id = await create_customer(admin)
+    client = other_client
+    setup = await signed_in_professional(client)
+    page = await client.get(
+        f"/booking/customers/{customer_id}", params={"type_id": setup.advice_type_id}
+    )
+    assert page.status_code == 200
+    slot = f"{setup.professional_id}|{tomorrow_at(9, 15).isoformat()}"
+    booked = await post_form(
+        client,
+        f"/booking/customers/{customer_id}",
+        {
+            "action": "book",
+            "appointment_type_id": setup.advice_type_id,
+            "slot": slot,
+            "mode": "phone",
+            "extra_needs": ["interpreter", "security_guard"],
+            "interpreter_language": "arabia",
+        },
+    )
+    assert booked.status_code == 200, booked.text
+    booking = await Booking.select().first().output(load_json=True)
+    assert booking["customer"] == customer_id and booking["contact"] is None
+    assert booking["extra_needs"] == ["interpreter", "security_guard"]
+    assert await OutboxMessage.count() == 2  # the customer's mobile gets confirmation + reminder
+    panel = await admin.get(f"/customers/{customer_id}")
+    assert f"/booking/bookings/{booking['id']}" in panel.text
+    views = await AuditEntry.count().where(
+        (AuditEntry.customer_id == customer_id) & (AuditEntry.action == "view")
+    )
+    assert views >= 1
+    early = await post_form(client, f"/booking/bookings/{booking['id']}", {"action": "no_show"})
+    assert early.status_code == 400  # it has not started yet
+    async with transaction():
+        await Booking.update(
+            {
+                Booking.starts_at: now() - dt.timedelta(hours=2),
+                Booking.ends_at: now() - dt.timedelta(hours=1),
+            }
+        ).where(Booking.id == booking["id"])
+    missed = await post_form(client, f"/booking/bookings/{booking['id']}", {"action": "no_show"})
+    assert missed.status_code == 200
+    local_start = (now() - dt.timedelta(hours=2)).astimezone(HELSINKI)
+    period = BillingPeriod(local_start.year, local_start.month)
+    assert await billing.no_show_lines(period) == []  # off by default
+    monkeypatch.setattr(settings, "_current", settings.parse_settings({"no_show_fee": "25.50"}))
+    lines = await billing.no_show_lines(period)
+    assert [(line.customer_id, line.amount) for line in lines] == [(customer_id, Decimal("25.50"))]
+
+
+async def test_booking_right_is_single_use_and_expires(
+    other_client: httpx.AsyncClient, admin: httpx.AsyncClient
+) -> None:
+    customer_id = await create_customer(admin)
+    client = other_client
+    setup = await signed_in_professional(client)
+    granted = await post_form(
+        client,
+        f"/booking/customers/{customer_id}",
+        {
+            "action": "grant",
+            "appointment_type_id": setup.followup_type_id,
+            "valid_until": (today() + dt.timedelta(days=30)).isoformat(),
+        },
+    )
+    assert granted.status_code == 200
+    code = re.search(r"<strong>([A-Z0-9-]{14})</strong>", granted.text)
+    assert code, granted.text
+    await admin.post("/logout", data={"_csrf_token": admin.cookies.get("valvomo_csrf", "")})
+    public = admin  # now signed out: the customer's own browser
+    assert (await public.get("/booking", follow_redirects=False)).status_code != 200
+    right_page = await public.get("/book/right", params={"code": code[1].lower()})
+    assert right_page.status_code == 200 and "Follow-up" in right_page.text
+    times = await public.get("/book/times", params={"code": code[1], "mode": "phone"})
+    assert times.status_code == 200 and 'name="slot"' in times.text
+    form = details(
+        setup,
+        tomorrow_at(13),
+        appointment_type_id=setup.followup_type_id,
+        mode="phone",
+        code=code[1],
+    )
+    first = await post_form(public, "/book/confirm", form)
+    assert first.status_code == 200, first.text
+    again = await post_form(
+        public, "/book/confirm", {**form, "starts_at": tomorrow_at(13, 30).isoformat()}
+    )
+    assert again.status_code == 400 and 'href="#f-code"' in again.text
+    booking = await Booking.select().first()
+    assert booking["customer"] == customer_id  # a right books for the customer it was granted to
+    assert await Booking.count() == 1
+    assert (await BookingRight.select().first())["booking"] == booking["id"]
+    async with transaction():
+        expired_code = await rights.grant_right(
+            SYSTEM,
+            customer_id,
+            setup.followup_type_id,
+            setup.professional_id,
+            today(),
+            now(),
+            today(),
+        )
+        await BookingRight.update({BookingRight.valid_until: today() - dt.timedelta(days=1)}).where(
+            BookingRight.booking.is_null()
+        )
+    with pytest.raises(Exception, match="code"):
+        await rights.find_right(expired_code, today())
+
+
+async def test_yearly_client_plan_reminds_professional_once(admin: httpx.AsyncClient) -> None:
+    customer_id = await create_customer(admin)
+    setup = await create_setup()
+    async with transaction():
+        await duties.add_duty(
+            SYSTEM, customer_id, setup.professional_id, today() - dt.timedelta(days=350)
+        )
+        await duties.add_duty(SYSTEM, customer_id, setup.professional_id, today())
+        assert await duties.remind_due_plans(SYSTEM, today(), 30) == 1
+        assert await duties.remind_due_plans(SYSTEM, today(), 30) == 0
+    task = await Task.select().first().output(load_json=True)
+    assert task["role"] == "professional" and task["customer"] == customer_id
+    assert task["payload"]["book"] == f"/booking/customers/{customer_id}"
+    assert await ClientPlanDuty.count() == 2
+    assert await Customer.count() == 1
