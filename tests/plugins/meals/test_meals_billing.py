@@ -1,0 +1,88 @@
+"""Billing lines: meals at each day's price, deliveries at the delivery fee, day-level detail."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+
+from core.common.errors import ValidationFailed
+from core.db import transaction
+from core.plugins import BillingPeriod
+from plugins.meals import services
+from plugins.meals.billing import billing_lines
+from plugins.meals.settings import parse_settings
+from tests.helpers import SYSTEM
+from tests.plugins.meals.conftest import active_service, new_region, version_of
+
+PRICES = parse_settings(
+    {
+        "prices": [
+            {
+                "product": "lunch",
+                "valid_from": "2025-01-01",
+                "valid_to": "2026-03-15",
+                "price": "6.00",
+            },
+            {"product": "lunch", "valid_from": "2026-03-16", "price": "7.00"},
+            {"product": "evening_meal", "valid_from": "2025-01-01", "price": "5.00"},
+            {"product": "delivery", "valid_from": "2025-01-01", "price": "3.00"},
+        ]
+    }
+)
+
+
+async def test_mid_month_price_change_bills_each_day_at_its_price() -> None:
+    region = await new_region()
+    await active_service(region, start=dt.date(2026, 3, 2))
+    lines = await billing_lines(BillingPeriod(2026, 3), PRICES)
+    by_price = {(ln.product, ln.unit_price): ln for ln in lines}
+    assert by_price[("lunch", Decimal("6.00"))].quantity == 14  # 2.–15.3.
+    assert by_price[("lunch", Decimal("7.00"))].quantity == 16  # 16.–31.3.
+    assert by_price[("lunch", Decimal("6.00"))].detail.startswith("2.3., 3.3.")
+    # Mondays and Thursdays from 2.3.: 2, 5, 9, 12, 16, 19, 23, 26, 30 → 9 deliveries
+    assert by_price[("delivery", Decimal("3.00"))].quantity == 9
+    assert sum(ln.amount for ln in lines) == Decimal("14") * 6 + 16 * 7 + 9 * 3
+
+
+async def test_pause_and_ending_reduce_the_bill() -> None:
+    region = await new_region()
+    service_id = await active_service(region, start=dt.date(2026, 3, 2))
+    async with transaction():
+        await services.pause_service(
+            SYSTEM,
+            service_id,
+            await version_of(service_id),
+            {"start_date": "2026-03-09", "end_date": "2026-03-15", "reason": "hospital"},
+        )
+        await services.request_ending(
+            SYSTEM,
+            service_id,
+            await version_of(service_id),
+            {"end_date": "2026-03-22", "ending_reason": "moved"},
+        )
+    lines = await billing_lines(BillingPeriod(2026, 3), PRICES)
+    meals = sum(ln.quantity for ln in lines if ln.product == "lunch")
+    assert meals == 21 - 7
+    deliveries = next(ln for ln in lines if ln.product == "delivery")
+    assert deliveries.quantity == 4  # 2, 5, 16, 19 March
+
+
+async def test_opening_requests_are_not_billed() -> None:
+    await new_region()
+    assert await billing_lines(BillingPeriod(2026, 3), PRICES) == []
+
+
+async def test_a_day_without_price_is_a_clear_error() -> None:
+    region = await new_region()
+    await active_service(region, start=dt.date(2024, 6, 3))
+    with pytest.raises(ValidationFailed):
+        await billing_lines(BillingPeriod(2024, 6), PRICES)
+
+
+def test_price_without_validity_is_a_configuration_error() -> None:
+    from core.plugins import PluginConfigError
+
+    with pytest.raises(PluginConfigError, match="valid_from"):
+        parse_settings({"prices": [{"product": "lunch", "price": "6.00"}]})

@@ -1,0 +1,95 @@
+"""Pages and API: opening by client guidance, coordinator's forms, lists, the biller's exports."""
+
+from __future__ import annotations
+
+import io
+
+import httpx
+from openpyxl import load_workbook
+
+from plugins.meals.tables import MealService
+from tests.helpers import api_headers, make_user, post_form, sign_in
+from tests.plugins.meals.conftest import active_service, new_customer, new_region, weekly_order
+
+
+async def signed_in(client: httpx.AsyncClient, *roles: str) -> None:
+    await sign_in(client, await make_user(*roles))
+
+
+async def test_client_guidance_opens_and_coordinator_completes(
+    client: httpx.AsyncClient, app: object
+) -> None:
+    region = await new_region()
+    customer = await new_customer()
+    await signed_in(client, "client_guidance")
+    page = await client.get(f"/customers/{customer}")
+    assert "Request a meal service opening" in page.text or "ateriapalvelun" in page.text.lower()
+    bad = await post_form(client, f"/meals/customers/{customer}/open", {"start_date": "x"})
+    assert bad.status_code == 400
+    ok = await post_form(
+        client,
+        f"/meals/customers/{customer}/open",
+        {"start_date": "2026-03-02", "diet": "normal", "requested_meals": "lunch daily"},
+    )
+    assert ok.status_code == 200
+    service_id = (await MealService.select(MealService.id).first())["id"]
+    forbidden = await client.get(f"/meals/services/{service_id}/complete")
+    assert forbidden.status_code in (403, 404)
+
+    client.cookies.clear()
+    await signed_in(client, "meal_coordinator")
+    form = await client.get(f"/meals/services/{service_id}/complete")
+    assert form.status_code == 200
+    wrong = await post_form(
+        client,
+        f"/meals/services/{service_id}/complete",
+        {"version": "1", "kitchen": region.kitchen, "route": region.other_route, **weekly_order()},
+    )
+    assert wrong.status_code == 400
+    done = await post_form(
+        client,
+        f"/meals/services/{service_id}/complete",
+        {"version": "1", "kitchen": region.kitchen, "route": region.route, **weekly_order()},
+    )
+    assert done.status_code == 200
+    assert (await MealService.select(MealService.status).first())["status"] == "active"
+    stale = await post_form(
+        client,
+        f"/meals/services/{service_id}/pause",
+        {"version": "1", "start_date": "2026-03-10", "reason": "hospital"},
+    )
+    assert stale.status_code == 409
+
+
+async def test_kitchen_lists_and_csv(client: httpx.AsyncClient) -> None:
+    region = await new_region()
+    await active_service(region)
+    await signed_in(client, "kitchen")
+    production = await client.get(f"/meals/lists/kitchens/{region.kitchen}?day=2026-03-02")
+    assert production.status_code == 200 and "<td>3</td>" in production.text
+    route = await client.get(f"/meals/lists/routes/{region.route}?day=2026-03-05")
+    assert "Kauppatie 1" in route.text
+    csv = await client.get(f"/meals/lists/routes/{region.route}?day=2026-03-05&format=csv")
+    assert csv.headers["content-type"].startswith("text/csv") and "Virtanen" in csv.text
+    api = await client.get(f"/api/meals/kitchens/{region.kitchen}/production?day=2026-03-02")
+    assert api.json() == [{"product": "lunch", "diet": "normal", "meals": 3}]
+    assert (await client.get("/meals/reports/billing")).status_code in (403, 404)
+
+
+async def test_biller_reports_and_exports(client: httpx.AsyncClient) -> None:
+    region = await new_region()
+    await active_service(region)
+    await signed_in(client, "biller")
+    page = await client.get("/meals/reports/billing?month=2026-03")
+    assert page.status_code == 200 and "Virtanen" in page.text
+    xlsx = await client.get("/meals/reports/billing?month=2026-03&format=xlsx")
+    sheet = load_workbook(io.BytesIO(xlsx.content)).active
+    assert sheet is not None and sheet.max_row == 3  # header, lunch, deliveries
+    for report in ("deviations", "transport"):
+        assert (await client.get(f"/meals/reports/{report}?month=2026-03")).status_code == 200
+        csv = await client.get(f"/meals/reports/{report}?month=2026-03&format=csv")
+        assert csv.status_code == 200 and len(csv.text.splitlines()) >= 2
+    bad = await client.get("/meals/reports/billing?month=2026-13")
+    assert bad.status_code == 400
+    api = await client.get("/api/meals/billing-lines?month=2026-03", headers=api_headers(client))
+    assert {line["product"] for line in api.json()} == {"lunch", "delivery"}
