@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from core.i18n import N_, gettext
 from core.plugins import BillingLine, BillingPeriod
 from plugins.meals.billing import service_lines
 from plugins.meals.exports import Cell
@@ -17,17 +18,23 @@ from plugins.meals.settings import MealSettings
 from plugins.meals.tables import MealException, MealPause, MealService
 
 BILLING_HEADERS = (
-    "Customer number",
-    "Customer",
-    "Product",
-    "Description",
-    "Quantity",
-    "Unit price",
-    "Amount",
-    "Days",
+    N_("Customer number"),
+    N_("Customer"),
+    N_("Product"),
+    N_("Description"),
+    N_("Quantity"),
+    N_("Unit price"),
+    N_("Amount"),
+    N_("Days"),
 )
-DEVIATION_HEADERS = ("Date", "Customer number", "Customer", "Deviation", "Details")
-TRANSPORT_HEADERS = ("Kitchen", "Route", "Customers", "Deliveries", "Meals")
+DEVIATION_HEADERS = (
+    N_("Date"),
+    N_("Customer number"),
+    N_("Customer"),
+    N_("Deviation"),
+    N_("Details"),
+)
+TRANSPORT_HEADERS = (N_("Kitchen"), N_("Route"), N_("Customers"), N_("Deliveries"), N_("Meals"))
 
 
 @dataclass
@@ -89,11 +96,11 @@ async def deviations(period: BillingPeriod) -> list[dict[str, Any]]:
         & (MealService.start_date <= last)
         & (MealService.status != "opening_requested")
     )
-    rows += [_deviation(r["start_date"], r, "Opening", "") for r in opened]
+    rows += [_deviation(r["start_date"], r, N_("Opening"), "") for r in opened]
     ended = await MealService.select(MealService.end_date, MealService.ending_reason, *names).where(
         (MealService.end_date >= first) & (MealService.end_date <= last)
     )
-    rows += [_deviation(r["end_date"], r, "Ending", r["ending_reason"]) for r in ended]
+    rows += [_deviation(r["end_date"], r, N_("Ending"), r["ending_reason"]) for r in ended]
     pause: Any = MealPause.service
     pauses = await MealPause.select(
         MealPause.start_date,
@@ -108,7 +115,9 @@ async def deviations(period: BillingPeriod) -> list[dict[str, Any]]:
     )
     for p in pauses:
         until = p["end_date"].isoformat() if p["end_date"] else "…"
-        rows.append(_deviation(p["start_date"], p, "Pause", f"–{until} {p['reason']}", "service."))
+        rows.append(
+            _deviation(p["start_date"], p, N_("Pause"), f"–{until} {p['reason']}", "service.")
+        )
     exc: Any = MealException.service
     exceptions = await MealException.select(
         MealException.day,
@@ -124,7 +133,9 @@ async def deviations(period: BillingPeriod) -> list[dict[str, Any]]:
         what = (
             e["kind"] if e["kind"] == "cancel" else f"{e['kind']} {e['product']} ×{e['quantity']}"
         )
-        rows.append(_deviation(e["day"], e, "Exception", f"{what} {e['note']}".strip(), "service."))
+        rows.append(
+            _deviation(e["day"], e, N_("Exception"), f"{what} {e['note']}".strip(), "service.")
+        )
     return sorted(rows, key=lambda r: (r["date"], r["customer"]))
 
 
@@ -142,7 +153,7 @@ def _deviation(
 
 def deviation_rows(rows: list[dict[str, Any]]) -> list[list[Cell]]:
     return [
-        [r["date"].isoformat(), r["customer_id"], r["customer"], r["kind"], r["details"]]
+        [r["date"].isoformat(), r["customer_id"], r["customer"], gettext(r["kind"]), r["details"]]
         for r in rows
     ]
 

@@ -26,7 +26,15 @@ from plugins.meals.tables import MealException, MealOrderLine, MealPause, MealSe
 
 Req = Request[Any, Any, Any]
 PAGE_SIZE = 50
-WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+WEEKDAY_NAMES = (
+    N_("Monday"),
+    N_("Tuesday"),
+    N_("Wednesday"),
+    N_("Thursday"),
+    N_("Friday"),
+    N_("Saturday"),
+    N_("Sunday"),
+)
 # action → (permission, service function, statuses in which the form is offered)
 ACTIONS: dict[str, tuple[str, tuple[str, ...]]] = {
     "complete": ("meals.manage", ("opening_requested",)),
