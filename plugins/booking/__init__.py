@@ -8,6 +8,7 @@ from typing import Any
 import click
 
 from core.customers.services import CustomerRecord
+from core.i18n import N_
 from core.identity.services import CurrentUser
 from core.plugins import (
     BillingLine,
@@ -56,7 +57,7 @@ def valvomo_locale_dir() -> Path:
 
 @hookimpl
 def valvomo_roles() -> list[Role]:
-    return [Role("professional", "Professional (booking)")]
+    return [Role("professional", N_("Professional (booking)"))]
 
 
 @hookimpl
@@ -64,13 +65,15 @@ def valvomo_permissions() -> list[Permission]:
     return [
         Permission(
             "booking.work",
-            "Work with calendars, bookings and booking rights",
+            N_("Work with calendars, bookings and booking rights"),
             ("professional", "admin"),
         ),
-        Permission("booking.manage", "Set up booking units, professionals and types", ("admin",)),
+        Permission(
+            "booking.manage", N_("Set up booking units, professionals and types"), ("admin",)
+        ),
         Permission(
             "booking.view",
-            "See a customer's bookings",
+            N_("See a customer's bookings"),
             ("professional", "admin", "client_guidance"),
         ),
     ]
@@ -79,8 +82,8 @@ def valvomo_permissions() -> list[Permission]:
 @hookimpl
 def valvomo_navigation() -> list[NavItem]:
     return [
-        NavItem("Calendar", "/booking", "booking.work", order=60),
-        NavItem("Booking setup", "/booking/setup", "booking.manage", order=870),
+        NavItem(N_("Calendar"), "/booking", "booking.work", order=60),
+        NavItem(N_("Booking setup"), "/booking/setup", "booking.manage", order=870),
     ]
 
 
@@ -99,7 +102,7 @@ async def valvomo_customer_panels(customer: CustomerRecord, user: CurrentUser) -
 
     return [
         Panel(
-            "Appointments",
+            N_("Appointments"),
             "booking/panel.html",
             {
                 "bookings": await bookings_of_customer(customer.id, 5),

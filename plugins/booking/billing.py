@@ -6,6 +6,7 @@ import datetime as dt
 from decimal import Decimal
 
 from core.common.clock import HELSINKI
+from core.i18n import N_
 from core.plugins.types import BillingLine, BillingPeriod
 from plugins.booking.availability import local_moment
 from plugins.booking.settings import current as settings
@@ -33,7 +34,7 @@ async def no_show_lines(period: BillingPeriod) -> list[BillingLine]:
             customer_id=row["customer"],
             service="booking",
             product="no_show",
-            description="Missed appointment",
+            description=N_("Missed appointment"),
             quantity=Decimal(1),
             unit_price=fee,
             detail=f"{row['appointment_type.name']} {_local_date(row['starts_at'])}",

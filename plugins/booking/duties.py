@@ -11,11 +11,12 @@ import datetime as dt
 
 from core.audit import services as audit
 from core.audit.services import Actor
+from core.i18n import N_
 from core.plugins.types import TaskKind
 from core.tasks.services import create_task
 from plugins.booking.tables import ClientPlanDuty
 
-PLAN_UPDATE = TaskKind("booking.plan_update", "Client plan update due", "professional")
+PLAN_UPDATE = TaskKind("booking.plan_update", N_("Client plan update due"), "professional")
 
 
 def due_date(last_updated: dt.date) -> dt.date:

@@ -10,8 +10,14 @@ import datetime as dt
 from dataclasses import dataclass
 
 from core.common.clock import HELSINKI
-from core.i18n import gettext
+from core.i18n import N_, gettext
 from core.notifications.services import cancel_messages, queue_message
+
+MODE_NAMES = {
+    "phone": N_("Phone call"),
+    "remote": N_("Remote meeting"),
+    "office": N_("Office visit"),
+}
 
 
 @dataclass(frozen=True)
@@ -52,7 +58,7 @@ def _body(intro: str, details: MessageDetails) -> str:
             "%(type)s %(when)s (%(mode)s) %(place)s",
             type=details.type_name,
             when=_when(details.starts_at),
-            mode=gettext(details.mode.capitalize()),
+            mode=gettext(MODE_NAMES[details.mode]),
             place=details.place,
         ).strip(),
     ]
@@ -71,7 +77,7 @@ async def queue_booking_messages(
     await queue_message(
         channel=details.channel,
         recipient=details.recipient,
-        body=_body("Your appointment is booked.", details),
+        body=_body(N_("Your appointment is booked."), details),
         subject=subject,
         send_at=None,
         customer_id=details.customer_id,
@@ -82,7 +88,7 @@ async def queue_booking_messages(
         await queue_message(
             channel=details.channel,
             recipient=details.recipient,
-            body=_body("Reminder of your appointment.", details),
+            body=_body(N_("Reminder of your appointment."), details),
             subject=subject,
             send_at=remind_at,
             customer_id=details.customer_id,
