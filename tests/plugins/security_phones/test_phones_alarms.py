@@ -182,3 +182,21 @@ async def test_home_care_records_a_visit_that_cannot_arrive_before_the_alarm(
     assert stale.status_code == 409
     waiting_after = await client.get("/api/security-phones/alarms?waiting=true")
     assert waiting_after.status_code == 200 and waiting_after.json()["total"] == 0
+
+
+async def test_import_across_chunks_with_repeated_rows_adds_each_alarm_once() -> None:
+    centre_id, _ = await new_centre()
+    await phone_customer(centre_id)
+    rows = [
+        {"alarm_id": f"N{n % 2100}", "time": "2026-03-01T10:00:00+02:00", "device_serial": "S1",
+         "kind": "button", "visit_needed": "no"}
+        for n in range(alarms.CHUNK + 300)
+    ]  # fmt: skip
+    async with transaction():
+        first = await alarms.import_alarms(SYSTEM, centre_id, rows)
+    assert first.added == 2100 and await Alarm.count() == 2100
+    async with transaction():
+        again = await alarms.import_alarms(
+            SYSTEM, centre_id, [*rows[:500], {**rows[0], "alarm_id": "NEW"}]
+        )
+    assert again.added == 1 and await Alarm.count() == 2101
