@@ -133,15 +133,17 @@ def corrections(
     current: dict[LineKey, list[MonthLine]] = defaultdict(list)
     previous: dict[LineKey, MonthLine] = {}
     for line in recomputed:
-        quantity[line.key] += line.quantity
-        amount[line.key] += line.amount
-        current[line.key].append(line)
+        line_key = line.key
+        quantity[line_key] += line.quantity
+        amount[line_key] += line.amount
+        current[line_key].append(line)
     for line in billed:
-        quantity[line.key] -= line.quantity
-        amount[line.key] -= line.amount
-        previous.setdefault(line.key, line)
+        line_key = line.key
+        quantity[line_key] -= line.quantity
+        amount[line_key] -= line.amount
+        previous.setdefault(line_key, line)
     found = []
-    for line_key in sorted(quantity, key=str):
+    for line_key in sorted(quantity):
         if quantity[line_key] == ZERO and amount[line_key] == ZERO:
             continue
         now = current.get(line_key, [])
