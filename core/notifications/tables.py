@@ -3,12 +3,22 @@
 from piccolo.columns import Integer, Serial, Text, Timestamptz, Varchar
 from piccolo.table import Table
 
+from core.i18n import N_
+
 QUEUED = "queued"
 SENDING = "sending"
 SENT = "sent"
 FAILED = "failed"
 CANCELLED = "cancelled"
 STATUSES = (QUEUED, SENDING, SENT, FAILED, CANCELLED)
+STATUS_LABELS = {
+    QUEUED: N_("Waiting"),
+    SENDING: N_("Being sent"),
+    SENT: N_("Sent"),
+    FAILED: N_("Failed"),
+    CANCELLED: N_("Cancelled"),
+}
+CHANNEL_LABELS = {"sms": N_("Text message"), "email": N_("E-mail")}
 
 
 class OutboxMessage(Table, tablename="notification_outbox"):

@@ -90,6 +90,7 @@ class OutboxWorker:
                         + dt.timedelta(seconds=self.settings.lease_seconds),
                         OutboxMessage.claimed_by: self.worker_id,
                         OutboxMessage.attempts: OutboxMessage.attempts + 1,
+                        OutboxMessage.version: OutboxMessage.version + 1,
                     }
                 )
                 .where(OutboxMessage.id.is_in(ids))

@@ -22,6 +22,7 @@ from core.customers.views import CustomerApi, CustomerPages
 from core.db import Database
 from core.identity.guards import SessionMiddleware, permission_guard
 from core.identity.views import SessionController, UserAdminController, UserApi
+from core.notifications.views import NotificationApi, NotificationPages
 from core.plugins.host import PluginHost
 from core.tasks.views import TaskApi, TaskPages
 from core.web.errors import EXCEPTION_HANDLERS
@@ -33,6 +34,7 @@ MAX_BODY_BYTES = 2 * 1024 * 1024
 CORE_HANDLERS: list[Any] = [
     SessionController, UserAdminController, UserApi, CustomerPages, CustomerApi,
     AccessLogPages, AuditApi, TaskPages, TaskApi, DashboardPages, BillingPages, BillingApi,
+    NotificationPages, NotificationApi,
 ]  # fmt: skip
 
 

@@ -13,7 +13,7 @@ from core.plugins.host import PluginHost
 THEMES_DIR = PROJECT_ROOT / "themes"
 CORE_TEMPLATE_DIRS = [
     PROJECT_ROOT / "core" / area / "templates"
-    for area in ("identity", "customers", "audit", "tasks", "web", "billing")
+    for area in ("identity", "customers", "audit", "tasks", "web", "billing", "notifications")
 ]
 
 

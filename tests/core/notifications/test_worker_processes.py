@@ -1,0 +1,120 @@
+"""`valvomo worker` as real processes: killed mid-batch, and two side by side on PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from core.config import PROJECT_ROOT
+from core.db import transaction
+from core.notifications.services import queue_message
+from core.notifications.tables import SENT, OutboxMessage
+from core.web.runtime import Runtime
+from tests import database
+from tests.core.notifications.conftest import GATEWAY_TOKEN
+from tests.core.notifications.servers import SmsGatewayProcess
+
+MESSAGES = 200
+
+
+def worker_config(tmp_path: Path, runtime: Runtime, gateway: SmsGatewayProcess) -> Path:
+    config = tmp_path / "worker.toml"
+    config.write_text(
+        f"""
+[database]
+url = "{runtime.database.url}"
+
+[plugins]
+enabled = []
+
+[notifications]
+sms_gateway_url = "{gateway.url}"
+sms_token = "{GATEWAY_TOKEN}"
+lease_seconds = 2
+batch_size = 20
+concurrency = 4
+poll_seconds = 0.2
+""",
+        encoding="utf-8",
+    )
+    return config
+
+
+def start_worker(config: Path, *args: str) -> subprocess.Popen[bytes]:
+    env = {k: v for k, v in os.environ.items() if k != "VALVOMO_DATABASE_URL"}
+    env |= {"VALVOMO_CONFIG": str(config), "VALVOMO_VAR_DIR": str(config.parent)}
+    return subprocess.Popen(
+        [sys.executable, "-m", "core.cli", "worker", *args],
+        cwd=PROJECT_ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+    )
+
+
+async def queue_many(count: int) -> None:
+    async with transaction():
+        for n in range(count):
+            await queue_message(channel="sms", recipient="0501234567", body=f"Muistutus {n}")
+
+
+def wait_for_deliveries(gateway: SmsGatewayProcess, at_least: int, timeout: float = 60) -> int:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        delivered = len(gateway.records()["deliveries"])
+        if delivered >= at_least:
+            return delivered
+        time.sleep(0.05)
+    raise AssertionError(f"fewer than {at_least} deliveries in {timeout} s")
+
+
+async def assert_each_delivered_once(gateway: SmsGatewayProcess) -> None:
+    rows = await OutboxMessage.select(OutboxMessage.status, OutboxMessage.idempotency_key)
+    assert {r["status"] for r in rows} == {SENT}
+    keys = Counter(gateway.delivered_keys())
+    assert sorted(keys) == sorted(r["idempotency_key"] for r in rows)
+    assert set(keys.values()) == {1}
+
+
+async def test_worker_killed_mid_batch_loses_nothing_and_repeats_nothing(
+    runtime: Runtime, gateway: SmsGatewayProcess, tmp_path: Path
+) -> None:
+    await queue_many(MESSAGES)
+    gateway.control(delay_ms=15)
+    config = worker_config(tmp_path, runtime, gateway)
+    worker = start_worker(config)
+    try:
+        delivered = wait_for_deliveries(gateway, 30)
+    finally:
+        worker.send_signal(signal.SIGKILL)
+        worker.wait(timeout=10)
+    assert delivered < MESSAGES, "the worker finished before it was killed"
+    gateway.control(delay_ms=0)
+    time.sleep(2.5)  # the killed worker's lease expires
+
+    restarted = start_worker(config, "--once")
+    assert restarted.wait(timeout=120) == 0
+    await assert_each_delivered_once(gateway)
+    records = gateway.records()
+    assert records["requests"] >= MESSAGES
+
+
+@pytest.mark.skipif(database.backend() != "postgres", reason="several workers need PostgreSQL")
+async def test_two_workers_side_by_side_send_each_message_once(
+    runtime: Runtime, gateway: SmsGatewayProcess, tmp_path: Path
+) -> None:
+    await queue_many(MESSAGES)
+    gateway.control(delay_ms=20)
+    config = worker_config(tmp_path, runtime, gateway)
+    workers = [start_worker(config, "--once", "--batch", "10") for _ in range(2)]
+    assert [w.wait(timeout=120) for w in workers] == [0, 0]
+    await assert_each_delivered_once(gateway)
+    assert gateway.records()["requests"] == MESSAGES  # no message was even tried twice
+    claimed_by = await OutboxMessage.select(OutboxMessage.claimed_by).distinct()
+    assert len(claimed_by) == 2, "both workers took part"
