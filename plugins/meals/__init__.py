@@ -11,6 +11,7 @@ from core.identity.services import CurrentUser
 from core.plugins import (
     BillingLine,
     BillingPeriod,
+    DemoContext,
     NavItem,
     Panel,
     Permission,
@@ -136,3 +137,10 @@ async def valvomo_billing_lines(period: BillingPeriod) -> list[BillingLine]:
     from plugins.meals.billing import billing_lines
 
     return await billing_lines(period, meal_settings.current())
+
+
+@hookimpl
+async def valvomo_demo_data(demo: DemoContext) -> None:
+    from plugins.meals.demo import create_demo_data
+
+    await create_demo_data(demo, meal_settings.current())

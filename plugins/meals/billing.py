@@ -43,25 +43,40 @@ class LineBuilder:
         self.days[(product, price)][day] += quantity
 
 
-def _price(settings: MealSettings, product: str, day: dt.date) -> Decimal:
-    try:
-        return settings.price_on(product, day)
-    except LookupError as exc:
-        raise ValidationFailed({"period": N_("A day of this month has no valid price.")}) from exc
+class PriceBook:
+    """Each (product, day) price looked up once per report."""
+
+    def __init__(self, settings: MealSettings) -> None:
+        self.settings = settings
+        self.known: dict[tuple[str, dt.date], Decimal] = {}
+
+    def price(self, product: str, day: dt.date) -> Decimal:
+        key = (product, day)
+        if key not in self.known:
+            try:
+                self.known[key] = self.settings.price_on(product, day)
+            except LookupError as exc:
+                message = N_("A day of this month has no valid price.")
+                raise ValidationFailed({"period": message}) from exc
+        return self.known[key]
 
 
 def service_lines(
-    service: LoadedService, period: BillingPeriod, settings: MealSettings
+    service: LoadedService,
+    period: BillingPeriod,
+    settings: MealSettings,
+    prices: PriceBook | None = None,
 ) -> list[BillingLine]:
+    prices = prices or PriceBook(settings)
     schedule = compute_schedule(
         service.plan, period.first_day, period.last_day, settings.holiday_rule
     )
     builder = LineBuilder()
     for day, meals in schedule.meals.items():
         for product, quantity in meals.items():
-            builder.add(product, _price(settings, product, day), day, quantity)
+            builder.add(product, prices.price(product, day), day, quantity)
     for day in schedule.deliveries:
-        builder.add(DELIVERY, _price(settings, DELIVERY, day), day, 1)
+        builder.add(DELIVERY, prices.price(DELIVERY, day), day, 1)
     customer_id = service.row["customer"]
     lines = []
     for (product, price), days in sorted(builder.days.items()):
@@ -82,4 +97,7 @@ def service_lines(
 
 async def billing_lines(period: BillingPeriod, settings: MealSettings) -> list[BillingLine]:
     services = await load_services(period.first_day, period.last_day)
-    return [line for service in services for line in service_lines(service, period, settings)]
+    prices = PriceBook(settings)
+    return [
+        line for service in services for line in service_lines(service, period, settings, prices)
+    ]

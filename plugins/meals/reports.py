@@ -10,7 +10,7 @@ from typing import Any
 
 from core.i18n import N_, gettext
 from core.plugins import BillingLine, BillingPeriod
-from plugins.meals.billing import service_lines
+from plugins.meals.billing import PriceBook, service_lines
 from plugins.meals.exports import Cell
 from plugins.meals.plans import load_services
 from plugins.meals.schedule import compute_schedule
@@ -56,9 +56,10 @@ async def billing_by_customer(
     period: BillingPeriod, settings: MealSettings
 ) -> list[CustomerBilling]:
     services = await load_services(period.first_day, period.last_day)
+    prices = PriceBook(settings)
     by_customer: dict[int, CustomerBilling] = {}
     for service in services:
-        lines = service_lines(service, period, settings)
+        lines = service_lines(service, period, settings, prices)
         if not lines:
             continue
         customer_id = service.row["customer"]

@@ -22,7 +22,7 @@ import holidays
 
 ONE_DAY = dt.timedelta(days=1)
 # Meals eaten up to this many days after a range can be delivered inside it.
-DELIVERY_LOOKAHEAD = dt.timedelta(days=21)
+DELIVERY_LOOKAHEAD = dt.timedelta(days=12)  # a week of pattern plus holiday moves
 
 
 @dataclass(frozen=True)
@@ -70,10 +70,6 @@ class ServicePlan:
             return False
         return not any(p.covers(day) for p in self.pauses)
 
-    def standing_lines(self, day: dt.date) -> list[OrderLine]:
-        weekday = day.weekday()
-        return [ln for ln in self.lines if ln.weekday == weekday and ln.valid_on(day)]
-
 
 @lru_cache(maxsize=64)
 def finnish_holidays(year: int) -> frozenset[dt.date]:
@@ -99,14 +95,80 @@ def delivery_day_mover(rule: str) -> Callable[[dt.date], dt.date]:
     return previous_working_day
 
 
-def meals_on(plan: ServicePlan, day: dt.date) -> dict[str, int]:
-    """Meals by product eaten on `day` (empty when none)."""
-    if not plan.is_running(day):
-        return {}
+def _lines_by_weekday(plan: ServicePlan) -> dict[int, list[OrderLine]]:
+    by_weekday: dict[int, list[OrderLine]] = defaultdict(list)
+    for line in plan.lines:
+        by_weekday[line.weekday].append(line)
+    return by_weekday
+
+
+def _standing(lines: Iterable[OrderLine]) -> tuple[dict[str, int], int | None]:
+    """The standing order of one weekday: meals by product and the delivery weekday."""
     meals: dict[str, int] = defaultdict(int)
-    for line in plan.standing_lines(day):
+    delivery_weekday = None
+    for line in lines:
         meals[line.product] += line.quantity
-    for exception in plan.exceptions.get(day, []):
+        delivery_weekday = line.delivery_weekday if delivery_weekday is None else delivery_weekday
+    return dict(meals), delivery_weekday
+
+
+def _meals_and_delivery(
+    plan: ServicePlan,
+    day: dt.date,
+    by_weekday: dict[int, list[OrderLine]],
+    settled: dict[int, tuple[dict[str, int], int | None]] | None = None,
+) -> tuple[dict[str, int], dt.date | None]:
+    """Meals by product eaten on `day` and the planned date of the delivery carrying them.
+
+    `settled` holds precomputed standing orders of weekdays whose lines do not change in the
+    range being computed (the common case), saving the validity checks per day."""
+    if not plan.is_running(day):
+        return {}, None
+    weekday = day.weekday()
+    if settled is not None and weekday in settled:
+        standing, delivery_weekday = settled[weekday]
+    else:
+        standing, delivery_weekday = _standing(
+            ln for ln in by_weekday.get(weekday, ()) if ln.valid_on(day)
+        )
+    exceptions = plan.exceptions.get(day)
+    if not exceptions:
+        meals = standing
+    else:
+        meals = _apply_exceptions(standing, exceptions)
+    meals = {product: n for product, n in meals.items() if n > 0}
+    if not meals or delivery_weekday is None:
+        return meals, None
+    return meals, day - dt.timedelta(days=(weekday - delivery_weekday) % 7)
+
+
+def _settled_weekdays(
+    by_weekday: dict[int, list[OrderLine]], first: dt.date, last: dt.date
+) -> dict[int, tuple[dict[str, int], int | None]]:
+    """Standing orders of the weekdays whose every line is valid all through first..last
+    or not at all."""
+    settled = {}
+    for weekday in range(7):
+        lines = by_weekday.get(weekday, [])
+        whole, none = [], True
+        for line in lines:
+            covers = line.valid_from <= first and (line.valid_to is None or line.valid_to >= last)
+            outside = line.valid_from > last or (
+                line.valid_to is not None and line.valid_to < first
+            )
+            if covers:
+                whole.append(line)
+            elif not outside:
+                none = False
+                break
+        if none:
+            settled[weekday] = _standing(whole)
+    return settled
+
+
+def _apply_exceptions(standing: dict[str, int], exceptions: list[DayException]) -> dict[str, int]:
+    meals: dict[str, int] = defaultdict(int, standing)
+    for exception in exceptions:
         if exception.kind == "cancel":
             meals.clear()
         elif exception.kind == "extra":
@@ -115,16 +177,17 @@ def meals_on(plan: ServicePlan, day: dt.date) -> dict[str, int]:
             total = sum(meals.values())
             meals.clear()
             meals[exception.product] = exception.quantity or total
-    return {product: n for product, n in meals.items() if n > 0}
+    return meals
+
+
+def meals_on(plan: ServicePlan, day: dt.date) -> dict[str, int]:
+    """Meals by product eaten on `day` (empty when none)."""
+    return _meals_and_delivery(plan, day, _lines_by_weekday(plan))[0]
 
 
 def planned_delivery(plan: ServicePlan, day: dt.date) -> dt.date | None:
     """The date (before holiday moves) of the delivery carrying `day`'s meals."""
-    lines = plan.standing_lines(day)
-    if not lines:
-        return None
-    offset = (day.weekday() - lines[0].delivery_weekday) % 7
-    return day - dt.timedelta(days=offset)
+    return _meals_and_delivery(plan, day, _lines_by_weekday(plan))[1]
 
 
 @dataclass
@@ -151,14 +214,19 @@ def compute_schedule(
     """Meals eaten in first..last and the deliveries made in first..last (with the meal days
     each carries, which may lie after `last`)."""
     move = delivery_day_mover(holiday_rule)
+    by_weekday = _lines_by_weekday(plan)
     schedule = Schedule()
-    for day in days(first, last + DELIVERY_LOOKAHEAD):
-        meals = meals_on(plan, day)
+    horizon = last + DELIVERY_LOOKAHEAD
+    if plan.end is not None:
+        horizon = min(horizon, plan.end)
+    start = max(first, plan.start)
+    settled = _settled_weekdays(by_weekday, start, horizon)
+    for day in days(start, horizon):
+        meals, planned = _meals_and_delivery(plan, day, by_weekday, settled)
         if not meals:
             continue
         if day <= last:
             schedule.meals[day] = meals
-        planned = planned_delivery(plan, day)
         if planned is None:
             continue
         delivered = move(planned)

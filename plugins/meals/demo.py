@@ -1,0 +1,194 @@
+"""Demo data: 11 kitchens, about 60 routes and 1,200 meal customers (about 22,000 meals a month)
+with 12 months of history: order changes, pauses, exceptions, endings and waiting openings."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from collections.abc import Sequence
+from typing import Any
+
+from piccolo.table import Table
+
+from core.audit.services import SystemActor
+from core.common.clock import now
+from core.plugins import DemoContext
+from plugins.meals import services
+from plugins.meals.settings import MealSettings
+from plugins.meals.tables import (
+    DeliveryRoute,
+    Kitchen,
+    MealException,
+    MealOrderLine,
+    MealPause,
+    MealService,
+)
+
+KITCHENS = (
+    "Seinäjoki",
+    "Lapua",
+    "Kauhava",
+    "Kurikka",
+    "Alavus",
+    "Kauhajoki",
+    "Ilmajoki",
+    "Ähtäri",
+    "Alajärvi",
+    "Teuva",
+    "Vimpeli",
+)
+ROUTES_PER_KITCHEN = (10, 6, 6, 6, 5, 5, 5, 4, 5, 4, 4)
+# (weekdays with lunch, delivery weekday for each weekday, share of customers)
+PATTERNS: tuple[tuple[tuple[int, ...], dict[int, int], float], ...] = (
+    (tuple(range(7)), {0: 0, 1: 0, 2: 0, 3: 3, 4: 3, 5: 3, 6: 3}, 0.2),
+    ((0, 1, 2, 3, 4), {0: 0, 1: 0, 2: 2, 3: 2, 4: 2}, 0.30),
+    ((0, 2, 4), {0: 0, 2: 2, 4: 4}, 0.5),
+)
+DOOR_NOTES = (
+    "",
+    "",
+    "Avain avainlaatikossa, koodi kotihoidolla.",
+    "Soita ovikelloa kahdesti.",
+    "Takaovi, koira pihalla.",
+    "Jätä ateriat jääkaappiin.",
+)
+CHUNK = 500
+
+
+async def _insert(table: type[Table], rows: Sequence[Table]) -> list[int]:
+    ids: list[int] = []
+    for start in range(0, len(rows), CHUNK):
+        result = await table.insert(*rows[start : start + CHUNK]).returning(table._meta.primary_key)
+        ids += [int(r["id"]) for r in result]
+    return ids
+
+
+async def _kitchens_and_routes() -> list[tuple[int, int]]:
+    kitchen_ids = await _insert(Kitchen, [Kitchen(name=name) for name in KITCHENS])
+    routes = [
+        DeliveryRoute(kitchen=kitchen_id, name=f"{name} {n}")
+        for kitchen_id, name, count in zip(kitchen_ids, KITCHENS, ROUTES_PER_KITCHEN, strict=True)
+        for n in range(1, count + 1)
+    ]
+    route_ids = await _insert(DeliveryRoute, routes)
+    return [(int(r.kitchen), route_id) for r, route_id in zip(routes, route_ids, strict=True)]
+
+
+def _pattern(rng: random.Random) -> tuple[tuple[int, ...], dict[int, int]]:
+    pick = rng.random()
+    for weekdays, deliveries, share in PATTERNS:
+        if pick < share:
+            return weekdays, deliveries
+        pick -= share
+    return PATTERNS[-1][0], PATTERNS[-1][1]
+
+
+def _lines(service_id: int, rng: random.Random, start: dt.date, today: dt.date) -> list[Any]:
+    weekdays, deliveries = _pattern(rng)
+    evening = rng.random() < 0.07
+    change = start + dt.timedelta(days=rng.randint(60, 400)) if rng.random() < 0.3 else None
+    if change is not None and change >= today:
+        change = None
+    lines = []
+    for weekday in weekdays:
+        products = [("lunch", 1)] + ([("evening_meal", 1)] if evening else [])
+        for product, quantity in products:
+            lines.append(
+                MealOrderLine(
+                    service=service_id,
+                    weekday=weekday,
+                    product=product,
+                    quantity=quantity,
+                    delivery_weekday=deliveries[weekday],
+                    valid_from=start,
+                    valid_to=change - dt.timedelta(days=1) if change else None,
+                )
+            )
+            if change is not None:
+                lines.append(
+                    MealOrderLine(
+                        service=service_id,
+                        weekday=weekday,
+                        product=product,
+                        quantity=2 if product == "lunch" and rng.random() < 0.1 else quantity,
+                        delivery_weekday=deliveries[weekday],
+                        valid_from=change,
+                    )
+                )
+    return lines
+
+
+async def create_demo_data(demo: DemoContext, settings: MealSettings) -> None:
+    rng = demo.random
+    today = demo.today
+    routes = await _kitchens_and_routes()
+    customers = list(demo.customer_ids)
+    rng.shuffle(customers)
+    count = min(len(customers), round(1200 * demo.scale))
+    service_rows, ends = [], []
+    for index, customer_id in enumerate(customers[:count]):
+        kitchen_id, route_id = routes[index % len(routes)]
+        start = today - dt.timedelta(days=rng.randint(30, 900))
+        ended = rng.random() < 0.08
+        end = today - dt.timedelta(days=rng.randint(1, 330)) if ended else None
+        if end is not None and end <= start:
+            start = end - dt.timedelta(days=rng.randint(30, 200))
+        ends.append(end)
+        service_rows.append(
+            MealService(
+                customer=customer_id,
+                status="ended" if ended else "active",
+                start_date=start,
+                end_date=end,
+                diet=rng.choice(list(settings.diets)),
+                requested_meals="Lounas",
+                kitchen=kitchen_id,
+                route=route_id,
+                route_stop=index // len(routes) + 1,
+                door_notes=rng.choice(DOOR_NOTES),
+                ending_reason="Muutti palvelutaloon" if ended else "",
+                created_at=now(),
+            )
+        )
+    service_ids = await _insert(MealService, service_rows)
+    lines, pauses, exceptions = [], [], []
+    for service_id, row in zip(service_ids, service_rows, strict=True):
+        start = row.start_date
+        lines += _lines(service_id, rng, start, today)
+        if rng.random() < 0.12:
+            pause_start = today - dt.timedelta(days=rng.randint(5, 300))
+            if pause_start > start:
+                pauses.append(
+                    MealPause(
+                        service=service_id,
+                        start_date=pause_start,
+                        end_date=pause_start + dt.timedelta(days=rng.randint(3, 21)),
+                        reason=rng.choice(("Sairaalajakso", "Lomalla omaisten luona")),
+                    )
+                )
+        if rng.random() < 0.1:
+            day = today - dt.timedelta(days=rng.randint(1, 200))
+            exceptions.append(
+                MealException(service=service_id, day=day, kind="cancel", note="Asiakas poissa")
+            )
+    await _insert(MealOrderLine, lines)
+    await _insert(MealPause, pauses)
+    await _insert(MealException, exceptions)
+    await _waiting_work(demo, customers[count : count + 8], settings)
+    demo.progress(f"meals: {len(service_ids)} services, {len(lines)} order lines")
+
+
+async def _waiting_work(demo: DemoContext, customers: list[int], settings: MealSettings) -> None:
+    """A few openings waiting in the meal coordinator's inbox."""
+    actor = SystemActor(full_name="demo")
+    for customer_id in customers:
+        await services.open_service(
+            actor,
+            customer_id,
+            {
+                "start_date": (demo.today + dt.timedelta(days=7)).isoformat(),
+                "diet": "normal",
+                "requested_meals": "Lounas arkipäivisin",
+            },
+            settings,
+        )
