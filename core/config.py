@@ -60,7 +60,8 @@ def _notification_settings(raw: dict[str, Any]) -> NotificationSettings:
         if expected is float and isinstance(value, int) and not isinstance(value, bool):
             value = float(value)
         if type(value) is not expected:
-            raise ConfigError(f"[notifications] {key} must be a {expected.__name__}")
+            kind = {int: "a whole number", float: "a number", bool: "true or false"}
+            raise ConfigError(f"[notifications] {key} must be {kind.get(expected, 'a string')}")
         values[key] = value
     for key, variable in (
         ("sms_password", "VALVOMO_SMS_PASSWORD"),
