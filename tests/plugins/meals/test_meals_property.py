@@ -1,0 +1,151 @@
+"""Property: the billed meals, deliveries and amounts equal an independent day-by-day count."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import holidays
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from core.plugins import BillingPeriod
+from plugins.meals.billing import service_lines
+from plugins.meals.plans import LoadedService
+from plugins.meals.schedule import DayException, OrderLine, Pause, ServicePlan
+from plugins.meals.settings import DELIVERY, MealSettings, parse_settings
+
+pytestmark = pytest.mark.nodb
+
+# Leap February, the spring and autumn daylight-saving changes, year and Christmas boundaries.
+MONTHS = [(2024, 2), (2026, 3), (2026, 10), (2026, 12), (2027, 1), (2026, 4), (2026, 6)]
+PRODUCTS = ("lunch", "evening_meal")
+FI_HOLIDAYS = holidays.country_holidays("FI", years=range(2023, 2029))
+
+
+@st.composite
+def scenarios(draw: st.DrawFn) -> tuple[BillingPeriod, ServicePlan, MealSettings]:
+    year, month = draw(st.sampled_from(MONTHS))
+    period = BillingPeriod(year, month)
+    around = st.integers(-40, 40).map(lambda n: period.first_day + dt.timedelta(days=n))
+    start = draw(around)
+    end = draw(st.none() | around.filter(lambda d: d >= start))
+    lines = []
+    change = draw(st.none() | around)
+    for weekday in draw(st.sets(st.integers(0, 6), min_size=1)):
+        delivery = draw(st.integers(0, 6))
+        for product in draw(st.sets(st.sampled_from(PRODUCTS), min_size=1)):
+            quantity = draw(st.integers(1, 3))
+            if change is None or change <= start:
+                lines.append(OrderLine(weekday, product, quantity, delivery, start))
+            else:
+                lines.append(
+                    OrderLine(
+                        weekday, product, quantity, delivery, start, change - dt.timedelta(days=1)
+                    )
+                )
+                lines.append(
+                    OrderLine(weekday, product, draw(st.integers(0, 3)) or 1, delivery, change)
+                )
+    exceptions: dict[dt.date, list[DayException]] = {}
+    for day in draw(st.sets(around, max_size=6)):
+        kind = draw(st.sampled_from(("cancel", "extra", "replace")))
+        exceptions[day] = [
+            DayException(day, kind, draw(st.sampled_from(PRODUCTS)), draw(st.integers(0, 3)))
+        ]
+    pauses = []
+    cursor = start
+    for _ in range(draw(st.integers(0, 2))):
+        pause_start = cursor + dt.timedelta(days=draw(st.integers(0, 20)))
+        length = draw(st.none() | st.integers(0, 15))
+        pause_end = None if length is None else pause_start + dt.timedelta(days=length)
+        pauses.append(Pause(pause_start, pause_end))
+        if pause_end is None:
+            break
+        cursor = pause_end + dt.timedelta(days=1)
+    plan = ServicePlan(start, end, lines, exceptions, pauses)
+    change_day = period.first_day + dt.timedelta(days=draw(st.integers(0, 27)))
+    rule = draw(st.sampled_from(("previous_working_day", "keep")))
+    prices = parse_settings({"holiday_rule": rule, "prices": [
+            {"product": "lunch", "valid_from": "2020-01-01",
+             "valid_to": (change_day - dt.timedelta(days=1)).isoformat(), "price": "6.10"},
+            {"product": "lunch", "valid_from": change_day.isoformat(), "price": "6.90"},
+            {"product": "evening_meal", "valid_from": "2020-01-01", "price": "5.00"},
+            {"product": DELIVERY, "valid_from": "2020-01-01",
+             "valid_to": change_day.isoformat(), "price": "2.50"},
+            {"product": DELIVERY, "valid_from": (change_day + dt.timedelta(days=1)).isoformat(),
+             "price": "3.10"},
+        ]})  # fmt: skip
+    return period, plan, prices
+
+
+def day_by_day(plan: ServicePlan, day: dt.date) -> tuple[dict[str, int], int | None]:
+    """The oracle: one day's meals and delivery weekday, straight from the rules."""
+    if day < plan.start or (plan.end is not None and day > plan.end):
+        return {}, None
+    for pause in plan.pauses:
+        if pause.start <= day and (pause.end is None or day <= pause.end):
+            return {}, None
+    meals: dict[str, int] = {}
+    delivery = None
+    for line in plan.lines:
+        if (
+            line.weekday == day.weekday()
+            and line.valid_from <= day
+            and (line.valid_to is None or day <= line.valid_to)
+        ):
+            meals[line.product] = meals.get(line.product, 0) + line.quantity
+            delivery = line.delivery_weekday
+    for exception in plan.exceptions.get(day, []):
+        if exception.kind == "cancel":
+            meals = {}
+        elif exception.kind == "extra":
+            meals[exception.product] = meals.get(exception.product, 0) + exception.quantity
+        else:
+            total = sum(meals.values())
+            meals = {exception.product: exception.quantity or total}
+    return {p: n for p, n in meals.items() if n}, delivery
+
+
+def delivery_date(day: dt.date, delivery_weekday: int, rule: str) -> dt.date:
+    date = day - dt.timedelta(days=(day.weekday() - delivery_weekday) % 7)
+    while rule != "keep" and date in FI_HOLIDAYS:
+        date -= dt.timedelta(days=1)
+        if date.weekday() == 6:
+            date -= dt.timedelta(days=1)
+    return date
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(scenarios())
+def test_billing_equals_a_day_by_day_count(
+    scenario: tuple[BillingPeriod, ServicePlan, MealSettings],
+) -> None:
+    period, plan, prices = scenario
+    expected_meals: dict[str, int] = {}
+    expected_amount = Decimal("0")
+    deliveries: set[dt.date] = set()
+    day = period.first_day - dt.timedelta(days=1)
+    while day < period.last_day + dt.timedelta(days=12):
+        day += dt.timedelta(days=1)
+        meals, delivery_weekday = day_by_day(plan, day)
+        if day <= period.last_day:
+            for product, n in meals.items():
+                expected_meals[product] = expected_meals.get(product, 0) + n
+                expected_amount += n * prices.price_on(product, day)
+        if meals and delivery_weekday is not None:
+            date = delivery_date(day, delivery_weekday, prices.holiday_rule)
+            if period.first_day <= date <= period.last_day:
+                deliveries.add(date)
+    expected_amount += sum(prices.price_on(DELIVERY, d) for d in deliveries)
+
+    service = LoadedService({"customer": 1}, plan)
+    lines = service_lines(service, period, prices)
+    billed_meals: dict[str, int] = {}
+    for line in lines:
+        if line.product != DELIVERY:
+            billed_meals[line.product] = billed_meals.get(line.product, 0) + int(line.quantity)
+    assert billed_meals == expected_meals
+    assert sum(int(ln.quantity) for ln in lines if ln.product == DELIVERY) == len(deliveries)
+    assert sum(ln.quantity * ln.unit_price for ln in lines) == expected_amount
