@@ -14,7 +14,9 @@ from typing import Any
 from core.common.clock import HELSINKI
 from plugins.booking.tables import Booking, Closure, Opening
 
-WINDOW_DAYS = 7
+# Free times are searched in windows of 1, 2, 4 ... days: the next free times are usually
+# near, so the first small window answers with one small query.
+MAX_WINDOW_DAYS = 16
 
 
 @dataclass(frozen=True)
@@ -168,11 +170,12 @@ async def free_times(
         appointment_type_id, first_day, last_day, unit_id, professional_id
     )
     found: list[FreeTime] = []
-    window_start = first_day
+    window_start, window_days = first_day, 1
     while openings and window_start <= last_day and len(found) < limit:
-        window_end = min(window_start + dt.timedelta(days=WINDOW_DAYS - 1), last_day)
+        window_end = min(window_start + dt.timedelta(days=window_days - 1), last_day)
         found.extend(await _window_free_times(openings, earliest, window_start, window_end))
         window_start = window_end + dt.timedelta(days=1)
+        window_days = min(window_days * 2, MAX_WINDOW_DAYS)
     found.sort(key=lambda f: (f.starts_at, f.professional_name))
     return found[:limit]
 
