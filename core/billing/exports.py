@@ -32,8 +32,8 @@ def _row(bill: MonthBill, line: MonthLine, names: dict[int, str]) -> list[Cell]:
         label(bill.period),
         line.customer_id,
         names.get(line.customer_id, ""),
-        line.service,
-        line.product,
+        line.service_label,
+        line.product_label,
         line.description,
         line.quantity,
         line.unit_price,
@@ -78,8 +78,8 @@ def to_xlsx(bill: MonthBill, names: dict[int, str]) -> bytes:
     for total in bill.totals:
         totals.append(
             [
-                _safe_text(total.service),
-                _safe_text(total.product),
+                _safe_text(total.service_label),
+                _safe_text(total.product_label),
                 gettext("yes") if total.is_correction else "",
                 total.quantity,
                 total.amount,

@@ -10,11 +10,23 @@ from typing import Any
 
 from core.billing.periods import PeriodState
 from core.billing.tables import BilledLine
+from core.i18n import gettext
 from core.plugins.host import PluginError, PluginHost
 from core.plugins.types import BillingLine, BillingPeriod
 
 ZERO = Decimal(0)
 LineKey = tuple[int, str, str, Decimal]
+
+
+def translated(code: str) -> str:
+    """A plugin's service or product name in the user's language, if a catalogue has it."""
+    return gettext(code) if code else ""
+
+
+def plain(value: Decimal) -> Decimal:
+    """Without trailing zeros or an exponent: 8.5000 → 8.5 and 40 stays 40 (not 4E+1)."""
+    normal = value.normalize()
+    return normal.quantize(Decimal(1)) if int(normal.as_tuple().exponent) > 0 else normal
 
 
 @dataclass(frozen=True)
@@ -36,6 +48,14 @@ class MonthLine:
         return self.corrects is not None
 
     @property
+    def service_label(self) -> str:
+        return translated(self.service)
+
+    @property
+    def product_label(self) -> str:
+        return translated(self.product)
+
+    @property
     def key(self) -> LineKey:
         """What a correction is matched on: the same customer, service, product and price."""
         return (self.customer_id, self.service, self.product, self.unit_price)
@@ -52,8 +72,8 @@ class MonthLine:
             service=line.service,
             product=line.product,
             description=line.description,
-            quantity=line.quantity.normalize(),
-            unit_price=line.unit_price.normalize(),
+            quantity=plain(line.quantity),
+            unit_price=plain(line.unit_price),
             amount=line.amount,
             detail=line.detail,
         )
@@ -70,8 +90,8 @@ class MonthLine:
             service=row["service"],
             product=row["product"],
             description=row["description"],
-            quantity=Decimal(row["quantity"]).normalize(),
-            unit_price=Decimal(row["unit_price"]).normalize(),
+            quantity=plain(Decimal(row["quantity"])),
+            unit_price=plain(Decimal(row["unit_price"])),
             amount=Decimal(row["amount"]).quantize(Decimal("0.01")),
             detail=row["detail"],
             corrects=corrects,

@@ -18,7 +18,14 @@ from typing import TYPE_CHECKING
 from piccolo.query.mixins import OnConflictAction
 
 from core.audit import services as audit
-from core.billing.lines import ZERO, MonthLine, billed_for, corrections, plugin_lines
+from core.billing.lines import (
+    ZERO,
+    MonthLine,
+    billed_for,
+    corrections,
+    plugin_lines,
+    translated,
+)
 from core.billing.lines import snapshot_lines as frozen_lines
 from core.billing.periods import (
     PeriodState,
@@ -53,6 +60,14 @@ class ProductTotal:
     is_correction: bool
     quantity: Decimal
     amount: Decimal
+
+    @property
+    def service_label(self) -> str:
+        return translated(self.service)
+
+    @property
+    def product_label(self) -> str:
+        return translated(self.product)
 
 
 @dataclass(frozen=True)

@@ -245,3 +245,14 @@ async def test_permissions_biller_closes_admin_views_others_are_refused(
 async def test_navigation_shows_billing_to_billers(biller: httpx.AsyncClient) -> None:
     page = (await biller.get("/")).text
     assert re.search(r'href="/billing"', page)
+
+
+async def test_plugin_text_is_escaped_and_numbers_are_plain_in_json(
+    biller: httpx.AsyncClient, fake_service: FakeService
+) -> None:
+    customer = await add_customer("Aino", "Virtanen")
+    fake_service.bill(2025, 3, customer, "40.000", "8.5000", product="<b>50% off</b>", detail="<i>")
+    page = (await biller.get("/billing/2025/3")).text
+    assert "&lt;b&gt;50% off&lt;/b&gt;" in page and "<i>" not in page
+    line = (await biller.get("/api/billing/2025/3")).json()["customers"][0]["lines"][0]
+    assert (line["quantity"], line["unit_price"], line["amount"]) == ("40", "8.5", "340.00")
