@@ -89,4 +89,5 @@ def add_centre(name: str) -> None:
     except ValidationFailed as exc:
         console.print(f"[red]{next(iter(exc.errors.values()))}[/]")
         sys.exit(1)
-    console.print(f"Alarm centre {name} (id {centre_id}). API token, store it now: {token}")
+    console.print(f"Alarm centre {name} (id {centre_id}). Its API token, shown only now:")
+    click.echo(token)

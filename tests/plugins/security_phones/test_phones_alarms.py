@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import httpx
+import pytest
 
 from core.common.clock import HELSINKI
 from core.db import transaction
 from core.tasks.tables import Task
 from plugins.security_phones import alarms
-from plugins.security_phones.tables import Alarm, AlarmVisit, Device, PhoneService
+from plugins.security_phones.tables import Alarm, AlarmCentre, AlarmVisit, Device, PhoneService
 from tests.helpers import SYSTEM, make_user, post_form, sign_in
 from tests.plugins.security_phones.conftest import new_centre, new_customer
 
@@ -200,3 +202,22 @@ async def test_import_across_chunks_with_repeated_rows_adds_each_alarm_once() ->
             SYSTEM, centre_id, [*rows[:500], {**rows[0], "alarm_id": "NEW"}]
         )
     assert again.added == 1 and await Alarm.count() == 2101
+
+
+async def test_centre_page_shows_a_new_token_once_and_renewal_replaces_it(
+    coordinator: httpx.AsyncClient,
+) -> None:
+    created = await post_form(coordinator, "/security-phones/centres", {"name": "Keskus"})
+    token = re.search(r"<code>([A-Za-z0-9_-]{40,})</code>", created.text)
+    assert created.status_code == 200 and token
+    centre = await AlarmCentre.select().first()
+    assert centre["token_hash"] == alarms.token_hash(token.group(1))
+    listed = await coordinator.get("/security-phones/centres")
+    assert token.group(1) not in listed.text
+    duplicate = await post_form(coordinator, "/security-phones/centres", {"name": "Keskus"})
+    assert duplicate.status_code == 400
+    renewed = await post_form(coordinator, f"/security-phones/centres/{centre['id']}/token", {})
+    new_token = re.search(r"<code>([A-Za-z0-9_-]{40,})</code>", renewed.text)
+    assert new_token and new_token.group(1) != token.group(1)
+    with pytest.raises(alarms.TokenRefused):
+        await alarms.check_centre_token(centre["id"], token.group(1))
