@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import click
+
 from core.customers.services import CustomerRecord
 from core.i18n import N_
 from core.identity.services import CurrentUser
@@ -144,3 +146,10 @@ async def valvomo_demo_data(demo: DemoContext) -> None:
     from plugins.meals.demo import create_demo_data
 
     await create_demo_data(demo, meal_settings.current())
+
+
+@hookimpl
+def valvomo_cli_commands(cli: click.Group) -> None:
+    from plugins.meals.commands import add_commands
+
+    add_commands(cli)

@@ -1,0 +1,120 @@
+"""CLI: `valvomo import meals FILE [--dry-run] [--partial]` and kitchen and route set-up."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+import click
+
+from core.audit.services import SystemActor
+from core.common.errors import ValidationFailed
+
+
+def add_commands(cli: click.Group) -> None:
+    group = cli.commands.get("import")
+    if not isinstance(group, click.Group):
+        group = click.Group("import", help="Import data from the old spreadsheets and systems.")
+        cli.add_command(group)
+    group.add_command(import_meals_command)
+    cli.add_command(meals_group)
+
+
+def _run(work: Callable[[], Awaitable[None]]) -> None:
+    from core.cli import load_runtime, run_with_database
+
+    run_with_database(load_runtime(), work)
+
+
+@click.command("meals")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Check every row and report; write nothing.")
+@click.option("--partial", is_flag=True, help="Write the valid rows even if some are invalid.")
+def import_meals_command(file: Path, dry_run: bool, partial: bool) -> None:
+    """Import meal customers and their standing orders from an XLSX or CSV spreadsheet."""
+    from core.cli import console
+    from core.db import transaction
+    from plugins.meals.importer import ImportReport, check_rows, read_rows, write_services
+    from plugins.meals.settings import current
+
+    try:
+        rows = read_rows(file)
+    except (OSError, ValueError, KeyError, UnicodeDecodeError) as exc:
+        console.print(f"[red]Cannot read {file.name}: {exc}[/]")
+        sys.exit(2)
+    result = ImportReport()
+
+    async def work() -> None:
+        nonlocal result
+        async with transaction():
+            result = await check_rows(rows, current())
+            if dry_run or (result.errors and not partial):
+                return
+            await write_services(
+                SystemActor(full_name=f"valvomo import meals {file.name}"), result.services
+            )
+
+    _run(work)
+    for problem in result.errors:
+        console.print(f"[red]{problem}[/]")
+    services = len(result.services)
+    if dry_run:
+        console.print(
+            f"Dry run: {result.rows} rows, {len(result.errors)} problems, "
+            f"{services} services would be imported. Nothing was written."
+        )
+    elif result.errors and not partial:
+        console.print(
+            f"[bold red]Nothing was imported[/]: {len(result.errors)} problems. "
+            "Fix the rows or use --partial to import the valid ones."
+        )
+    else:
+        console.print(f"Imported {services} meal services from {result.rows} rows.")
+    sys.exit(1 if result.errors else 0)
+
+
+@click.group("meals")
+def meals_group() -> None:
+    """Meal service set-up: kitchens and delivery routes."""
+
+
+@meals_group.command("add-kitchen")
+@click.argument("name")
+def add_kitchen(name: str) -> None:
+    """Add a kitchen."""
+    from plugins.meals import services
+
+    _guarded(lambda: services.create_kitchen(SystemActor(full_name="valvomo meals"), name))
+
+
+@meals_group.command("add-route")
+@click.argument("kitchen")
+@click.argument("name")
+def add_route(kitchen: str, name: str) -> None:
+    """Add a delivery route to the kitchen named KITCHEN."""
+    from plugins.meals import services
+    from plugins.meals.tables import Kitchen
+
+    async def create() -> int:
+        found = await Kitchen.select(Kitchen.id).where(Kitchen.name == kitchen).first()
+        kitchen_id = found["id"] if found else 0
+        return await services.create_route(SystemActor(full_name="valvomo meals"), kitchen_id, name)
+
+    _guarded(create)
+
+
+def _guarded(create: Callable[[], Awaitable[int]]) -> None:
+    from core.cli import console
+    from core.db import transaction
+
+    async def work() -> None:
+        async with transaction():
+            new_id = await create()
+        console.print(f"Created with id {new_id}.")
+
+    try:
+        _run(work)
+    except ValidationFailed as exc:
+        console.print(f"[red]{exc}[/]")
+        sys.exit(1)

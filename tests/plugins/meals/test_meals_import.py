@@ -1,0 +1,82 @@
+"""Importing standing orders from the old spreadsheets: good files, bad rows, XLSX, partial."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from openpyxl import Workbook
+
+from core.common.clock import now
+from core.customers.tables import Customer
+from core.db import transaction
+from plugins.meals import services
+from plugins.meals.importer import check_rows, read_rows, write_services
+from plugins.meals.plans import load_plan
+from plugins.meals.schedule import planned_delivery
+from plugins.meals.settings import current
+from plugins.meals.tables import MealOrderLine, MealService
+from tests.helpers import SYSTEM
+
+SAMPLE = Path(__file__).parents[3] / "plugins" / "meals" / "samples" / "meals_import_sample.csv"
+
+
+async def register(*codes: str) -> None:
+    moment = now()
+    await Customer.insert(*[
+        Customer(identity_code=code, first_name="Aino", last_name=f"Tuonti{n}",
+                 search_name=f"tuonti{n} aino", municipality="Seinäjoki",
+                 created_at=moment, updated_at=moment)
+        for n, code in enumerate(codes)
+    ])  # fmt: skip
+    async with transaction():
+        for kitchen, route in (("Seinäjoki", "Seinäjoki 1"), ("Lapua", "Lapua 1")):
+            kitchen_id = await services.create_kitchen(SYSTEM, kitchen)
+            await services.create_route(SYSTEM, kitchen_id, route)
+
+
+async def test_sample_file_imports_two_services_with_derived_deliveries() -> None:
+    await register("010150-123A", "020245-4567")
+    report = await check_rows(read_rows(SAMPLE), current())
+    assert report.errors == []
+    async with transaction():
+        await write_services(SYSTEM, report.services)
+    assert await MealService.count() == 2
+    assert await MealOrderLine.count() == 7 + 5 + 3
+    first = (await MealService.select(MealService.id).order_by(MealService.id).first())["id"]
+    plan = await load_plan(first)
+    sunday = dt.date(2026, 1, 11)
+    assert planned_delivery(plan, sunday) == dt.date(2026, 1, 8)  # Thursday carries Sunday
+
+
+async def test_bad_rows_are_reported_by_row_and_column(tmp_path: Path) -> None:
+    await register("010150-123A")
+    bad = tmp_path / "bad.csv"
+    bad.write_text(
+        "identity_code,kitchen,route,start_date,diet,product,mon,tue,delivery_days\n"
+        "010150-123A,Seinäjoki,Seinäjoki 1,2026-01-05,normal,lunch,1,1,mon\n"
+        "010150-123A,Nowhere,Seinäjoki 1,2026-01-05,normal,lunch,1,1,mon\n"
+        "030355-7890,Lapua,Seinäjoki 1,2026-13-05,normal,lunch,99,1,funday\n",
+        encoding="utf-8",
+    )
+    report = await check_rows(read_rows(bad), current())
+    assert "row 3, kitchen: unknown kitchen 'Nowhere'" in report.errors
+    assert any(e.startswith("row 4, identity_code") for e in report.errors)
+    assert any(e.startswith("row 4, route") for e in report.errors)
+    assert any(e.startswith("row 4, start_date") for e in report.errors)
+    assert any(e.startswith("row 4, mon") for e in report.errors)
+    assert any(e.startswith("row 4, delivery_days") for e in report.errors)
+    assert len(report.services) == 1  # what --partial would write
+
+
+async def test_xlsx_files_are_read_like_csv(tmp_path: Path) -> None:
+    await register("010150-123A", "020245-4567")
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    for row in SAMPLE.read_text(encoding="utf-8").splitlines():
+        sheet.append(row.split(";"))
+    path = tmp_path / "orders.xlsx"
+    workbook.save(path)
+    report = await check_rows(read_rows(path), current())
+    assert report.errors == [] and len(report.services) == 2
