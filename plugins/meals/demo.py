@@ -63,11 +63,14 @@ async def _insert(table: type[Table], rows: Sequence[Table]) -> list[int]:
     return ids
 
 
-async def _kitchens_and_routes() -> list[tuple[int, int]]:
-    kitchen_ids = await _insert(Kitchen, [Kitchen(name=name) for name in KITCHENS])
+async def kitchens_and_routes(
+    names: Sequence[str] = KITCHENS, routes_per_kitchen: Sequence[int] = ROUTES_PER_KITCHEN
+) -> list[tuple[int, int]]:
+    """Create kitchens and their routes; returns (kitchen id, route id) pairs."""
+    kitchen_ids = await _insert(Kitchen, [Kitchen(name=name) for name in names])
     routes = [
         DeliveryRoute(kitchen=kitchen_id, name=f"{name} {n}")
-        for kitchen_id, name, count in zip(kitchen_ids, KITCHENS, ROUTES_PER_KITCHEN, strict=True)
+        for kitchen_id, name, count in zip(kitchen_ids, names, routes_per_kitchen, strict=True)
         for n in range(1, count + 1)
     ]
     route_ids = await _insert(DeliveryRoute, routes)
@@ -119,21 +122,34 @@ def _lines(service_id: int, rng: random.Random, start: dt.date, today: dt.date) 
 
 
 async def create_demo_data(demo: DemoContext, settings: MealSettings) -> None:
-    rng = demo.random
-    today = demo.today
-    routes = await _kitchens_and_routes()
+    routes = await kitchens_and_routes()
     customers = list(demo.customer_ids)
-    rng.shuffle(customers)
+    demo.random.shuffle(customers)
     count = min(len(customers), round(1200 * demo.scale))
-    service_rows, ends = [], []
-    for index, customer_id in enumerate(customers[:count]):
+    service_ids, lines = await insert_meal_services(
+        demo.random, demo.today, customers[:count], routes, settings
+    )
+    await _waiting_work(demo, customers[count : count + 8], settings)
+    demo.progress(f"meals: {service_ids} services, {lines} order lines")
+
+
+async def insert_meal_services(
+    rng: random.Random,
+    today: dt.date,
+    customers: Sequence[int],
+    routes: Sequence[tuple[int, int]],
+    settings: MealSettings,
+) -> tuple[int, int]:
+    """Services with up to 30 months of history for `customers`; returns how many services
+    and order lines were written."""
+    service_rows = []
+    for index, customer_id in enumerate(customers):
         kitchen_id, route_id = routes[index % len(routes)]
         start = today - dt.timedelta(days=rng.randint(30, 900))
         ended = rng.random() < 0.08
         end = today - dt.timedelta(days=rng.randint(1, 330)) if ended else None
         if end is not None and end <= start:
             start = end - dt.timedelta(days=rng.randint(30, 200))
-        ends.append(end)
         service_rows.append(
             MealService(
                 customer=customer_id,
@@ -174,8 +190,7 @@ async def create_demo_data(demo: DemoContext, settings: MealSettings) -> None:
     await _insert(MealOrderLine, lines)
     await _insert(MealPause, pauses)
     await _insert(MealException, exceptions)
-    await _waiting_work(demo, customers[count : count + 8], settings)
-    demo.progress(f"meals: {len(service_ids)} services, {len(lines)} order lines")
+    return len(service_ids), len(lines)
 
 
 async def _waiting_work(demo: DemoContext, customers: list[int], settings: MealSettings) -> None:
