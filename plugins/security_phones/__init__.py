@@ -135,6 +135,17 @@ async def valvomo_customer_panels(customer: CustomerRecord, user: CurrentUser) -
 
 
 @hookimpl
+async def valvomo_dashboard_panels(user: CurrentUser) -> list[Panel]:
+    if not user.can("security_phones.visits"):
+        return []
+    from plugins.security_phones.visits import count_waiting_alarms
+
+    waiting = await count_waiting_alarms()
+    return [Panel(N_("Security phone alarms"), "security_phones/dashboard.html",
+                  {"waiting": waiting}, order=40)]  # fmt: skip
+
+
+@hookimpl
 async def valvomo_billing_lines(period: BillingPeriod) -> list[BillingLine]:
     from plugins.security_phones.billing import billing_lines
 

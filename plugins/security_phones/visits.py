@@ -123,14 +123,23 @@ class AlarmPage:
         return max(1, -(-self.total // PAGE_SIZE))
 
 
+def _waiting_condition() -> Any:
+    visited = AlarmVisit.select(AlarmVisit.alarm)
+    return (Alarm.visit_needed == True) & Alarm.id.not_in(visited)  # noqa: E712
+
+
+async def count_waiting_alarms() -> int:
+    """Alarms that need a visit and have none recorded yet."""
+    return int(await Alarm.count().where(_waiting_condition()))
+
+
 async def list_alarms(
     waiting_only: bool = False, customer_id: int | None = None, page: int = 1
 ) -> AlarmPage:
     """Alarms newest first; `waiting_only` keeps those needing a visit that has none yet."""
     condition: Any = Alarm.id > 0
     if waiting_only:
-        visited = AlarmVisit.select(AlarmVisit.alarm)
-        condition &= (Alarm.visit_needed == True) & Alarm.id.not_in(visited)  # noqa: E712
+        condition &= _waiting_condition()
     if customer_id is not None:
         condition &= Alarm.customer == customer_id
     page = max(1, page)

@@ -221,3 +221,12 @@ async def test_centre_page_shows_a_new_token_once_and_renewal_replaces_it(
     assert new_token and new_token.group(1) != token.group(1)
     with pytest.raises(alarms.TokenRefused):
         await alarms.check_centre_token(centre["id"], token.group(1))
+
+
+async def test_dashboard_counts_alarms_waiting_for_a_visit(client: httpx.AsyncClient) -> None:
+    centre_id, _ = await new_centre()
+    await phone_customer(centre_id)
+    await run_import(centre_id, HEADER + ROWS)  # A2 needs a visit
+    await sign_in(client, await make_user("home_care"))
+    dashboard = await client.get("/")
+    assert "1 hälytystä odottaa käyntiä." in dashboard.text
