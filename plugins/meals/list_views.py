@@ -8,9 +8,12 @@ from typing import Any
 from litestar import Controller, Request, get
 from litestar.response import Redirect, Response, Template
 
+from core.audit import services as audit
 from core.common.clock import today
 from core.common.errors import NotFound, ValidationFailed
+from core.db import transaction
 from core.i18n import N_, gettext
+from core.identity.guards import require_user
 from core.web.pages import render
 from plugins.meals import lists, services
 from plugins.meals.exports import CONTENT_TYPES, Cell, to_csv
@@ -101,6 +104,14 @@ class MealListPages(Controller):
             raise NotFound(f"route {route_id}")
         date, settings = parse_day(day), current()
         stops = await lists.route_delivery_list(route_id, date, settings)
+        async with transaction():
+            await audit.record(
+                require_user(request),
+                "view",
+                "meal_route_list",
+                route_id,
+                after={"day": date, "format": format, "customers": [s.customer_id for s in stops]},
+            )
         if format == "csv":
             headers = [
                 gettext(h)

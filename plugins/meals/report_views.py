@@ -8,9 +8,12 @@ from typing import Any
 from litestar import Controller, Request, get
 from litestar.response import Response, Template
 
+from core.audit import services as audit
 from core.common.clock import today
 from core.common.errors import ValidationFailed
+from core.db import transaction
 from core.i18n import N_, gettext
+from core.identity.guards import require_user
 from core.plugins import BillingPeriod
 from core.web.pages import render
 from plugins.meals import reports
@@ -57,6 +60,14 @@ class MealReportPages(Controller):
     async def billing(self, request: Req, month: str = "", format: str = "html") -> Response[Any]:
         period = parse_month(month)
         customers = await reports.billing_by_customer(period, current())
+        async with transaction():
+            await audit.record(
+                require_user(request),
+                "view",
+                "meal_billing_report",
+                f"{period.year}-{period.month:02d}",
+                after={"format": format, "customers": len(customers)},
+            )
         if format in ("csv", "xlsx"):
             rows = reports.billing_rows(customers)
             return _download(format, "billing", period, reports.BILLING_HEADERS, rows)
