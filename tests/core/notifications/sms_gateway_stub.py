@@ -57,6 +57,7 @@ class GatewayState:
 def handler_for(state: GatewayState) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True  # otherwise each answer waits ~40 ms for a delayed ACK
 
         def log_message(self, format: str, *args: Any) -> None:
             """Quiet: tests read the records instead."""
