@@ -136,14 +136,22 @@ class Resolver:
         self.customers = customers
 
     @classmethod
-    async def load(cls, centre_id: int) -> Resolver:
-        devices = {
-            d["serial_number"]: (d["id"], d["customer"])
-            for d in await Device.select(Device.id, Device.serial_number, Device.customer)
-        }
+    async def load(cls, centre_id: int, only: dict[str, Any] | None = None) -> Resolver:
+        """Everything for a file, or with `only` (one alarm) just its device and customer."""
+        device_query = Device.select(Device.id, Device.serial_number, Device.customer)
+        service_condition = (PhoneService.centre == centre_id) & (
+            PhoneService.centre_customer_id != ""
+        )
+        if only is not None:
+            serial = str(only.get("device_serial") or "").strip().upper()
+            device_query = device_query.where(Device.serial_number == serial)
+            service_condition &= (
+                PhoneService.centre_customer_id == str(only.get("centre_customer_id") or "").strip()
+            )
+        devices = {d["serial_number"]: (d["id"], d["customer"]) for d in await device_query}
         services = (
             await PhoneService.select(PhoneService.customer, PhoneService.centre_customer_id)
-            .where((PhoneService.centre == centre_id) & (PhoneService.centre_customer_id != ""))
+            .where(service_condition)
             .order_by(PhoneService.start_date)
         )
         return cls(devices, {s["centre_customer_id"]: s["customer"] for s in services})
@@ -315,7 +323,7 @@ async def receive_alarm(
     actor: Actor, centre_id: int, raw: dict[str, Any]
 ) -> tuple[int | None, bool]:
     """One alarm from the JSON endpoint: (its id, whether it was new). Raises ValidationFailed."""
-    resolver = await Resolver.load(centre_id)
+    resolver = await Resolver.load(centre_id, only=raw)
     alarm, problems = _alarm_values(raw, centre_id, resolver)
     if alarm is None:
         raise ValidationFailed({"alarm": "; ".join(problems)})

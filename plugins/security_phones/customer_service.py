@@ -84,7 +84,7 @@ async def _clean_service(form: dict[str, Any]) -> dict[str, Any]:
     centre_raw = str(form.get("centre") or "")
     centre: int | None = None
     if centre_raw:
-        centre = int(centre_raw) if centre_raw.isdigit() else -1
+        centre = int(centre_raw) if centre_raw.isdigit() and len(centre_raw) < 10 else -1
         if not await AlarmCentre.exists().where(AlarmCentre.id == centre):
             errors["centre"] = N_("Choose one of the alarm centres.")
     centre_customer_id = str(form.get("centre_customer_id") or "").strip()
