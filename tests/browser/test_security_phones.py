@@ -10,7 +10,7 @@ from core.common.clock import HELSINKI, today
 from plugins.security_phones.tables import Alarm, AlarmCentre, AlarmVisit, Device, Installation
 from tests.browser.helpers import assert_accessible, browser_sign_in
 from tests.helpers import make_user
-from tests.plugins.security_phones.conftest import new_customer
+from tests.plugins.security_phones.factories import new_customer
 
 
 async def test_coordinator_installs_a_device(page: Page, live_server: str) -> None:

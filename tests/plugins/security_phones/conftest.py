@@ -1,42 +1,12 @@
-"""Shared set-up for the security phone tests: customers, a signed-in coordinator, a centre."""
+"""Fixtures of the security phone tests: a signed-in coordinator and region prices."""
 
 from __future__ import annotations
-
-import itertools
 
 import httpx
 import pytest
 
-from core.common.clock import now
-from core.customers.tables import Customer
-from core.db import transaction
-from plugins.security_phones import alarms
 from plugins.security_phones import settings as phone_settings
-from tests.helpers import SYSTEM, make_user, sign_in
-
-_numbers = itertools.count(1)
-
-
-async def new_customer(municipality: str = "Seinäjoki", last_name: str = "Virtanen") -> int:
-    moment = now()
-    number = next(_numbers)
-    rows = await Customer.insert(
-        Customer(
-            identity_code=f"0101{number % 100:02d}-9{number:03d}"[:11],
-            first_name="Aino",
-            last_name=last_name,
-            search_name=f"{last_name.lower()} aino",
-            municipality=municipality,
-            created_at=moment,
-            updated_at=moment,
-        )
-    ).returning(Customer.id)
-    return int(rows[0]["id"])
-
-
-async def new_centre(name: str = "Centre A") -> tuple[int, str]:
-    async with transaction():
-        return await alarms.create_centre(SYSTEM, name)
+from tests.helpers import make_user, sign_in
 
 
 @pytest.fixture

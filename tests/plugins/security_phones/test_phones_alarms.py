@@ -14,7 +14,7 @@ from core.tasks.tables import Task
 from plugins.security_phones import alarms
 from plugins.security_phones.tables import Alarm, AlarmCentre, AlarmVisit, Device, PhoneService
 from tests.helpers import SYSTEM, make_user, post_form, sign_in
-from tests.plugins.security_phones.conftest import new_centre, new_customer
+from tests.plugins.security_phones.factories import new_centre, new_customer
 
 HEADER = "alarm_id;time;device_serial;centre_customer_id;kind;detail;outcome;visit_needed\n"
 ROWS = (

@@ -19,7 +19,7 @@ from plugins.security_phones.tables import (
     Installation,
     PhoneService,
 )
-from tests.plugins.security_phones.conftest import new_customer
+from tests.plugins.security_phones.factories import new_customer
 
 MARCH, APRIL = BillingPeriod(2026, 3), BillingPeriod(2026, 4)
 

@@ -14,7 +14,7 @@ from plugins.security_phones import reports
 from plugins.security_phones.customer_service import end_on_death
 from plugins.security_phones.tables import Alarm, AlarmCentre, AlarmVisit, Device, PhoneService
 from tests.helpers import SYSTEM, make_user, sign_in
-from tests.plugins.security_phones.conftest import new_customer
+from tests.plugins.security_phones.factories import new_customer
 
 
 def test_percentile_is_nearest_rank() -> None:

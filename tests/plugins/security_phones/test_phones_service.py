@@ -17,7 +17,7 @@ from plugins.security_phones.tables import (
     PhoneService,
 )
 from tests.helpers import make_user, post_form, sign_in
-from tests.plugins.security_phones.conftest import new_customer
+from tests.plugins.security_phones.factories import new_customer
 
 BASE = "/security-phones"
 
@@ -255,3 +255,64 @@ async def test_service_page_is_logged_and_home_care_cannot_manage(
     assert await PhoneService.count() == 0
     panel = await client.get(f"/customers/{customer}")
     assert f"{BASE}/customers/{customer}" in panel.text
+
+
+async def test_stale_status_change_is_a_conflict_and_installed_devices_stay_put(
+    coordinator: httpx.AsyncClient,
+) -> None:
+    device_id = await add_device(coordinator, "E1")
+    url = f"{BASE}/devices/{device_id}/status"
+    assert (
+        await post_form(coordinator, url, {"status": "in_maintenance", "version": 1})
+    ).is_success
+    stale = await post_form(coordinator, url, {"status": "lost", "version": 1})
+    assert stale.status_code == 409
+    customer = await new_customer()
+    await start_service(coordinator, customer)
+    back = await post_form(coordinator, url, {"status": "in_stock", "version": 2})
+    assert back.is_success
+    assert (await install(coordinator, customer, "E1")).is_success
+    refused = await post_form(coordinator, url, {"status": "lost", "version": 4})
+    assert refused.status_code == 400
+    assert (await Device.select().where(Device.id == device_id).first())["status"] == "installed"
+
+
+async def test_one_active_service_at_a_time_and_a_new_one_after_the_end(
+    coordinator: httpx.AsyncClient,
+) -> None:
+    customer = await new_customer()
+    no_service = await install(coordinator, customer, "X")
+    assert no_service.status_code == 400
+    await start_service(coordinator, customer)
+    second = await post_form(
+        coordinator,
+        f"{BASE}/customers/{customer}/service",
+        {"decision_date": "2026-03-01", "start_date": "2026-03-10"},
+    )
+    assert second.status_code == 400
+    service = await PhoneService.select().where(PhoneService.customer == customer).first()
+    await post_form(
+        coordinator,
+        f"{BASE}/customers/{customer}/end",
+        {"end_date": "2026-05-31", "version": service["version"]},
+    )
+    overlapping = await post_form(
+        coordinator,
+        f"{BASE}/customers/{customer}/service",
+        {"decision_date": "2026-05-01", "start_date": "2026-05-31"},
+    )
+    assert overlapping.status_code == 400
+    again = await post_form(
+        coordinator,
+        f"{BASE}/customers/{customer}/service",
+        {"decision_date": "2026-06-01", "start_date": "2026-06-01"},
+    )
+    assert again.is_success and await PhoneService.count() == 2
+
+
+async def test_biller_reads_reports_but_not_customer_services(client: httpx.AsyncClient) -> None:
+    customer = await new_customer()
+    await sign_in(client, await make_user("biller"))
+    assert (await client.get(f"/api/security-phones/customers/{customer}")).status_code == 403
+    assert (await client.get(f"{BASE}/customers/{customer}")).status_code == 403
+    assert (await client.get(f"{BASE}/reports")).status_code == 200
