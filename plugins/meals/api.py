@@ -133,6 +133,7 @@ async def _service_out(service_id: int) -> MealServiceOut:
 class MealApi(Controller):
     path = "/api/meals"
     tags = ["meals"]
+    opt = {"permission": "meals.view"}
 
     @get("/services/{service_id:int}", opt={"permission": "meals.view"})
     async def get_service(self, request: Req, service_id: int) -> MealServiceOut:
