@@ -2,6 +2,8 @@
 
 from pathlib import Path
 
+import click
+
 from core.i18n import N_
 from core.plugins import NavItem, Permission, hookimpl
 
@@ -24,3 +26,10 @@ def valvomo_navigation() -> list[NavItem]:
 @hookimpl
 def valvomo_locale_dir() -> Path:
     return BILLING_DIR / "locale"
+
+
+@hookimpl
+def valvomo_cli_commands(cli: click.Group) -> None:
+    from core.billing.commands import add_commands
+
+    add_commands(cli)
