@@ -21,6 +21,7 @@ from core.common.errors import ValidationFailed
 from core.i18n import N_
 from core.plugins import TaskKind
 from core.tasks.services import create_task
+from core.tasks.tables import Task
 from plugins.security_phones.parsing import parse_moment
 from plugins.security_phones.tables import Alarm, AlarmCentre, Device, PhoneService
 
@@ -296,19 +297,34 @@ async def _insert_new(values: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 async def _technical_tasks(actor: Actor, alarms: list[dict[str, Any]]) -> int:
-    """One inbox task per device and problem (e.g. low battery) among the new technical alarms."""
+    """One inbox task per device and problem (e.g. low battery) among the new technical alarms.
+
+    No second task while one for the same device and problem is still open in the inbox.
+    """
     grouped: dict[tuple[int | None, int | None, str], int] = defaultdict(int)
     for alarm in alarms:
         if alarm["kind"] == "technical":
             grouped[(alarm["device"], alarm["customer"], alarm["detail"])] += 1
+    if not grouped:
+        return 0
     serials = {
         d["id"]: d["serial_number"]
         for d in await Device.select(Device.id, Device.serial_number).where(
             Device.id.is_in([k[0] for k in grouped if k[0]] or [0])
         )
     }
+    open_tasks = (
+        await Task.select(Task.customer, Task.payload)
+        .where((Task.kind == TECHNICAL_ALARM.code) & (Task.status == "open"))
+        .output(load_json=True)
+    )
+    already = {(t["customer"], t["payload"].get("device"), t["payload"].get("detail"))
+               for t in open_tasks}  # fmt: skip
+    created = 0
     for (device_id, customer_id, detail), count in grouped.items():
         serial = serials.get(device_id or 0, "")
+        if (customer_id, serial, detail) in already:
+            continue
         await create_task(
             actor,
             TECHNICAL_ALARM,
@@ -316,7 +332,8 @@ async def _technical_tasks(actor: Actor, alarms: list[dict[str, Any]]) -> int:
             customer_id=customer_id,
             payload={"device": serial, "detail": detail, "count": count},
         )
-    return len(grouped)
+        created += 1
+    return created
 
 
 async def receive_alarm(

@@ -230,3 +230,15 @@ async def test_dashboard_counts_alarms_waiting_for_a_visit(client: httpx.AsyncCl
     await sign_in(client, await make_user("home_care"))
     dashboard = await client.get("/")
     assert "1 hälytystä odottaa käyntiä." in dashboard.text
+
+
+async def test_no_second_task_while_one_for_the_same_problem_is_open() -> None:
+    centre_id, _ = await new_centre()
+    await phone_customer(centre_id)
+    await run_import(centre_id, HEADER + ROWS)
+    later = "A9;2026-03-09T08:00:00Z;S1;;technical;low_battery;;no\n"
+    result = await run_import(centre_id, HEADER + later)
+    assert result.added == 1 and result.tasks == 0
+    other = "A10;2026-03-09T09:00:00Z;S1;;technical;connection_lost;;no\n"
+    assert (await run_import(centre_id, HEADER + other)).tasks == 1
+    assert await Task.count() == 2
