@@ -80,18 +80,20 @@ def is_holiday(day: dt.date) -> bool:
     return day in finnish_holidays(day.year)
 
 
+@lru_cache(maxsize=4096)
+def previous_working_day(day: dt.date) -> dt.date:
+    """`day`, or if it is a public holiday the previous day that is neither one nor a Sunday."""
+    while is_holiday(day):
+        day -= ONE_DAY
+        while day.weekday() == 6:
+            day -= ONE_DAY
+    return day
+
+
 def delivery_day_mover(rule: str) -> Callable[[dt.date], dt.date]:
     """The function that moves a planned delivery date according to the holiday rule."""
     if rule == "keep":
         return lambda day: day
-
-    def previous_working_day(day: dt.date) -> dt.date:
-        while is_holiday(day):
-            day -= ONE_DAY
-            while day.weekday() == 6:
-                day -= ONE_DAY
-        return day
-
     return previous_working_day
 
 
@@ -201,11 +203,48 @@ class Schedule:
         return sum(sum(products.values()) for products in self.meals.values())
 
 
-def days(first: dt.date, last: dt.date) -> Iterable[dt.date]:
-    day = first
-    while day <= last:
-        yield day
-        day += ONE_DAY
+@lru_cache(maxsize=256)
+def days(first: dt.date, last: dt.date) -> tuple[tuple[dt.date, int], ...]:
+    """Every day of first..last with its weekday (shared by all services of a report)."""
+    count = (last - first).days + 1
+    return tuple((d, d.weekday()) for d in (first + dt.timedelta(n) for n in range(count)))
+
+
+def _is_regular(plan: ServicePlan, first: dt.date, last: dt.date) -> bool:
+    """No pause or exception touches first..last: every day follows its weekday's order."""
+    if any(p.start <= last and (p.end is None or p.end >= first) for p in plan.pauses):
+        return False
+    return not any(first <= day <= last for day in plan.exceptions)
+
+
+def _regular_schedule(
+    settled: dict[int, tuple[dict[str, int], int | None]],
+    span: tuple[tuple[dt.date, int], ...],
+    first: dt.date,
+    last: dt.date,
+    move: Callable[[dt.date], dt.date],
+) -> Schedule:
+    """The fast path of `compute_schedule` for a service following its weekly order."""
+    schedule = Schedule()
+    offsets = {
+        wd: dt.timedelta(days=(wd - delivery) % 7)
+        for wd, (meals, delivery) in settled.items()
+        if delivery is not None
+    }
+    standing = {wd: {p: n for p, n in meals.items() if n > 0} for wd, (meals, _) in settled.items()}
+    for day, weekday in span:
+        meals = standing[weekday]
+        if not meals:
+            continue
+        if day <= last:
+            schedule.meals[day] = meals
+        offset = offsets.get(weekday)
+        if offset is None:
+            continue
+        delivered = move(day - offset)
+        if first <= delivered <= last:
+            schedule.deliveries.setdefault(delivered, []).append(day)
+    return schedule
 
 
 def compute_schedule(
@@ -221,7 +260,9 @@ def compute_schedule(
         horizon = min(horizon, plan.end)
     start = max(first, plan.start)
     settled = _settled_weekdays(by_weekday, start, horizon)
-    for day in days(start, horizon):
+    if len(settled) == 7 and _is_regular(plan, start, horizon):
+        return _regular_schedule(settled, days(start, horizon), first, last, move)
+    for day, _weekday in days(start, horizon):
         meals, planned = _meals_and_delivery(plan, day, by_weekday, settled)
         if not meals:
             continue
