@@ -58,21 +58,14 @@ def _service_condition(
     return condition
 
 
-def _joined(
-    column_owner: Any, first: dt.date, last: dt.date, kitchen: int | None, route: int | None
-) -> Any:
-    """The same service condition, seen through a child table's `service` foreign key."""
+def _joined(column_owner: Any, first: dt.date, last: dt.date) -> Any:
+    """The service condition, seen through a child table's `service` foreign key."""
     service = column_owner.service
-    condition = (
+    return (
         service.status.is_in(list(BILLABLE))
         & (service.start_date <= last + DELIVERY_LOOKAHEAD)
         & (service.end_date.is_null() | (service.end_date >= first))
     )
-    if kitchen is not None:
-        condition &= service.kitchen == kitchen
-    if route is not None:
-        condition &= service.route == route
-    return condition
 
 
 async def load_services(
@@ -89,6 +82,16 @@ async def load_services(
     loaded = {r["id"]: LoadedService(r, ServicePlan(r["start_date"], r["end_date"])) for r in rows}
     if not loaded:
         return []
+    if kitchen_id is None and route_id is None:
+
+        def of_services(child: Any) -> Any:
+            return _joined(child, first, last)
+
+    else:  # one kitchen's or route's services: a short id list beats a join
+
+        def of_services(child: Any) -> Any:
+            return child.service.is_in(list(loaded))
+
     lines = await MealOrderLine.select(
         MealOrderLine.service,
         MealOrderLine.weekday,
@@ -98,7 +101,7 @@ async def load_services(
         MealOrderLine.valid_from,
         MealOrderLine.valid_to,
     ).where(
-        _joined(MealOrderLine, first, last, kitchen_id, route_id)
+        of_services(MealOrderLine)
         & (MealOrderLine.valid_from <= horizon)
         & (MealOrderLine.valid_to.is_null() | (MealOrderLine.valid_to >= first))
     )
@@ -109,14 +112,12 @@ async def load_services(
         MealException.product,
         MealException.quantity,
     ).where(
-        _joined(MealException, first, last, kitchen_id, route_id)
-        & (MealException.day >= first)
-        & (MealException.day <= horizon)
+        of_services(MealException) & (MealException.day >= first) & (MealException.day <= horizon)
     )
     pauses = await MealPause.select(
         MealPause.service, MealPause.start_date, MealPause.end_date
     ).where(
-        _joined(MealPause, first, last, kitchen_id, route_id)
+        of_services(MealPause)
         & (MealPause.start_date <= horizon)
         & (MealPause.end_date.is_null() | (MealPause.end_date >= first))
     )
