@@ -1,11 +1,18 @@
 """Core billing's permissions, navigation and messages, registered like a plugin's hooks."""
 
+from __future__ import annotations
+
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import click
-
+from core.common.clock import today
 from core.i18n import N_
-from core.plugins import NavItem, Permission, hookimpl
+from core.plugins import NavItem, Panel, Permission, hookimpl
+
+if TYPE_CHECKING:
+    import click
+
+    from core.identity.services import CurrentUser
 
 BILLING_DIR = Path(__file__).parent
 
@@ -33,3 +40,14 @@ def valvomo_cli_commands(cli: click.Group) -> None:
     from core.billing.commands import add_commands
 
     add_commands(cli)
+
+
+@hookimpl
+async def valvomo_dashboard_panels(user: CurrentUser) -> list[Panel]:
+    """For billers: whether last month is still waiting to be closed."""
+    if not user.can("billing.view"):
+        return []
+    from core.billing.services import month_to_close
+
+    state = await month_to_close(today())
+    return [Panel(N_("Billing"), "billing/panel.html", {"state": state}, order=50)]

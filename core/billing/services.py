@@ -32,6 +32,7 @@ from core.billing.periods import (
     closed_periods,
     key,
     months_between,
+    period_containing,
     period_state,
     previous_period,
 )
@@ -151,6 +152,11 @@ async def pending_corrections(host: PluginHost, period: BillingPeriod) -> list[M
         recomputed = await plugin_lines(host, state.period)
         found += corrections(state.period, recomputed, await billed_for(state))
     return found
+
+
+async def month_to_close(today: dt.date) -> PeriodState:
+    """Last month's state: the month a biller closes next in the usual rhythm."""
+    return await period_state(previous_period(period_containing(today)))
 
 
 async def month_bill(host: PluginHost, period: BillingPeriod) -> MonthBill:

@@ -11,7 +11,9 @@ import httpx
 import openpyxl
 
 from core.audit.tables import AuditEntry
+from core.billing.periods import period_containing, previous_period
 from core.billing.tables import BilledLine, BillingPeriodRecord
+from core.common.clock import today
 from tests.core.billing.conftest import add_customer
 from tests.core.billing.fake_service import FakeService
 from tests.helpers import api_headers, make_user, post_form, sign_in
@@ -256,3 +258,14 @@ async def test_plugin_text_is_escaped_and_numbers_are_plain_in_json(
     assert "&lt;b&gt;50% off&lt;/b&gt;" in page and "<i>" not in page
     line = (await biller.get("/api/billing/2025/3")).json()["customers"][0]["lines"][0]
     assert (line["quantity"], line["unit_price"], line["amount"]) == ("40", "8.5", "340.00")
+
+
+async def test_dashboard_tells_billers_whether_last_month_is_closed(
+    client: httpx.AsyncClient,
+) -> None:
+    await sign_in(client, await make_user("biller"))
+    last_month = previous_period(period_containing(today()))
+    page = (await client.get("/")).text
+    assert f'href="/billing/{last_month.year}/{last_month.month}"' in page
+    await sign_in(client, await make_user("home_care"))
+    assert "/billing/" not in (await client.get("/")).text
