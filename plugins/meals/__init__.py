@@ -7,6 +7,7 @@ from typing import Any
 
 import click
 
+from core.common.clock import today
 from core.customers.services import CustomerRecord
 from core.i18n import N_
 from core.identity.services import CurrentUser
@@ -132,6 +133,13 @@ async def valvomo_customer_panels(customer: CustomerRecord, user: CurrentUser) -
 
     context = await customer_panel_context(customer.id)
     return [Panel(N_("Meal service"), "meals/panel.html", context, order=30)]
+
+
+@hookimpl
+async def valvomo_customer_died(customer: CustomerRecord, actor: CurrentUser) -> None:
+    from plugins.meals.services import end_for_deceased
+
+    await end_for_deceased(actor, customer.id, customer.status_date or today())
 
 
 @hookimpl

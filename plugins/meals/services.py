@@ -553,3 +553,32 @@ async def create_route(actor: Actor, kitchen_id: int, name: str) -> int:
         actor, "create", "meal_route", rows[0]["id"], after={"kitchen": kitchen_id, "name": name}
     )
     return int(rows[0]["id"])
+
+
+async def end_for_deceased(actor: Actor, customer_id: int, died_on: dt.date) -> None:
+    """The customer died: the service ends on that day at once, without a decision task,
+    and open inbox tasks about it are completed."""
+    service = await current_service(customer_id)
+    if service is None or service["status"] == "ended":
+        return
+    end = max(died_on, service["start_date"])
+    if service["end_date"] is not None:
+        end = min(end, service["end_date"])
+    changes = {"status": "ended", "end_date": end, "ending_reason": "deceased"}
+    await MealService.update(
+        {
+            **{getattr(MealService, k): v for k, v in changes.items()},
+            MealService.version: MealService.version + 1,
+        }
+    ).where(MealService.id == service["id"])
+    await audit.record(
+        actor,
+        "update",
+        "meal_service",
+        service["id"],
+        customer_id=customer_id,
+        before={"status": service["status"], "end_date": service["end_date"]},
+        after=changes,
+    )
+    for kind in (OPENING_TASK, ENDING_TASK):
+        await _close_tasks(actor, kind, service, "customer deceased")

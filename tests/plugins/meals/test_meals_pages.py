@@ -93,3 +93,32 @@ async def test_biller_reports_and_exports(client: httpx.AsyncClient) -> None:
     assert bad.status_code == 400
     api = await client.get("/api/meals/billing-lines?month=2026-03", headers=api_headers(client))
     assert {line["product"] for line in api.json()} == {"lunch", "delivery"}
+
+
+async def test_api_opening_validates_and_creates(client: httpx.AsyncClient) -> None:
+    customer = await new_customer()
+    await signed_in(client, "client_guidance")
+    bad = await client.post(
+        "/api/meals/openings",
+        json={
+            "customer_id": customer,
+            "start_date": "2026-02-30",
+            "diet": "normal",
+            "requested_meals": "lunch",
+        },
+        headers=api_headers(client),
+    )
+    assert bad.status_code == 400 and "start_date" in bad.text
+    ok = await client.post(
+        "/api/meals/openings",
+        json={
+            "customer_id": customer,
+            "start_date": "2026-03-02",
+            "diet": "normal",
+            "requested_meals": "lunch",
+        },
+        headers=api_headers(client),
+    )
+    assert ok.status_code == 201 and ok.json()["status"] == "opening_requested"
+    read = await client.get(f"/api/meals/services/{ok.json()['id']}")
+    assert read.json()["customer_id"] == customer

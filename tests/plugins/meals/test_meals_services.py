@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
+from typing import Any
 
 import pytest
 
 from core.audit.tables import AuditEntry
 from core.common.errors import ValidationFailed, VersionConflict
+from core.customers.services import get_customer
 from core.db import transaction
 from core.tasks.tables import Task
 from plugins.meals import services
@@ -181,3 +184,18 @@ async def test_ending_goes_to_client_guidance_whose_decision_closes() -> None:
         await services.decide_ending(SYSTEM, service_id, await version_of(service_id))
     assert (await services.get_service(service_id))["status"] == "ended"
     assert await Task.count().where(Task.status == "open") == 0
+
+
+async def test_death_of_the_customer_ends_the_service_through_the_core_hook(runtime: Any) -> None:
+    region = await new_region()
+    service_id = await active_service(region)
+    service = await services.get_service(service_id)
+    customer = await get_customer(service["customer"])
+    async with transaction():
+        await runtime.host.acollect(
+            "valvomo_customer_died",
+            customer=replace(customer, status="deceased", status_date=dt.date(2026, 3, 20)),
+            actor=SYSTEM,
+        )
+    ended = await services.get_service(service_id)
+    assert (ended["status"], ended["end_date"]) == ("ended", dt.date(2026, 3, 20))
