@@ -1,0 +1,60 @@
+"""Production and delivery lists: holiday moves, route order, changes since the previous list."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from core.db import transaction
+from plugins.meals import services
+from plugins.meals.lists import production_list, route_changes, route_delivery_list
+from plugins.meals.settings import current
+from tests.helpers import SYSTEM
+from tests.plugins.meals.conftest import active_service, new_region, version_of
+
+
+async def test_delivery_list_in_stop_order_with_changes_since_previous_list() -> None:
+    region = await new_region()
+    first = await active_service(region, route_stop="5")
+    second = await active_service(region, route_stop="2")
+    monday, thursday = dt.date(2026, 3, 9), dt.date(2026, 3, 12)
+    stops = await route_delivery_list(region.route, monday, current())
+    assert [s.service_id for s in stops] == [second, first]
+    assert stops[0].meal_days == [monday, monday + dt.timedelta(1), monday + dt.timedelta(2)]
+
+    async with transaction():
+        await services.pause_service(
+            SYSTEM,
+            first,
+            await version_of(first),
+            {"start_date": "2026-03-12", "reason": "hospital"},
+        )
+        await services.add_exception(
+            SYSTEM,
+            second,
+            {"day": "2026-03-13", "kind": "extra", "product": "evening_meal", "quantity": "1"},
+            current(),
+        )
+    now_stops = await route_delivery_list(region.route, thursday, current())
+    changes = await route_changes(region.route, thursday, now_stops, current())
+    assert changes.previous_day == monday
+    assert [d["stop"].service_id for d in changes.dropped] == [first]
+    assert changes.dropped[0]["status"] == "paused"
+    assert [s.service_id for s in changes.changed] == [second]
+
+
+async def test_production_list_counts_meals_of_the_days_deliveries_by_diet() -> None:
+    region = await new_region()
+    await active_service(region)
+    await active_service(region, lunches=2)
+    counts = await production_list(region.kitchen, dt.date(2026, 3, 5), current())
+    assert counts == {("lunch", "normal"): 4 * 1 + 4 * 2}
+
+
+async def test_good_friday_delivery_moves_to_thursday() -> None:
+    region = await new_region()
+    await active_service(region, start=dt.date(2026, 3, 30))
+    # Thursday 2.4. delivers as usual; nothing moves onto Good Friday 3.4.
+    assert await production_list(region.kitchen, dt.date(2026, 4, 3), current()) == {}
+    # Easter Monday 6.4. is a holiday: its Mon–Wed delivery moves to Saturday 4.4.
+    saturday = await production_list(region.kitchen, dt.date(2026, 4, 4), current())
+    assert saturday == {("lunch", "normal"): 3}
