@@ -396,8 +396,9 @@ async def hand_over_key(
     if errors:
         raise ValidationFailed(errors)
     values = {"holder": to_holder, "returned": returned}
+    submitted = {"holder": to_holder, "to_holder": to_holder, "returned": "1" if returned else ""}
     await update_versioned(
-        HomeKey, key_id, version, {HomeKey.holder: to_holder, HomeKey.returned: returned}, values
+        HomeKey, key_id, version, {HomeKey.holder: to_holder, HomeKey.returned: returned}, submitted
     )
     await KeyHandover.insert(
         KeyHandover(

@@ -112,7 +112,8 @@ async def change_status(
         )
     if device["status"] == "retired":
         raise ValidationFailed({"status": N_("A retired device cannot change status.")})
-    await update_versioned(Device, device_id, version, {Device.status: status}, {"status": status})
+    submitted = {"status": status, "note": note}
+    await update_versioned(Device, device_id, version, {Device.status: status}, submitted)
     await log_event(actor, device_id, status, None, note)
     await audit.record(
         actor,

@@ -15,11 +15,19 @@ from core.db import transaction
 from core.i18n import N_
 from core.identity.guards import require_user
 from core.identity.services import CurrentUser
-from core.web.pages import form_data, int_field, render, render_conflict
+from core.web.pages import form_data, int_field, render
 from plugins.security_phones import alarms, customer_service, inventory, reports, visits
 
 Req = Request[Any, Any, Any]
 BASE = "/security-phones"
+
+
+def conflict_page(request: Req, conflict: VersionConflict, page: str) -> Template:
+    """Both versions side by side; saving again posts the user's values to the same address."""
+    return render(
+        request, "errors/conflict.html", status_code=409, conflict=conflict,
+        fields=list(conflict.submitted), action=request.url.path, cancel=page,
+    )  # fmt: skip
 
 
 class DevicePages(Controller):
@@ -99,7 +107,7 @@ class DevicePages(Controller):
         except ValidationFailed as exc:
             return await self._page(request, device_id, exc.errors, 400)
         except VersionConflict as exc:
-            return render_conflict(request, exc, f"{BASE}/devices/{device_id}", ["status"])
+            return conflict_page(request, exc, f"{BASE}/devices/{device_id}")
         return Redirect(path=f"{BASE}/devices/{device_id}")
 
 
@@ -159,7 +167,7 @@ class CustomerPages(Controller):
         except ValidationFailed as exc:
             return await self._render(request, customer_id, None, form, data, exc.errors, 400)
         except VersionConflict as exc:
-            return render_conflict(request, exc, f"{BASE}/customers/{customer_id}", list(data))
+            return conflict_page(request, exc, f"{BASE}/customers/{customer_id}")
         return Redirect(path=f"{BASE}/customers/{customer_id}#{form}")
 
     @post("/service")
@@ -269,9 +277,7 @@ class AlarmPages(Controller):
                 request, await visits.get_alarm(alarm_id), data, exc.errors, 400
             )
         except VersionConflict as exc:
-            return render_conflict(
-                request, exc, f"{BASE}/alarms/{alarm_id}", list(visits.VISIT_FIELDS)
-            )
+            return conflict_page(request, exc, f"{BASE}/alarms/{alarm_id}")
         return Redirect(path=f"{BASE}/alarms/{alarm_id}")
 
 

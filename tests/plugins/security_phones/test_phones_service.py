@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import httpx
 
 from core.audit.tables import AuditEntry
@@ -193,13 +195,21 @@ async def test_keys_calling_order_and_ending_create_a_collection_task(
         f"{BASE}/customers/{customer}/keys/{key['id']}",
         {"to_holder": "Someone", "version": key["version"]},
     )
-    assert stale.status_code == 409
+    assert stale.status_code == 409 and "Turvapalvelu Oy" in stale.text
+    resubmitted = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)"', stale.text))
+    resubmitted.pop("_csrf_token", None)
+    assert resubmitted["to_holder"] == "Someone"
+    overwritten = await post_form(
+        coordinator, f"{BASE}/customers/{customer}/keys/{key['id']}", resubmitted
+    )
+    assert overwritten.status_code == 200
     handovers = (
         await KeyHandover.select().where(KeyHandover.key == key["id"]).order_by(KeyHandover.id)
     )
     assert [(h["from_holder"], h["to_holder"]) for h in handovers] == [
         ("", "Kotihoito"),
         ("Kotihoito", "Turvapalvelu Oy"),
+        ("Turvapalvelu Oy", "Someone"),
     ]
 
     service = await PhoneService.select().where(PhoneService.customer == customer).first()
