@@ -255,6 +255,9 @@ class AlarmPages(Controller):
         code: int = 200,
     ) -> Template:
         visit = await visits.get_visit(alarm["id"])
+        customer_id = alarm["customer"]
+        keys = await customer_service.keys_with_handovers(customer_id) if customer_id else []
+        contacts = await customer_service.calling_order(customer_id) if customer_id else []
         return render(
             request,
             "security_phones/alarm.html",
@@ -263,6 +266,8 @@ class AlarmPages(Controller):
             visit=visit,
             values=values if values is not None else _visit_values(visit),
             errors=errors or {},
+            keys=[k for k in keys if not k["returned"]],
+            contacts=[c for c in contacts if c["position"]],
         )
 
     @post("/{alarm_id:int}/visit")

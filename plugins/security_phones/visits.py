@@ -27,6 +27,7 @@ ALARM_COLUMNS = (
     Alarm.customer.first_name,
     Alarm.customer.last_name,
     Alarm.customer.municipality,
+    Alarm.customer.street_address,
     Alarm.device.serial_number,
     Alarm.centre.name,
 )

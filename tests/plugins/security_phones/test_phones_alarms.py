@@ -12,7 +12,14 @@ from core.common.clock import HELSINKI
 from core.db import transaction
 from core.tasks.tables import Task
 from plugins.security_phones import alarms
-from plugins.security_phones.tables import Alarm, AlarmCentre, AlarmVisit, Device, PhoneService
+from plugins.security_phones.tables import (
+    Alarm,
+    AlarmCentre,
+    AlarmVisit,
+    Device,
+    HomeKey,
+    PhoneService,
+)
 from tests.helpers import SYSTEM, make_user, post_form, sign_in
 from tests.plugins.security_phones.factories import new_centre, new_customer
 
@@ -158,7 +165,10 @@ async def test_home_care_records_a_visit_that_cannot_arrive_before_the_alarm(
     await phone_customer(centre_id)
     await run_import(centre_id, HEADER + ROWS)
     alarm = await Alarm.select().where(Alarm.centre_alarm_id == "A2").first()  # 1.3.2026 11.30
+    await HomeKey.insert(HomeKey(customer=alarm["customer"], label="Kaappi 7", holder="Tiimi 2"))
     await sign_in(client, await make_user("home_care"))
+    alarm_page = await client.get(f"/security-phones/alarms/{alarm['id']}")
+    assert "Kaappi 7: Tiimi 2" in alarm_page.text
     waiting = await client.get("/security-phones/alarms?waiting=true")
     assert waiting.status_code == 200 and f"/security-phones/alarms/{alarm['id']}" in waiting.text
     url = f"/security-phones/alarms/{alarm['id']}/visit"
