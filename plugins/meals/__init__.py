@@ -93,6 +93,7 @@ def valvomo_navigation() -> list[NavItem]:
     return [
         NavItem(N_("Meal services"), "/meals/services", "meals.manage", 30),
         NavItem(N_("Kitchen lists"), "/meals/lists", "meals.lists", 31),
+        NavItem(N_("Kitchens and routes"), "/meals/kitchens", "meals.manage", 32),
     ]
 
 

@@ -20,6 +20,7 @@ from core.web.pages import form_data, int_field, render, render_conflict
 from plugins.meals import lists, services
 from plugins.meals.forms import order_form_values
 from plugins.meals.list_views import MealListPages
+from plugins.meals.place_views import KitchenPages
 from plugins.meals.report_views import MealReportPages
 from plugins.meals.settings import MealSettings, current
 from plugins.meals.tables import MealException, MealOrderLine, MealPause, MealService
@@ -281,4 +282,9 @@ class MealServicePages(Controller):
         )
 
 
-CONTROLLERS: list[type[Controller]] = [MealServicePages, MealListPages, MealReportPages]
+CONTROLLERS: list[type[Controller]] = [
+    MealServicePages,
+    MealListPages,
+    MealReportPages,
+    KitchenPages,
+]

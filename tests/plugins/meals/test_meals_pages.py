@@ -7,7 +7,7 @@ import io
 import httpx
 from openpyxl import load_workbook
 
-from plugins.meals.tables import MealService
+from plugins.meals.tables import Kitchen, MealService
 from tests.helpers import api_headers, make_user, post_form, sign_in
 from tests.plugins.meals.conftest import active_service, new_customer, new_region, weekly_order
 
@@ -122,3 +122,15 @@ async def test_api_opening_validates_and_creates(client: httpx.AsyncClient) -> N
     assert ok.status_code == 201 and ok.json()["status"] == "opening_requested"
     read = await client.get(f"/api/meals/services/{ok.json()['id']}")
     assert read.json()["customer_id"] == customer
+
+
+async def test_coordinator_adds_kitchens_and_routes(client: httpx.AsyncClient) -> None:
+    await signed_in(client, "meal_coordinator")
+    assert (await post_form(client, "/meals/kitchens/", {"name": ""})).status_code == 400
+    assert (await post_form(client, "/meals/kitchens/", {"name": "Kuortane"})).status_code == 200
+    kitchen = (await Kitchen.select(Kitchen.id).first())["id"]
+    bad = await post_form(client, "/meals/kitchens/routes", {"kitchen": "999", "name": "R1"})
+    assert bad.status_code == 400
+    await post_form(client, "/meals/kitchens/routes", {"kitchen": kitchen, "name": "Kuortane 1"})
+    page = await client.get("/meals/kitchens/")
+    assert "Kuortane 1" in page.text
