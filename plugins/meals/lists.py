@@ -112,10 +112,12 @@ async def route_changes(
     if changes.previous_day is None:
         return changes
     by_id = {s.row["id"]: s for s in services}
-    current_ids = {stop.service_id for stop in current}
-    changes.new = [s for s in current if s.service_id not in previous]
+    previous_day = changes.previous_day
+    # Stops differ from list to list by delivery weekday; only a start, a pause, a
+    # reactivation or an ending makes a customer new or gone.
+    changes.new = [s for s in current if not by_id[s.service_id].plan.is_running(previous_day)]
     for service_id, stop in previous.items():
-        if service_id not in current_ids:
+        if not by_id[service_id].plan.is_running(day):
             changes.dropped.append({"stop": stop, "status": by_id[service_id].row["status"]})
     changes.changed = [
         s for s in current if s.service_id in previous and _differs(s, previous[s.service_id])

@@ -36,7 +36,7 @@ WEEKDAY_NAMES = (
     N_("Saturday"),
     N_("Sunday"),
 )
-# action → (permission, service function, statuses in which the form is offered)
+# action → (permission, statuses in which the form is offered)
 ACTIONS: dict[str, tuple[str, tuple[str, ...]]] = {
     "complete": ("meals.manage", ("opening_requested",)),
     "order": ("meals.manage", ("active", "paused", "ending_requested")),
