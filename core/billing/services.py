@@ -51,7 +51,7 @@ if TYPE_CHECKING:
 # Corrections are looked for in at most this many closed months before an open month.
 CORRECTION_LOOKBACK_MONTHS = 12
 CUSTOMERS_PER_PAGE = 50
-INSERT_CHUNK = 500
+CHUNK = 500  # rows per INSERT and ids per IN (...) query
 
 
 @dataclass(frozen=True)
@@ -170,10 +170,10 @@ async def month_bill(host: PluginHost, period: BillingPeriod) -> MonthBill:
 
 
 async def customer_names(customer_ids: Sequence[int]) -> dict[int, str]:
-    """ "Last First" per customer id, a few queries for any number of customers."""
+    """Each customer's name as "Last First", in one query per 500 customers."""
     names: dict[int, str] = {}
-    for start in range(0, len(customer_ids), INSERT_CHUNK):
-        chunk = list(customer_ids[start : start + INSERT_CHUNK])
+    for start in range(0, len(customer_ids), CHUNK):
+        chunk = list(customer_ids[start : start + CHUNK])
         rows = await Customer.select(Customer.id, Customer.first_name, Customer.last_name).where(
             Customer.id.is_in(chunk)
         )
@@ -254,8 +254,8 @@ async def close_period(
         {"version": expected_version},
     )
     rows = [line.as_row(record_id) for line in bill.lines]
-    for start in range(0, len(rows), INSERT_CHUNK):
-        await BilledLine.insert(*rows[start : start + INSERT_CHUNK])
+    for start in range(0, len(rows), CHUNK):
+        await BilledLine.insert(*rows[start : start + CHUNK])
     await audit.record(
         actor,
         "close",
