@@ -137,6 +137,16 @@ async def valvomo_customer_panels(customer: CustomerRecord, user: CurrentUser) -
 
 
 @hookimpl
+async def valvomo_dashboard_panels(user: CurrentUser) -> list[Panel]:
+    if not user.can("meals.manage"):
+        return []
+    from plugins.meals.services import STATUSES, status_counts
+
+    context = {"counts": await status_counts(), "statuses": STATUSES}
+    return [Panel(N_("Meal services"), "meals/dashboard_panel.html", context, order=30)]
+
+
+@hookimpl
 async def valvomo_customer_died(customer: CustomerRecord, actor: CurrentUser) -> None:
     from plugins.meals.services import end_for_deceased
 

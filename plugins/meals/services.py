@@ -8,6 +8,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from piccolo.query.functions.aggregate import Count
+
 from core.audit import services as audit
 from core.audit.services import Actor
 from core.common.clock import now
@@ -582,3 +584,11 @@ async def end_for_deceased(actor: Actor, customer_id: int, died_on: dt.date) -> 
     )
     for kind in (OPENING_TASK, ENDING_TASK):
         await _close_tasks(actor, kind, service, "customer deceased")
+
+
+async def status_counts() -> dict[str, int]:
+    """How many services are in each status (the coordinator's dashboard)."""
+    rows = await MealService.select(MealService.status, Count(alias="services")).group_by(
+        MealService.status
+    )
+    return {row["status"]: int(row["services"]) for row in rows}

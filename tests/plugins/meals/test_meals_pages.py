@@ -134,3 +134,12 @@ async def test_coordinator_adds_kitchens_and_routes(client: httpx.AsyncClient) -
     await post_form(client, "/meals/kitchens/routes", {"kitchen": kitchen, "name": "Kuortane 1"})
     page = await client.get("/meals/kitchens/")
     assert "Kuortane 1" in page.text
+
+
+async def test_coordinator_dashboard_counts_services_by_status(client: httpx.AsyncClient) -> None:
+    region = await new_region()
+    await active_service(region)
+    await signed_in(client, "meal_coordinator")
+    dashboard = await client.get("/")
+    assert "/meals/services?status=active" in dashboard.text
+    assert ": 1</a>" in dashboard.text
