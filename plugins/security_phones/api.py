@@ -6,10 +6,11 @@ import datetime as dt
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from litestar import Controller, Request, get, post
+from litestar import Controller, Request, get, post, put
 from litestar.response import Response
 
 from core.audit.services import SystemActor
+from core.common.errors import NotFound
 from core.customers.services import get_customer, record_view
 from core.db import transaction
 from core.identity.guards import require_user
@@ -91,6 +92,32 @@ class AlarmPageOut:
     total: int
     page: int
     pages: int
+
+
+@dataclass
+class VisitIn:
+    """Times in ISO 8601 (with offset, or Helsinki local time); `version` when updating."""
+
+    dispatched_at: str
+    arrived_at: str = ""
+    done_at: str = ""
+    notes: str = ""
+    version: int | None = None
+
+
+@dataclass
+class VisitOut:
+    id: int
+    alarm: int
+    dispatched_at: dt.datetime
+    arrived_at: dt.datetime | None
+    done_at: dt.datetime | None
+    notes: str
+    version: int
+
+
+def _visit_out(row: dict[str, Any]) -> VisitOut:
+    return VisitOut(**{k: row[k] for k in VisitOut.__dataclass_fields__})
 
 
 def _bearer(request: Req) -> str | None:
@@ -191,6 +218,26 @@ class SecurityPhoneApi(Controller):
             page=result.page,
             pages=result.pages,
         )
+
+    @get("/alarms/{alarm_id:int}/visit", opt={"permission": "security_phones.visits"})
+    async def get_visit(self, request: Req, alarm_id: int) -> VisitOut | None:
+        """The visit recorded for an alarm, or null."""
+        alarm = await visits.get_alarm(alarm_id)
+        if alarm["customer"]:
+            async with transaction():
+                await record_view(require_user(request), alarm["customer"], "security_phone_alarm")
+        visit = await visits.get_visit(alarm_id)
+        return _visit_out(visit) if visit else None
+
+    @put("/alarms/{alarm_id:int}/visit", opt={"permission": "security_phones.visits"})
+    async def save_visit(self, request: Req, alarm_id: int, data: VisitIn) -> VisitOut:
+        """Record the visit of an alarm, or update it with the `version` last read (409: stale)."""
+        async with transaction():
+            await visits.save_visit(require_user(request), alarm_id, data.version, asdict(data))
+            visit = await visits.get_visit(alarm_id)
+        if visit is None:  # deleted with its alarm in the meantime
+            raise NotFound(f"alarm {alarm_id}")
+        return _visit_out(visit)
 
 
 CONTROLLERS = [AlarmCentreApi, SecurityPhoneApi]

@@ -20,7 +20,7 @@ from plugins.security_phones.tables import (
     HomeKey,
     PhoneService,
 )
-from tests.helpers import SYSTEM, make_user, post_form, sign_in
+from tests.helpers import SYSTEM, api_headers, make_user, post_form, sign_in
 from tests.plugins.security_phones.factories import new_centre, new_customer
 
 HEADER = "alarm_id;time;device_serial;centre_customer_id;kind;detail;outcome;visit_needed\n"
@@ -252,3 +252,27 @@ async def test_no_second_task_while_one_for_the_same_problem_is_open() -> None:
     other = "A10;2026-03-09T09:00:00Z;S1;;technical;connection_lost;;no\n"
     assert (await run_import(centre_id, HEADER + other)).tasks == 1
     assert await Task.count() == 2
+
+
+async def test_visit_api_records_updates_and_detects_stale_versions(
+    client: httpx.AsyncClient,
+) -> None:
+    centre_id, _ = await new_centre()
+    await phone_customer(centre_id)
+    await run_import(centre_id, HEADER + ROWS)
+    alarm = await Alarm.select().where(Alarm.centre_alarm_id == "A2").first()
+    await sign_in(client, await make_user("home_care"))
+    url = f"/api/security-phones/alarms/{alarm['id']}/visit"
+    assert (await client.get(url)).json() is None
+    early = {"dispatched_at": "2026-03-01T11:00:00+02:00"}
+    refused = await client.put(url, json=early, headers=api_headers(client))
+    assert refused.status_code == 400 and "dispatched_at" in refused.text
+    body = {"dispatched_at": "2026-03-01T11:35:00+02:00", "arrived_at": "2026-03-01T11:50:00+02:00"}
+    created = await client.put(url, json=body, headers=api_headers(client))
+    assert created.status_code == 200 and created.json()["version"] == 1
+    updated = await client.put(
+        url, json={**body, "notes": "ok", "version": 1}, headers=api_headers(client)
+    )
+    assert updated.json()["version"] == 2 and updated.json()["notes"] == "ok"
+    stale = await client.put(url, json={**body, "version": 1}, headers=api_headers(client))
+    assert stale.status_code == 409
