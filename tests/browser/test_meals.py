@@ -67,8 +67,9 @@ async def test_meal_service_lifecycle_lists_and_billing(page: Page, live_server:
     await page.fill("#f-ending_reason", "Muutti palvelutaloon")
     await submit(page)
     assert await status_of(service_id) == "ending_requested"
-    await page.goto(f"{live_server}/meals/services")
-    await assert_accessible(page)
+    for path in ("/meals/services", "/meals/kitchens/", "/"):
+        await page.goto(f"{live_server}{path}")
+        await assert_accessible(page)
 
     await switch_user(page, live_server, "client_guidance")
     await page.goto(f"{live_server}/meals/services/{service_id}/decide")
