@@ -114,16 +114,40 @@ class MonthLine:
         )
 
 
+# What a snapshot row can hold (see tables.BilledLine).
+TEXT_LIMITS = {"service": 80, "product": 120, "description": 300}
+MAX_QUANTITY_OR_PRICE = Decimal(10) ** 9
+MAX_AMOUNT = Decimal(10) ** 11
+
+
 async def plugin_lines(host: PluginHost, period: BillingPeriod) -> list[MonthLine]:
     """Every enabled plugin's lines for the month: one hook call per plugin."""
     lines = []
     for line in await host.acollect("valvomo_billing_lines", period=period):
-        if not isinstance(line, BillingLine):
-            raise PluginError(
-                "billing", f"valvomo_billing_lines returned {type(line).__name__}, not BillingLine"
-            )
+        if problem := _contract_problem(line):
+            raise PluginError("billing", f"valvomo_billing_lines returned {problem}")
         lines.append(MonthLine.from_plugin(line))
     return lines
+
+
+def _contract_problem(line: object) -> str:
+    """Why a hook's value cannot be billed (and frozen), or "" when it can."""
+    if not isinstance(line, BillingLine):
+        return f"{type(line).__name__}, not BillingLine"
+    if not isinstance(line.customer_id, int):
+        return "a line whose customer_id is not an int"
+    for name, limit in TEXT_LIMITS.items():
+        text = getattr(line, name)
+        if (not text.strip() and name != "description") or len(text) > limit:
+            return f"a line whose {name} is empty or longer than {limit} characters"
+    if not all(isinstance(v, Decimal) and v.is_finite() for v in (line.quantity, line.unit_price)):
+        return "a line whose quantity or unit price is not a finite Decimal"
+    if (
+        max(abs(line.quantity), abs(line.unit_price)) >= MAX_QUANTITY_OR_PRICE
+        or abs(line.amount) >= MAX_AMOUNT
+    ):
+        return "a line with an absurd quantity, unit price or amount"
+    return ""
 
 
 async def snapshot_lines(state: PeriodState) -> list[MonthLine]:

@@ -12,7 +12,7 @@ from core.billing.periods import months_between, next_period, period_of, previou
 from core.billing.views import parse_month_input
 from core.common.errors import NotFound, ValidationFailed
 from core.db import transaction
-from core.plugins import BillingPeriod, hookimpl
+from core.plugins import BillingLine, BillingPeriod, hookimpl
 from core.plugins.host import PluginError
 from core.web.runtime import Runtime
 from tests.core.billing.fake_service import FakeService
@@ -56,15 +56,27 @@ def test_correction_amount_is_the_difference_of_rounded_amounts() -> None:
     assert corrections(JAN, billed, billed) == []
 
 
-async def test_a_plugin_returning_something_else_is_named(runtime: Runtime) -> None:
+@pytest.mark.parametrize(
+    ("value", "problem"),
+    [
+        ("not a line", "not BillingLine"),
+        (BillingLine(1, "", "Lunch", "", Decimal(1), Decimal(1)), "service is empty"),
+        (BillingLine(1, "Meals", "x" * 121, "", Decimal(1), Decimal(1)), "product is empty or"),
+        (BillingLine(1, "Meals", "Lunch", "", Decimal("NaN"), Decimal(1)), "finite"),
+        (BillingLine(1, "Meals", "Lunch", "", Decimal(10) ** 12, Decimal(1)), "absurd"),
+    ],
+)
+async def test_a_plugin_breaking_the_line_contract_is_refused(
+    runtime: Runtime, value: object, problem: str
+) -> None:
     class Broken:
         @hookimpl
-        def valvomo_billing_lines(self, period: BillingPeriod) -> list[str]:
-            return ["not a line"]
+        def valvomo_billing_lines(self, period: BillingPeriod) -> list[object]:
+            return [value]
 
     runtime.host.pm.register(Broken(), name="broken_billing")
     try:
-        with pytest.raises(PluginError, match="BillingLine"):
+        with pytest.raises(PluginError, match=problem):
             await services.month_bill(runtime.host, JAN)
     finally:
         runtime.host.pm.unregister(name="broken_billing")
