@@ -83,9 +83,9 @@ def meals_group() -> None:
 @click.argument("name")
 def add_kitchen(name: str) -> None:
     """Add a kitchen."""
-    from plugins.meals import services
+    from plugins.meals import places
 
-    _guarded(lambda: services.create_kitchen(SystemActor(full_name="valvomo meals"), name))
+    _guarded(lambda: places.create_kitchen(SystemActor(full_name="valvomo meals"), name))
 
 
 @meals_group.command("add-route")
@@ -93,13 +93,13 @@ def add_kitchen(name: str) -> None:
 @click.argument("name")
 def add_route(kitchen: str, name: str) -> None:
     """Add a delivery route to the kitchen named KITCHEN."""
-    from plugins.meals import services
+    from plugins.meals import places
     from plugins.meals.tables import Kitchen
 
     async def create() -> int:
         found = await Kitchen.select(Kitchen.id).where(Kitchen.name == kitchen).first()
         kitchen_id = found["id"] if found else 0
-        return await services.create_route(SystemActor(full_name="valvomo meals"), kitchen_id, name)
+        return await places.create_route(SystemActor(full_name="valvomo meals"), kitchen_id, name)
 
     _guarded(create)
 

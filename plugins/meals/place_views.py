@@ -11,7 +11,7 @@ from core.common.errors import ValidationFailed
 from core.db import transaction
 from core.identity.guards import require_user
 from core.web.pages import form_data, int_field, render
-from plugins.meals import lists, services
+from plugins.meals import lists, places
 
 Req = Request[Any, Any, Any]
 
@@ -30,7 +30,7 @@ class KitchenPages(Controller):
         data = await form_data(request)
         try:
             async with transaction():
-                await services.create_kitchen(require_user(request), str(data.get("name", "")))
+                await places.create_kitchen(require_user(request), str(data.get("name", "")))
         except ValidationFailed as exc:
             return await self._page(
                 request,
@@ -45,7 +45,7 @@ class KitchenPages(Controller):
         data = await form_data(request)
         try:
             async with transaction():
-                await services.create_route(
+                await places.create_route(
                     require_user(request), int_field(data, "kitchen"), str(data.get("name", ""))
                 )
         except ValidationFailed as exc:

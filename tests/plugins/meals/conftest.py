@@ -10,7 +10,7 @@ from typing import Any
 from core.common.clock import now
 from core.customers.tables import Customer
 from core.db import transaction
-from plugins.meals import services
+from plugins.meals import places, services
 from plugins.meals.settings import current
 from tests.helpers import SYSTEM
 
@@ -47,10 +47,10 @@ class Region:
 
 async def new_region() -> Region:
     async with transaction():
-        kitchen = await services.create_kitchen(SYSTEM, "Seinäjoki keskuskeittiö")
-        route = await services.create_route(SYSTEM, kitchen, "Reitti 1")
-        other = await services.create_kitchen(SYSTEM, "Lapua")
-        other_route = await services.create_route(SYSTEM, other, "Lapua 1")
+        kitchen = await places.create_kitchen(SYSTEM, "Seinäjoki keskuskeittiö")
+        route = await places.create_route(SYSTEM, kitchen, "Reitti 1")
+        other = await places.create_kitchen(SYSTEM, "Lapua")
+        other_route = await places.create_route(SYSTEM, other, "Lapua 1")
     return Region(kitchen, route, other, other_route)
 
 

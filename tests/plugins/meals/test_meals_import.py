@@ -10,7 +10,7 @@ from openpyxl import Workbook
 from core.common.clock import now
 from core.customers.tables import Customer
 from core.db import transaction
-from plugins.meals import services
+from plugins.meals import places
 from plugins.meals.importer import check_rows, read_rows, write_services
 from plugins.meals.plans import load_plan
 from plugins.meals.schedule import planned_delivery
@@ -31,8 +31,8 @@ async def register(*codes: str) -> None:
     ])  # fmt: skip
     async with transaction():
         for kitchen, route in (("Seinäjoki", "Seinäjoki 1"), ("Lapua", "Lapua 1")):
-            kitchen_id = await services.create_kitchen(SYSTEM, kitchen)
-            await services.create_route(SYSTEM, kitchen_id, route)
+            kitchen_id = await places.create_kitchen(SYSTEM, kitchen)
+            await places.create_route(SYSTEM, kitchen_id, route)
 
 
 async def test_sample_file_imports_two_services_with_derived_deliveries() -> None:
