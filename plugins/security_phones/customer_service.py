@@ -298,9 +298,21 @@ async def calling_order(customer_id: int) -> list[dict[str, Any]]:
     return sorted(contacts, key=lambda c: (c["position"] is None, c["position"] or 0, c["id"]))
 
 
+def calling_order_version(contacts: list[dict[str, Any]]) -> str:
+    """A fingerprint of the order as shown; a save based on another one is refused."""
+    return ",".join(
+        f"{c['id']}:{c['position'] or 0}" for c in sorted(contacts, key=lambda c: c["id"])
+    )
+
+
 async def set_calling_order(actor: Actor, customer_id: int, form: dict[str, Any]) -> None:
     """Positions from fields `position_<contact id>`; a blank position leaves the contact out."""
-    contacts = {c["id"]: c for c in await calling_order(customer_id)}
+    current = await calling_order(customer_id)
+    if str(form.get("order_version") or "") != calling_order_version(current):
+        raise ValidationFailed({"calling_order": N_(
+            "Someone changed the contact persons or their order meanwhile; check and save again."
+        )})  # fmt: skip
+    contacts = {c["id"]: c for c in current}
     chosen: list[tuple[int, int]] = []
     for contact_id in contacts:
         raw = str(form.get(f"position_{contact_id}") or "").strip()

@@ -139,6 +139,7 @@ class CustomerPages(Controller):
         code: int = 200,
     ) -> Template:
         service = await customer_service.current_service(customer_id)
+        contacts = await customer_service.calling_order(customer_id)
         return render(
             request,
             "security_phones/customer.html",
@@ -147,7 +148,8 @@ class CustomerPages(Controller):
             service=service,
             service_values=customer_service.service_values(service),
             devices=await customer_service.installed_devices(customer_id),
-            contacts=await customer_service.calling_order(customer_id),
+            contacts=contacts,
+            order_version=customer_service.calling_order_version(contacts),
             keys=await customer_service.keys_with_handovers(customer_id),
             alarms=await visits.list_alarms(customer_id=customer_id),
             centres=await alarms.list_centres(),

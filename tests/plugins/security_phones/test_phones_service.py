@@ -155,18 +155,25 @@ async def test_keys_calling_order_and_ending_create_a_collection_task(
         ).returning(ContactPerson.id)
     )[0]["id"]
 
+    shown = f"{first}:0,{second}:0"  # the order the form was based on
     same = await post_form(
         coordinator,
         f"{BASE}/customers/{customer}/calling-order",
-        {f"position_{first}": "1", f"position_{second}": "1"},
+        {f"position_{first}": "1", f"position_{second}": "1", "order_version": shown},
     )
     assert same.status_code == 400 and "Anna jokaiselle yhteyshenkilölle eri numero." in same.text
     ok = await post_form(
         coordinator,
         f"{BASE}/customers/{customer}/calling-order",
-        {f"position_{first}": "2", f"position_{second}": "1"},
+        {f"position_{first}": "2", f"position_{second}": "1", "order_version": shown},
     )
-    assert ok.status_code == 200
+    assert ok.status_code == 200 and f'value="{first}:2,{second}:1"' in ok.text
+    stale = await post_form(
+        coordinator,
+        f"{BASE}/customers/{customer}/calling-order",
+        {f"position_{first}": "1", "order_version": shown},
+    )
+    assert stale.status_code == 400 and "tarkista ja tallenna uudelleen" in stale.text
     order = (
         await CallingContact.select()
         .where(CallingContact.customer == customer)
