@@ -12,13 +12,14 @@ from litestar import Controller, Request, get, post
 from core.customers.services import record_view
 from core.db import transaction
 from core.identity.guards import require_user
-from plugins.meals import billing, lists, services
+from plugins.meals import billing, lists, reports, services
 from plugins.meals.list_views import parse_day
 from plugins.meals.report_views import parse_month
 from plugins.meals.settings import current
 from plugins.meals.tables import MealException, MealOrderLine, MealPause
 
 Req = Request[Any, Any, Any]
+PAGE_SIZE = 50
 
 
 @dataclass
@@ -130,6 +131,76 @@ async def _service_out(service_id: int) -> MealServiceOut:
     )
 
 
+@dataclass
+class PauseRequest:
+    version: int
+    start_date: str
+    reason: str
+    end_date: str = ""
+
+
+@dataclass
+class ReactivateRequest:
+    version: int
+    resume_date: str
+
+
+@dataclass
+class EndingRequest:
+    version: int
+    end_date: str
+    ending_reason: str
+
+
+@dataclass
+class DecisionRequest:
+    version: int
+
+
+@dataclass
+class ExceptionRequest:
+    day: str
+    kind: str
+    product: str = ""
+    quantity: int = 0
+    note: str = ""
+
+
+@dataclass
+class ServiceSummary:
+    id: int
+    customer_id: int
+    customer: str
+    status: str
+    start_date: dt.date
+    end_date: dt.date | None
+
+
+@dataclass
+class ServicePage:
+    total: int
+    page: int
+    services: list[ServiceSummary]
+
+
+@dataclass
+class DeviationOut:
+    date: dt.date
+    customer_id: int
+    customer: str
+    kind: str
+    details: str
+
+
+@dataclass
+class TransportOut:
+    kitchen: str
+    route: str
+    customers: int
+    deliveries: int
+    meals: int
+
+
 class MealApi(Controller):
     path = "/api/meals"
     tags = ["meals"]
@@ -141,6 +212,72 @@ class MealApi(Controller):
         async with transaction():
             await record_view(require_user(request), out.customer_id, "meals")
         return out
+
+    @get("/services", opt={"permission": "meals.manage"})
+    async def list_services(self, status: str = "", page: int = 1) -> ServicePage:
+        page = max(1, page)
+        total, rows = await services.list_services(status, page, PAGE_SIZE)
+        return ServicePage(
+            total,
+            page,
+            [
+                ServiceSummary(
+                    r["id"],
+                    r["customer"],
+                    f"{r['customer.last_name']} {r['customer.first_name']}",
+                    r["status"],
+                    r["start_date"],
+                    r["end_date"],
+                )
+                for r in rows
+            ],
+        )
+
+    @post("/services/{service_id:int}/pause", opt={"permission": "meals.manage"}, status_code=200)
+    async def pause(self, request: Req, service_id: int, data: PauseRequest) -> MealServiceOut:
+        async with transaction():
+            await services.pause_service(
+                require_user(request), service_id, data.version, asdict(data)
+            )
+        return await _service_out(service_id)
+
+    @post(
+        "/services/{service_id:int}/reactivate", opt={"permission": "meals.manage"}, status_code=200
+    )
+    async def reactivate(
+        self, request: Req, service_id: int, data: ReactivateRequest
+    ) -> MealServiceOut:
+        async with transaction():
+            await services.reactivate_service(
+                require_user(request), service_id, data.version, asdict(data)
+            )
+        return await _service_out(service_id)
+
+    @post(
+        "/services/{service_id:int}/exceptions", opt={"permission": "meals.manage"}, status_code=201
+    )
+    async def add_exception(
+        self, request: Req, service_id: int, data: ExceptionRequest
+    ) -> MealServiceOut:
+        async with transaction():
+            await services.add_exception(require_user(request), service_id, asdict(data), current())
+        return await _service_out(service_id)
+
+    @post("/services/{service_id:int}/ending", opt={"permission": "meals.manage"}, status_code=200)
+    async def request_ending(
+        self, request: Req, service_id: int, data: EndingRequest
+    ) -> MealServiceOut:
+        async with transaction():
+            await services.request_ending(
+                require_user(request), service_id, data.version, asdict(data)
+            )
+        return await _service_out(service_id)
+
+    @post("/services/{service_id:int}/decision", opt={"permission": "meals.open"}, status_code=200)
+    async def decide(self, request: Req, service_id: int, data: DecisionRequest) -> MealServiceOut:
+        async with transaction():
+            await services.decide_ending(require_user(request), service_id, data.version)
+        return await _service_out(service_id)
 
     @post("/openings", opt={"permission": "meals.open"}, status_code=201)
     async def open_service(self, request: Req, data: OpeningRequest) -> MealServiceOut:
@@ -187,6 +324,16 @@ class MealApi(Controller):
             )
             for ln in lines
         ]
+
+    @get("/reports/deviations", opt={"permission": "meals.reports"})
+    async def deviations(self, month: str = "") -> list[DeviationOut]:
+        rows = await reports.deviations(parse_month(month))
+        return [DeviationOut(**row) for row in rows]
+
+    @get("/reports/transport", opt={"permission": "meals.reports"})
+    async def transport(self, month: str = "") -> list[TransportOut]:
+        rows = await reports.transport(parse_month(month), current())
+        return [TransportOut(**row) for row in rows]
 
 
 CONTROLLERS = [MealApi]

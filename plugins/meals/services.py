@@ -563,3 +563,28 @@ async def status_counts() -> dict[str, int]:
         MealService.status
     )
     return {row["status"]: int(row["services"]) for row in rows}
+
+
+async def list_services(status: str, page: int, page_size: int) -> tuple[int, list[dict[str, Any]]]:
+    """One page of services by customer name, optionally of one status; and the total."""
+    condition = MealService.status == status if status in STATUSES else None
+    query = (
+        MealService.select(
+            MealService.id,
+            MealService.status,
+            MealService.start_date,
+            MealService.end_date,
+            MealService.customer,
+            MealService.customer.first_name,
+            MealService.customer.last_name,
+            MealService.kitchen.name,
+            MealService.route.name,
+        )
+        .order_by(MealService.customer.last_name, MealService.customer.first_name)
+        .limit(page_size)
+        .offset((page - 1) * page_size)
+    )
+    count = MealService.count()
+    if condition is not None:
+        query, count = query.where(condition), count.where(condition)
+    return await count, await query

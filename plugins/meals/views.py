@@ -23,7 +23,7 @@ from plugins.meals.list_views import MealListPages
 from plugins.meals.place_views import KitchenPages
 from plugins.meals.report_views import MealReportPages
 from plugins.meals.settings import MealSettings, current
-from plugins.meals.tables import MealException, MealOrderLine, MealPause, MealService
+from plugins.meals.tables import MealException, MealOrderLine, MealPause
 
 Req = Request[Any, Any, Any]
 PAGE_SIZE = 50
@@ -118,28 +118,8 @@ class MealServicePages(Controller):
 
     @get("/services", opt={"permission": "meals.manage"})
     async def list_services(self, request: Req, status: str = "", page: int = 1) -> Template:
-        condition = MealService.status == status if status in services.STATUSES else None
-        query = (
-            MealService.select(
-                MealService.id,
-                MealService.status,
-                MealService.start_date,
-                MealService.end_date,
-                MealService.customer,
-                MealService.customer.first_name,
-                MealService.customer.last_name,
-                MealService.kitchen.name,
-                MealService.route.name,
-            )
-            .order_by(MealService.customer.last_name)
-            .order_by(MealService.customer.first_name)
-        )
-        count = MealService.count()
-        if condition is not None:
-            query, count = query.where(condition), count.where(condition)
         page = max(1, page)
-        rows = await query.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
-        total = await count
+        total, rows = await services.list_services(status, page, PAGE_SIZE)
         return render(
             request,
             "meals/services.html",

@@ -143,3 +143,57 @@ async def test_coordinator_dashboard_counts_services_by_status(client: httpx.Asy
     dashboard = await client.get("/")
     assert "/meals/services?status=active" in dashboard.text
     assert ": 1</a>" in dashboard.text
+
+
+async def test_api_walks_pause_reactivation_ending_and_decision(client: httpx.AsyncClient) -> None:
+    region = await new_region()
+    service_id = await active_service(region)
+    await signed_in(client, "meal_coordinator", "client_guidance")
+    base = f"/api/meals/services/{service_id}"
+    headers = api_headers(client)
+    version = (await client.get(base)).json()["version"]
+    too_early = {"version": version, "start_date": "2026-03-01", "reason": "x"}
+    assert (await client.post(f"{base}/pause", json=too_early, headers=headers)).status_code == 400
+    paused = await client.post(
+        f"{base}/pause",
+        json={"version": version, "start_date": "2026-03-10", "reason": "hospital"},
+        headers=headers,
+    )
+    assert paused.json()["status"] == "paused"
+    active = await client.post(
+        f"{base}/reactivate",
+        json={"version": paused.json()["version"], "resume_date": "2026-03-16"},
+        headers=headers,
+    )
+    assert active.json()["status"] == "active"
+    stale = await client.post(
+        f"{base}/ending",
+        json={"version": 1, "end_date": "2026-03-31", "ending_reason": "moved"},
+        headers=headers,
+    )
+    assert stale.status_code == 409
+    ending = await client.post(
+        f"{base}/ending",
+        json={
+            "version": active.json()["version"],
+            "end_date": "2026-03-31",
+            "ending_reason": "moved",
+        },
+        headers=headers,
+    )
+    decided = await client.post(
+        f"{base}/decision", json={"version": ending.json()["version"]}, headers=headers
+    )
+    assert decided.json()["status"] == "ended"
+    listing = await client.get("/api/meals/services?status=ended")
+    assert [s["id"] for s in listing.json()["services"]] == [service_id]
+
+
+async def test_api_reports(client: httpx.AsyncClient) -> None:
+    region = await new_region()
+    await active_service(region)
+    await signed_in(client, "biller")
+    transport = await client.get("/api/meals/reports/transport?month=2026-03")
+    assert transport.json()[0]["meals"] == 30 and transport.json()[0]["deliveries"] == 9
+    deviations = await client.get("/api/meals/reports/deviations?month=2026-03")
+    assert [d["kind"] for d in deviations.json()] == ["Opening"]
