@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Any
 
 from core.common.clock import HELSINKI, now
+from core.customers.tables import ContactPerson
 from core.identity.tables import StaffRole
 from core.plugins import DemoContext
 from plugins.security_phones.alarms import token_hash
@@ -136,8 +137,6 @@ async def _history(
 
 
 async def _contacts_and_keys(demo: DemoContext, customers: list[int]) -> None:
-    from core.customers.tables import ContactPerson
-
     rng = demo.random
     contacts = await ContactPerson.select(ContactPerson.id, ContactPerson.customer).where(
         ContactPerson.customer.is_in(customers)

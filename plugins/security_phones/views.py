@@ -8,7 +8,7 @@ from typing import Any
 from litestar import Controller, Request, get, post
 from litestar.response import Redirect, Response, Template
 
-from core.common.clock import today
+from core.common.clock import HELSINKI, today
 from core.common.errors import ValidationFailed, VersionConflict
 from core.customers.services import get_customer, record_view
 from core.db import transaction
@@ -289,8 +289,6 @@ class AlarmPages(Controller):
 
 
 def _visit_values(visit: dict[str, Any] | None) -> dict[str, Any]:
-    from core.common.clock import HELSINKI
-
     if visit is None:
         return {}
     values = dict(visit)
