@@ -11,6 +11,7 @@ from piccolo.table import Table
 from core.audit import services as audit
 from core.audit.services import Actor
 from core.common.errors import NotFound, ValidationFailed
+from core.common.versioned import update_versioned
 from core.i18n import N_
 from core.identity.tables import StaffRole, StaffUser, UserRole
 from plugins.booking.availability import local_moment
@@ -62,6 +63,26 @@ async def _save(actor: Actor, table: type[Table], values: dict[str, Any], entity
     return record_id
 
 
+async def _update(
+    actor: Actor,
+    table: type[Table],
+    entity: str,
+    record_id: int,
+    version: int,
+    values: dict[str, Any],
+) -> None:
+    """Save with the version check (a stale form gets VersionConflict) and audit the change."""
+    before = await table.select().where(table._meta.primary_key == record_id).first()
+    if before is None:
+        raise NotFound(f"{entity} {record_id}")
+    columns = {table._meta.get_column_by_name(k): v for k, v in values.items()}
+    await update_versioned(table, record_id, version, columns, values)
+    changed_before, changed_after = audit.changes(dict(before), values)
+    await audit.record(
+        actor, "update", entity, record_id, before=changed_before, after=changed_after
+    )
+
+
 # -- service units -------------------------------------------------------------------------
 
 
@@ -88,6 +109,9 @@ async def list_units() -> list[dict[str, Any]]:
 
 
 # -- appointment types ---------------------------------------------------------------------
+
+
+TYPE_FIELDS = ("code", "name", "duration_minutes", "modes", "public", "preparation", "bring_list")
 
 
 def clean_type(form: dict[str, Any]) -> dict[str, Any]:
@@ -122,6 +146,27 @@ async def create_type(actor: Actor, form: dict[str, Any]) -> int:
     if await AppointmentType.exists().where(AppointmentType.code == values["code"]):
         raise ValidationFailed({"code": N_("This code is already in use.")})
     return await _save(actor, AppointmentType, values, "booking_appointment_type")
+
+
+async def update_type(actor: Actor, type_id: int, version: int, form: dict[str, Any]) -> None:
+    values = clean_type(form)
+    if await AppointmentType.exists().where(
+        (AppointmentType.code == values["code"]) & (AppointmentType.id != type_id)
+    ):
+        raise ValidationFailed({"code": N_("This code is already in use.")})
+    await _update(actor, AppointmentType, "booking_appointment_type", type_id, version, values)
+
+
+async def get_type_row(type_id: int) -> dict[str, Any]:
+    row = (
+        await AppointmentType.select()
+        .where(AppointmentType.id == type_id)
+        .first()
+        .output(load_json=True)
+    )
+    if row is None:
+        raise NotFound(f"appointment type {type_id}")
+    return dict(row)
 
 
 async def list_types(public_only: bool = False) -> list[dict[str, Any]]:

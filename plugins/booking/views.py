@@ -11,13 +11,13 @@ from litestar import Controller, Request, get, post
 from litestar.response import Redirect, Response, Template
 
 from core.common.clock import now, today
-from core.common.errors import NotFound, ValidationFailed
+from core.common.errors import NotFound, ValidationFailed, VersionConflict
 from core.customers import services as customers
 from core.db import transaction
 from core.i18n import N_
 from core.identity.guards import require_user
 from core.notifications.services import sms_recipient_problem
-from core.web.pages import form_data, int_field, render
+from core.web.pages import form_data, int_field, render, render_conflict
 from core.web.runtime import runtime_of
 from plugins.booking import bookings, calendar, duties, rights, setup
 from plugins.booking.public import manage_url, next_times
@@ -317,6 +317,39 @@ class BookingSetup(Controller):
             values=values,
             errors=errors,
         )
+
+    @get("/types/{type_id:int}")
+    async def edit_type(self, request: Req, type_id: int) -> Template:
+        row = await setup.get_type_row(type_id)
+        return self._type_form(request, {**row, "public": "on" if row["public"] else ""}, {})
+
+    def _type_form(
+        self, request: Req, values: dict[str, Any], errors: dict[str, str], status: int = 200
+    ) -> Template:
+        return render(
+            request,
+            "booking/type_form.html",
+            status_code=status,
+            values=values,
+            errors=errors,
+            modes=bookings.MODES,
+        )
+
+    @post("/types/{type_id:int}")
+    async def update_type(self, request: Req, type_id: int) -> Response[Any]:
+        data = await form_data(request)
+        try:
+            async with transaction():
+                await setup.update_type(
+                    require_user(request), type_id, int_field(data, "version"), data
+                )
+        except ValidationFailed as exc:
+            return self._type_form(request, {**data, "id": type_id}, exc.errors, 400)
+        except VersionConflict as exc:
+            return render_conflict(
+                request, exc, f"/booking/setup/types/{type_id}", list(setup.TYPE_FIELDS)
+            )
+        return Redirect(path="/booking/setup")
 
     @post("/{form:str}")
     async def save(self, request: Req, form: str) -> Response[Any]:

@@ -263,3 +263,31 @@ async def test_yearly_client_plan_reminds_professional_once(admin: httpx.AsyncCl
     assert task["payload"]["book"] == f"/booking/customers/{customer_id}"
     assert await ClientPlanDuty.count() == 2
     assert await Customer.count() == 1
+
+
+async def test_editing_a_type_detects_a_concurrent_edit(admin: httpx.AsyncClient) -> None:
+    setup = await create_setup()
+    path = f"/booking/setup/types/{setup.advice_type_id}"
+    form = await admin.get(path)
+    assert form.status_code == 200 and 'name="version" value="1"' in form.text
+    values = {
+        "code": "ADVICE15",
+        "name": "Advice",
+        "duration_minutes": "15",
+        "modes": ["phone"],
+        "public": "on",
+        "preparation": "Have your medication list at hand.",
+        "version": "1",
+    }
+    saved = await post_form(admin, path, values)
+    assert saved.status_code == 200
+    row = await AppointmentType.select().where(AppointmentType.id == setup.advice_type_id).first()
+    assert row["version"] == 2 and row["preparation"].startswith("Have your")
+    stale = await post_form(admin, path, {**values, "name": "Neuvonta"})
+    assert stale.status_code == 409
+    taken = await post_form(admin, path, {**values, "code": "FOLLOW30", "version": "2"})
+    assert taken.status_code == 400 and 'href="#f-code"' in taken.text
+    changes = await AuditEntry.select().where(
+        (AuditEntry.entity == "booking_appointment_type") & (AuditEntry.action == "update")
+    )
+    assert len(changes) == 1
