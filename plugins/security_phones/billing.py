@@ -1,4 +1,8 @@
-"""Billing lines of security phones for a month (see docs/security_phones.md, "Billing")."""
+"""Billing lines of security phones for a month (see docs/security_phones.md, "Billing").
+
+Descriptions are written in the language of whoever produces the lines (Finnish by default),
+as core billing stores and exports them as text.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from core.common.clock import HELSINKI
+from core.i18n import gettext
 from core.plugins import BillingLine, BillingPeriod
 from plugins.security_phones.settings import PhoneSettings
 from plugins.security_phones.tables import AlarmVisit, Installation, PhoneService
@@ -15,6 +20,10 @@ from plugins.security_phones.tables import AlarmVisit, Installation, PhoneServic
 SERVICE = "security_phones"
 BASIC_KINDS = ("base_unit", "wrist_button")  # included in the monthly fee; others are extras
 QUANTITY = Decimal("0.0001")
+
+
+def _days(days: int, period: BillingPeriod) -> str:
+    return gettext("%(days)s/%(month_days)s days", days=days, month_days=period.last_day.day)
 
 
 def billable_share(
@@ -62,10 +71,10 @@ async def _monthly_fees(period: BillingPeriod, settings: PhoneSettings) -> list[
                     customer_id=s["customer"],
                     service=SERVICE,
                     product="monthly_fee",
-                    description="Security phone monthly fee",
+                    description=gettext("Security phone monthly fee"),
                     quantity=share,
                     unit_price=price,
-                    detail=f"{days}/{period.last_day.day} days",
+                    detail=_days(days, period),
                 )
             )
     return lines
@@ -88,7 +97,7 @@ async def _installation_fees(period: BillingPeriod, settings: PhoneSettings) -> 
                     customer_id=s["customer"],
                     service=SERVICE,
                     product="installation_fee",
-                    description="Security phone installation",
+                    description=gettext("Security phone installation"),
                     quantity=Decimal(1),
                     unit_price=price,
                     detail=s["installation_date"].strftime("%d.%m.%Y"),
@@ -122,10 +131,10 @@ async def _extra_device_fees(period: BillingPeriod, settings: PhoneSettings) -> 
                     customer_id=i["customer"],
                     service=SERVICE,
                     product="extra_device_fee",
-                    description="Security phone extra device",
+                    description=gettext("Security phone extra device"),
                     quantity=share,
                     unit_price=price,
-                    detail=f"{i['device.serial_number']}, {days}/{period.last_day.day} days",
+                    detail=f"{i['device.serial_number']}, {_days(days, period)}",
                 )
             )
     return lines
@@ -156,10 +165,10 @@ async def _visit_fees(period: BillingPeriod, settings: PhoneSettings) -> list[Bi
             customer_id=customer_id,
             service=SERVICE,
             product="visit_fee",
-            description="Security phone alarm visit",
+            description=gettext("Security phone alarm visit"),
             quantity=Decimal(count),
             unit_price=price,
-            detail=f"{count} visit(s)",
+            detail=gettext("%(n)s visits", n=count),
         )
         for (customer_id, price), count in sorted(counts.items())
     ]

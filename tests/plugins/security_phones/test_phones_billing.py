@@ -72,6 +72,8 @@ async def test_start_and_end_months(prices: phone_settings.PhoneSettings, rule: 
     assert by_product(april, spanning) == {"monthly_fee": (expected_april, Decimal("30.00"))}
     assert by_product(march, whole) == {"monthly_fee": (Decimal(1), Decimal("30.00"))}
     assert by_product(march, ended_before) == {}
+    fee = next(line for line in march if line.customer_id == spanning)
+    assert (fee.description, fee.detail) == ("Turvapuhelimen kuukausimaksu", "12/31 päivää")
     amounts = [l.amount for l in april if l.customer_id == spanning]  # noqa: E741
     assert amounts == [Decimal("30.00") if rule == "whole_month" else Decimal("10.00")]
 
