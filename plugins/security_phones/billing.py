@@ -12,12 +12,12 @@ from decimal import Decimal
 from typing import Any
 
 from core.common.clock import HELSINKI
-from core.i18n import gettext
+from core.i18n import N_, gettext
 from core.plugins import BillingLine, BillingPeriod
 from plugins.security_phones.settings import PhoneSettings
 from plugins.security_phones.tables import AlarmVisit, Installation, PhoneService
 
-SERVICE = "security_phones"
+SERVICE = N_("security_phones")  # core billing shows it translated
 BASIC_KINDS = ("base_unit", "wrist_button")  # included in the monthly fee; others are extras
 QUANTITY = Decimal("0.0001")
 

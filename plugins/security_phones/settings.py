@@ -7,10 +7,12 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from core.i18n import N_
 from core.plugins import PluginConfigError
 
 RULES = ("whole_month", "by_days")
-PRODUCTS = ("monthly_fee", "installation_fee", "visit_fee", "extra_device_fee")
+# Product codes; core billing shows them translated, so they are messages too.
+PRODUCTS = (N_("monthly_fee"), N_("installation_fee"), N_("visit_fee"), N_("extra_device_fee"))
 
 
 @dataclass(frozen=True)
