@@ -96,7 +96,7 @@ def service_lines(
 
 
 async def billing_lines(period: BillingPeriod, settings: MealSettings) -> list[BillingLine]:
-    services = await load_services(period.first_day, period.last_day)
+    services = await load_services(period.first_day, period.last_day, details=False)
     prices = PriceBook(settings)
     return [
         line for service in services for line in service_lines(service, period, settings, prices)

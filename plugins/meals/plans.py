@@ -22,6 +22,13 @@ class LoadedService:
     plan: ServicePlan
 
 
+BILLING_COLUMNS = (
+    MealService.id,
+    MealService.customer,
+    MealService.status,
+    MealService.start_date,
+    MealService.end_date,
+)
 SERVICE_COLUMNS = (
     MealService.id,
     MealService.customer,
@@ -73,10 +80,13 @@ async def load_services(
     last: dt.date,
     kitchen_id: int | None = None,
     route_id: int | None = None,
+    details: bool = True,
 ) -> list[LoadedService]:
-    """Every billable service touching first..last (plus delivery look-ahead), with its plan."""
+    """Every billable service touching first..last (plus delivery look-ahead), with its plan;
+    `details` adds kitchen, route, diet, door notes and the customer's name and address."""
     horizon = last + DELIVERY_LOOKAHEAD
-    rows = await MealService.select(*SERVICE_COLUMNS).where(
+    columns = SERVICE_COLUMNS if details else BILLING_COLUMNS
+    rows = await MealService.select(*columns).where(
         _service_condition(first, last, kitchen_id, route_id)
     )
     loaded = {r["id"]: LoadedService(r, ServicePlan(r["start_date"], r["end_date"])) for r in rows}
