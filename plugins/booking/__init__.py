@@ -7,6 +7,7 @@ from typing import Any
 
 import click
 
+from core.common.clock import today
 from core.customers.services import CustomerRecord
 from core.i18n import N_
 from core.identity.services import CurrentUser
@@ -112,6 +113,21 @@ async def valvomo_customer_panels(customer: CustomerRecord, user: CurrentUser) -
             order=60,
         )
     ]
+
+
+@hookimpl
+async def valvomo_dashboard_panels(user: CurrentUser) -> list[Panel]:
+    """A professional's appointments today, with extra needs to prepare for."""
+    if not user.can("booking.work"):
+        return []
+    from plugins.booking.calendar import professional_days
+    from plugins.booking.setup import professional_of_user
+
+    professional = await professional_of_user(user.id)
+    if professional is None:
+        return []
+    day = (await professional_days(professional["id"], [today()]))[0]
+    return [Panel(N_("My appointments today"), "booking/dashboard.html", {"day": day}, order=20)]
 
 
 @hookimpl

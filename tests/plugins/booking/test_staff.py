@@ -291,3 +291,9 @@ async def test_editing_a_type_detects_a_concurrent_edit(admin: httpx.AsyncClient
         (AuditEntry.entity == "booking_appointment_type") & (AuditEntry.action == "update")
     )
     assert len(changes) == 1
+
+
+async def test_dashboard_shows_professionals_day(client: httpx.AsyncClient) -> None:
+    await signed_in_professional(client)
+    dashboard = await client.get("/")
+    assert dashboard.status_code == 200 and "Omat ajanvaraukseni tänään" in dashboard.text
