@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from core.common.clock import HELSINKI, now, today
 from core.db import transaction
@@ -93,3 +95,34 @@ async def test_free_times_start_after_minimum_notice_and_skip_other_types() -> N
     )
     assert all(f.appointment_type_id == setup.followup_type_id for f in free)
     assert free[0].starts_at.astimezone(HELSINKI).hour == 13
+
+
+SPRING_FORWARD_DAYS = {
+    dt.date(year, 3, 31) - dt.timedelta(days=(dt.date(year, 3, 31).weekday() + 1) % 7)
+    for year in range(2026, 2031)
+}
+
+
+@pytest.mark.nodb
+@given(
+    day=st.dates(min_value=dt.date(2026, 1, 1), max_value=dt.date(2030, 12, 31)),
+    start_minutes=st.integers(min_value=0, max_value=23 * 60).map(lambda m: m - m % 5),
+    length=st.integers(min_value=5, max_value=8 * 60),
+    duration=st.sampled_from([5, 15, 30, 45, 60]),
+)
+def test_slots_lie_inside_their_opening_on_the_helsinki_clock(
+    day: dt.date, start_minutes: int, length: int, duration: int
+) -> None:
+    start = dt.time(start_minutes // 60, start_minutes % 60)
+    end_minutes = min(start_minutes + length, 24 * 60 - 1)
+    end = dt.time(end_minutes // 60, end_minutes % 60)
+    slots = availability.opening_slots({"start_time": start, "end_time": end}, day, duration)
+    starts = [s for s, _ in slots]
+    assert starts == sorted(set(starts))
+    for begins, finishes in slots:
+        local_begin, local_end = begins.astimezone(HELSINKI), finishes.astimezone(HELSINKI)
+        assert local_begin.date() == day
+        assert start <= local_begin.time() and local_end.time() <= end
+        assert finishes - begins == dt.timedelta(minutes=duration)  # no slot spans a DST change
+    if day not in SPRING_FORWARD_DAYS:  # elsewhere every whole slot of the opening is offered
+        assert len(slots) == max(0, (end_minutes - start_minutes) // duration)
