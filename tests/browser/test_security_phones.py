@@ -79,3 +79,14 @@ async def test_home_care_records_an_alarm_visit(page: Page, live_server: str) ->
     await assert_accessible(page)
     visit = await AlarmVisit.select().where(AlarmVisit.alarm == alarm_id).first()
     assert visit["arrived_at"] == dt.datetime(2026, 11, 2, 14, 25, tzinfo=HELSINKI)
+
+
+async def test_report_centre_and_import_pages_are_accessible(page: Page, live_server: str) -> None:
+    await browser_sign_in(page, live_server, await make_user("security_phone_coordinator"))
+    for path in ("/security-phones/reports", "/security-phones/import", "/security-phones/centres"):
+        await page.goto(f"{live_server}{path}")
+        await assert_accessible(page)
+    await page.fill("#f-name", "Hätäkeskus-palvelu")
+    await page.click("form[action='/security-phones/centres'] button")
+    await page.wait_for_selector("[role=status] code")
+    await assert_accessible(page)
