@@ -239,6 +239,10 @@ async def test_permissions_biller_closes_admin_views_others_are_refused(
     assert (await client.get("/billing/2025/3")).status_code == 200
     assert "/billing/2025/3/close" not in (await client.get("/billing/2025/3")).text
     assert (await close(client, 2025, 3)).status_code == 403
+    api_close = await client.post(
+        "/api/billing/2025/3/close", json={"version": 1}, headers=api_headers(client)
+    )
+    assert api_close.status_code == 403
     await sign_in(client, await make_user("biller"))
     assert (await close(client, 2025, 3)).status_code == 200
     assert await BillingPeriodRecord.count() == 1
