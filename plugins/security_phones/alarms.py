@@ -175,21 +175,7 @@ def _alarm_values(
     visit = str(raw.get("visit_needed") or "").strip().lower()
     if visit not in TRUE | FALSE:
         problems.append(f"visit_needed {visit!r} is not yes or no")
-    serial = str(raw.get("device_serial") or "").strip().upper()
-    centre_customer = str(raw.get("centre_customer_id") or "").strip()
-    device_id, customer_id = None, None
-    if serial:
-        if serial not in resolver.devices:
-            problems.append(f"no device has the serial number {serial!r}")
-        else:
-            device_id, customer_id = resolver.devices[serial]
-    if centre_customer:
-        if centre_customer not in resolver.customers:
-            problems.append(f"no customer has the alarm centre's id {centre_customer!r}")
-        else:
-            customer_id = resolver.customers[centre_customer]
-    if not serial and not centre_customer:
-        problems.append("give device_serial or centre_customer_id")
+    device_id, customer_id = _resolve_target(raw, resolver, problems)
     detail, outcome = str(raw.get("detail") or "").strip(), str(raw.get("outcome") or "").strip()
     if len(detail) > 100 or len(outcome) > 500:
         problems.append("detail (100) or outcome (500 characters) is too long")
@@ -206,6 +192,28 @@ def _alarm_values(
         "outcome": outcome,
         "visit_needed": visit in TRUE,
     }, []
+
+
+def _resolve_target(
+    raw: dict[str, Any], resolver: Resolver, problems: list[str]
+) -> tuple[int | None, int | None]:
+    """The alarm's device and customer, from the device serial or the centre's customer id."""
+    serial = str(raw.get("device_serial") or "").strip().upper()
+    centre_customer = str(raw.get("centre_customer_id") or "").strip()
+    device_id, customer_id = None, None
+    if not serial and not centre_customer:
+        problems.append("give device_serial or centre_customer_id")
+    if serial:
+        if serial not in resolver.devices:
+            problems.append(f"no device has the serial number {serial!r}")
+        else:
+            device_id, customer_id = resolver.devices[serial]
+    if centre_customer:
+        if centre_customer not in resolver.customers:
+            problems.append(f"no customer has the alarm centre's id {centre_customer!r}")
+        else:
+            customer_id = resolver.customers[centre_customer]
+    return device_id, customer_id
 
 
 def read_csv(text: str) -> tuple[list[dict[str, str]], list[str]]:
