@@ -5,11 +5,15 @@ from __future__ import annotations
 import asyncio
 
 import httpx
+import pytest
 
 from core.audit.tables import AuditEntry
+from core.common.clock import now
+from core.db import transaction
 from core.notifications.tables import OutboxMessage
+from plugins.booking import availability, bookings
 from plugins.booking.tables import Booking, BookingContact
-from tests.helpers import post_form
+from tests.helpers import SYSTEM, post_form
 from tests.plugins.booking.setup_data import create_setup, tomorrow_at
 from tests.plugins.booking.test_public import details
 
@@ -31,3 +35,30 @@ async def test_fifty_simultaneous_requests_for_one_slot(client: httpx.AsyncClien
     assert await BookingContact.count() == 1  # the losers' contacts were rolled back
     assert await OutboxMessage.count() == 2
     assert await AuditEntry.count().where(AuditEntry.entity == "booking") == 1
+
+
+async def test_unique_slot_holds_even_when_the_check_before_insert_misses(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Two transactions that both passed the free-time check: the constraint decides."""
+    setup = await create_setup()
+    request = bookings.BookingRequest(
+        professional_id=setup.professional_id,
+        appointment_type_id=setup.advice_type_id,
+        starts_at=tomorrow_at(9),
+        mode="phone",
+        name="Aino Asiakas",
+        phone="+358401234567",
+    )
+    async with transaction():
+        await bookings.create_booking(SYSTEM, request, now())
+
+    async def nothing_busy(*_: object) -> dict[int, list[object]]:
+        return {}
+
+    monkeypatch.setattr(availability, "busy_periods", nothing_busy)
+    with pytest.raises(bookings.SlotTaken):
+        async with transaction():
+            await bookings.create_booking(SYSTEM, request, now())
+    assert await Booking.count() == 1
+    assert await BookingContact.count() == 1

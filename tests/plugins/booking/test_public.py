@@ -180,3 +180,17 @@ async def test_staff_pages_are_not_public(client: httpx.AsyncClient) -> None:
     for path in ("/booking", "/booking/setup", "/booking/openings"):
         response = await client.get(path, follow_redirects=False)
         assert response.status_code in (302, 303, 401), path
+
+
+async def test_move_to_a_past_or_taken_time_changes_nothing(client: httpx.AsyncClient) -> None:
+    setup = await create_setup()
+    path = await book(client, setup, tomorrow_at(9))
+    await book(client, setup, tomorrow_at(9, 15))
+    past = (tomorrow_at(9) - dt.timedelta(days=3)).isoformat()
+    assert (await post_form(client, f"{path}/move", {"starts_at": past})).status_code == 400
+    taken = tomorrow_at(9, 15).isoformat()
+    assert (await post_form(client, f"{path}/move", {"starts_at": taken})).status_code == 409
+    assert (await post_form(client, f"{path}/move", {"starts_at": "x"})).status_code == 400
+    first = await Booking.select().order_by(Booking.id).first()
+    assert first["starts_at"] == tomorrow_at(9) and first["version"] == 1
+    assert await OutboxMessage.count().where(OutboxMessage.status == "cancelled") == 0
