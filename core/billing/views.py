@@ -143,6 +143,7 @@ class BillingPages(Controller):
             previous=previous_period(period),
             following=next_period(period),
             recent=[(p, (p.year, p.month) in closed) for p in recent_periods(today())],
+            has_ended=period.last_day < today(),
             errors=errors or {},
             values=values or {"month": key(period)},
         )

@@ -273,3 +273,12 @@ async def test_dashboard_tells_billers_whether_last_month_is_closed(
     assert f'href="/billing/{last_month.year}/{last_month.month}"' in page
     await sign_in(client, await make_user("home_care"))
     assert "/billing/" not in (await client.get("/")).text
+
+
+async def test_the_close_button_appears_only_for_ended_open_months(
+    biller: httpx.AsyncClient,
+) -> None:
+    current = period_containing(today())
+    page = (await biller.get(f"/billing/{current.year}/{current.month}")).text
+    assert f"/billing/{current.year}/{current.month}/close" not in page
+    assert "/billing/2025/3/close" in (await biller.get("/billing/2025/3")).text
