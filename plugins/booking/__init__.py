@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from core.common.clock import today
+from core.common.clock import now, today
 from core.customers.services import CustomerRecord
 from core.i18n import N_
 from core.identity.services import CurrentUser
@@ -128,6 +128,14 @@ async def valvomo_dashboard_panels(user: CurrentUser) -> list[Panel]:
         return []
     day = (await professional_days(professional["id"], [today()]))[0]
     return [Panel(N_("My appointments today"), "booking/dashboard.html", {"day": day}, order=20)]
+
+
+@hookimpl
+async def valvomo_customer_died(customer: CustomerRecord, actor: CurrentUser) -> None:
+    """Coming appointments are cancelled with their reminders, in core's transaction."""
+    from plugins.booking.bookings import cancel_future_bookings
+
+    await cancel_future_bookings(actor, customer.id, now())
 
 
 @hookimpl

@@ -442,3 +442,15 @@ async def bookings_of_customer(customer_id: int, limit: int = 20) -> list[dict[s
         .limit(limit)
         .output(load_json=True)
     )
+
+
+async def cancel_future_bookings(actor: Actor, customer_id: int, moment: dt.datetime) -> int:
+    """Cancel the customer's coming appointments (e.g. the customer died); returns how many."""
+    coming = await Booking.select(Booking.id).where(
+        (Booking.customer == customer_id)
+        & (Booking.status == ACTIVE)
+        & (Booking.starts_at > moment)
+    )
+    for row in coming:
+        await cancel_booking(actor, row["id"])
+    return len(coming)

@@ -17,7 +17,7 @@ from core.db import transaction
 from core.notifications.tables import OutboxMessage
 from core.plugins.types import BillingPeriod
 from core.tasks.tables import Task
-from plugins.booking import billing, duties, rights, settings
+from plugins.booking import billing, bookings, duties, rights, settings
 from plugins.booking.tables import (
     AppointmentType,
     Booking,
@@ -29,6 +29,7 @@ from plugins.booking.tables import (
     ServiceUnit,
 )
 from tests.core.test_customers import create as create_customer
+from tests.core.test_customers import form as customer_form
 from tests.helpers import SYSTEM, make_user, post_form, sign_in
 from tests.plugins.booking.setup_data import BookingSetup, create_setup, tomorrow_at
 from tests.plugins.booking.test_public import details
@@ -297,3 +298,44 @@ async def test_dashboard_shows_professionals_day(client: httpx.AsyncClient) -> N
     await signed_in_professional(client)
     dashboard = await client.get("/")
     assert dashboard.status_code == 200 and "Omat ajanvaraukseni tänään" in dashboard.text
+
+
+async def test_coming_appointments_are_cancelled_when_the_customer_dies(
+    admin: httpx.AsyncClient,
+) -> None:
+    customer_id = await create_customer(admin)
+    setup = await create_setup()
+    async with transaction():
+        await bookings.create_booking(
+            SYSTEM,
+            bookings.BookingRequest(
+                professional_id=setup.professional_id,
+                appointment_type_id=setup.advice_type_id,
+                starts_at=tomorrow_at(9),
+                mode="phone",
+                customer_id=customer_id,
+            ),
+            now(),
+        )
+        await bookings.queue_messages(
+            await bookings.get_booking((await Booking.select(Booking.id).first())["id"]),
+            "https://example.fi/book/manage/x",
+            now(),
+        )
+    edit = await admin.get(f"/customers/{customer_id}/edit")
+    version = re.search(r'name="version" value="(\d+)"', edit.text)
+    assert version
+    died = await post_form(
+        admin,
+        f"/customers/{customer_id}/edit",
+        {
+            **customer_form(),
+            "status": "deceased",
+            "status_date": today().isoformat(),
+            "version": version[1],
+        },
+    )
+    assert died.status_code == 200, died.text[-2000:]
+    booking = await Booking.select().first()
+    assert booking["status"] == "cancelled" and booking["slot_key"] is None
+    assert {m["status"] for m in await OutboxMessage.select(OutboxMessage.status)} == {"cancelled"}
