@@ -1,13 +1,18 @@
-"""Public booking and cancellation in real Chromium: phone and desktop width, JavaScript on and
-off, axe-core on every page of the way."""
+"""Booking in real Chromium: public booking and cancellation at phone and desktop width, JavaScript
+on and off, axe-core on every page of the way; axe-core on the staff pages too."""
 
 from __future__ import annotations
+
+import random
 
 import pytest
 from playwright.async_api import Page
 
+from core.db import transaction
+from core.demo import customer_rows, insert_customers
 from plugins.booking.tables import Booking
-from tests.browser.helpers import assert_accessible
+from tests.browser.helpers import assert_accessible, browser_sign_in
+from tests.helpers import make_user
 from tests.plugins.booking.setup_data import create_setup
 
 WIDTHS = {"phone": (360, 740), "desktop": (1280, 900)}
@@ -60,3 +65,22 @@ async def test_public_booking_and_cancellation(
     if javascript:
         scroll_width = await page.evaluate("document.documentElement.scrollWidth")
         assert scroll_width <= viewport_width  # no sideways scrolling on a phone
+
+
+async def test_staff_booking_pages_are_accessible(page: Page, live_server: str) -> None:
+    setup = await create_setup()
+    async with transaction():
+        customer_id = (await insert_customers(customer_rows(random.Random(3), 1, ("Lapua",))))[0]
+    await browser_sign_in(page, live_server, await make_user("admin"))
+    for path in (
+        "/booking",
+        "/booking?view=day",
+        "/booking/openings",
+        "/booking/setup",
+        f"/booking/setup/types/{setup.advice_type_id}",
+        f"/booking/customers/{customer_id}?type_id={setup.advice_type_id}",
+        "/book/right?code=WRONG",
+    ):
+        response = await page.goto(f"{live_server}{path}")
+        assert response is not None and response.status in (200, 400), path
+        await assert_accessible(page)
