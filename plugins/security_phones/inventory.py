@@ -153,7 +153,7 @@ async def list_devices(
     count = Device.count()
     if condition is not None:
         select, count = select.where(condition), count.where(condition)
-    page = max(1, page)
+    page = max(1, min(page, 100_000))
     rows = (
         await select.order_by(Device.serial_number).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
     )

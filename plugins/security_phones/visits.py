@@ -143,7 +143,7 @@ async def list_alarms(
         condition &= _waiting_condition()
     if customer_id is not None:
         condition &= Alarm.customer == customer_id
-    page = max(1, page)
+    page = max(1, min(page, 100_000))
     rows = (
         await Alarm.select(*ALARM_COLUMNS)
         .where(condition)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import httpx
+import pytest
 
 from core.audit.tables import AuditEntry
 from core.customers.tables import ContactPerson
@@ -333,3 +335,14 @@ async def test_biller_reads_reports_but_not_customer_services(client: httpx.Asyn
     assert (await client.get(f"/api/security-phones/customers/{customer}")).status_code == 403
     assert (await client.get(f"{BASE}/customers/{customer}")).status_code == 403
     assert (await client.get(f"{BASE}/reports")).status_code == 200
+
+
+async def test_the_database_itself_refuses_a_second_active_service() -> None:
+    customer = await new_customer()
+    day = dt.date(2026, 1, 1)
+    await PhoneService.insert(PhoneService(customer=customer, decision_date=day, start_date=day))
+    with pytest.raises(Exception, match=r"(?i)unique"):
+        await PhoneService.insert(
+            PhoneService(customer=customer, decision_date=day, start_date=day)
+        )
+    assert await PhoneService.count() == 1
