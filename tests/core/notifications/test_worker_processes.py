@@ -118,3 +118,16 @@ async def test_two_workers_side_by_side_send_each_message_once(
     assert gateway.records()["requests"] == MESSAGES  # no message was even tried twice
     claimed_by = await OutboxMessage.select(OutboxMessage.claimed_by).distinct()
     assert len(claimed_by) == 2, "both workers took part"
+
+
+async def test_worker_stops_cleanly_on_sigterm_after_sending(
+    runtime: Runtime, gateway: SmsGatewayProcess, tmp_path: Path
+) -> None:
+    await queue_many(5)
+    worker = start_worker(worker_config(tmp_path, runtime, gateway))
+    try:
+        wait_for_deliveries(gateway, 5)
+    finally:
+        worker.send_signal(signal.SIGTERM)
+    assert worker.wait(timeout=30) == 0
+    await assert_each_delivered_once(gateway)
