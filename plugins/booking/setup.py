@@ -104,6 +104,27 @@ async def create_unit(actor: Actor, form: dict[str, Any], municipalities: tuple[
     return await _save(actor, ServiceUnit, clean_unit(form, municipalities), "booking_unit")
 
 
+async def update_unit(
+    actor: Actor,
+    unit_id: int,
+    version: int,
+    form: dict[str, Any],
+    municipalities: tuple[str, ...],
+) -> None:
+    values = clean_unit(form, municipalities)
+    await _update(actor, ServiceUnit, "booking_unit", unit_id, version, values)
+
+
+async def get_unit(unit_id: int) -> dict[str, Any]:
+    row = await ServiceUnit.select().where(ServiceUnit.id == unit_id).first()
+    if row is None:
+        raise NotFound(f"service unit {unit_id}")
+    return dict(row)
+
+
+UNIT_FIELDS = ("name", "municipality", "street_address")
+
+
 async def list_units() -> list[dict[str, Any]]:
     return await ServiceUnit.select().order_by(ServiceUnit.municipality).order_by(ServiceUnit.name)
 

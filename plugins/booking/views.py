@@ -318,6 +318,42 @@ class BookingSetup(Controller):
             errors=errors,
         )
 
+    @get("/units/{unit_id:int}")
+    async def edit_unit(self, request: Req, unit_id: int) -> Template:
+        return self._unit_form(request, await setup.get_unit(unit_id), {})
+
+    def _unit_form(
+        self, request: Req, values: dict[str, Any], errors: dict[str, str], status: int = 200
+    ) -> Template:
+        return render(
+            request,
+            "booking/unit_form.html",
+            status_code=status,
+            values=values,
+            errors=errors,
+            municipalities=runtime_of(request).settings.municipalities,
+        )
+
+    @post("/units/{unit_id:int}")
+    async def update_unit(self, request: Req, unit_id: int) -> Response[Any]:
+        data = await form_data(request)
+        try:
+            async with transaction():
+                await setup.update_unit(
+                    require_user(request),
+                    unit_id,
+                    int_field(data, "version"),
+                    data,
+                    runtime_of(request).settings.municipalities,
+                )
+        except ValidationFailed as exc:
+            return self._unit_form(request, {**data, "id": unit_id}, exc.errors, 400)
+        except VersionConflict as exc:
+            return render_conflict(
+                request, exc, f"/booking/setup/units/{unit_id}", list(setup.UNIT_FIELDS)
+            )
+        return Redirect(path="/booking/setup")
+
     @get("/types/{type_id:int}")
     async def edit_type(self, request: Req, type_id: int) -> Template:
         row = await setup.get_type_row(type_id)

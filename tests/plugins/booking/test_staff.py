@@ -339,3 +339,16 @@ async def test_coming_appointments_are_cancelled_when_the_customer_dies(
     booking = await Booking.select().first()
     assert booking["status"] == "cancelled" and booking["slot_key"] is None
     assert {m["status"] for m in await OutboxMessage.select(OutboxMessage.status)} == {"cancelled"}
+
+
+async def test_editing_a_unit_detects_a_concurrent_edit(admin: httpx.AsyncClient) -> None:
+    setup = await create_setup()
+    path = f"/booking/setup/units/{setup.unit_id}"
+    assert (await admin.get(path)).status_code == 200
+    values = {"name": "Perheneuvola", "municipality": "Lapua", "street_address": "Uusi 1"}
+    saved = await post_form(admin, path, {**values, "version": "1"})
+    assert saved.status_code == 200
+    assert (await ServiceUnit.select().first())["municipality"] == "Lapua"
+    assert (await post_form(admin, path, {**values, "version": "1"})).status_code == 409
+    bad = await post_form(admin, path, {**values, "municipality": "Atlantis", "version": "2"})
+    assert bad.status_code == 400 and 'href="#f-municipality"' in bad.text
