@@ -11,6 +11,7 @@ from core.i18n import N_
 from plugins.meals.settings import MealSettings
 
 MAX_MEALS_PER_DAY = 10
+FIRST_YEAR, LAST_YEAR = 2000, 2100
 WEEKDAYS = range(7)
 
 
@@ -35,10 +36,14 @@ def parse_date(
             errors[name] = N_("Enter a date.")
         return None
     try:
-        return dt.date.fromisoformat(raw)
+        day = dt.date.fromisoformat(raw)
     except ValueError:
         errors[name] = N_("Enter the date as YYYY-MM-DD.")
         return None
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:
+        errors[name] = N_("Enter a date between 2000 and 2100.")
+        return None
+    return day
 
 
 def parse_quantity(raw: Any, name: str, errors: dict[str, str]) -> int:

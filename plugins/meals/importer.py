@@ -21,7 +21,7 @@ from core.audit import services as audit
 from core.audit.services import Actor
 from core.common.clock import now
 from core.customers.tables import Customer
-from plugins.meals.forms import MAX_MEALS_PER_DAY
+from plugins.meals.forms import FIRST_YEAR, LAST_YEAR, MAX_MEALS_PER_DAY
 from plugins.meals.settings import MealSettings
 from plugins.meals.tables import DeliveryRoute, Kitchen, MealOrderLine, MealService
 
@@ -136,8 +136,10 @@ def _row_problems(
             problem("route", f"kitchen {row['kitchen']!r} has no route {row['route']!r}")
     try:
         values["start_date"] = dt.date.fromisoformat(row["start_date"])
+        if not FIRST_YEAR <= values["start_date"].year <= LAST_YEAR:
+            raise ValueError
     except ValueError:
-        problem("start_date", "not a date (YYYY-MM-DD)")
+        problem("start_date", f"not a date (YYYY-MM-DD) from {FIRST_YEAR} to {LAST_YEAR}")
     if row["diet"] not in settings.diets:
         problem("diet", f"unknown diet {row['diet']!r}")
     if row["product"] not in settings.products:

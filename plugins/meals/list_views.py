@@ -17,6 +17,7 @@ from core.identity.guards import require_user
 from core.web.pages import render
 from plugins.meals import lists, services
 from plugins.meals.exports import CONTENT_TYPES, Cell, to_csv
+from plugins.meals.forms import parse_date
 from plugins.meals.settings import current
 from plugins.meals.tables import DeliveryRoute, Kitchen
 
@@ -26,10 +27,11 @@ Req = Request[Any, Any, Any]
 def parse_day(raw: str) -> dt.date:
     if not raw:
         return today()
-    try:
-        return dt.date.fromisoformat(raw)
-    except ValueError as exc:
-        raise ValidationFailed({"day": N_("Enter the date as YYYY-MM-DD.")}) from exc
+    errors: dict[str, str] = {}
+    day = parse_date({"day": raw}, "day", errors)
+    if day is None:
+        raise ValidationFailed(errors)
+    return day
 
 
 def _csv_response(content: bytes, filename: str) -> Response[bytes]:

@@ -74,6 +74,8 @@ async def test_kitchen_lists_and_csv(client: httpx.AsyncClient) -> None:
     api = await client.get(f"/api/meals/kitchens/{region.kitchen}/production?day=2026-03-02")
     assert api.json() == [{"product": "lunch", "diet": "normal", "meals": 3}]
     assert (await client.get("/meals/reports/billing")).status_code in (403, 404)
+    far = await client.get(f"/meals/lists/kitchens/{region.kitchen}?day=9999-12-31")
+    assert far.status_code == 400
 
 
 async def test_biller_reports_and_exports(client: httpx.AsyncClient) -> None:
