@@ -6,6 +6,8 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from core.common.clock import HELSINKI
 from core.plugins import BillingPeriod, PluginConfigError
@@ -177,3 +179,23 @@ def test_bad_settings_stop_start_up(
     monkeypatch.setattr(phone_settings, "_current", phone_settings.current())
     with pytest.raises(PluginConfigError, match=message.replace("[", r"\[").replace("]", r"\]")):
         phone_settings.configure(raw)
+
+
+@pytest.mark.nodb
+@given(
+    start=st.dates(dt.date(2025, 1, 1), dt.date(2027, 12, 31)),
+    length=st.one_of(st.none(), st.integers(0, 800)),
+    year=st.integers(2025, 2027),
+    month=st.integers(1, 12),
+)
+def test_shares_are_between_nothing_and_a_whole_month(
+    start: dt.date, length: int | None, year: int, month: int
+) -> None:
+    period = BillingPeriod(year, month)
+    end = None if length is None else start + dt.timedelta(days=length)
+    whole, days = billable_share(start, end, period, "whole_month")
+    by_days, same_days = billable_share(start, end, period, "by_days")
+    assert days == same_days and 0 <= days <= period.last_day.day
+    assert whole == (1 if days else 0)
+    assert 0 <= by_days <= 1 and (by_days == 1) == (days == period.last_day.day)
+    assert abs(by_days - Decimal(days) / period.last_day.day) < Decimal("0.0001")
