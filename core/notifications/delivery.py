@@ -55,6 +55,14 @@ async def list_messages(status: str = "", page: int = 1) -> MessagePage:
     return MessagePage(rows, total, page, PAGE_SIZE)
 
 
+async def attention_counts() -> dict[str, int]:
+    """How many messages have failed and how many are waiting (index-only counts)."""
+    return {
+        status: await OutboxMessage.count().where(OutboxMessage.status == status)
+        for status in (FAILED, QUEUED)
+    }
+
+
 async def get_message(message_id: int) -> dict[str, Any]:
     row = await OutboxMessage.select().where(OutboxMessage.id == message_id).first()
     if row is None:

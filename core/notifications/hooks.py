@@ -4,8 +4,11 @@ from pathlib import Path
 
 from core.config import Settings
 from core.i18n import N_
+from core.identity.services import CurrentUser
 from core.notifications.channels import Channel, SmsGatewayChannel, SmtpChannel
-from core.plugins import NavItem, Permission, hookimpl
+from core.notifications.delivery import attention_counts
+from core.notifications.tables import STATUS_LABELS
+from core.plugins import NavItem, Panel, Permission, hookimpl
 
 NOTIFICATIONS_DIR = Path(__file__).parent
 
@@ -23,6 +26,15 @@ def valvomo_permissions() -> list[Permission]:
 @hookimpl
 def valvomo_navigation() -> list[NavItem]:
     return [NavItem(N_("Messages"), "/notifications", "notifications.view", order=800)]
+
+
+@hookimpl
+async def valvomo_dashboard_panels(user: CurrentUser) -> list[Panel]:
+    """Failed messages wait for a person: their count, linked to the list."""
+    if not user.can("notifications.view"):
+        return []
+    context = {"counts": await attention_counts(), "labels": STATUS_LABELS}
+    return [Panel(N_("Outgoing messages"), "notifications/dashboard_panel.html", context, 90)]
 
 
 @hookimpl

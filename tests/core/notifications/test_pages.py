@@ -102,3 +102,11 @@ async def test_staff_without_the_permission_are_refused(client: httpx.AsyncClien
     await sign_in(client, await make_user("home_care"))
     assert (await client.get("/notifications")).status_code == 403
     assert (await client.get("/api/notifications")).status_code == 403
+
+
+async def test_dashboard_shows_how_many_messages_failed(admin: httpx.AsyncClient) -> None:
+    await queue_messages(3, FAILED)
+    response = await admin.get("/")
+    assert response.status_code == 200
+    assert 'href="/notifications?status=failed"' in response.text
+    assert ": 3</a>" in response.text
