@@ -65,8 +65,14 @@ async def test_failed_message_is_sent_again_from_its_page(admin: httpx.AsyncClie
     row = await OutboxMessage.select().where(OutboxMessage.id == message_id).first()
     assert row is not None
     assert (row["status"], row["attempts"]) == (QUEUED, 0)
-    retry = await AuditEntry.select().where(AuditEntry.action == "retry").first()
+    retry = (
+        await AuditEntry.select()
+        .where((AuditEntry.action == "update") & (AuditEntry.entity == "notification"))
+        .first()
+        .output(load_json=True)
+    )
     assert retry is not None and retry["customer_id"] == CUSTOMER_ID
+    assert retry["before"]["status"] == FAILED and retry["after"] == {"status": QUEUED}
 
     again = await post_form(admin, f"/notifications/{message_id}/retry", {"version": version})
     assert again.status_code == 409  # stale version: the conflict page

@@ -171,3 +171,20 @@ async def test_message_of_an_unknown_channel_fails(
     row = await message(message_id)
     assert row["status"] == FAILED
     assert "pigeon" in str(row["last_error"])
+
+
+async def test_email_sent_again_after_a_crash_carries_the_same_message_id(
+    notification_settings: NotificationSettings, smtp: SmtpServer
+) -> None:
+    [message_id] = await queue(1, "email", subject="Vahvistus")
+    dead = make_worker(notification_settings)
+    [claimed] = await dead.claim_batch()
+    assert (await dead.send_one(claimed)).failure is None  # delivered, then the worker died
+    await OutboxMessage.update({OutboxMessage.claimed_until: now()}).where(
+        OutboxMessage.id == message_id
+    )
+    assert await make_worker(notification_settings).run_until_idle() == 1
+    message_id_header = f"<{claimed.idempotency_key}@hyvaks.example>"
+    assert smtp.handler.attempts == {message_id_header: 2}
+    assert list(smtp.handler.messages) == [message_id_header]
+    assert (await message(message_id))["status"] == SENT
