@@ -41,9 +41,9 @@ def valvomo_piccolo_app() -> str:
 @hookimpl
 def valvomo_route_handlers() -> list[Any]:
     from plugins.booking.public import PublicBooking
-    from plugins.booking.views import BookingApi, BookingPages, BookingSetup
+    from plugins.booking.views import BookingApi, BookingPages, BookingSetup, StaffBookingApi
 
-    return [PublicBooking, BookingPages, BookingSetup, BookingApi]
+    return [PublicBooking, BookingPages, BookingSetup, BookingApi, StaffBookingApi]
 
 
 @hookimpl

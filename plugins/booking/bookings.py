@@ -454,3 +454,21 @@ async def cancel_future_bookings(actor: Actor, customer_id: int, moment: dt.date
     for row in coming:
         await cancel_booking(actor, row["id"])
     return len(coming)
+
+
+async def bookings_of_professional(
+    professional_id: int, first_day: dt.date, last_day: dt.date
+) -> list[dict[str, Any]]:
+    """Every booking (any status) starting on the Helsinki days from `first_day` to `last_day`."""
+    since = availability.local_moment(first_day, dt.time(0))
+    until = availability.local_moment(last_day + dt.timedelta(days=1), dt.time(0))
+    return (
+        await Booking.select(*BOOKING_COLUMNS)
+        .where(
+            (Booking.professional == professional_id)
+            & (Booking.starts_at >= since)
+            & (Booking.starts_at < until)
+        )
+        .order_by(Booking.starts_at)
+        .output(load_json=True)
+    )

@@ -10,7 +10,7 @@ import icalendar
 
 from core.common.clock import HELSINKI
 from plugins.booking import availability
-from plugins.booking.tables import Booking
+from plugins.booking.bookings import bookings_of_professional
 
 
 @dataclass
@@ -27,31 +27,7 @@ def week_of(day: dt.date) -> list[dt.date]:
 
 async def professional_days(professional_id: int, days: list[dt.date]) -> list[CalendarDay]:
     """Bookings (with who and why) and openings of each day, two queries for the whole range."""
-    since = availability.local_moment(days[0], dt.time(0))
-    until = availability.local_moment(days[-1] + dt.timedelta(days=1), dt.time(0))
-    bookings = (
-        await Booking.select(
-            Booking.id,
-            Booking.starts_at,
-            Booking.ends_at,
-            Booking.mode,
-            Booking.status,
-            Booking.extra_needs,
-            Booking.interpreter_language,
-            Booking.appointment_type.name,
-            Booking.contact.name,
-            Booking.customer,
-            Booking.customer.first_name,
-            Booking.customer.last_name,
-        )
-        .where(
-            (Booking.professional == professional_id)
-            & (Booking.starts_at >= since)
-            & (Booking.starts_at < until)
-        )
-        .order_by(Booking.starts_at)
-        .output(load_json=True)
-    )
+    bookings = await bookings_of_professional(professional_id, days[0], days[-1])
     openings = await availability.openings_for_professional(professional_id, days[0], days[-1])
     calendar = {day: CalendarDay(day) for day in days}
     for booking in bookings:

@@ -455,3 +455,72 @@ class BookingApi(Controller):
         moment = after.astimezone(dt.UTC) if after and after.tzinfo else now()
         free = await next_times(appointment_type_id, max(moment, now()), unit_id)
         return [FreeTimeOut(**vars(f)) for f in free]
+
+
+@dataclass
+class BookingOut:
+    id: int
+    professional_id: int
+    professional_name: str
+    appointment_type_code: str
+    appointment_type_name: str
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    mode: str
+    status: str
+    customer_id: int | None
+    contact_name: str | None
+    description: str
+    reminder_channel: str
+    extra_needs: list[str]
+    interpreter_language: str
+    version: int
+
+
+def _booking_out(row: dict[str, Any]) -> BookingOut:
+    return BookingOut(
+        id=row["id"],
+        professional_id=row["professional"],
+        professional_name=row["professional.user.full_name"],
+        appointment_type_code=row["appointment_type.code"],
+        appointment_type_name=row["appointment_type.name"],
+        starts_at=row["starts_at"],
+        ends_at=row["ends_at"],
+        mode=row["mode"],
+        status=row["status"],
+        customer_id=row["customer"],
+        contact_name=row["contact.name"],
+        description=row["description"],
+        reminder_channel=row["reminder_channel"],
+        extra_needs=list(row["extra_needs"]),
+        interpreter_language=row["interpreter_language"],
+        version=row["version"],
+    )
+
+
+class StaffBookingApi(Controller):
+    path = "/api/booking"
+    tags = ["booking"]
+    opt = {"permission": "booking.work"}
+
+    @get("/professionals/{professional_id:int}/bookings")
+    async def professional_bookings(
+        self, request: Req, professional_id: int, week_of: dt.date | None = None
+    ) -> list[BookingOut]:
+        """A professional's bookings in the week (Monday–Sunday, Helsinki) of `week_of`."""
+        days = calendar.week_of(week_of or today())
+        rows = await bookings.bookings_of_professional(professional_id, days[0], days[-1])
+        customer_ids = sorted({r["customer"] for r in rows if r["customer"]})
+        if customer_ids:
+            async with transaction():
+                for customer_id in customer_ids:
+                    await customers.record_view(require_user(request), customer_id, "booking")
+        return [_booking_out(row) for row in rows]
+
+    @get("/bookings/{booking_id:int}")
+    async def booking(self, request: Req, booking_id: int) -> BookingOut:
+        row = await bookings.get_booking(booking_id)
+        if row["customer"]:
+            async with transaction():
+                await customers.record_view(require_user(request), row["customer"], "booking")
+        return _booking_out(row)

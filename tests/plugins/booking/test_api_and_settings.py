@@ -7,8 +7,14 @@ from decimal import Decimal
 import httpx
 import pytest
 
+from core.audit.tables import AuditEntry
+from core.common.clock import HELSINKI, now
+from core.db import transaction
 from core.plugins import PluginConfigError
+from plugins.booking import bookings
 from plugins.booking.settings import parse_settings
+from tests.core.test_customers import create as create_customer
+from tests.helpers import SYSTEM
 from tests.plugins.booking.setup_data import create_setup, tomorrow_at
 
 
@@ -64,3 +70,40 @@ def test_settings_defaults_and_values() -> None:
 def test_bad_settings_stop_start_up_naming_the_setting(raw: dict[str, object], named: str) -> None:
     with pytest.raises(PluginConfigError, match=named):
         parse_settings(raw)
+
+
+async def test_staff_api_lists_a_professionals_week_and_logs_the_views(
+    client: httpx.AsyncClient, admin: httpx.AsyncClient
+) -> None:
+    customer_id = await create_customer(admin)
+    setup = await create_setup()
+    async with transaction():
+        await bookings.create_booking(
+            SYSTEM,
+            bookings.BookingRequest(
+                professional_id=setup.professional_id,
+                appointment_type_id=setup.advice_type_id,
+                starts_at=tomorrow_at(9),
+                mode="phone",
+                customer_id=customer_id,
+                extra_needs=["interpreter"],
+                interpreter_language="somali",
+            ),
+            now(),
+        )
+    week = await admin.get(
+        f"/api/booking/professionals/{setup.professional_id}/bookings",
+        params={"week_of": tomorrow_at(9).astimezone(HELSINKI).date().isoformat()},
+    )
+    assert week.status_code == 200, week.text
+    [booking] = week.json()
+    assert booking["customer_id"] == customer_id and booking["extra_needs"] == ["interpreter"]
+    one = await admin.get(f"/api/booking/bookings/{booking['id']}")
+    assert one.json()["appointment_type_code"] == "ADVICE15"
+    views = await AuditEntry.count().where(
+        (AuditEntry.customer_id == customer_id) & (AuditEntry.action == "view")
+    )
+    assert views >= 2
+    await admin.post("/logout", data={"_csrf_token": admin.cookies.get("valvomo_csrf", "")})
+    refused = await admin.get(f"/api/booking/bookings/{booking['id']}")
+    assert refused.status_code in (401, 403)
