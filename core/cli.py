@@ -82,6 +82,8 @@ def worker(once: bool, batch: int | None) -> None:
     from core.notifications.worker import run_worker
 
     runtime = load_runtime()
+    if not once:
+        console.print("Sending due messages from the outbox; stop with Ctrl-C or SIGTERM.")
     claimed = run_with_database(runtime, lambda: run_worker(runtime, once=once, batch_size=batch))
     if once:
         console.print(f"Handled {claimed} due messages.")
