@@ -41,7 +41,7 @@ async def send_failed_message_again(page: Page, live_server: str, with_axe: bool
         await assert_accessible(page)
 
     await page.click(f"a[href='/notifications/{message_id}']")
-    assert await page.locator("pre:has-text('Muistutus huomisesta')").is_visible()
+    assert await page.locator(".message-body:has-text('Muistutus huomisesta')").is_visible()
     if with_axe:
         await assert_accessible(page)
     await page.click("main form button[type=submit]")
