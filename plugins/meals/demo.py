@@ -21,6 +21,7 @@ from plugins.meals.tables import (
     MealException,
     MealOrderLine,
     MealPause,
+    MealRouteAssignment,
     MealService,
 )
 
@@ -167,9 +168,14 @@ async def insert_meal_services(
             )
         )
     service_ids = await _insert(MealService, service_rows)
-    lines, pauses, exceptions = [], [], []
+    lines, pauses, exceptions, assignments = [], [], [], []
     for service_id, row in zip(service_ids, service_rows, strict=True):
         start = row.start_date
+        assignments.append(
+            MealRouteAssignment(
+                service=service_id, kitchen=row.kitchen, route=row.route, valid_from=start
+            )
+        )
         lines += _lines(service_id, rng, start, today)
         if rng.random() < 0.12:
             pause_start = today - dt.timedelta(days=rng.randint(5, 300))
@@ -187,6 +193,7 @@ async def insert_meal_services(
             exceptions.append(
                 MealException(service=service_id, day=day, kind="cancel", note="Asiakas poissa")
             )
+    await _insert(MealRouteAssignment, assignments)
     await _insert(MealOrderLine, lines)
     await _insert(MealPause, pauses)
     await _insert(MealException, exceptions)

@@ -23,7 +23,13 @@ from core.common.clock import now
 from core.customers.tables import Customer
 from plugins.meals.forms import FIRST_YEAR, LAST_YEAR, MAX_MEALS_PER_DAY
 from plugins.meals.settings import MealSettings
-from plugins.meals.tables import DeliveryRoute, Kitchen, MealOrderLine, MealService
+from plugins.meals.tables import (
+    DeliveryRoute,
+    Kitchen,
+    MealOrderLine,
+    MealRouteAssignment,
+    MealService,
+)
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 REQUIRED = ("identity_code", "kitchen", "route", "start_date", "diet", "product", "delivery_days")
@@ -222,6 +228,14 @@ async def write_services(actor: Actor, services: list[ImportedService]) -> None:
             )
         ).returning(MealService.id)
         service_id = int(rows[0]["id"])
+        await MealRouteAssignment.insert(
+            MealRouteAssignment(
+                service=service_id,
+                kitchen=service.kitchen_id,
+                route=service.route_id,
+                valid_from=service.start_date,
+            )
+        )
         await MealOrderLine.insert(
             *[
                 MealOrderLine(

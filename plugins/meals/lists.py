@@ -65,10 +65,20 @@ def _stop(service: LoadedService, meal_days: list[dt.date]) -> Stop:
 
 
 def _delivered_on(
-    services: list[LoadedService], day: dt.date, settings: MealSettings
+    services: list[LoadedService],
+    day: dt.date,
+    settings: MealSettings,
+    kitchen_id: int | None = None,
+    route_id: int | None = None,
 ) -> list[tuple[LoadedService, Schedule]]:
+    """Services with a delivery on `day` by the kitchen or route assigned to them that day."""
     out = []
     for service in services:
+        assignment = service.assignment_on(day)
+        if assignment is None or (kitchen_id is not None and assignment.kitchen != kitchen_id):
+            continue
+        if route_id is not None and assignment.route != route_id:
+            continue
         schedule = compute_schedule(service.plan, day, day, settings.holiday_rule)
         if schedule.deliveries.get(day):
             out.append((service, schedule))
@@ -78,7 +88,8 @@ def _delivered_on(
 async def route_delivery_list(route_id: int, day: dt.date, settings: MealSettings) -> list[Stop]:
     """Stops in route order with the meals each delivery carries."""
     services = await load_services(day, day, route_id=route_id)
-    stops = [_stop(s, sched.deliveries[day]) for s, sched in _delivered_on(services, day, settings)]
+    delivered = _delivered_on(services, day, settings, route_id=route_id)
+    stops = [_stop(s, sched.deliveries[day]) for s, sched in delivered]
     return sorted(stops, key=lambda s: (s.route_stop, s.name))
 
 
@@ -88,7 +99,7 @@ async def production_list(
     """Meals to prepare for the day's deliveries: counts by (product, diet)."""
     services = await load_services(day, day, kitchen_id=kitchen_id)
     counts: dict[tuple[str, str], int] = defaultdict(int)
-    for service, schedule in _delivered_on(services, day, settings):
+    for service, schedule in _delivered_on(services, day, settings, kitchen_id=kitchen_id):
         for product, quantity in _carried_meals(service, schedule.deliveries[day]).items():
             counts[(product, service.row["diet"])] += quantity
     return dict(sorted(counts.items()))
@@ -104,7 +115,7 @@ async def route_changes(
     changes = RouteChanges()
     for offset in range(1, PREVIOUS_LIST_WINDOW + 1):
         candidate = day - dt.timedelta(days=offset)
-        delivered = _delivered_on(services, candidate, settings)
+        delivered = _delivered_on(services, candidate, settings, route_id=route_id)
         if delivered:
             changes.previous_day = candidate
             previous = {s.row["id"]: _stop(s, sch.deliveries[candidate]) for s, sch in delivered}

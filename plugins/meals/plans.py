@@ -4,22 +4,46 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from core.common.errors import NotFound
 from plugins.meals.schedule import DELIVERY_LOOKAHEAD, DayException, OrderLine, Pause, ServicePlan
-from plugins.meals.tables import MealException, MealOrderLine, MealPause, MealService
+from plugins.meals.tables import (
+    MealException,
+    MealOrderLine,
+    MealPause,
+    MealRouteAssignment,
+    MealService,
+)
 
 BILLABLE = ("active", "paused", "ending_requested", "ended")
 
 
+@dataclass(frozen=True)
+class Assignment:
+    kitchen: int
+    route: int
+    kitchen_name: str
+    route_name: str
+    valid_from: dt.date
+    valid_to: dt.date | None
+
+    def covers(self, day: dt.date) -> bool:
+        return self.valid_from <= day and (self.valid_to is None or day <= self.valid_to)
+
+
 @dataclass
 class LoadedService:
-    """A service row with its plan; `row` holds the service columns and customer details."""
+    """A service row with its plan; `row` holds the service columns and customer details,
+    `assignments` the kitchen and route history (loaded with details)."""
 
     row: dict[str, Any]
     plan: ServicePlan
+    assignments: list[Assignment] = field(default_factory=list)
+
+    def assignment_on(self, day: dt.date) -> Assignment | None:
+        return next((a for a in self.assignments if a.covers(day)), None)
 
 
 BILLING_COLUMNS = (
@@ -50,19 +74,12 @@ SERVICE_COLUMNS = (
 )
 
 
-def _service_condition(
-    first: dt.date, last: dt.date, kitchen_id: int | None, route_id: int | None
-) -> Any:
-    condition = (
+def _service_condition(first: dt.date, last: dt.date) -> Any:
+    return (
         MealService.status.is_in(list(BILLABLE))
         & (MealService.start_date <= last + DELIVERY_LOOKAHEAD)
         & (MealService.end_date.is_null() | (MealService.end_date >= first))
     )
-    if kitchen_id is not None:
-        condition &= MealService.kitchen == kitchen_id
-    if route_id is not None:
-        condition &= MealService.route == route_id
-    return condition
 
 
 def _joined(column_owner: Any, first: dt.date, last: dt.date) -> Any:
@@ -86,9 +103,11 @@ async def load_services(
     `details` adds kitchen, route, diet, door notes and the customer's name and address."""
     horizon = last + DELIVERY_LOOKAHEAD
     columns = SERVICE_COLUMNS if details else BILLING_COLUMNS
-    rows = await MealService.select(*columns).where(
-        _service_condition(first, last, kitchen_id, route_id)
-    )
+    condition = _service_condition(first, last)
+    if kitchen_id is not None or route_id is not None:
+        ids = await _assigned_services(first, last, kitchen_id, route_id)
+        condition &= MealService.id.is_in(ids or [0])
+    rows = await MealService.select(*columns).where(condition)
     loaded = {r["id"]: LoadedService(r, ServicePlan(r["start_date"], r["end_date"])) for r in rows}
     if not loaded:
         return []
@@ -132,7 +151,54 @@ async def load_services(
         & (MealPause.end_date.is_null() | (MealPause.end_date >= first))
     )
     _attach(loaded, lines, exceptions, pauses)
+    if details:
+        await _attach_assignments(loaded, of_services(MealRouteAssignment), first, horizon)
     return list(loaded.values())
+
+
+async def _assigned_services(
+    first: dt.date, last: dt.date, kitchen_id: int | None, route_id: int | None
+) -> list[int]:
+    """Services the kitchen or route delivered at some time in first..last."""
+    condition = (MealRouteAssignment.valid_from <= last) & (
+        MealRouteAssignment.valid_to.is_null() | (MealRouteAssignment.valid_to >= first)
+    )
+    if kitchen_id is not None:
+        condition &= MealRouteAssignment.kitchen == kitchen_id
+    if route_id is not None:
+        condition &= MealRouteAssignment.route == route_id
+    rows = await MealRouteAssignment.select(MealRouteAssignment.service).where(condition)
+    return sorted({r["service"] for r in rows})
+
+
+async def _attach_assignments(
+    loaded: dict[int, LoadedService], of_services: Any, first: dt.date, horizon: dt.date
+) -> None:
+    rows = await MealRouteAssignment.select(
+        MealRouteAssignment.service,
+        MealRouteAssignment.kitchen,
+        MealRouteAssignment.route,
+        MealRouteAssignment.kitchen.name,
+        MealRouteAssignment.route.name,
+        MealRouteAssignment.valid_from,
+        MealRouteAssignment.valid_to,
+    ).where(
+        of_services
+        & (MealRouteAssignment.valid_from <= horizon)
+        & (MealRouteAssignment.valid_to.is_null() | (MealRouteAssignment.valid_to >= first))
+    )
+    for r in rows:
+        if r["service"] in loaded:
+            loaded[r["service"]].assignments.append(
+                Assignment(
+                    r["kitchen"],
+                    r["route"],
+                    r["kitchen.name"],
+                    r["route.name"],
+                    r["valid_from"],
+                    r["valid_to"],
+                )
+            )
 
 
 def _attach(

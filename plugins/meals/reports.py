@@ -12,7 +12,7 @@ from core.i18n import N_, gettext
 from core.plugins import BillingLine, BillingPeriod
 from plugins.meals.billing import PriceBook, service_lines
 from plugins.meals.exports import Cell
-from plugins.meals.plans import load_services
+from plugins.meals.plans import LoadedService, load_services
 from plugins.meals.schedule import compute_schedule
 from plugins.meals.settings import MealSettings
 from plugins.meals.tables import MealException, MealPause, MealService
@@ -169,13 +169,26 @@ async def transport(period: BillingPeriod, settings: MealSettings) -> list[dict[
         schedule = compute_schedule(
             service.plan, period.first_day, period.last_day, settings.holiday_rule
         )
-        if not schedule.meals and not schedule.deliveries:
-            continue
-        key = (service.row["kitchen.name"] or "", service.row["route.name"] or "")
-        totals[key]["customers"] += 1
-        totals[key]["deliveries"] += len(schedule.deliveries)
-        totals[key]["meals"] += schedule.meal_total()
+        served: set[tuple[str, str]] = set()
+        for day in schedule.deliveries:
+            key = _route_key(service, day)
+            totals[key]["deliveries"] += 1
+            served.add(key)
+        for day, meals in schedule.meals.items():
+            key = _route_key(service, day)
+            totals[key]["meals"] += sum(meals.values())
+            served.add(key)
+        for key in served:
+            totals[key]["customers"] += 1
     return [{"kitchen": k, "route": r, **v} for (k, r), v in sorted(totals.items())]
+
+
+def _route_key(service: LoadedService, day: dt.date) -> tuple[str, str]:
+    """The kitchen and route assigned on `day` (the current ones if no history covers it)."""
+    assignment = service.assignment_on(day)
+    if assignment is not None:
+        return assignment.kitchen_name, assignment.route_name
+    return service.row["kitchen.name"] or "", service.row["route.name"] or ""
 
 
 def transport_rows(rows: list[dict[str, Any]]) -> list[list[Cell]]:

@@ -12,7 +12,7 @@ from piccolo.query.functions.aggregate import Count
 
 from core.audit import services as audit
 from core.audit.services import Actor
-from core.common.clock import now
+from core.common.clock import now, today
 from core.common.errors import NotFound, ValidationFailed
 from core.common.versioned import update_versioned
 from core.customers.services import get_customer
@@ -31,6 +31,7 @@ from plugins.meals.tables import (
     MealException,
     MealOrderLine,
     MealPause,
+    MealRouteAssignment,
     MealService,
 )
 
@@ -179,6 +180,25 @@ async def _replace_order(service_id: int, order: WeeklyOrder, valid_from: dt.dat
     )
 
 
+async def _assign_route(service_id: int, kitchen_id: int, route_id: int, from_day: dt.date) -> None:
+    """Close the running kitchen and route assignment and start the new one on `from_day`."""
+    later = (MealRouteAssignment.service == service_id) & (
+        MealRouteAssignment.valid_from >= from_day
+    )
+    await MealRouteAssignment.delete().where(later)
+    running = (MealRouteAssignment.service == service_id) & (
+        MealRouteAssignment.valid_to.is_null() | (MealRouteAssignment.valid_to >= from_day)
+    )
+    await MealRouteAssignment.update(
+        {MealRouteAssignment.valid_to: from_day - dt.timedelta(days=1)}
+    ).where(running)
+    await MealRouteAssignment.insert(
+        MealRouteAssignment(
+            service=service_id, kitchen=kitchen_id, route=route_id, valid_from=from_day
+        )
+    )
+
+
 def _order_audit(order: WeeklyOrder) -> dict[str, Any]:
     return {
         "order": {f"{w}:{p}": q for (w, p), q in sorted(order.quantities.items())},
@@ -215,6 +235,7 @@ async def complete_opening(
         data,
     )
     await _replace_order(service_id, order, service["start_date"])
+    await _assign_route(service_id, kitchen_id, route_id, service["start_date"])
     await audit.record(
         actor,
         "update",
@@ -258,7 +279,8 @@ async def change_order(
 async def update_delivery(
     actor: Actor, service_id: int, version: int, data: dict[str, Any], settings: MealSettings
 ) -> None:
-    """Kitchen, route, stop, diet and door/key notes."""
+    """Kitchen, route, stop, diet and door/key notes; a new kitchen or route applies from
+    today on (the assignment history keeps the earlier one for past days)."""
     service = await get_service(service_id)
     _require_status(service, (*RUNNING, "ending_requested"), "kitchen")
     errors: dict[str, str] = {}
@@ -282,6 +304,8 @@ async def update_delivery(
         {getattr(MealService, k): v for k, v in after.items()},
         data,
     )
+    if (kitchen_id, route_id) != (service["kitchen"], service["route"]):
+        await _assign_route(service_id, kitchen_id, route_id, max(today(), service["start_date"]))
     before, after = audit.changes(service, after)
     await audit.record(
         actor,

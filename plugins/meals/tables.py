@@ -53,6 +53,18 @@ class MealService(Table, tablename="meals_service"):
     version = Integer(default=1)
 
 
+class MealRouteAssignment(Table, tablename="meals_route_assignment"):
+    """History of a service's kitchen and route: which delivered it from `valid_from` to
+    `valid_to` (inclusive, NULL = still). The service row holds the current one."""
+
+    id = Serial(primary_key=True)
+    service = ForeignKey(MealService, on_delete=OnDelete.cascade, index=True)
+    kitchen = ForeignKey(Kitchen, on_delete=OnDelete.restrict, index=True)
+    route = ForeignKey(DeliveryRoute, on_delete=OnDelete.restrict, index=True)
+    valid_from = Date(index=True)
+    valid_to = Date(null=True, default=None, index=True)
+
+
 class MealOrderLine(Table, tablename="meals_order_line"):
     """Standing order: on `weekday` (0 = Monday) eat `quantity` of `product`, delivered on
     `delivery_weekday`, from `valid_from` to `valid_to` (inclusive, NULL = until changed)."""
@@ -91,4 +103,12 @@ class MealPause(Table, tablename="meals_pause"):
     version = Integer(default=1)
 
 
-TABLES = (Kitchen, DeliveryRoute, MealService, MealOrderLine, MealException, MealPause)
+TABLES = (
+    Kitchen,
+    DeliveryRoute,
+    MealService,
+    MealRouteAssignment,
+    MealOrderLine,
+    MealException,
+    MealPause,
+)

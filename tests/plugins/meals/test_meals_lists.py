@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 
+from core.common.clock import today
 from core.db import transaction
-from plugins.meals import services
+from core.plugins import BillingPeriod
+from plugins.meals import places, services
 from plugins.meals.lists import production_list, route_changes, route_delivery_list
+from plugins.meals.reports import transport
 from plugins.meals.settings import current
 from tests.helpers import SYSTEM
 from tests.plugins.meals.conftest import active_service, new_region, version_of
@@ -58,3 +61,35 @@ async def test_good_friday_delivery_moves_to_thursday() -> None:
     # Easter Monday 6.4. is a holiday: its Mon–Wed delivery moves to Saturday 4.4.
     saturday = await production_list(region.kitchen, dt.date(2026, 4, 4), current())
     assert saturday == {("lunch", "normal"): 3}
+
+
+async def test_route_change_keeps_past_lists_and_splits_the_transport_report() -> None:
+    region = await new_region()
+    async with transaction():
+        second_route = await places.create_route(SYSTEM, region.kitchen, "Reitti 2")
+    start = today() - dt.timedelta(days=today().weekday() + 14)  # a Monday two weeks back
+    service_id = await active_service(region, start=start)
+    async with transaction():
+        await services.update_delivery(
+            SYSTEM,
+            service_id,
+            await version_of(service_id),
+            {"kitchen": region.kitchen, "route": second_route, "diet": "normal"},
+            current(),
+        )
+    past_monday = start + dt.timedelta(days=7)
+    next_monday = today() + dt.timedelta(days=7 - today().weekday())
+    assert [
+        s.service_id for s in await route_delivery_list(region.route, past_monday, current())
+    ] == [service_id]
+    assert await route_delivery_list(second_route, past_monday, current()) == []
+    assert [
+        s.service_id for s in await route_delivery_list(second_route, next_monday, current())
+    ] == [service_id]
+    assert await route_delivery_list(region.route, next_monday, current()) == []
+    period = BillingPeriod(next_monday.year, next_monday.month)
+    routes = {row["route"] for row in await transport(period, current()) if row["meals"]}
+    if start.month == next_monday.month == today().month:
+        assert routes == {"Reitti 1", "Reitti 2"}
+    else:
+        assert "Reitti 2" in routes
