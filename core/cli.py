@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import getpass
+import logging
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -83,6 +84,7 @@ def worker(once: bool, batch: int | None) -> None:
 
     runtime = load_runtime()
     if not once:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
         console.print("Sending due messages from the outbox; stop with Ctrl-C or SIGTERM.")
     claimed = run_with_database(runtime, lambda: run_worker(runtime, once=once, batch_size=batch))
     if once:

@@ -176,7 +176,11 @@ class OutboxWorker:
     async def run_forever(self, stop: asyncio.Event) -> None:
         """Send due messages until `stop` is set; the batch in hand is finished first."""
         while not stop.is_set():
-            claimed = await self.run_batch()
+            try:
+                claimed = await self.run_batch()
+            except Exception:  # e.g. the database restarting: log, wait, try again
+                log.exception("Worker %s could not handle a batch", self.worker_id)
+                claimed = 0
             if claimed < self.batch_size:
                 try:
                     await asyncio.wait_for(stop.wait(), timeout=self.settings.poll_seconds)
