@@ -309,23 +309,20 @@ async def queue_messages(booking: dict[str, Any], manage_url: str, moment: dt.da
     to = recipient(booking)
     if not to:
         return
-    await reminders.queue_booking_messages(
-        reminders.MessageDetails(
-            booking_id=booking["id"],
-            version=booking["version"],
-            channel=booking["reminder_channel"],
-            recipient=to,
-            starts_at=booking["starts_at"],
-            type_name=booking["appointment_type.name"],
-            mode=booking["mode"],
-            place=place(booking),
-            manage_url=manage_url,
-            preparation=booking["appointment_type.preparation"],
-            customer_id=booking["customer"],
-        ),
-        moment,
-        settings().reminder_hours_before,
+    details = reminders.MessageDetails(
+        booking_id=booking["id"],
+        version=booking["version"],
+        channel=booking["reminder_channel"],
+        recipient=to,
+        starts_at=booking["starts_at"],
+        type_name=booking["appointment_type.name"],
+        mode=booking["mode"],
+        place=place(booking),
+        manage_url=manage_url,
+        preparation=booking["appointment_type.preparation"],
+        customer_id=booking["customer"],
     )
+    await reminders.queue_booking_messages(details, moment, settings().reminder_hours_before)
 
 
 async def _active(booking_id: int) -> dict[str, Any]:
