@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from openpyxl import Workbook
 
-from core.billing.lines import MonthLine
+from core.billing.lines import MonthLine, plain
 from core.billing.periods import label
 from core.billing.services import MonthBill
 from core.i18n import N_, gettext
@@ -35,8 +35,8 @@ def _row(bill: MonthBill, line: MonthLine, names: dict[int, str]) -> list[Cell]:
         line.service_label,
         line.product_label,
         line.description,
-        line.quantity,
-        line.unit_price,
+        plain(line.quantity),
+        plain(line.unit_price),
         line.amount,
         label(line.corrects) if line.corrects else "",
         line.detail,

@@ -72,8 +72,8 @@ class MonthLine:
             service=line.service,
             product=line.product,
             description=line.description,
-            quantity=plain(line.quantity),
-            unit_price=plain(line.unit_price),
+            quantity=line.quantity,
+            unit_price=line.unit_price,
             amount=line.amount,
             detail=line.detail,
         )
@@ -90,8 +90,8 @@ class MonthLine:
             service=row["service"],
             product=row["product"],
             description=row["description"],
-            quantity=plain(Decimal(row["quantity"])),
-            unit_price=plain(Decimal(row["unit_price"])),
+            quantity=Decimal(row["quantity"]),
+            unit_price=Decimal(row["unit_price"]),
             amount=Decimal(row["amount"]).quantize(Decimal("0.01")),
             detail=row["detail"],
             corrects=corrects,
@@ -136,15 +136,19 @@ def _contract_problem(line: object) -> str:
         return f"{type(line).__name__}, not BillingLine"
     if not isinstance(line.customer_id, int):
         return "a line whose customer_id is not an int"
-    for name, limit in TEXT_LIMITS.items():
-        text = getattr(line, name)
-        if (not text.strip() and name != "description") or len(text) > limit:
-            return f"a line whose {name} is empty or longer than {limit} characters"
-    if not all(isinstance(v, Decimal) and v.is_finite() for v in (line.quantity, line.unit_price)):
-        return "a line whose quantity or unit price is not a finite Decimal"
-    if (
-        max(abs(line.quantity), abs(line.unit_price)) >= MAX_QUANTITY_OR_PRICE
-        or abs(line.amount) >= MAX_AMOUNT
+    if not (0 < len(line.service.strip()) and len(line.service) <= TEXT_LIMITS["service"]):
+        return "a line whose service is empty or longer than 80 characters"
+    if not (0 < len(line.product.strip()) and len(line.product) <= TEXT_LIMITS["product"]):
+        return "a line whose product is empty or longer than 120 characters"
+    if len(line.description) > TEXT_LIMITS["description"]:
+        return "a line whose description is longer than 300 characters"
+    quantity, price = line.quantity, line.unit_price
+    if not (isinstance(quantity, Decimal) and isinstance(price, Decimal)):
+        return "a line whose quantity or unit price is not a Decimal"
+    if not (quantity.is_finite() and price.is_finite()):
+        return "a line whose quantity or unit price is not finite"
+    if max(abs(quantity), abs(price)) >= MAX_QUANTITY_OR_PRICE or (
+        abs(quantity * price) >= MAX_AMOUNT
     ):
         return "a line with an absurd quantity, unit price or amount"
     return ""

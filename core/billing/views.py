@@ -12,7 +12,7 @@ from litestar import Controller, Request, get, post
 from litestar.response import Redirect, Response, Template
 
 from core.billing import exports, services
-from core.billing.lines import MonthLine
+from core.billing.lines import MonthLine, plain
 from core.billing.periods import (
     closed_periods,
     key,
@@ -233,8 +233,8 @@ def _line_out(line: MonthLine) -> LineOut:
         service=line.service,
         product=line.product,
         description=line.description,
-        quantity=line.quantity,
-        unit_price=line.unit_price,
+        quantity=plain(line.quantity),
+        unit_price=plain(line.unit_price),
         amount=line.amount,
         detail=line.detail,
         is_correction=line.is_correction,
@@ -254,7 +254,10 @@ def _month_out(bill: MonthBill, shown: BillPage) -> MonthOut:
         line_count=len(bill.lines),
         correction_count=bill.correction_count,
         customer_count=shown.customer_count,
-        totals=[ProductTotalOut(**vars(t)) for t in bill.totals],
+        totals=[
+            ProductTotalOut(t.service, t.product, t.is_correction, plain(t.quantity), t.amount)
+            for t in bill.totals
+        ],
         customers=[
             CustomerLinesOut(c.customer_id, c.name, c.amount, [_line_out(x) for x in c.lines])
             for c in shown.customers
