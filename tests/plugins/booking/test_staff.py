@@ -21,6 +21,7 @@ from plugins.booking import billing, bookings, duties, rights, settings
 from plugins.booking.tables import (
     AppointmentType,
     Booking,
+    BookingContact,
     BookingRight,
     ClientPlanDuty,
     Closure,
@@ -352,3 +353,43 @@ async def test_editing_a_unit_detects_a_concurrent_edit(admin: httpx.AsyncClient
     assert (await post_form(admin, path, {**values, "version": "1"})).status_code == 409
     bad = await post_form(admin, path, {**values, "municipality": "Atlantis", "version": "2"})
     assert bad.status_code == 400 and 'href="#f-municipality"' in bad.text
+
+
+async def test_professional_links_a_self_service_contact_to_a_customer(
+    admin: httpx.AsyncClient, other_client: httpx.AsyncClient
+) -> None:
+    customer_id = await create_customer(admin)
+    setup = await create_setup()
+    booked = await post_form(other_client, "/book/confirm", details(setup, tomorrow_at(9)))
+    assert booked.status_code == 200
+    booking = await Booking.select().first()
+    page = await admin.get(f"/booking/bookings/{booking['id']}")
+    assert page.status_code == 200 and "Aino Asiakas" in page.text
+    wrong = await post_form(
+        admin, f"/booking/bookings/{booking['id']}", {"action": "link", "customer_id": "999999"}
+    )
+    assert wrong.status_code == 400 and 'href="#f-customer_id"' in wrong.text
+    linked = await post_form(
+        admin, f"/booking/bookings/{booking['id']}", {"action": "link", "customer_id": customer_id}
+    )
+    assert linked.status_code == 200
+    assert (await Booking.select().first())["customer"] == customer_id
+    assert (await BookingContact.select().first())["customer"] == customer_id
+    entries = await AuditEntry.select().where(
+        (AuditEntry.entity == "booking") & (AuditEntry.customer_id == customer_id)
+    )
+    assert any(e["action"] == "update" for e in entries)
+
+
+async def test_removing_an_opening_stops_offering_its_times(client: httpx.AsyncClient) -> None:
+    setup = await signed_in_professional(client)
+    opening = (
+        await Opening.select().where(Opening.appointment_type == setup.followup_type_id).first()
+    )
+    removed = await post_form(
+        client, "/booking/openings", {"action": "remove", "id": opening["id"]}
+    )
+    assert removed.status_code == 200
+    assert not await Opening.exists().where(Opening.id == opening["id"])
+    again = await post_form(client, "/booking/openings", {"action": "remove", "id": opening["id"]})
+    assert again.status_code == 404
