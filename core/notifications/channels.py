@@ -12,8 +12,10 @@ import httpx
 
 from core.config import NotificationSettings
 
-# HTTP answers after which the same request may succeed later; other 4xx answers are final.
-RETRYABLE_HTTP_STATUSES = {408, 409, 425, 429}
+# Answers that refuse this message itself (e.g. an invalid number) are final. Every other
+# failure, including 401/403/404 from a misconfigured gateway, is retried with back-off, so
+# fixing the settings in time loses no messages.
+PERMANENT_HTTP_STATUSES = {400, 413, 415, 422}
 
 
 @dataclass(frozen=True)
@@ -87,7 +89,7 @@ class SmsGatewayChannel:
         if response.is_success:
             return _provider_id(response)
         reason = f"SMS gateway answered {response.status_code}: {response.text[:300]}"
-        permanent = response.is_client_error and response.status_code not in RETRYABLE_HTTP_STATUSES
+        permanent = response.status_code in PERMANENT_HTTP_STATUSES
         raise SendFailed(reason, permanent=permanent)
 
     async def close(self) -> None:

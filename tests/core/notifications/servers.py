@@ -27,9 +27,9 @@ def free_port() -> int:
 class SmsGatewayProcess:
     """tests/core/notifications/sms_gateway_stub.py running as a separate process."""
 
-    def __init__(self, token: str = "", delay_ms: int = 0) -> None:
+    def __init__(self, token: str = "", basic: str = "", delay_ms: int = 0) -> None:
         command = [sys.executable, "-m", "tests.core.notifications.sms_gateway_stub",
-                   "--token", token, "--delay-ms", str(delay_ms)]  # fmt: skip
+                   "--token", token, "--basic", basic, "--delay-ms", str(delay_ms)]  # fmt: skip
         self.process = subprocess.Popen(
             command, cwd=PROJECT_ROOT, stdout=subprocess.PIPE, text=True
         )

@@ -1,6 +1,7 @@
 """A local SMS gateway for tests and benchmarks, run as its own process:
 
-    python -m tests.core.notifications.sms_gateway_stub [--port 0] [--token T] [--delay-ms N]
+    python -m tests.core.notifications.sms_gateway_stub [--port 0] [--token T | --basic U:P]
+        [--delay-ms N]
 
 It prints its base URL on the first line of stdout. POST /messages takes JSON {from, to, text}
 with an `Idempotency-Key` header and answers {"id": ...}; a key it has seen before is answered
@@ -12,6 +13,7 @@ POST /control {"fail_status": 503 | null, "delay_ms": n} changes behaviour; POST
 from __future__ import annotations
 
 import argparse
+import base64
 import json
 import sys
 import threading
@@ -22,9 +24,9 @@ from typing import Any
 
 
 class GatewayState:
-    def __init__(self, token: str, delay_ms: int) -> None:
+    def __init__(self, authorization: str, delay_ms: int) -> None:
         self.lock = threading.Lock()
-        self.token = token
+        self.authorization = authorization
         self.delay_ms = delay_ms
         self.fail_status: int | None = None
         self.reset()
@@ -95,7 +97,7 @@ def handler_for(state: GatewayState) -> type[BaseHTTPRequestHandler]:
                 self._answer(404, {"error": "not found"})
 
         def _message(self, body: dict[str, Any]) -> None:
-            if state.token and self.headers.get("Authorization") != f"Bearer {state.token}":
+            if state.authorization and self.headers.get("Authorization") != state.authorization:
                 self._answer(401, {"error": "bad credentials"})
                 return
             key = self.headers.get("Idempotency-Key", "")
@@ -112,10 +114,14 @@ def handler_for(state: GatewayState) -> type[BaseHTTPRequestHandler]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--port", type=int, default=0)
-    parser.add_argument("--token", default="")
+    parser.add_argument("--token", default="", help="require this bearer token")
+    parser.add_argument("--basic", default="", help="require basic auth USER:PASSWORD")
     parser.add_argument("--delay-ms", type=int, default=0)
     args = parser.parse_args()
-    state = GatewayState(args.token, args.delay_ms)
+    authorization = f"Bearer {args.token}" if args.token else ""
+    if args.basic:
+        authorization = "Basic " + base64.b64encode(args.basic.encode()).decode()
+    state = GatewayState(authorization, args.delay_ms)
     server = ThreadingHTTPServer(("127.0.0.1", args.port), handler_for(state))
     server.daemon_threads = True
     print(f"http://127.0.0.1:{server.server_address[1]}", flush=True)

@@ -188,3 +188,27 @@ async def test_email_sent_again_after_a_crash_carries_the_same_message_id(
     assert smtp.handler.attempts == {message_id_header: 2}
     assert list(smtp.handler.messages) == [message_id_header]
     assert (await message(message_id))["status"] == SENT
+
+
+async def test_gateway_with_basic_auth_and_wrong_credentials_retried(
+    notification_settings: NotificationSettings,
+) -> None:
+    gateway = SmsGatewayProcess(basic="valvomo:s3cret")
+    try:
+        settings = replace(
+            notification_settings, sms_gateway_url=gateway.url, sms_token="",
+            sms_username="valvomo", sms_password="wrong",
+        )  # fmt: skip
+        [message_id] = await queue(1)
+        await make_worker(settings).run_until_idle()
+        row = await message(message_id)
+        assert row["status"] == QUEUED  # a settings problem: retried, not failed
+        assert "401" in str(row["last_error"])
+
+        await make_due_now()
+        fixed = replace(settings, sms_password="s3cret")
+        await make_worker(fixed).run_until_idle()
+        assert (await message(message_id))["status"] == SENT
+        assert len(gateway.records()["deliveries"]) == 1
+    finally:
+        gateway.stop()
