@@ -118,6 +118,7 @@ class MonthLine:
 TEXT_LIMITS = {"service": 80, "product": 120, "description": 300}
 MAX_QUANTITY_OR_PRICE = Decimal(10) ** 9
 MAX_AMOUNT = Decimal(10) ** 11
+QUANTITY_STEP, PRICE_STEP = Decimal("0.001"), Decimal("0.0001")
 
 
 async def plugin_lines(host: PluginHost, period: BillingPeriod) -> list[MonthLine]:
@@ -147,6 +148,8 @@ def _contract_problem(line: object) -> str:
         return "a line whose quantity or unit price is not a Decimal"
     if not (quantity.is_finite() and price.is_finite()):
         return "a line whose quantity or unit price is not finite"
+    if quantity != quantity.quantize(QUANTITY_STEP) or price != price.quantize(PRICE_STEP):
+        return "a line with more than 3 decimals in quantity or 4 in unit price"
     if max(abs(quantity), abs(price)) >= MAX_QUANTITY_OR_PRICE or (
         abs(quantity * price) >= MAX_AMOUNT
     ):

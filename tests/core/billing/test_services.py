@@ -64,6 +64,8 @@ def test_correction_amount_is_the_difference_of_rounded_amounts() -> None:
         (BillingLine(1, "Meals", "x" * 121, "", Decimal(1), Decimal(1)), "product is empty or"),
         (BillingLine(1, "Meals", "Lunch", "", Decimal("NaN"), Decimal(1)), "finite"),
         (BillingLine(1, "Meals", "Lunch", "", Decimal(10) ** 12, Decimal(1)), "absurd"),
+        (BillingLine(1, "Meals", "Lunch", "", Decimal("0.3333"), Decimal(1)), "3 decimals"),
+        (BillingLine(1, "Meals", "Lunch", "", Decimal(1), Decimal("8.12345")), "4 in unit"),
     ],
 )
 async def test_a_plugin_breaking_the_line_contract_is_refused(
