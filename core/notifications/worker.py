@@ -96,7 +96,8 @@ class OutboxWorker:
                 .where(OutboxMessage.id.is_in(ids))
                 .returning(*CLAIMED_COLUMNS)
             )
-        return [_outgoing(row) for row in sorted(rows, key=lambda r: ids.index(r["id"]))]
+        position = {message_id: n for n, message_id in enumerate(ids)}
+        return [_outgoing(row) for row in sorted(rows, key=lambda r: position[r["id"]])]
 
     async def send_one(self, message: OutgoingMessage) -> SendOutcome:
         channel = self.channels.get(message.channel)
