@@ -18,7 +18,7 @@ from core.audit import services as audit
 from core.audit.services import Actor
 from core.common.clock import now
 from core.common.errors import ValidationFailed
-from core.i18n import N_
+from core.i18n import N_, gettext
 from core.plugins import TaskKind
 from core.tasks.services import create_task
 from core.tasks.tables import Task
@@ -336,7 +336,12 @@ async def _technical_tasks(actor: Actor, alarms: list[dict[str, Any]]) -> int:
         await create_task(
             actor,
             TECHNICAL_ALARM,
-            f"Technical alarm {detail or 'unspecified'}: device {serial or '–'} ({count})",
+            gettext(
+                "Technical alarm %(detail)s: device %(serial)s (%(count)s)",
+                detail=detail or "–",
+                serial=serial or "–",
+                count=count,
+            ),
             customer_id=customer_id,
             payload={"device": serial, "detail": detail, "count": count},
         )

@@ -13,7 +13,7 @@ from core.common.errors import NotFound, ValidationFailed
 from core.common.versioned import update_versioned
 from core.customers.services import get_customer
 from core.customers.tables import ContactPerson
-from core.i18n import N_
+from core.i18n import N_, gettext
 from core.plugins import TaskKind
 from core.tasks.services import create_task
 from plugins.security_phones.inventory import INSTALLABLE, log_event
@@ -478,8 +478,14 @@ async def _collection_task(actor: Actor, customer_id: int, end: dt.date) -> int:
     return await create_task(
         actor,
         COLLECT_DEVICES,
-        f"{customer.full_name}: security phone ends {end:%d.%m.%Y}; collect {len(devices)} "
-        f"device(s), return {len(keys)} key(s)",
+        gettext(
+            "%(name)s: security phone ends %(date)s; collect devices: %(devices)s, "
+            "return keys: %(keys)s",
+            name=customer.full_name,
+            date=f"{end:%d.%m.%Y}",
+            devices=len(devices),
+            keys=len(keys),
+        ),
         customer_id=customer_id,
         payload={"end_date": end.isoformat(), "devices": devices, "keys": keys},
     )

@@ -241,6 +241,7 @@ async def test_keys_calling_order_and_ending_create_a_collection_task(
         .output(load_json=True)
     )
     assert task["customer"] == customer and task["role"] == "security_phone_coordinator"
+    assert "turvapuhelin päättyy 31.08.2026" in task["summary"]
     assert task["payload"]["devices"] == ["D1"] and task["payload"]["keys"] == ["Kaappi 3"]
     actions = {
         (e["entity"], e["action"])
