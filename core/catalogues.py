@@ -35,7 +35,9 @@ def _source_roots(locale_dir: Path) -> list[Path]:
 
 def messages(locale_dir: Path) -> dict[str, tuple[str, ...]]:
     """msgid (singular) → msgid and plural forms, for every message the folder must translate."""
-    own_locales = {d.parent for d in locale_dirs()} - {locale_dir.parent}
+    package = locale_dir.parent
+    # Sub-packages with a locale folder of their own translate their own messages.
+    own_locales = {d.parent for d in locale_dirs() if package in d.parent.parents}
     found: dict[str, tuple[str, ...]] = {}
     for root in _source_roots(locale_dir):
         for filename, _line, message, _comments, _ctx in extract_from_dir(
