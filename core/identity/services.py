@@ -55,8 +55,9 @@ async def sync_roles(roles: Iterable[Role], permissions: Iterable[Permission]) -
     existing = {r["code"]: r for r in await StaffRole.select().output(load_json=True)}
     for role in roles:
         if role.code not in existing:
-            await StaffRole.insert(StaffRole(code=role.code, name=role.label, permissions=[]))
-            existing[role.code] = {"code": role.code, "permissions": []}
+            granted = sorted(set(role.permissions))
+            await StaffRole.insert(StaffRole(code=role.code, name=role.label, permissions=granted))
+            existing[role.code] = {"code": role.code, "permissions": granted}
     known = {r["code"] for r in await KnownPermission.select(KnownPermission.code)}
     for permission in permissions:
         if permission.code in known:

@@ -11,10 +11,15 @@ from typing import Any
 
 @dataclass(frozen=True)
 class Role:
-    """A staff role, e.g. the meal coordinator. Administrators assign roles to users."""
+    """A staff role, e.g. the meal coordinator. Administrators assign roles to users.
+
+    `permissions` are granted when the role is first created; they may be core's (a plugin's
+    coordinator usually needs `customers.view` and `tasks.work`) or any plugin's.
+    """
 
     code: str
     label: str
+    permissions: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -58,7 +58,13 @@ def valvomo_locale_dir() -> Path:
 
 @hookimpl
 def valvomo_roles() -> list[Role]:
-    return [Role("professional", N_("Professional (booking)"))]
+    return [
+        Role(
+            "professional",
+            N_("Professional (booking)"),
+            permissions=("customers.view", "tasks.work"),
+        )
+    ]
 
 
 @hookimpl

@@ -60,7 +60,13 @@ def valvomo_locale_dir() -> Path:
 
 @hookimpl
 def valvomo_roles() -> list[Role]:
-    return [Role(COORDINATOR, N_("Security phone coordinator"))]
+    return [
+        Role(
+            COORDINATOR,
+            N_("Security phone coordinator"),
+            permissions=("customers.view", "customers.edit", "tasks.work"),
+        )
+    ]
 
 
 @hookimpl

@@ -7,7 +7,6 @@ from typing import Any
 
 from core.common.clock import HELSINKI, now
 from core.customers.tables import ContactPerson
-from core.identity.tables import StaffRole
 from core.plugins import DemoContext
 from plugins.security_phones.alarms import token_hash
 from plugins.security_phones.tables import (
@@ -24,8 +23,6 @@ from plugins.security_phones.tables import (
 )
 
 CHUNK = 500
-COORDINATOR = "security_phone_coordinator"
-CORE_PERMISSIONS = ("customers.view", "customers.edit", "tasks.work")
 MODELS = {
     "base_unit": "Essence Care@Home",
     "wrist_button": "Essence ES700",
@@ -105,17 +102,6 @@ async def load_demo(demo: DemoContext) -> None:
     await _history(device_ids, devices + stock, installed)
     await _contacts_and_keys(demo, customers)
     await _alarms(demo, centre_id, customers, device_ids[: len(devices)], devices)
-    await _grant_core_permissions()
-
-
-async def _grant_core_permissions() -> None:
-    """The demo coordinator also reads customers and works the inbox (admins grant this)."""
-    role = (
-        await StaffRole.select().where(StaffRole.code == COORDINATOR).first().output(load_json=True)
-    )
-    if role is not None:
-        granted = sorted({*role["permissions"], *CORE_PERMISSIONS})
-        await StaffRole.update({StaffRole.permissions: granted}).where(StaffRole.id == role["id"])
 
 
 async def _history(

@@ -198,3 +198,17 @@ async def test_users_without_permission_get_403(client: httpx.AsyncClient) -> No
 async def test_plugins_page_lists_installed_plugins(admin: httpx.AsyncClient) -> None:
     response = await admin.get("/admin/plugins")
     assert response.status_code == 200
+
+
+async def test_a_new_role_gets_the_permissions_it_declares() -> None:
+    from core.db import transaction
+    from core.identity.services import sync_roles
+    from core.plugins import Permission, Role
+
+    role = Role("laundry", "Laundry", permissions=("customers.view", "tasks.work"))
+    async with transaction():
+        await sync_roles([role], [Permission("laundry.view", "See laundry", ("laundry",))])
+    stored = (
+        await StaffRole.select().where(StaffRole.code == "laundry").first().output(load_json=True)
+    )
+    assert stored["permissions"] == ["customers.view", "laundry.view", "tasks.work"]
