@@ -10,6 +10,7 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import lru_cache
 
 from core.common.errors import ValidationFailed
 from core.i18n import N_
@@ -21,14 +22,15 @@ from plugins.meals.settings import DELIVERY, MealSettings
 SERVICE = "meals"
 
 
-def day_label(day: dt.date) -> str:
-    return f"{day.day}.{day.month}."
+@lru_cache(maxsize=2048)
+def day_text(day: dt.date, quantity: int) -> str:
+    """A day of a line's detail in Finnish style, "2.3." or "2.3. ×2" (a month has few)."""
+    label = f"{day.day}.{day.month}."
+    return label if quantity == 1 else f"{label} ×{quantity}"
 
 
 def _detail(days: dict[dt.date, int]) -> str:
-    return ", ".join(
-        f"{day_label(day)} ×{n}" if n != 1 else day_label(day) for day, n in sorted(days.items())
-    )
+    return ", ".join(day_text(day, n) for day, n in sorted(days.items()))
 
 
 @dataclass
