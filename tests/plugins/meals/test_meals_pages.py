@@ -16,9 +16,7 @@ async def signed_in(client: httpx.AsyncClient, *roles: str) -> None:
     await sign_in(client, await make_user(*roles))
 
 
-async def test_client_guidance_opens_and_coordinator_completes(
-    client: httpx.AsyncClient, app: object
-) -> None:
+async def test_client_guidance_opens_and_coordinator_completes(client: httpx.AsyncClient) -> None:
     region = await new_region()
     customer = await new_customer()
     await signed_in(client, "client_guidance")
