@@ -39,6 +39,7 @@ from core.billing.periods import (
 from core.billing.tables import BilledLine, BillingPeriodRecord
 from core.common.clock import now
 from core.common.errors import ValidationFailed, VersionConflict
+from core.common.pagination import page_count
 from core.common.versioned import update_versioned
 from core.customers.tables import Customer
 from core.i18n import N_
@@ -184,7 +185,7 @@ async def customer_names(customer_ids: Sequence[int]) -> dict[int, str]:
 async def bill_page(bill: MonthBill, page: int, per_page: int = CUSTOMERS_PER_PAGE) -> BillPage:
     """One page of customers with their lines and names (one name query for the page)."""
     customer_ids = bill.customer_ids
-    pages = max(1, -(-len(customer_ids) // per_page))
+    pages = page_count(len(customer_ids), per_page)
     page = max(1, min(page, pages))
     shown = customer_ids[(page - 1) * per_page : page * per_page]
     names = await customer_names(shown)

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from core.audit import services as audit
 from core.common.clock import now
 from core.common.errors import NotFound, ValidationFailed
+from core.common.pagination import ResultPage
 from core.common.versioned import update_versioned
 from core.customers import validation as v
 from core.customers.tables import ContactPerson, Customer
@@ -216,18 +217,6 @@ async def record_view(actor: CurrentUser, customer_id: int, what: str = "custome
     await audit.record(actor, "view", what, customer_id, customer_id=customer_id)
 
 
-@dataclass(frozen=True)
-class SearchPage:
-    rows: list[dict[str, Any]]
-    total: int
-    page: int
-    page_size: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.page_size))
-
-
 LIST_COLUMNS = (
     Customer.id, Customer.identity_code, Customer.first_name, Customer.last_name,
     Customer.municipality, Customer.phone, Customer.status, Customer.street_address,
@@ -256,7 +245,7 @@ def search_condition(query: str, status: str = "") -> Any:
     return condition
 
 
-async def search_customers(query: str, page: int = 1, status: str = "") -> SearchPage:
+async def search_customers(query: str, page: int = 1, status: str = "") -> ResultPage:
     page = max(1, page)
     condition = search_condition(query, status)
     select = Customer.select(*LIST_COLUMNS)
@@ -271,7 +260,7 @@ async def search_customers(query: str, page: int = 1, status: str = "") -> Searc
     )
     for row in rows:
         row["identity_code"] = v.mask_identity_code(row["identity_code"])
-    return SearchPage(rows=rows, total=await count, page=page, page_size=PAGE_SIZE)
+    return ResultPage(rows=rows, total=await count, page=page, page_size=PAGE_SIZE)
 
 
 # -- contact persons ---------------------------------------------------------------------

@@ -10,6 +10,7 @@ from litestar import Controller, Request, get, post, put
 from litestar.response import Redirect, Response, Template
 
 from core.common.errors import ValidationFailed, VersionConflict
+from core.common.pagination import ResultPage
 from core.customers import services
 from core.customers.services import CustomerRecord
 from core.db import transaction
@@ -306,7 +307,7 @@ class ContactOut(ContactIn):
     version: int = 0
 
 
-def _page(result: services.SearchPage) -> CustomerPage:
+def _page(result: ResultPage) -> CustomerPage:
     return CustomerPage(
         items=[CustomerSummary(**r) for r in result.rows],
         total=result.total,

@@ -9,6 +9,7 @@ from litestar import Controller, Request, get, post, put
 from litestar.response import Redirect, Response, Template
 
 from core.common.errors import NotFound, ValidationFailed, VersionConflict
+from core.common.pagination import page_count
 from core.db import transaction
 from core.identity import services
 from core.identity.guards import AUTHENTICATED, LANGUAGE_COOKIE, SESSION_COOKIE, require_user
@@ -98,7 +99,7 @@ class UserAdminController(Controller):
             users=users,
             total=total,
             page=page,
-            pages=max(1, -(-total // 50)),
+            pages=page_count(total, 50),
         )
 
     @get("/users/new")

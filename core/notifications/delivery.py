@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from core.audit import services as audit
 from core.audit.services import Actor
 from core.common.clock import now
 from core.common.errors import NotFound, ValidationFailed, VersionConflict
+from core.common.pagination import ResultPage, page_count
 from core.common.versioned import update_versioned
 from core.i18n import N_
 from core.notifications.tables import FAILED, QUEUED, STATUSES, OutboxMessage
@@ -22,18 +22,6 @@ LIST_COLUMNS = (
 )  # fmt: skip
 
 
-@dataclass(frozen=True)
-class MessagePage:
-    rows: list[dict[str, Any]]
-    total: int
-    page: int
-    page_size: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.page_size))
-
-
 def checked_status(status: str) -> str:
     """ "" (every status) or one of STATUSES; anything else is refused."""
     if status and status not in STATUSES:
@@ -41,7 +29,7 @@ def checked_status(status: str) -> str:
     return status
 
 
-async def list_messages(status: str = "", page: int = 1) -> MessagePage:
+async def list_messages(status: str = "", page: int = 1) -> ResultPage:
     """Newest first, PAGE_SIZE a page, optionally only one status."""
     condition = OutboxMessage.status == checked_status(status) if status else None
     query = OutboxMessage.select(*LIST_COLUMNS).order_by(OutboxMessage.id, ascending=False)
@@ -50,9 +38,9 @@ async def list_messages(status: str = "", page: int = 1) -> MessagePage:
         query = query.where(condition)
         count = count.where(condition)
     total = await count
-    page = max(1, min(page, max(1, -(-total // PAGE_SIZE))))
+    page = max(1, min(page, page_count(total, PAGE_SIZE)))
     rows = await query.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
-    return MessagePage(rows, total, page, PAGE_SIZE)
+    return ResultPage(rows, total, page, PAGE_SIZE)
 
 
 async def attention_counts() -> dict[str, int]:

@@ -7,6 +7,7 @@ from typing import Any
 from litestar import Controller, Request, get
 from litestar.response import Template
 
+from core.common.pagination import page_count
 from core.identity.guards import AUTHENTICATED, require_user
 from core.plugins.types import Panel
 from core.tasks.services import open_tasks_for_roles
@@ -36,7 +37,7 @@ class DashboardPages(Controller):
             tasks=tasks,
             task_total=total,
             page=page,
-            pages=max(1, -(-total // 20)),
+            pages=page_count(total, 20),
             task_kinds=runtime.task_kinds,
             panels=sorted(panels, key=lambda p: p.order),
         )

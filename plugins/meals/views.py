@@ -11,6 +11,7 @@ from litestar.response import Redirect, Response, Template
 
 from core.common.clock import today
 from core.common.errors import NotFound, ValidationFailed, VersionConflict
+from core.common.pagination import page_count
 from core.customers.services import get_customer, record_view
 from core.db import transaction
 from core.i18n import N_, gettext
@@ -126,7 +127,7 @@ class MealServicePages(Controller):
             rows=rows,
             status=status,
             page=page,
-            pages=max(1, -(-total // PAGE_SIZE)),
+            pages=page_count(total, PAGE_SIZE),
             total=total,
             **_common(current()),
         )

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from core.audit import services as audit
 from core.audit.services import Actor
 from core.common.clock import now
 from core.common.errors import NotFound, ValidationFailed
+from core.common.pagination import ResultPage
 from core.common.versioned import update_versioned
 from core.i18n import N_
 from plugins.security_phones.tables import Device, DeviceEvent
@@ -126,20 +126,9 @@ async def change_status(
     return await get_device(device_id)
 
 
-@dataclass(frozen=True)
-class DevicePage:
-    rows: list[dict[str, Any]]
-    total: int
-    page: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // PAGE_SIZE))
-
-
 async def list_devices(
     status: str = "", kind: str = "", serial: str = "", page: int = 1
-) -> DevicePage:
+) -> ResultPage:
     condition: Any = None
     for column, value in ((Device.status, status), (Device.kind, kind)):
         if value:
@@ -157,4 +146,4 @@ async def list_devices(
     rows = (
         await select.order_by(Device.serial_number).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
     )
-    return DevicePage(rows=rows, total=await count, page=page)
+    return ResultPage(rows=rows, total=await count, page=page, page_size=PAGE_SIZE)

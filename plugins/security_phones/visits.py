@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from core.audit import services as audit
 from core.audit.services import Actor
 from core.common.errors import NotFound, ValidationFailed
+from core.common.pagination import ResultPage
 from core.common.versioned import update_versioned
 from core.i18n import N_
 from plugins.security_phones.parsing import parse_time_field
@@ -113,17 +113,6 @@ async def save_visit(actor: Actor, alarm_id: int, version: int | None, form: dic
     return int(existing["id"])
 
 
-@dataclass(frozen=True)
-class AlarmPage:
-    rows: list[dict[str, Any]]
-    total: int
-    page: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // PAGE_SIZE))
-
-
 def _waiting_condition() -> Any:
     visited = AlarmVisit.select(AlarmVisit.alarm)
     return (Alarm.visit_needed == True) & Alarm.id.not_in(visited)  # noqa: E712
@@ -136,7 +125,7 @@ async def count_waiting_alarms() -> int:
 
 async def list_alarms(
     waiting_only: bool = False, customer_id: int | None = None, page: int = 1
-) -> AlarmPage:
+) -> ResultPage:
     """Alarms newest first; `waiting_only` keeps those needing a visit that has none yet."""
     condition: Any = Alarm.id > 0
     if waiting_only:
@@ -159,4 +148,6 @@ async def list_alarms(
     }
     for row in rows:
         row["visit"] = visits.get(row["id"])
-    return AlarmPage(rows=rows, total=await Alarm.count().where(condition), page=page)
+    return ResultPage(
+        rows=rows, total=await Alarm.count().where(condition), page=page, page_size=PAGE_SIZE
+    )

@@ -1,0 +1,23 @@
+"""One page of a longer list, as every list page and API shows it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+def page_count(total: int, page_size: int) -> int:
+    """Pages needed for `total` rows; an empty list still has one (empty) page."""
+    return max(1, -(-total // page_size))
+
+
+@dataclass(frozen=True)
+class ResultPage:
+    rows: list[dict[str, Any]]
+    total: int
+    page: int
+    page_size: int
+
+    @property
+    def pages(self) -> int:
+        return page_count(self.total, self.page_size)
