@@ -16,22 +16,19 @@ import asyncio
 import datetime as dt
 import os
 import random
-import statistics
 import sys
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.support import bench_runtime, median_ms
 from core.common.clock import now, today
-from core.config import PROJECT_ROOT, load_settings
 from core.db import transaction
 from core.identity.tables import StaffUser
-from core.web.app import build_runtime
 from plugins.booking.availability import free_times, opening_applies, opening_slots, slot_key
 from plugins.booking.tables import (
     AppointmentType,
@@ -144,24 +141,8 @@ def _bookings(
     return rows
 
 
-async def median_ms(call: Callable[[], Awaitable[Any]], rounds: int) -> float:
-    timings = []
-    for _ in range(rounds):
-        started = time.perf_counter()
-        await call()
-        timings.append((time.perf_counter() - started) * 1000)
-    return statistics.median(timings)
-
-
 async def measure(rounds: int, database_url: str, tmp: Path) -> dict[str, float]:
-    settings = replace(
-        load_settings(PROJECT_ROOT / "valvomo.toml"),
-        database_url=database_url,
-        var_dir=tmp,
-        enabled_plugins=("booking",),
-        plugin_settings={},
-    )
-    runtime = build_runtime(settings)
+    runtime = bench_runtime(database_url, tmp, ["booking"])
     await runtime.database.start()
     try:
         await runtime.migrate()

@@ -19,20 +19,19 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.support import bench_runtime, median_ms
 from core.audit.services import SystemActor
 from core.billing import exports, services
-from core.config import PROJECT_ROOT, load_settings
 from core.db import transaction
 from core.demo import customer_rows, insert_customers
 from core.plugins import BillingLine, BillingPeriod, hookimpl
-from core.web.app import build_runtime
 from tests.database import create_database, drop_database
 
 ACTOR = SystemActor(full_name="bench")
@@ -62,30 +61,14 @@ class SyntheticService:
         return lines
 
 
-async def median_ms(call: Callable[[], Awaitable[Any]], rounds: int) -> float:
-    timings = []
-    for _ in range(rounds):
-        started = time.perf_counter()
-        await call()
-        timings.append((time.perf_counter() - started) * 1000)
-    return statistics.median(timings)
-
-
 async def measure(customers: int, rounds: int, database_url: str, tmp: Path) -> dict[str, float]:
-    settings = load_settings(
-        PROJECT_ROOT / "valvomo.toml",
-        database_url=database_url,
-        var_dir=tmp,
-        enabled_plugins=(),
-        plugin_settings={},
-    )
-    runtime = build_runtime(settings)
+    runtime = bench_runtime(database_url, tmp)
     host = runtime.host
     await runtime.database.start()
     try:
         await runtime.migrate()
         async with transaction():
-            rows = customer_rows(random.Random(7), customers, settings.municipalities)
+            rows = customer_rows(random.Random(7), customers, runtime.settings.municipalities)
             ids = await insert_customers(rows, chunk=1000)
         service = SyntheticService(ids)
         host.pm.register(service, name="synthetic")

@@ -25,13 +25,13 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.support import bench_runtime
 from core.audit.services import SystemActor
-from core.config import PROJECT_ROOT, load_settings
+from core.config import PROJECT_ROOT
 from core.customers.services import LIST_COLUMNS, PAGE_SIZE, search_condition
 from core.customers.tables import Customer
 from core.demo import customer_rows, insert_customers
 from core.identity.services import create_user
-from core.web.app import build_runtime
 from tests.database import create_database, drop_database
 
 PASSWORD = "bench-password-2026"
@@ -45,14 +45,7 @@ def free_port() -> int:
 
 
 async def prepare(database_url: str, customers: int, tmp: Path) -> list[str]:
-    settings = load_settings(
-        PROJECT_ROOT / "valvomo.toml",
-        database_url=database_url,
-        var_dir=tmp,
-        enabled_plugins=(),
-        plugin_settings={},
-    )
-    runtime = build_runtime(settings)
+    runtime = bench_runtime(database_url, tmp)
     await runtime.database.start()
     try:
         await runtime.migrate()
@@ -64,7 +57,7 @@ async def prepare(database_url: str, customers: int, tmp: Path) -> list[str]:
                 password=PASSWORD,
                 role_codes=["admin", "client_guidance"],
             )
-            rows = customer_rows(random.Random(7), customers, settings.municipalities)
+            rows = customer_rows(random.Random(7), customers, runtime.settings.municipalities)
             await insert_customers(rows, chunk=1000)
         sample = await Customer.select(Customer.identity_code, Customer.phone_digits).limit(40)
     finally:
@@ -77,14 +70,7 @@ async def prepare(database_url: str, customers: int, tmp: Path) -> list[str]:
 
 
 async def bare_sql_ms(database_url: str, queries: list[str], tmp: Path, rounds: int) -> float:
-    settings = load_settings(
-        PROJECT_ROOT / "valvomo.toml",
-        database_url=database_url,
-        var_dir=tmp,
-        enabled_plugins=(),
-        plugin_settings={},
-    )
-    runtime = build_runtime(settings)
+    runtime = bench_runtime(database_url, tmp)
     await runtime.database.start()
     try:
         timings = []

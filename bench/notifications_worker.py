@@ -23,16 +23,15 @@ import tempfile
 import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.support import bench_runtime
 from core.common.clock import now
-from core.config import PROJECT_ROOT, load_settings
+from core.config import PROJECT_ROOT
 from core.db import transaction
 from core.notifications.tables import SENT, OutboxMessage
-from core.web.app import build_runtime
 from core.web.runtime import Runtime
 from tests.core.notifications.servers import SmsGatewayProcess
 from tests.database import create_database, drop_database
@@ -117,14 +116,7 @@ async def run(backend: str, messages: int, concurrency: int) -> list[dict[str, f
     tmp = Path(tempfile.mkdtemp(prefix=f"valvomo-bench-notifications-{backend}-"))
     database_url = await create_database(tmp)
     gateway = SmsGatewayProcess()
-    settings = replace(
-        load_settings(PROJECT_ROOT / "valvomo.toml"),
-        database_url=database_url,
-        var_dir=tmp,
-        enabled_plugins=(),
-        plugin_settings={},
-    )
-    runtime = build_runtime(settings)
+    runtime = bench_runtime(database_url, tmp)
     await runtime.database.start()
     try:
         await runtime.migrate()
