@@ -24,6 +24,7 @@ LOCALES = {"fi": "fi_FI", "sv": "sv_FI", "en": "en_GB"}
 
 current_language: ContextVar[str] = ContextVar("current_language", default=DEFAULT_LANGUAGE)
 _catalogues: dict[str, NullTranslations] = {}
+_region_terms: dict[str, str] = {}
 
 
 def N_(message: str) -> str:
@@ -53,9 +54,19 @@ def load_catalogues(locale_dirs: Iterable[Path]) -> None:
         _catalogues[language] = merged
 
 
+def add_region_terms(terms: dict[str, str]) -> None:
+    """Names a region gives its own codes in valvomo.toml (a meal product "lunch" → "Lounas").
+
+    They are shown whenever no catalogue translates the code.
+    """
+    _region_terms.update(terms)
+
+
 def gettext(message: str, **variables: Any) -> str:
     catalogue = _catalogues.get(current_language.get())
     text = catalogue.gettext(message) if catalogue else message
+    if text == message:
+        text = _region_terms.get(message, message)
     return text % variables if variables else text
 
 

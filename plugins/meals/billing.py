@@ -13,13 +13,13 @@ from decimal import Decimal
 from functools import lru_cache
 
 from core.common.errors import ValidationFailed
-from core.i18n import N_
+from core.i18n import N_, gettext
 from core.plugins import BillingLine, BillingPeriod
 from plugins.meals.plans import LoadedService, load_services
 from plugins.meals.schedule import compute_schedule
 from plugins.meals.settings import DELIVERY, MealSettings
 
-SERVICE = "meals"
+SERVICE = N_("meals")  # core billing shows codes through the catalogues
 
 
 @lru_cache(maxsize=2048)
@@ -82,7 +82,11 @@ def service_lines(
     customer_id = service.row["customer"]
     lines = []
     for (product, price), days in sorted(builder.days.items()):
-        label = "Deliveries" if product == DELIVERY else settings.products.get(product, product)
+        label = (
+            gettext("Deliveries")
+            if product == DELIVERY
+            else settings.products.get(product, product)
+        )
         lines.append(
             BillingLine(
                 customer_id=customer_id,

@@ -7,9 +7,10 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from core.i18n import N_, add_region_terms
 from core.plugins import PluginConfigError
 
-DELIVERY = "delivery"
+DELIVERY = N_("delivery")  # a product code; core billing shows it translated
 HOLIDAY_RULES = ("previous_working_day", "keep")
 
 DEFAULT_SETTINGS: dict[str, Any] = {
@@ -119,6 +120,7 @@ _current = parse_settings({})
 def configure(raw: dict[str, Any]) -> None:
     global _current
     _current = parse_settings(raw)
+    add_region_terms({**_current.products, **_current.diets})
 
 
 def current() -> MealSettings:

@@ -85,3 +85,11 @@ async def test_navigation_shows_only_what_roles_allow(client: httpx.AsyncClient)
     page = await client.get("/")
     assert 'href="/customers"' in page.text
     assert 'href="/admin/users"' not in page.text
+
+
+@pytest.mark.nodb
+async def test_region_terms_name_codes_no_catalogue_knows() -> None:
+    i18n.add_region_terms({"test_breakfast": "Aamiainen"})
+    with i18n_language("sv"):
+        assert i18n.gettext("test_breakfast") == "Aamiainen"
+        assert i18n.gettext("Sign in") == "Logga in"  # catalogues still win
