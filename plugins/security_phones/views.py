@@ -82,12 +82,16 @@ class DevicePages(Controller):
     async def _page(
         self, request: Req, device_id: int, errors: dict[str, str] | None = None, code: int = 200
     ) -> Template:
+        history = await inventory.device_history(device_id)
+        async with transaction():
+            for customer_id in dict.fromkeys(e["customer"] for e in history if e["customer"]):
+                await record_view(require_user(request), customer_id, "security_phone_device")
         return render(
             request,
             "security_phones/device.html",
             status_code=code,
             device=await inventory.get_device(device_id),
-            history=await inventory.device_history(device_id),
+            history=history,
             manual_statuses=inventory.MANUAL_STATUSES,
             errors=errors or {},
         )

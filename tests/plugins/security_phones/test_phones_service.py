@@ -347,3 +347,20 @@ async def test_the_database_itself_refuses_a_second_active_service() -> None:
             PhoneService(customer=customer, decision_date=day, start_date=day)
         )
     assert await PhoneService.count() == 1
+
+
+async def test_device_history_page_is_in_the_customers_access_log(
+    coordinator: httpx.AsyncClient,
+) -> None:
+    customer = await new_customer()
+    await start_service(coordinator, customer)
+    device_id = await add_device(coordinator, "H1")
+    assert (await install(coordinator, customer, "H1")).status_code == 200
+    page = await coordinator.get(f"{BASE}/devices/{device_id}")
+    assert page.status_code == 200
+    views = await AuditEntry.count().where(
+        (AuditEntry.customer_id == customer)
+        & (AuditEntry.action == "view")
+        & (AuditEntry.entity == "security_phone_device")
+    )
+    assert views == 1
