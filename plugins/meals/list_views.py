@@ -8,9 +8,9 @@ from typing import Any
 from litestar import Controller, Request, get
 from litestar.response import Redirect, Response, Template
 
-from core.audit import services as audit
 from core.common.clock import today
 from core.common.errors import NotFound, ValidationFailed
+from core.customers.services import record_view
 from core.db import transaction
 from core.i18n import N_, gettext
 from core.identity.guards import require_user
@@ -107,13 +107,10 @@ class MealListPages(Controller):
         date, settings = parse_day(day), current()
         stops = await lists.route_delivery_list(route_id, date, settings)
         async with transaction():
-            await audit.record(
-                require_user(request),
-                "view",
-                "meal_route_list",
-                route_id,
-                after={"day": date, "format": format, "customers": [s.customer_id for s in stops]},
-            )
+            # A delivery list shows each customer's address and key notes: one view per customer,
+            # so that it appears in every listed customer's access log.
+            for customer_id in dict.fromkeys(s.customer_id for s in stops):
+                await record_view(require_user(request), customer_id, "meal_route_list")
         if format == "csv":
             headers = [
                 gettext(h)

@@ -7,6 +7,7 @@ import io
 import httpx
 from openpyxl import load_workbook
 
+from core.audit.tables import AuditEntry
 from plugins.meals.tables import Kitchen, MealService
 from tests.helpers import api_headers, make_user, post_form, sign_in
 from tests.plugins.meals.conftest import active_service, new_customer, new_region, weekly_order
@@ -67,6 +68,10 @@ async def test_kitchen_lists_and_csv(client: httpx.AsyncClient) -> None:
     assert production.status_code == 200 and "<td>3</td>" in production.text
     route = await client.get(f"/meals/lists/routes/{region.route}?day=2026-03-05")
     assert "Kauppatie 1" in route.text
+    listed = await AuditEntry.select(AuditEntry.customer_id).where(
+        (AuditEntry.action == "view") & (AuditEntry.entity == "meal_route_list")
+    )
+    assert len(listed) == 1 and listed[0]["customer_id"] is not None  # in its access log
     csv = await client.get(f"/meals/lists/routes/{region.route}?day=2026-03-05&format=csv")
     assert csv.headers["content-type"].startswith("text/csv") and "Virtanen" in csv.text
     api = await client.get(f"/api/meals/kitchens/{region.kitchen}/production?day=2026-03-02")
