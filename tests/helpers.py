@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import itertools
+import os
+import subprocess
+import sys
 from typing import Any
 
 import httpx
 
 from core.audit.services import SystemActor
+from core.config import PROJECT_ROOT
 from core.db import transaction
 from core.identity.services import CurrentUser, create_user, user_for_session
+from core.web.runtime import Runtime
 
 PASSWORD = "correct-horse-battery"
 _counter = itertools.count(1)
@@ -55,3 +60,31 @@ async def current_user(client: httpx.AsyncClient) -> CurrentUser:
     user = await user_for_session(str(client.cookies.get("valvomo_session")))
     assert user is not None
     return user
+
+
+def run_cli(
+    runtime: Runtime, *args: str, config: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    """`valvomo ARGS` in its own process against the test database.
+
+    `config` replaces valvomo.toml, e.g. to enable only the plugin under test.
+    """
+    env = {
+        **os.environ,
+        "VALVOMO_DATABASE_URL": runtime.database.url,
+        "VALVOMO_VAR_DIR": str(runtime.settings.var_dir),
+        "VALVOMO_SECRET": runtime.settings.secret,
+    }
+    if config is not None:
+        path = runtime.settings.var_dir / "cli-valvomo.toml"
+        path.write_text(config, encoding="utf-8")
+        env["VALVOMO_CONFIG"] = str(path)
+    return subprocess.run(
+        [sys.executable, "-m", "core.cli", *args],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )

@@ -4,18 +4,14 @@ from __future__ import annotations
 
 import csv
 import io
-import os
-import subprocess
-import sys
 
 import httpx
 
 from core.audit.services import verify_chain
 from core.audit.tables import AuditEntry
-from core.config import PROJECT_ROOT
 from core.web.runtime import Runtime
 from tests.core.test_customers import create, form
-from tests.helpers import make_user, post_form, sign_in
+from tests.helpers import make_user, post_form, run_cli, sign_in
 
 
 async def busy_log(admin: httpx.AsyncClient) -> int:
@@ -84,23 +80,6 @@ async def test_access_log_page_and_csv(admin: httpx.AsyncClient) -> None:
     rows = list(csv.reader(io.StringIO(exported.text), delimiter=";"))
     assert rows[0] == ["time", "staff member", "roles", "action", "data"]
     assert any(r[1] == f"Test {reader}" and r[3] == "view" for r in rows[1:])
-
-
-def run_cli(runtime: Runtime, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {
-        **os.environ,
-        "VALVOMO_DATABASE_URL": runtime.database.url,
-        "VALVOMO_VAR_DIR": str(runtime.settings.var_dir),
-    }
-    return subprocess.run(
-        [sys.executable, "-m", "core.cli", *args],
-        cwd=PROJECT_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
 
 
 async def test_cli_audit_verify(admin: httpx.AsyncClient, runtime: Runtime) -> None:

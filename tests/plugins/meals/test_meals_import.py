@@ -10,13 +10,14 @@ from openpyxl import Workbook
 from core.common.clock import now
 from core.customers.tables import Customer
 from core.db import transaction
+from core.web.runtime import Runtime
 from plugins.meals import places
 from plugins.meals.importer import check_rows, read_rows, write_services
 from plugins.meals.plans import load_plan
 from plugins.meals.schedule import planned_delivery
 from plugins.meals.settings import current
 from plugins.meals.tables import MealOrderLine, MealService
-from tests.helpers import SYSTEM
+from tests.helpers import SYSTEM, run_cli
 
 SAMPLE = Path(__file__).parents[3] / "plugins" / "meals" / "samples" / "meals_import_sample.csv"
 
@@ -80,3 +81,24 @@ async def test_xlsx_files_are_read_like_csv(tmp_path: Path) -> None:
     workbook.save(path)
     report = await check_rows(read_rows(path), current())
     assert report.errors == [] and len(report.services) == 2
+
+
+async def test_import_command_writes_nothing_unless_partial(
+    tmp_path: Path, runtime: Runtime
+) -> None:
+    await register("010150-123A")
+    bad = tmp_path / "bad.csv"
+    bad.write_text(
+        "identity_code,kitchen,route,start_date,diet,product,mon,tue,delivery_days\n"
+        "010150-123A,Seinäjoki,Seinäjoki 1,2026-01-05,normal,lunch,1,1,mon\n"
+        "010150-123A,Nowhere,Seinäjoki 1,2026-01-05,normal,lunch,1,1,mon\n",
+        encoding="utf-8",
+    )
+    dry = run_cli(runtime, "import", "meals", str(bad), "--dry-run")
+    assert dry.returncode == 1 and "row 3, kitchen" in dry.stdout and "Dry run" in dry.stdout
+    refused = run_cli(runtime, "import", "meals", str(bad))
+    assert refused.returncode == 1 and "Nothing was imported" in refused.stdout
+    assert await MealService.count() == 0
+    partial = run_cli(runtime, "import", "meals", str(bad), "--partial")
+    assert "Imported 1 meal services" in partial.stdout, partial.stdout + partial.stderr
+    assert await MealService.count() == 1

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 
-from core.config import PROJECT_ROOT
 from core.web.runtime import Runtime
 from plugins.security_phones.tables import Alarm, Device
+from tests.helpers import run_cli
 from tests.plugins.security_phones.factories import new_centre, new_customer
 
 ROWS = (
@@ -20,24 +18,7 @@ ROWS = (
 
 
 def valvomo(runtime: Runtime, tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    config = tmp_path / "valvomo.toml"
-    config.write_text('[plugins]\nenabled = ["security_phones"]\n', encoding="utf-8")
-    env = {
-        **os.environ,
-        "VALVOMO_CONFIG": str(config),
-        "VALVOMO_DATABASE_URL": runtime.database.url,
-        "VALVOMO_VAR_DIR": str(tmp_path),
-        "VALVOMO_SECRET": "cli-test-" + "x" * 32,
-    }
-    return subprocess.run(
-        [sys.executable, "-m", "core.cli", *args],
-        cwd=PROJECT_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return run_cli(runtime, *args, config='[plugins]\nenabled = ["security_phones"]\n')
 
 
 async def test_import_command_is_idempotent_and_refuses_bad_files(
