@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Callable
-from decimal import Decimal
 
 from openpyxl import Workbook
 
 from core.billing.lines import MonthLine, plain
 from core.billing.periods import label
 from core.billing.services import MonthBill
+from core.common.exports import Cell, safe_text
+from core.common.exports import to_csv as table_to_csv
 from core.i18n import N_, gettext
 
 COLUMNS = (
@@ -19,8 +19,6 @@ COLUMNS = (
     N_("Description"), N_("Quantity"), N_("Unit price"), N_("Amount"), N_("Correction to month"),
     N_("Detail"),
 )  # fmt: skip
-Cell = str | int | Decimal
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _rows(bill: MonthBill, names: dict[int, str]) -> list[list[Cell]]:
@@ -43,25 +41,9 @@ def _row(bill: MonthBill, line: MonthLine, names: dict[int, str]) -> list[Cell]:
     ]
 
 
-def _safe_text(value: str) -> str:
-    """Text that a spreadsheet will not run as a formula (CSV injection)."""
-    return "'" + value if value.startswith(FORMULA_START) else value
-
-
-def _finnish(value: Cell) -> str:
-    if isinstance(value, Decimal):
-        return format(value, "f").replace(".", ",")
-    return str(value) if isinstance(value, int) else _safe_text(value)
-
-
 def to_csv(bill: MonthBill, names: dict[int, str]) -> bytes:
     """Semicolon-separated, decimal comma, UTF-8 with a byte order mark for Excel."""
-    out = io.StringIO()
-    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
-    writer.writerow([gettext(c) for c in COLUMNS])
-    for row in _rows(bill, names):
-        writer.writerow([_finnish(cell) for cell in row])
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
+    return table_to_csv([gettext(c) for c in COLUMNS], _rows(bill, names))
 
 
 def to_xlsx(bill: MonthBill, names: dict[int, str]) -> bytes:
@@ -78,8 +60,8 @@ def to_xlsx(bill: MonthBill, names: dict[int, str]) -> bytes:
     for total in bill.totals:
         totals.append(
             [
-                _safe_text(total.service_label),
-                _safe_text(total.product_label),
+                safe_text(total.service_label),
+                safe_text(total.product_label),
                 gettext("yes") if total.is_correction else "",
                 total.quantity,
                 total.amount,
@@ -92,7 +74,7 @@ def to_xlsx(bill: MonthBill, names: dict[int, str]) -> bytes:
 
 
 def _xlsx_cell(value: Cell) -> Cell:
-    return _safe_text(value) if isinstance(value, str) else value
+    return safe_text(value) if isinstance(value, str) else value
 
 
 EXPORTERS: dict[str, tuple[Callable[[MonthBill, dict[int, str]], bytes], str]] = {

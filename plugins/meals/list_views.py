@@ -10,13 +10,13 @@ from litestar.response import Redirect, Response, Template
 
 from core.common.clock import today
 from core.common.errors import NotFound, ValidationFailed
+from core.common.exports import CONTENT_TYPES, Cell, to_csv
 from core.customers.services import record_view
 from core.db import transaction
 from core.i18n import N_, gettext
 from core.identity.guards import require_user
 from core.web.pages import render
 from plugins.meals import lists, services
-from plugins.meals.exports import CONTENT_TYPES, Cell, to_csv
 from plugins.meals.forms import parse_date
 from plugins.meals.settings import current
 from plugins.meals.tables import DeliveryRoute, Kitchen

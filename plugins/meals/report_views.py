@@ -11,13 +11,13 @@ from litestar.response import Response, Template
 from core.audit import services as audit
 from core.common.clock import today
 from core.common.errors import ValidationFailed
+from core.common.exports import CONTENT_TYPES, Cell, export
 from core.db import transaction
 from core.i18n import N_, gettext
 from core.identity.guards import require_user
 from core.plugins import BillingPeriod
 from core.web.pages import render
 from plugins.meals import reports
-from plugins.meals.exports import CONTENT_TYPES, Cell, export
 from plugins.meals.settings import current
 
 Req = Request[Any, Any, Any]

@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from core.common.exports import Cell
 from core.i18n import N_, gettext
 from core.plugins import BillingLine, BillingPeriod
 from plugins.meals.billing import PriceBook, service_lines
-from plugins.meals.exports import Cell
 from plugins.meals.plans import LoadedService, load_services
 from plugins.meals.schedule import compute_schedule
 from plugins.meals.settings import MealSettings

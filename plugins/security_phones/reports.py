@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import math
 import statistics
 from collections import Counter, defaultdict
@@ -14,8 +12,9 @@ from typing import Any
 from piccolo.query.functions.aggregate import Count
 
 from core.common.clock import HELSINKI
+from core.common.exports import to_csv
 from core.customers.tables import Customer
-from core.i18n import N_
+from core.i18n import N_, gettext
 from plugins.security_phones.alarms import KINDS
 from plugins.security_phones.tables import Alarm, AlarmVisit, Device, PhoneService
 
@@ -158,9 +157,5 @@ async def build(name: str, year: int, day: dt.date) -> Table:
     return await response_times(year)
 
 
-def as_csv(table: Table) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, delimiter=";")
-    writer.writerow(table.header)
-    writer.writerows(["" if v is None else v for v in row] for row in table.rows)
-    return out.getvalue()
+def as_csv(table: Table) -> bytes:
+    return to_csv([gettext(h) for h in table.header], [list(row) for row in table.rows])

@@ -427,7 +427,7 @@ class ReportPages(Controller):
         )
 
     @get("/csv/{name:str}")
-    async def report_csv(self, request: Req, name: str, year: int | None = None) -> Response[str]:
+    async def report_csv(self, request: Req, name: str, year: int | None = None) -> Response[Any]:
         if name not in reports.NAMES:
             return Response("Unknown report", status_code=404, media_type="text/plain")
         table = await reports.build(name, _year(year), today())

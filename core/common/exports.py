@@ -1,4 +1,8 @@
-"""A report table (headers and rows) as CSV with Finnish conventions or as an XLSX workbook."""
+"""A table (headers and rows) as CSV with Finnish conventions or as an XLSX workbook.
+
+Every CSV or XLSX export of core and the plugins goes through here, so each one uses the same
+conventions and the same defence against spreadsheet formula injection.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,7 @@ from decimal import Decimal
 
 from openpyxl import Workbook
 
-Cell = str | int | Decimal | None
+Cell = str | int | float | Decimal | None
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 CONTENT_TYPES = {
     "csv": "text/csv; charset=utf-8",
@@ -17,7 +21,7 @@ CONTENT_TYPES = {
 }
 
 
-def _safe_text(value: str) -> str:
+def safe_text(value: str) -> str:
     """Text a spreadsheet will not run as a formula (CSV injection)."""
     return "'" + value if value.startswith(FORMULA_START) else value
 
@@ -25,9 +29,9 @@ def _safe_text(value: str) -> str:
 def _csv_cell(value: Cell) -> str:
     if value is None:
         return ""
-    if isinstance(value, Decimal):
-        return format(value, "f").replace(".", ",")
-    return str(value) if isinstance(value, int) else _safe_text(value)
+    if isinstance(value, Decimal | float):
+        return format(value, "f" if isinstance(value, Decimal) else "g").replace(".", ",")
+    return str(value) if isinstance(value, int) else safe_text(value)
 
 
 def to_csv(headers: Sequence[str], rows: Sequence[Sequence[Cell]]) -> bytes:
@@ -45,7 +49,7 @@ def to_xlsx(title: str, headers: Sequence[str], rows: Sequence[Sequence[Cell]]) 
     sheet.freeze_panes = "A2"
     sheet.append(list(headers))
     for row in rows:
-        sheet.append([_safe_text(c) if isinstance(c, str) else c for c in row])
+        sheet.append([safe_text(c) if isinstance(c, str) else c for c in row])
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
