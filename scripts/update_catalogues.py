@@ -1,6 +1,6 @@
 """Add newly used messages to every fi/sv catalogue, then translate the empty entries.
 
-    .venv/bin/python scripts/update_catalogues.py
+.venv/bin/python scripts/update_catalogues.py
 """
 
 from core.catalogues import locale_dirs, update

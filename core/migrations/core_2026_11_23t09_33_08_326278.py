@@ -62,13 +62,9 @@ DESCRIPTION = "initial core tables"
 
 
 async def forwards():
-    manager = MigrationManager(
-        migration_id=ID, app_name="core", description=DESCRIPTION
-    )
+    manager = MigrationManager(migration_id=ID, app_name="core", description=DESCRIPTION)
 
-    manager.add_table(
-        class_name="StaffUser", tablename="staff_user", schema=None, columns=None
-    )
+    manager.add_table(class_name="StaffUser", tablename="staff_user", schema=None, columns=None)
 
     manager.add_table(
         class_name="KnownPermission",
@@ -84,13 +80,9 @@ async def forwards():
         columns=None,
     )
 
-    manager.add_table(
-        class_name="UserRole", tablename="user_role", schema=None, columns=None
-    )
+    manager.add_table(class_name="UserRole", tablename="user_role", schema=None, columns=None)
 
-    manager.add_table(
-        class_name="Task", tablename="task", schema=None, columns=None
-    )
+    manager.add_table(class_name="Task", tablename="task", schema=None, columns=None)
 
     manager.add_table(
         class_name="StaffSession",
@@ -106,17 +98,11 @@ async def forwards():
         columns=None,
     )
 
-    manager.add_table(
-        class_name="Customer", tablename="customer", schema=None, columns=None
-    )
+    manager.add_table(class_name="Customer", tablename="customer", schema=None, columns=None)
 
-    manager.add_table(
-        class_name="StaffRole", tablename="staff_role", schema=None, columns=None
-    )
+    manager.add_table(class_name="StaffRole", tablename="staff_role", schema=None, columns=None)
 
-    manager.add_table(
-        class_name="AuditHead", tablename="audit_head", schema=None, columns=None
-    )
+    manager.add_table(class_name="AuditHead", tablename="audit_head", schema=None, columns=None)
 
     manager.add_table(
         class_name="LoginAttempt",

@@ -60,12 +60,17 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         route_handlers=[*CORE_HANDLERS, static, *runtime.host.collect("valvomo_route_handlers")],
         guards=[permission_guard],
         middleware=[DefineMiddleware(SessionMiddleware)],
-        csrf_config=CSRFConfig(secret=runtime.settings.secret, cookie_name="valvomo_csrf",
-                               cookie_secure=runtime.settings.secure_cookies),
+        csrf_config=CSRFConfig(
+            secret=runtime.settings.secret,
+            cookie_name="valvomo_csrf",
+            cookie_secure=runtime.settings.secure_cookies,
+        ),
         template_config=TemplateConfig(engine=JinjaTemplateEngine.from_environment(env)),
         exception_handlers=EXCEPTION_HANDLERS,
         openapi_config=OpenAPIConfig(
-            title="Valvomo API", version="0.1.0", path="/api/schema",
+            title="Valvomo API",
+            version="0.1.0",
+            path="/api/schema",
             render_plugins=[SwaggerRenderPlugin()],
             openapi_router=Router(path="/api/schema", route_handlers=[], opt={"public": True}),
         ),
@@ -76,4 +81,3 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         logging_config=None,
         debug=False,
     )
-
