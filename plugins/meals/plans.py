@@ -88,8 +88,10 @@ async def load_services(
     kitchen_id: int | None = None,
     route_id: int | None = None,
     details: bool = True,
+    service_ids: Sequence[int] | None = None,
 ) -> list[LoadedService]:
-    """Every billable service touching first..last (plus delivery look-ahead), with its plan;
+    """Every billable service touching first..last (plus delivery look-ahead), with its plan,
+    or those of them delivered by a kitchen or route or listed in `service_ids`;
     `details` adds kitchen, route, diet, door notes and the customer's name and address."""
     horizon = last + DELIVERY_LOOKAHEAD
     columns = SERVICE_COLUMNS if details else BILLING_COLUMNS
@@ -97,18 +99,20 @@ async def load_services(
     if kitchen_id is not None or route_id is not None:
         ids = await _assigned_services(first, last, kitchen_id, route_id)
         condition &= MealService.id.is_in(ids or [0])
+    if service_ids is not None:
+        condition &= MealService.id.is_in(list(service_ids) or [0])
     rows = await MealService.select(*columns).where(condition)
     loaded = {r["id"]: LoadedService(r, ServicePlan(r["start_date"], r["end_date"])) for r in rows}
     if not loaded:
         return []
-    if kitchen_id is None and route_id is None:
+    if kitchen_id is None and route_id is None and service_ids is None:
         # The whole region: rows of services not loaded are dropped in `_attach`; skipping
         # the join to the service table is faster than filtering through it.
 
         def of_services(child: Any) -> Any:
             return child.id.is_not_null()
 
-    else:  # one kitchen's or route's services: a short id list beats a join
+    else:  # some services: a short id list beats a join
 
         def of_services(child: Any) -> Any:
             return child.service.is_in(list(loaded))

@@ -8,10 +8,11 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from core.billing.services import customer_names
 from core.common.exports import Cell
 from core.i18n import N_, gettext
 from core.plugins import BillingLine, BillingPeriod
-from plugins.meals.billing import PriceBook, service_lines
+from plugins.meals.billing import billing_lines
 from plugins.meals.plans import LoadedService, load_services
 from plugins.meals.schedule import compute_schedule
 from plugins.meals.settings import MealSettings
@@ -55,19 +56,12 @@ def _name(row: dict[str, Any], prefix: str = "customer.") -> str:
 async def billing_by_customer(
     period: BillingPeriod, settings: MealSettings
 ) -> list[CustomerBilling]:
-    services = await load_services(period.first_day, period.last_day)
-    prices = PriceBook(settings)
-    by_customer: dict[int, CustomerBilling] = {}
-    for service in services:
-        lines = service_lines(service, period, settings, prices)
-        if not lines:
-            continue
-        customer_id = service.row["customer"]
-        entry = by_customer.setdefault(
-            customer_id, CustomerBilling(customer_id, _name(service.row), [])
-        )
-        entry.lines.extend(lines)
-    return sorted(by_customer.values(), key=lambda c: (c.name, c.customer_id))
+    by_customer: dict[int, list[BillingLine]] = defaultdict(list)
+    for line in await billing_lines(period, settings):
+        by_customer[line.customer_id].append(line)
+    names = await customer_names(list(by_customer))
+    customers = [CustomerBilling(c, names.get(c, ""), lines) for c, lines in by_customer.items()]
+    return sorted(customers, key=lambda c: (c.name, c.customer_id))
 
 
 def billing_rows(customers: list[CustomerBilling]) -> list[list[Cell]]:

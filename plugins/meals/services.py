@@ -354,6 +354,7 @@ async def add_exception(
     rows = await MealException.insert(MealException(service=service_id, **values)).returning(
         MealException.id
     )
+    await _plan_changed(service_id)
     await audit.record(
         actor,
         "create",
@@ -375,6 +376,7 @@ async def remove_exception(actor: Actor, service_id: int, exception_id: int) -> 
     if row is None:
         raise NotFound(f"meal exception {exception_id}")
     await MealException.delete().where(MealException.id == exception_id)
+    await _plan_changed(service_id)
     await audit.record(
         actor,
         "delete",
@@ -382,6 +384,14 @@ async def remove_exception(actor: Actor, service_id: int, exception_id: int) -> 
         exception_id,
         customer_id=service["customer"],
         before={"day": row["day"], "kind": row["kind"]},
+    )
+
+
+async def _plan_changed(service_id: int) -> None:
+    """A new service version for a change made without the service form (an exception): the
+    recorded meal days (`ledger`) of the changed months are then written again."""
+    await MealService.update({MealService.version: MealService.version + 1}).where(
+        MealService.id == service_id
     )
 
 

@@ -103,6 +103,31 @@ class MealPause(Table, tablename="meals_pause"):
     version = Integer(default=1)
 
 
+class MealDay(Table, tablename="meals_day"):
+    """A recorded service day, written from the service's plan by `plugins.meals.ledger`:
+    `quantity` meals of `product` eaten on `day`, or (product "delivery") one delivery made on
+    `day`. Billing aggregates these rows; `day_bit` (1 << day of month - 1) lets it sum a line's
+    days of a month into one integer."""
+
+    id = Serial(primary_key=True)
+    service = ForeignKey(MealService, on_delete=OnDelete.cascade, index=True)
+    day = Date()
+    product = Varchar(length=40)
+    quantity = Integer()
+    day_bit = Integer()
+
+
+class MealDayMonth(Table, tablename="meals_day_month"):
+    """The plan version and holiday rule a service's recorded days of a month were written from;
+    a service whose version has moved on is recorded again before the month is read."""
+
+    id = Serial(primary_key=True)
+    service = ForeignKey(MealService, on_delete=OnDelete.cascade, index=True)
+    month = Date()
+    plan_version = Integer()
+    holiday_rule = Varchar(length=30)
+
+
 TABLES = (
     Kitchen,
     DeliveryRoute,
@@ -111,4 +136,6 @@ TABLES = (
     MealOrderLine,
     MealException,
     MealPause,
+    MealDay,
+    MealDayMonth,
 )

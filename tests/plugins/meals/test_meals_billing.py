@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from decimal import Decimal
 
 import pytest
 
 from core.common.errors import ValidationFailed
 from core.db import transaction
-from core.plugins import BillingPeriod
-from plugins.meals import services
+from core.plugins import BillingLine, BillingPeriod
+from plugins.meals import ledger, services
 from plugins.meals.billing import billing_lines
 from plugins.meals.settings import parse_settings
 from tests.helpers import SYSTEM
-from tests.plugins.meals.conftest import active_service, new_region, version_of
+from tests.plugins.meals.conftest import active_service, new_region, version_of, weekly_order
 
 PRICES = parse_settings(
     {
@@ -86,3 +87,62 @@ def test_price_without_validity_is_a_configuration_error() -> None:
 
     with pytest.raises(PluginConfigError, match="valid_from"):
         parse_settings({"prices": [{"product": "lunch", "price": "6.00"}]})
+
+
+def lunches(lines: list[BillingLine]) -> int:
+    return sum(int(ln.quantity) for ln in lines if ln.product == "lunch")
+
+
+async def test_a_change_after_a_report_shows_in_the_next_one() -> None:
+    region = await new_region()
+    service_id = await active_service(region, start=dt.date(2026, 3, 2))
+    march = BillingPeriod(2026, 3)
+    assert lunches(await billing_lines(march, PRICES)) == 30
+    async with transaction():
+        exception_id = await services.add_exception(
+            SYSTEM, service_id, {"day": "2026-03-10", "kind": "cancel"}, PRICES
+        )
+    assert lunches(await billing_lines(march, PRICES)) == 29
+    async with transaction():
+        await services.remove_exception(SYSTEM, service_id, exception_id)
+    assert lunches(await billing_lines(march, PRICES)) == 30
+    async with transaction():
+        await services.change_order(
+            SYSTEM,
+            service_id,
+            await version_of(service_id),
+            {**weekly_order(lunches=2), "valid_from": "2026-03-30"},
+            PRICES,
+        )
+    assert lunches(await billing_lines(march, PRICES)) == 32
+
+
+async def test_the_month_is_recorded_again_when_the_holiday_rule_changes() -> None:
+    region = await new_region()
+    await active_service(region, start=dt.date(2026, 3, 2))
+    april = BillingPeriod(2026, 4)  # Easter Monday 6.4. is a Monday delivery
+
+    def delivery_days(lines: list[BillingLine]) -> list[str]:
+        return next(ln.detail for ln in lines if ln.product == "delivery").split(", ")
+
+    moved = delivery_days(await billing_lines(april, PRICES))
+    kept = delivery_days(await billing_lines(april, replace(PRICES, holiday_rule="keep")))
+    assert "4.4." in moved and "6.4." not in moved
+    assert "6.4." in kept and "4.4." not in kept
+
+
+async def test_recording_a_month_writes_only_changed_services() -> None:
+    region = await new_region()
+    first = await active_service(region, start=dt.date(2026, 3, 2))
+    await active_service(region, start=dt.date(2026, 3, 2))
+    march = BillingPeriod(2026, 3)
+    assert (await ledger.record_month(march, PRICES.holiday_rule)).written == 2
+    assert (await ledger.record_month(march, PRICES.holiday_rule)).written == 0
+    async with transaction():
+        await services.add_exception(
+            SYSTEM,
+            first,
+            {"day": "2026-03-11", "kind": "extra", "product": "lunch", "quantity": "1"},
+            PRICES,
+        )
+    assert (await ledger.record_month(march, PRICES.holiday_rule)).written == 1

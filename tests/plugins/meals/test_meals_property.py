@@ -1,4 +1,8 @@
-"""Property: the billed meals, deliveries and amounts equal an independent day-by-day count."""
+"""Property: the billed meals, deliveries and amounts equal an independent day-by-day count.
+
+Checked twice: on the recorded days computed from a plan (no database, many examples), and
+through the database end to end (plan rows stored, month recorded, billing lines aggregated in
+SQL at each day's price), on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -10,13 +14,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from core.plugins import BillingPeriod
-from plugins.meals.billing import service_lines
+from core.common.clock import now
+from core.plugins import BillingLine, BillingPeriod
+from plugins.meals.billing import billing_lines
+from plugins.meals.ledger import day_rows
 from plugins.meals.plans import LoadedService
 from plugins.meals.schedule import DayException, OrderLine, Pause, ServicePlan
 from plugins.meals.settings import DELIVERY, MealSettings, parse_settings
-
-pytestmark = pytest.mark.nodb
+from plugins.meals.tables import MealException, MealOrderLine, MealPause, MealService
+from tests.plugins.meals.conftest import new_customer
 
 # Leap February, the spring and autumn daylight-saving changes, year and Christmas boundaries.
 MONTHS = [(2024, 2), (2026, 3), (2026, 10), (2026, 12), (2027, 1), (2026, 4), (2026, 6)]
@@ -117,14 +123,12 @@ def delivery_date(day: dt.date, delivery_weekday: int, rule: str) -> dt.date:
     return date
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(scenarios())
-def test_billing_equals_a_day_by_day_count(
-    scenario: tuple[BillingPeriod, ServicePlan, MealSettings],
-) -> None:
-    period, plan, prices = scenario
-    expected_meals: dict[str, int] = {}
-    expected_amount = Decimal("0")
+def expected_bill(
+    period: BillingPeriod, plan: ServicePlan, prices: MealSettings
+) -> tuple[dict[str, int], int, Decimal]:
+    """Meals by product, deliveries and the amount of the month, counted day by day."""
+    meals_by_product: dict[str, int] = {}
+    amount = Decimal("0")
     deliveries: set[dt.date] = set()
     day = period.first_day - dt.timedelta(days=1)
     while day < period.last_day + dt.timedelta(days=12):
@@ -132,20 +136,94 @@ def test_billing_equals_a_day_by_day_count(
         meals, delivery_weekday = day_by_day(plan, day)
         if day <= period.last_day:
             for product, n in meals.items():
-                expected_meals[product] = expected_meals.get(product, 0) + n
-                expected_amount += n * prices.price_on(product, day)
+                meals_by_product[product] = meals_by_product.get(product, 0) + n
+                amount += n * prices.price_on(product, day)
         if meals and delivery_weekday is not None:
             date = delivery_date(day, delivery_weekday, prices.holiday_rule)
             if period.first_day <= date <= period.last_day:
                 deliveries.add(date)
-    expected_amount += sum(prices.price_on(DELIVERY, d) for d in deliveries)
+    amount += sum(prices.price_on(DELIVERY, d) for d in deliveries)
+    return meals_by_product, len(deliveries), amount
 
-    service = LoadedService({"customer": 1}, plan)
-    lines = service_lines(service, period, prices)
-    billed_meals: dict[str, int] = {}
+
+@pytest.mark.nodb
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(scenarios())
+def test_recorded_days_equal_a_day_by_day_count(
+    scenario: tuple[BillingPeriod, ServicePlan, MealSettings],
+) -> None:
+    period, plan, prices = scenario
+    rows = day_rows(LoadedService({"id": 1}, plan), period, prices.holiday_rule)
+    meals: dict[str, int] = {}
+    amount = Decimal("0")
+    for _service, day, product, quantity, _day_bit in rows:
+        if product != DELIVERY:
+            meals[product] = meals.get(product, 0) + quantity
+        amount += quantity * prices.price_on(product, day)
+    deliveries = sum(1 for row in rows if row[2] == DELIVERY)
+    assert (meals, deliveries, amount) == expected_bill(period, plan, prices)
+
+
+async def store_plan(customer_id: int, plan: ServicePlan) -> int:
+    rows = await MealService.insert(
+        MealService(
+            customer=customer_id,
+            status="active",
+            start_date=plan.start,
+            end_date=plan.end,
+            created_at=now(),
+        )
+    ).returning(MealService.id)
+    service_id = int(rows[0]["id"])
+    await MealOrderLine.insert(
+        *[
+            MealOrderLine(
+                service=service_id,
+                weekday=ln.weekday,
+                product=ln.product,
+                quantity=ln.quantity,
+                delivery_weekday=ln.delivery_weekday,
+                valid_from=ln.valid_from,
+                valid_to=ln.valid_to,
+            )
+            for ln in plan.lines
+        ]
+    )
+    for day_exceptions in plan.exceptions.values():
+        for ex in day_exceptions:
+            await MealException.insert(
+                MealException(
+                    service=service_id,
+                    day=ex.day,
+                    kind=ex.kind,
+                    product=ex.product,
+                    quantity=ex.quantity,
+                )
+            )
+    for pause in plan.pauses:
+        await MealPause.insert(
+            MealPause(service=service_id, start_date=pause.start, end_date=pause.end, reason="x")
+        )
+    return service_id
+
+
+def billed(lines: list[BillingLine]) -> tuple[dict[str, int], int, Decimal]:
+    meals: dict[str, int] = {}
     for line in lines:
         if line.product != DELIVERY:
-            billed_meals[line.product] = billed_meals.get(line.product, 0) + int(line.quantity)
-    assert billed_meals == expected_meals
-    assert sum(int(ln.quantity) for ln in lines if ln.product == DELIVERY) == len(deliveries)
-    assert sum(ln.quantity * ln.unit_price for ln in lines) == expected_amount
+            meals[line.product] = meals.get(line.product, 0) + int(line.quantity)
+    deliveries = sum(int(ln.quantity) for ln in lines if ln.product == DELIVERY)
+    return meals, deliveries, sum((ln.amount for ln in lines), Decimal("0"))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@given(scenarios())
+async def test_billing_through_the_database_equals_a_day_by_day_count(
+    scenario: tuple[BillingPeriod, ServicePlan, MealSettings],
+) -> None:
+    period, plan, prices = scenario
+    service_id = await store_plan(await new_customer(), plan)
+    try:
+        assert billed(await billing_lines(period, prices)) == expected_bill(period, plan, prices)
+    finally:
+        await MealService.delete().where(MealService.id == service_id)
