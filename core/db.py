@@ -5,8 +5,9 @@ from __future__ import annotations
 import contextlib
 import io
 import os
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Sequence
 from pathlib import Path
+from typing import TypeVar
 from urllib.parse import urlparse
 
 from piccolo.apps.migrations.commands.forwards import run_forwards
@@ -35,6 +36,15 @@ def create_engine(database_url: str) -> Engine:
     if parsed.scheme in {"postgres", "postgresql"}:
         return PostgresEngine(config={"dsn": database_url})
     raise ValueError(f"Unsupported database URL scheme {parsed.scheme!r}: use sqlite or postgresql")
+
+
+T = TypeVar("T")
+CHUNK = 500  # rows per multi-row INSERT and ids per IN (...): inside both engines' limits
+
+
+def chunked(items: Sequence[T], size: int = CHUNK) -> list[Sequence[T]]:
+    """`items` in slices of at most `size`, for statements with a bounded number of values."""
+    return [items[start : start + size] for start in range(0, len(items), size)]
 
 
 def is_sqlite(engine: Engine) -> bool:

@@ -42,6 +42,7 @@ from core.common.errors import ValidationFailed, VersionConflict
 from core.common.pagination import page_count
 from core.common.versioned import update_versioned
 from core.customers.tables import Customer
+from core.db import chunked
 from core.i18n import N_
 from core.plugins.host import PluginHost
 from core.plugins.types import BillingPeriod
@@ -52,7 +53,6 @@ if TYPE_CHECKING:
 # Corrections are looked for in at most this many closed months before an open month.
 CORRECTION_LOOKBACK_MONTHS = 12
 CUSTOMERS_PER_PAGE = 50
-CHUNK = 500  # rows per INSERT and ids per IN (...) query
 
 
 @dataclass(frozen=True)
@@ -173,10 +173,9 @@ async def month_bill(host: PluginHost, period: BillingPeriod) -> MonthBill:
 async def customer_names(customer_ids: Sequence[int]) -> dict[int, str]:
     """Each customer's name as "Last First", in one query per 500 customers."""
     names: dict[int, str] = {}
-    for start in range(0, len(customer_ids), CHUNK):
-        chunk = list(customer_ids[start : start + CHUNK])
+    for chunk in chunked(customer_ids):
         rows = await Customer.select(Customer.id, Customer.first_name, Customer.last_name).where(
-            Customer.id.is_in(chunk)
+            Customer.id.is_in(list(chunk))
         )
         names.update({r["id"]: f"{r['last_name']} {r['first_name']}" for r in rows})
     return names
@@ -255,8 +254,8 @@ async def close_period(
         {"version": expected_version},
     )
     rows = [line.as_row(record_id) for line in bill.lines]
-    for start in range(0, len(rows), CHUNK):
-        await BilledLine.insert(*rows[start : start + CHUNK])
+    for chunk in chunked(rows):
+        await BilledLine.insert(*chunk)
     await audit.record(
         actor,
         "close",

@@ -14,14 +14,13 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from core.db import get_database, is_sqlite, transaction
+from core.db import CHUNK, chunked, get_database, is_sqlite, transaction
 from core.plugins import BillingPeriod
 from plugins.meals.plans import BILLABLE, LoadedService, load_services
 from plugins.meals.schedule import DELIVERY_LOOKAHEAD, compute_schedule
 from plugins.meals.settings import DELIVERY
 from plugins.meals.tables import MealDay, MealDayMonth, MealService
 
-CHUNK = 500  # ids or rows per statement, well inside both databases' parameter limits
 LEDGER_LOCK = 7201  # PostgreSQL advisory lock class of month recording
 
 _TOUCHING = (
@@ -34,14 +33,14 @@ _TOUCHING = (
 # recorded services whose version has moved on (and may no longer touch the month).
 MONTH_SERVICES = (
     """
-SELECT s.id AS service, s.customer, CASE WHEN m.id IS NULL OR m.plan_version <> s.version
+SELECT s.id AS service, s.customer, s.version, CASE WHEN m.id IS NULL OR m.plan_version <> s.version
   OR m.holiday_rule <> {} THEN 1 ELSE 0 END AS stale
 FROM meals_service s LEFT JOIN meals_day_month m ON m.service = s.id AND m.month = {}
 WHERE """
     + _TOUCHING
     + """
 UNION ALL
-SELECT m.service, NULL, 1 FROM meals_day_month m JOIN meals_service s ON s.id = m.service
+SELECT m.service, NULL, s.version, 1 FROM meals_day_month m JOIN meals_service s ON s.id = m.service
 WHERE m.month = {} AND (m.plan_version <> s.version OR m.holiday_rule <> {})
 """
 )
@@ -86,11 +85,14 @@ async def record_month(period: BillingPeriod, holiday_rule: str) -> MonthService
     return MonthServices(customers, len(stale))
 
 
-async def _month_services(period: BillingPeriod, rule: str) -> tuple[dict[int, int], set[int]]:
+async def _month_services(
+    period: BillingPeriod, rule: str
+) -> tuple[dict[int, int], dict[int, int]]:
+    """Customers of the month's services, and the current version of each stale service."""
     month, horizon = period.first_day, period.last_day + DELIVERY_LOOKAHEAD
     rows = await MealService.raw(MONTH_SERVICES, rule, month, horizon, month, month, rule)
     customers = {r["service"]: r["customer"] for r in rows if r["customer"] is not None}
-    return customers, {r["service"] for r in rows if r["stale"]}
+    return customers, {r["service"]: r["version"] for r in rows if r["stale"]}
 
 
 async def _lock_month(period: BillingPeriod) -> None:
@@ -100,12 +102,8 @@ async def _lock_month(period: BillingPeriod) -> None:
         await MealService.raw("SELECT pg_advisory_xact_lock({}, {})", LEDGER_LOCK, key)
 
 
-def _chunks(items: Sequence[Any]) -> list[Sequence[Any]]:
-    return [items[start : start + CHUNK] for start in range(0, len(items), CHUNK)]
-
-
 async def _forget(services: Collection[int], period: BillingPeriod) -> None:
-    for chunk in _chunks(sorted(services)):
+    for chunk in chunked(sorted(services)):
         await MealDay.delete().where(
             MealDay.service.is_in(list(chunk))
             & (MealDay.day >= period.first_day)
@@ -116,7 +114,7 @@ async def _forget(services: Collection[int], period: BillingPeriod) -> None:
         )
 
 
-async def _load(services: set[int], period: BillingPeriod) -> list[LoadedService]:
+async def _load(services: Collection[int], period: BillingPeriod) -> list[LoadedService]:
     """The plans of `services`; a long list is read region-wide and filtered here."""
     if len(services) > CHUNK:
         loaded = await load_services(period.first_day, period.last_day, details=False)
@@ -129,7 +127,7 @@ async def _load(services: set[int], period: BillingPeriod) -> list[LoadedService
 async def _insert_days(rows: Sequence[Any]) -> None:
     # Plain multi-row INSERTs: building a Piccolo object per recorded day costs more than the
     # schedule itself when a whole month is recorded at once.
-    for chunk in _chunks(rows):
+    for chunk in chunked(rows):
         values = ", ".join("({}, {}, {}, {}, {})" for _ in chunk)  # placeholders only
         await MealDay.raw(
             f"INSERT INTO meals_day (service, day, product, quantity, day_bit) VALUES {values}",  # noqa: S608
@@ -137,19 +135,12 @@ async def _insert_days(rows: Sequence[Any]) -> None:
         )
 
 
-async def _mark_recorded(services: Collection[int], period: BillingPeriod, rule: str) -> None:
-    for chunk in _chunks(sorted(services)):
-        versions = await MealService.select(MealService.id, MealService.version).where(
-            MealService.id.is_in(list(chunk))
+async def _mark_recorded(versions: dict[int, int], period: BillingPeriod, rule: str) -> None:
+    records = [
+        MealDayMonth(
+            service=service, month=period.first_day, plan_version=version, holiday_rule=rule
         )
-        await MealDayMonth.insert(
-            *[
-                MealDayMonth(
-                    service=v["id"],
-                    month=period.first_day,
-                    plan_version=v["version"],
-                    holiday_rule=rule,
-                )
-                for v in versions
-            ]
-        )
+        for service, version in sorted(versions.items())
+    ]
+    for chunk in chunked(records):
+        await MealDayMonth.insert(*chunk)
