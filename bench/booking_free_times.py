@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.support import bench_runtime, median_ms
 from core.common.clock import now, today
-from core.db import transaction
+from core.db import insert_objects, transaction
 from core.identity.tables import StaffUser
 from plugins.booking.availability import free_times, opening_applies, opening_slots, slot_key
 from plugins.booking.tables import (
@@ -94,8 +94,7 @@ async def build(rng: random.Random) -> tuple[int, list[int], int]:
         bookings = _bookings(
             rng, openings, type_id, first, first + dt.timedelta(weeks=BOOKED_WEEKS)
         )
-        for start in range(0, len(bookings), 1000):
-            await Booking.insert(*bookings[start : start + 1000])
+        await insert_objects(Booking, bookings)
         closures = [
             Closure(
                 professional=pid,

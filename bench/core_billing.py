@@ -29,8 +29,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.support import bench_runtime, median_ms
 from core.audit.services import SystemActor
 from core.billing import exports, services
-from core.db import transaction
-from core.demo import customer_rows, insert_customers
+from core.customers.tables import Customer
+from core.db import insert_objects, transaction
+from core.demo import customer_rows
 from core.plugins import BillingLine, BillingPeriod, hookimpl
 from tests.database import create_database, drop_database
 
@@ -69,7 +70,7 @@ async def measure(customers: int, rounds: int, database_url: str, tmp: Path) -> 
         await runtime.migrate()
         async with transaction():
             rows = customer_rows(random.Random(7), customers, runtime.settings.municipalities)
-            ids = await insert_customers(rows, chunk=1000)
+            ids = await insert_objects(Customer, rows)
         service = SyntheticService(ids)
         host.pm.register(service, name="synthetic")
         figures: dict[str, float] = {}

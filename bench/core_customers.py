@@ -30,7 +30,8 @@ from core.audit.services import SystemActor
 from core.config import PROJECT_ROOT
 from core.customers.services import LIST_COLUMNS, PAGE_SIZE, search_condition
 from core.customers.tables import Customer
-from core.demo import customer_rows, insert_customers
+from core.db import insert_objects
+from core.demo import customer_rows
 from core.identity.services import create_user
 from tests.database import create_database, drop_database
 
@@ -58,7 +59,7 @@ async def prepare(database_url: str, customers: int, tmp: Path) -> list[str]:
                 role_codes=["admin", "client_guidance"],
             )
             rows = customer_rows(random.Random(7), customers, runtime.settings.municipalities)
-            await insert_customers(rows, chunk=1000)
+            await insert_objects(Customer, rows)
         sample = await Customer.select(Customer.identity_code, Customer.phone_digits).limit(40)
     finally:
         await runtime.database.stop()

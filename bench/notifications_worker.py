@@ -30,13 +30,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.support import bench_runtime
 from core.common.clock import now
 from core.config import PROJECT_ROOT
-from core.db import transaction
+from core.db import insert_objects, transaction
 from core.notifications.tables import SENT, OutboxMessage
 from core.web.runtime import Runtime
 from tests.core.notifications.servers import SmsGatewayProcess
 from tests.database import create_database, drop_database
-
-CHUNK = 1000
 
 
 def due_messages(count: int) -> Iterator[OutboxMessage]:
@@ -58,8 +56,7 @@ async def queue(count: int) -> None:
     messages = list(due_messages(count))
     async with transaction():
         await OutboxMessage.delete(force=True)
-        for start in range(0, count, CHUNK):
-            await OutboxMessage.insert(*messages[start : start + CHUNK])
+        await insert_objects(OutboxMessage, messages)
 
 
 def write_config(

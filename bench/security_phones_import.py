@@ -24,14 +24,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from core.audit.services import SystemActor
 from core.config import PROJECT_ROOT, load_settings
-from core.demo import customer_rows, insert_customers
+from core.customers.tables import Customer
+from core.db import insert_objects
+from core.demo import customer_rows
 from core.plugins import BillingPeriod
 from core.web.app import build_runtime
 from core.web.runtime import Runtime
 from plugins.security_phones import settings as phone_settings
 from plugins.security_phones.alarms import KINDS, create_centre, import_alarms
 from plugins.security_phones.billing import billing_lines
-from plugins.security_phones.demo import insert_chunked
 from plugins.security_phones.tables import AlarmVisit, Device, Installation, PhoneService
 from tests.database import create_database, drop_database
 
@@ -44,7 +45,7 @@ async def prepare(runtime: Runtime, customers: int) -> tuple[int, list[str]]:
     rng = random.Random(4)
     async with runtime.database.transaction():
         rows = customer_rows(rng, customers, runtime.settings.municipalities)
-        ids = await insert_customers(rows, chunk=1000)
+        ids = await insert_objects(Customer, rows)
         centre_id, _ = await create_centre(ACTOR, "Bench centre")
         services, devices = [], []
         for n, customer_id in enumerate(ids):
@@ -59,9 +60,9 @@ async def prepare(runtime: Runtime, customers: int) -> tuple[int, list[str]]:
             if n % 4 == 0:
                 devices.append(Device(serial_number=f"F{n}", model="M", kind="fall_detector",
                                       status="installed", customer=customer_id))  # fmt: skip
-        await insert_chunked(PhoneService, services)
-        device_ids = await insert_chunked(Device, devices)
-        await insert_chunked(Installation, [
+        await insert_objects(PhoneService, services)
+        device_ids = await insert_objects(Device, devices)
+        await insert_objects(Installation, [
             Installation(device=device_id, customer=d.customer, installed_on=dt.date(2026, 1, 1))
             for device_id, d in zip(device_ids, devices, strict=True)
         ])  # fmt: skip
@@ -98,7 +99,7 @@ async def add_visits(runtime: Runtime) -> None:
 
     needing = await Alarm.select(Alarm.id, Alarm.occurred_at).where(Alarm.visit_needed == True)  # noqa: E712
     async with runtime.database.transaction():
-        await insert_chunked(AlarmVisit, [
+        await insert_objects(AlarmVisit, [
             AlarmVisit(alarm=a["id"], dispatched_at=a["occurred_at"] + dt.timedelta(minutes=5),
                        arrived_at=a["occurred_at"] + dt.timedelta(minutes=30))
             for a in needing

@@ -9,6 +9,7 @@ from core.audit import services as audit
 from core.common.clock import now, today
 from core.customers.tables import ContactPerson, Customer
 from core.customers.validation import CHECK_CHARS, phone_digits
+from core.db import insert_objects
 from core.identity import services as identity
 from core.plugins.types import DemoContext, Role
 from core.web.runtime import Runtime
@@ -83,14 +84,6 @@ def customer_rows(
     return rows
 
 
-async def insert_customers(rows: list[Customer], chunk: int = 500) -> list[int]:
-    ids: list[int] = []
-    for start in range(0, len(rows), chunk):
-        result = await Customer.insert(*rows[start : start + chunk]).returning(Customer.id)
-        ids.extend(int(r["id"]) for r in result)
-    return ids
-
-
 async def load_demo(runtime: Runtime, customers: int = 1500, seed: int = 2026) -> dict[str, Any]:
     """Create demo users and customers, then let every plugin add its own data."""
     rng = random.Random(seed)
@@ -104,7 +97,9 @@ async def load_demo(runtime: Runtime, customers: int = 1500, seed: int = 2026) -
                 password=DEMO_PASSWORD,
                 role_codes=[role.code],
             )
-        ids = await insert_customers(customer_rows(rng, customers, runtime.settings.municipalities))
+        ids = await insert_objects(
+            Customer, customer_rows(rng, customers, runtime.settings.municipalities)
+        )
         contacts = [
             ContactPerson(
                 customer=cid,
@@ -115,8 +110,7 @@ async def load_demo(runtime: Runtime, customers: int = 1500, seed: int = 2026) -
             for cid in ids
             if rng.random() < 0.6
         ]
-        for start in range(0, len(contacts), 500):
-            await ContactPerson.insert(*contacts[start : start + 500])
+        await insert_objects(ContactPerson, contacts)
         await audit.record(system, "create", "demo_data", "", after={"customers": len(ids)})
     context = DemoContext(
         random=rng,

@@ -8,6 +8,7 @@ from typing import Any
 
 from core.audit.services import SystemActor
 from core.common.clock import now
+from core.db import insert_objects
 from core.demo import DEMO_PASSWORD
 from core.identity.services import create_user
 from core.plugins.types import DemoContext
@@ -98,8 +99,7 @@ async def create_demo_data(demo: DemoContext) -> None:
     await Opening.insert(*[Opening(**o) for o in openings])
     specs = {t["id"]: (spec[2], spec[3][0]) for t, spec in zip(types, TYPES, strict=True)}
     rows = _bookings(demo, openings, specs, first, last)
-    for start in range(0, len(rows), 500):
-        await Booking.insert(*rows[start : start + 500])
+    await insert_objects(Booking, rows)
     plans = [
         ClientPlanDuty(
             customer=cid,

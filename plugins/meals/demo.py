@@ -8,10 +8,9 @@ import random
 from collections.abc import Sequence
 from typing import Any
 
-from piccolo.table import Table
-
 from core.audit.services import SystemActor
 from core.common.clock import now
+from core.db import insert_objects
 from core.plugins import DemoContext
 from plugins.meals import services
 from plugins.meals.settings import MealSettings
@@ -53,28 +52,19 @@ DOOR_NOTES = (
     "Takaovi, koira pihalla.",
     "Jätä ateriat jääkaappiin.",
 )
-CHUNK = 500
-
-
-async def _insert(table: type[Table], rows: Sequence[Table]) -> list[int]:
-    ids: list[int] = []
-    for start in range(0, len(rows), CHUNK):
-        result = await table.insert(*rows[start : start + CHUNK]).returning(table._meta.primary_key)
-        ids += [int(r["id"]) for r in result]
-    return ids
 
 
 async def kitchens_and_routes(
     names: Sequence[str] = KITCHENS, routes_per_kitchen: Sequence[int] = ROUTES_PER_KITCHEN
 ) -> list[tuple[int, int]]:
     """Create kitchens and their routes; returns (kitchen id, route id) pairs."""
-    kitchen_ids = await _insert(Kitchen, [Kitchen(name=name) for name in names])
+    kitchen_ids = await insert_objects(Kitchen, [Kitchen(name=name) for name in names])
     routes = [
         DeliveryRoute(kitchen=kitchen_id, name=f"{name} {n}")
         for kitchen_id, name, count in zip(kitchen_ids, names, routes_per_kitchen, strict=True)
         for n in range(1, count + 1)
     ]
-    route_ids = await _insert(DeliveryRoute, routes)
+    route_ids = await insert_objects(DeliveryRoute, routes)
     return [(int(r.kitchen), route_id) for r, route_id in zip(routes, route_ids, strict=True)]
 
 
@@ -167,7 +157,7 @@ async def insert_meal_services(
                 created_at=now(),
             )
         )
-    service_ids = await _insert(MealService, service_rows)
+    service_ids = await insert_objects(MealService, service_rows)
     lines, pauses, exceptions, assignments = [], [], [], []
     for service_id, row in zip(service_ids, service_rows, strict=True):
         start = row.start_date
@@ -193,10 +183,10 @@ async def insert_meal_services(
             exceptions.append(
                 MealException(service=service_id, day=day, kind="cancel", note="Asiakas poissa")
             )
-    await _insert(MealRouteAssignment, assignments)
-    await _insert(MealOrderLine, lines)
-    await _insert(MealPause, pauses)
-    await _insert(MealException, exceptions)
+    await insert_objects(MealRouteAssignment, assignments)
+    await insert_objects(MealOrderLine, lines)
+    await insert_objects(MealPause, pauses)
+    await insert_objects(MealException, exceptions)
     return len(service_ids), len(lines)
 
 

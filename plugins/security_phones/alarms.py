@@ -12,12 +12,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from piccolo.engine.sqlite import SQLiteEngine
-
 from core.audit import services as audit
 from core.audit.services import Actor
 from core.common.clock import now
 from core.common.errors import ValidationFailed
+from core.db import insert_rows
 from core.i18n import N_, gettext
 from core.plugins import TaskKind
 from core.tasks.services import create_task
@@ -36,7 +35,6 @@ CSV_COLUMNS = (
     "outcome",
     "visit_needed",
 )
-CHUNK = 2000
 TECHNICAL_ALARM = TaskKind(
     "security_phones.technical_alarm",
     N_("Security phone technical alarm"),
@@ -266,42 +264,19 @@ async def import_alarms(
     return result
 
 
-INSERT_COLUMNS = ("centre", "centre_alarm_id", "occurred_at", "customer", "device", "kind",
-                  "detail", "outcome", "visit_needed")  # fmt: skip
-RETURNED = "RETURNING id, kind, detail, device, customer"
-PG_TYPES = ("int", "text", "timestamptz", "int", "int", "text", "text", "text", "bool")
-
-
 async def _insert_new(values: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Insert alarms in chunks, skipping those already stored; returns the new ones.
-
-    Piccolo builds one Table object and query fragment per row, which is too slow for 100,000
-    rows, so this sends one multi-row statement per chunk on the transaction's own connection
-    (`unnest` of arrays on PostgreSQL, a VALUES list on SQLite). Must run inside a transaction.
-    """
-    engine: Any = Alarm._meta.db
-    transaction = engine.current_transaction.get()
-    if transaction is None:
-        raise RuntimeError("import alarms inside core.db.transaction()")
-    columns = ", ".join(INSERT_COLUMNS)
-    inserted: list[dict[str, Any]] = []
-    # Only constant column names and placeholders are put into the SQL text; values are bound.
-    for start in range(0, len(values), CHUNK):
-        chunk = [[v[c] for c in INSERT_COLUMNS] for v in values[start : start + CHUNK]]
-        if isinstance(engine, SQLiteEngine):
-            row = "(" + ", ".join("?" * len(INSERT_COLUMNS)) + ")"
-            sql = (f"INSERT INTO sp_alarm ({columns}) VALUES {', '.join([row] * len(chunk))} "  # noqa: S608
-                   f"ON CONFLICT DO NOTHING {RETURNED}")  # fmt: skip
-            cursor = await transaction.connection.execute(sql, [x for r in chunk for x in r])
-            found = await cursor.fetchall()
-        else:
-            arrays = ", ".join(f"${i + 1}::{t}[]" for i, t in enumerate(PG_TYPES))
-            sql = (f"INSERT INTO sp_alarm ({columns}) SELECT * FROM unnest({arrays}) "  # noqa: S608
-                   f"ON CONFLICT DO NOTHING {RETURNED}")  # fmt: skip
-            columns_of_chunk = [list(column) for column in zip(*chunk, strict=True)]
-            found = await transaction.connection.fetch(sql, *columns_of_chunk)
-        inserted += [dict(r) for r in found]
-    return inserted
+    """Insert alarms, skipping those already stored; returns the new ones."""
+    columns = (Alarm.centre, Alarm.centre_alarm_id, Alarm.occurred_at, Alarm.customer,
+               Alarm.device, Alarm.kind, Alarm.detail, Alarm.outcome,
+               Alarm.visit_needed)  # fmt: skip
+    names = [c._meta.name for c in columns]
+    return await insert_rows(
+        Alarm,
+        columns,
+        [[v[name] for name in names] for v in values],
+        skip_conflicts=True,
+        returning=(Alarm.id, Alarm.kind, Alarm.detail, Alarm.device, Alarm.customer),
+    )
 
 
 async def _technical_tasks(actor: Actor, alarms: list[dict[str, Any]]) -> int:

@@ -7,6 +7,7 @@ from typing import Any
 
 from core.common.clock import HELSINKI, now
 from core.customers.tables import ContactPerson
+from core.db import insert_objects
 from core.plugins import DemoContext
 from plugins.security_phones.alarms import token_hash
 from plugins.security_phones.tables import (
@@ -22,7 +23,6 @@ from plugins.security_phones.tables import (
     PhoneService,
 )
 
-CHUNK = 500
 MODELS = {
     "base_unit": "Essence Care@Home",
     "wrist_button": "Essence ES700",
@@ -32,15 +32,6 @@ MODELS = {
     "gps_tracker": "Navigil S5",
 }
 ALARM_KINDS = (("button", 70), ("fall", 12), ("technical", 12), ("smoke", 3), ("door", 3))
-
-
-async def insert_chunked(table: Any, rows: list[Any]) -> list[int]:
-    ids: list[int] = []
-    for start in range(0, len(rows), CHUNK):
-        ids += [
-            r["id"] for r in await table.insert(*rows[start : start + CHUNK]).returning(table.id)
-        ]
-    return ids
 
 
 async def load_demo(demo: DemoContext) -> None:
@@ -97,8 +88,8 @@ async def load_demo(demo: DemoContext) -> None:
         )
         for i, kind in enumerate(rng.choices(list(MODELS), k=max(20, count // 5)))
     ]
-    await insert_chunked(PhoneService, services)
-    device_ids = await insert_chunked(Device, devices + stock)
+    await insert_objects(PhoneService, services)
+    device_ids = await insert_objects(Device, devices + stock)
     await _history(device_ids, devices + stock, installed)
     await _contacts_and_keys(demo, customers)
     await _alarms(demo, centre_id, customers, device_ids[: len(devices)], devices)
@@ -118,8 +109,8 @@ async def _history(
         )
         for device_id, d in zip(device_ids, devices, strict=True)
     ]
-    await insert_chunked(Installation, installations)
-    await insert_chunked(DeviceEvent, events)
+    await insert_objects(Installation, installations)
+    await insert_objects(DeviceEvent, events)
 
 
 async def _contacts_and_keys(demo: DemoContext, customers: list[int]) -> None:
@@ -136,7 +127,7 @@ async def _contacts_and_keys(demo: DemoContext, customers: list[int]) -> None:
                 customer=c["customer"], contact=c["id"], position=positions[c["customer"]]
             )
         )
-    await insert_chunked(CallingContact, calling)
+    await insert_objects(CallingContact, calling)
     keys = [
         HomeKey(
             customer=c,
@@ -146,8 +137,8 @@ async def _contacts_and_keys(demo: DemoContext, customers: list[int]) -> None:
         for c in customers
         if rng.random() < 0.8
     ]
-    key_ids = await insert_chunked(HomeKey, keys)
-    await insert_chunked(
+    key_ids = await insert_objects(HomeKey, keys)
+    await insert_objects(
         KeyHandover,
         [
             KeyHandover(key=k, to_holder=key.holder, at=now(), by_name="demo")
@@ -189,7 +180,7 @@ async def _alarms(
                     or (kind == "button" and rng.random() < 0.3),
                 )
             )
-    alarm_ids = await insert_chunked(Alarm, alarms)
+    alarm_ids = await insert_objects(Alarm, alarms)
     home_care = demo.user_ids_by_role.get("home_care", [None])
     visits = []
     for alarm_id, alarm in zip(alarm_ids, alarms, strict=True):
@@ -206,4 +197,4 @@ async def _alarms(
                     notes="Asiakas autettu ylös, ei vammoja.",
                 )
             )
-    await insert_chunked(AlarmVisit, visits)
+    await insert_objects(AlarmVisit, visits)

@@ -14,6 +14,7 @@ from piccolo.query.functions.aggregate import Count
 from core.common.clock import HELSINKI
 from core.common.exports import to_csv
 from core.customers.tables import Customer
+from core.db import chunked
 from core.i18n import N_, gettext
 from plugins.security_phones.alarms import KINDS
 from plugins.security_phones.tables import Alarm, AlarmVisit, Device, PhoneService
@@ -138,10 +139,9 @@ async def response_times(year: int) -> Table:
 
 async def _municipalities(customer_ids: set[int]) -> dict[int, str]:
     found: dict[int, str] = {}
-    ids = sorted(customer_ids)
-    for start in range(0, len(ids), 1000):
+    for chunk in chunked(sorted(customer_ids)):
         for c in await Customer.select(Customer.id, Customer.municipality).where(
-            Customer.id.is_in(ids[start : start + 1000])
+            Customer.id.is_in(list(chunk))
         ):
             found[c["id"]] = c["municipality"]
     return found

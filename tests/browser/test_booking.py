@@ -8,8 +8,9 @@ import random
 import pytest
 from playwright.async_api import Page
 
-from core.db import transaction
-from core.demo import customer_rows, insert_customers
+from core.customers.tables import Customer
+from core.db import insert_objects, transaction
+from core.demo import customer_rows
 from plugins.booking.tables import Booking
 from tests.browser.helpers import assert_accessible, browser_sign_in
 from tests.helpers import make_user
@@ -70,7 +71,9 @@ async def test_public_booking_and_cancellation(
 async def test_staff_booking_pages_are_accessible(page: Page, live_server: str) -> None:
     setup = await create_setup()
     async with transaction():
-        customer_id = (await insert_customers(customer_rows(random.Random(3), 1, ("Lapua",))))[0]
+        customer_id = (
+            await insert_objects(Customer, customer_rows(random.Random(3), 1, ("Lapua",)))
+        )[0]
     await browser_sign_in(page, live_server, await make_user("admin"))
     for path in (
         "/booking",

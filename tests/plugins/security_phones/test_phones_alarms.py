@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from core.common.clock import HELSINKI
-from core.db import transaction
+from core.db import PG_ROWS_PER_STATEMENT, transaction
 from core.tasks.tables import Task
 from plugins.security_phones import alarms
 from plugins.security_phones.tables import (
@@ -199,19 +199,20 @@ async def test_home_care_records_a_visit_that_cannot_arrive_before_the_alarm(
 async def test_import_across_chunks_with_repeated_rows_adds_each_alarm_once() -> None:
     centre_id, _ = await new_centre()
     await phone_customer(centre_id)
+    distinct = PG_ROWS_PER_STATEMENT + 100  # more than one statement on either database
     rows = [
-        {"alarm_id": f"N{n % 2100}", "time": "2026-03-01T10:00:00+02:00", "device_serial": "S1",
+        {"alarm_id": f"N{n % distinct}", "time": "2026-03-01T10:00:00+02:00", "device_serial": "S1",
          "kind": "button", "visit_needed": "no"}
-        for n in range(alarms.CHUNK + 300)
+        for n in range(distinct + 200)
     ]  # fmt: skip
     async with transaction():
         first = await alarms.import_alarms(SYSTEM, centre_id, rows)
-    assert first.added == 2100 and await Alarm.count() == 2100
+    assert first.added == distinct and await Alarm.count() == distinct
     async with transaction():
         again = await alarms.import_alarms(
             SYSTEM, centre_id, [*rows[:500], {**rows[0], "alarm_id": "NEW"}]
         )
-    assert again.added == 1 and await Alarm.count() == 2101
+    assert again.added == 1 and await Alarm.count() == distinct + 1
 
 
 async def test_centre_page_shows_a_new_token_once_and_renewal_replaces_it(
