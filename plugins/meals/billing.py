@@ -8,10 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-from functools import lru_cache
 
 from core.common.errors import ValidationFailed
-from core.db import get_database, is_sqlite
 from core.i18n import N_, gettext
 from core.plugins import BillingLine, BillingPeriod
 from plugins.meals import ledger
@@ -19,19 +17,19 @@ from plugins.meals.settings import DELIVERY, MealSettings
 from plugins.meals.tables import MealDay
 
 SERVICE = N_("meals")  # core billing shows codes through the catalogues
+OtherQuantities = tuple[tuple[int, int], ...]  # (day bit, quantity) of days not of one meal
 
 
-# A line's days as one integer (recorded days have distinct `day_bit`s, so their sum is the set)
-# and the few days whose quantity is not 1 as "bit:quantity" text: the query reads the rows just
-# as a plain SUM would, and Python splits the days by price and labels them.
-MONTH_LINES = """
-SELECT d.service, d.product, SUM(d.day_bit) AS days,
-  {join_text}(CASE WHEN d.quantity <> 1
-    THEN CAST(d.day_bit AS VARCHAR(12)) || ':' || CAST(d.quantity AS VARCHAR(12)) END, ',')
-    AS other_quantities
-FROM meals_day d WHERE d.day >= {{}} AND d.day <= {{}}
-GROUP BY d.service, d.product
-ORDER BY d.service, d.product
+# One statement (one snapshot) in two parts. First each line's days as one integer: the recorded
+# days of a service and product have distinct `day_bit`s, so their sum is the set of days; this
+# part reads the rows as a plain SUM would. Then the few days with more than one meal of a
+# product (index `meals_day_other_quantities`), each with its quantity.
+MONTH_DAYS = """
+SELECT service, product, SUM(day_bit) AS days, NULL AS quantity FROM meals_day
+WHERE day >= {} AND day <= {} GROUP BY service, product
+UNION ALL
+SELECT service, product, day_bit, quantity FROM meals_day
+WHERE day >= {} AND day <= {} AND quantity <> 1
 """
 
 
@@ -65,13 +63,7 @@ def month_prices(settings: MealSettings, period: BillingPeriod) -> MonthPrices:
     return MonthPrices({p: list(m.items()) for p, m in masks.items()}, unpriced)
 
 
-def _other_quantities(text: str | None) -> dict[int, int]:
-    pairs = (item.split(":") for item in text.split(",")) if text else ()
-    return {int(bit): int(quantity) for bit, quantity in pairs}
-
-
-@lru_cache(maxsize=4096)
-def _detail(days: int, month: int, others: tuple[tuple[int, int], ...]) -> str:
+def _detail(days: int, month: int, others: OtherQuantities) -> str:
     """The days of a line as "2.3., 3.3. ×2"."""
     quantities = dict(others)
     labels = []
@@ -89,49 +81,74 @@ def _description(product: str, settings: MealSettings) -> str:
     return settings.products.get(product, product)
 
 
-def _line(
-    customer_id: int,
-    product: str,
-    description: str,
-    price: Decimal,
-    days: int,
-    others: dict[int, int],
-    month: int,
-) -> BillingLine:
-    mine = tuple((bit, n) for bit, n in sorted(others.items()) if days & bit)
-    return BillingLine(
-        customer_id=customer_id,
-        service=SERVICE,
-        product=product,
-        description=description,
-        quantity=Decimal(days.bit_count() + sum(n - 1 for _, n in mine)),
-        unit_price=price,
-        detail=_detail(days, month, mine),
-    )
+@dataclass(frozen=True)
+class PricedDays:
+    """The part of a service's month of one product billed at one unit price."""
+
+    unit_price: Decimal
+    quantity: Decimal
+    detail: str
+
+
+class MonthLines:
+    """Turns a month's summed days into priced parts. Most services share a few weekly patterns,
+    so each distinct (product, days, other quantities) is priced and labelled once."""
+
+    def __init__(self, prices: MonthPrices, month: int) -> None:
+        self.prices = prices
+        self.month = month
+        self._parts: dict[tuple[str, int, OtherQuantities], list[PricedDays]] = {}
+
+    def parts(self, product: str, days: int, others: OtherQuantities) -> list[PricedDays]:
+        key = (product, days, others)
+        if key not in self._parts:
+            self._parts[key] = [
+                self._priced(price, priced_days, others)
+                for price, priced_days in self.prices.split(product, days)
+            ]
+        return self._parts[key]
+
+    def _priced(self, price: Decimal, days: int, others: OtherQuantities) -> PricedDays:
+        mine = tuple((bit, n) for bit, n in others if days & bit)
+        quantity = days.bit_count() + sum(n - 1 for _, n in mine)
+        return PricedDays(price, Decimal(quantity), _detail(days, self.month, mine))
 
 
 async def billing_lines(period: BillingPeriod, settings: MealSettings) -> list[BillingLine]:
     month = await ledger.record_month(period, settings.holiday_rule)
-    join_text = "group_concat" if is_sqlite(get_database().engine) else "string_agg"
-    rows = await MealDay.raw(
-        MONTH_LINES.format(join_text=join_text), period.first_day, period.last_day
-    )
-    if any(row["service"] not in month.customers for row in rows):
+    rows, others = await _month_days(period)
+    if any(service not in month.customers for service, _ in rows):
         # Another process recorded a new service between the two reads: look again.
         month = await ledger.record_month(period, settings.holiday_rule)
-    prices = month_prices(settings, period)
-    descriptions = {p: _description(p, settings) for p in {row["product"] for row in rows}}
+    priced = MonthLines(month_prices(settings, period), period.month)
+    descriptions = {p: _description(p, settings) for p in {product for _, product in rows}}
     return [
-        _line(
-            month.customers[row["service"]],
-            row["product"],
-            descriptions[row["product"]],
-            price,
-            days,
-            _other_quantities(row["other_quantities"]),
-            period.month,
+        BillingLine(
+            customer_id=month.customers[service],
+            service=SERVICE,
+            product=product,
+            description=descriptions[product],
+            quantity=part.quantity,
+            unit_price=part.unit_price,
+            detail=part.detail,
         )
-        for row in rows
-        if row["service"] in month.customers  # not a service deleted meanwhile
-        for price, days in prices.split(row["product"], int(row["days"]))
+        for (service, product), days in rows.items()
+        if service in month.customers  # not a service deleted meanwhile
+        for part in priced.parts(product, days, others.get((service, product), ()))
     ]
+
+
+async def _month_days(
+    period: BillingPeriod,
+) -> tuple[dict[tuple[int, str], int], dict[tuple[int, str], OtherQuantities]]:
+    """Each (service, product)'s days of the month, and its days with more than one meal."""
+    first, last = period.first_day, period.last_day
+    days: dict[tuple[int, str], int] = {}
+    others: dict[tuple[int, str], list[tuple[int, int]]] = {}
+    for row in await MealDay.raw(MONTH_DAYS, first, last, first, last):
+        key = (row["service"], row["product"])
+        if row["quantity"] is None:
+            days[key] = int(row["days"])
+        else:
+            others.setdefault(key, []).append((int(row["days"]), row["quantity"]))
+    return days, {key: tuple(sorted(pairs)) for key, pairs in others.items()}

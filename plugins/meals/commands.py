@@ -1,4 +1,5 @@
-"""CLI: `valvomo import meals FILE [--dry-run] [--partial]` and kitchen and route set-up."""
+"""CLI: `valvomo import meals FILE [--dry-run] [--partial]`, kitchen and route set-up, and
+`valvomo meals record-days` for a nightly job."""
 
 from __future__ import annotations
 
@@ -76,7 +77,37 @@ def import_meals_command(file: Path, dry_run: bool, partial: bool) -> None:
 
 @click.group("meals")
 def meals_group() -> None:
-    """Meal service set-up: kitchens and delivery routes."""
+    """Meal service set-up (kitchens, delivery routes) and recording of service days."""
+
+
+@meals_group.command("record-days")
+@click.option("--month", help="2026-10 or 10/2026. Default: this month and the previous one.")
+def record_days(month: str | None) -> None:
+    """Bring the recorded meal days of a month up to date, e.g. nightly from cron, so that the
+    biller's report only has to write the services changed during the day."""
+    from core.billing.periods import period_containing, previous_period
+    from core.billing.views import parse_month_input
+    from core.cli import console
+    from core.common.clock import today
+    from plugins.meals.ledger import record_month
+    from plugins.meals.settings import current
+
+    try:
+        this_month = period_containing(today())
+        periods = [parse_month_input(month)] if month else [previous_period(this_month), this_month]
+    except ValidationFailed:
+        console.print("[red]Give the month like 2026-10 or 10/2026.[/]")
+        sys.exit(2)
+
+    async def work() -> None:
+        for period in periods:
+            recorded = await record_month(period, current().holiday_rule)
+            console.print(
+                f"{period.month}/{period.year}: {len(recorded.customers)} meal services, "
+                f"days recorded for {recorded.written}."
+            )
+
+    _run(work)
 
 
 @meals_group.command("add-kitchen")

@@ -14,7 +14,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from core.db import CHUNK, chunked, get_database, is_sqlite, transaction
+from core.db import chunked, get_database, insert_rows, is_sqlite, transaction
 from core.plugins import BillingPeriod
 from plugins.meals.plans import BILLABLE, LoadedService, load_services
 from plugins.meals.schedule import DELIVERY_LOOKAHEAD, compute_schedule
@@ -78,7 +78,7 @@ async def record_month(period: BillingPeriod, holiday_rule: str) -> MonthService
         # Again under the lock: another process may have recorded some meanwhile.
         customers, stale = await _month_services(period, holiday_rule)
         await _forget(stale, period)
-        services = await _load(stale, period)
+        services = await _load(stale, period, len(customers))
         rows = [row for service in services for row in day_rows(service, period, holiday_rule)]
         await _insert_days(rows)
         await _mark_recorded(stale, period, holiday_rule)
@@ -114,33 +114,30 @@ async def _forget(services: Collection[int], period: BillingPeriod) -> None:
         )
 
 
-async def _load(services: Collection[int], period: BillingPeriod) -> list[LoadedService]:
-    """The plans of `services`; a long list is read region-wide and filtered here."""
-    if len(services) > CHUNK:
+async def _load(
+    services: Collection[int], period: BillingPeriod, month_services: int
+) -> list[LoadedService]:
+    """The plans of `services`; when most of the month's services are stale, the whole region
+    is read at once and filtered here (fewer, larger queries)."""
+    if len(services) > month_services // 2:
         loaded = await load_services(period.first_day, period.last_day, details=False)
         return [s for s in loaded if s.row["id"] in services]
-    return await load_services(
-        period.first_day, period.last_day, details=False, service_ids=sorted(services)
-    )
+    return [
+        service
+        for chunk in chunked(sorted(services))
+        for service in await load_services(
+            period.first_day, period.last_day, details=False, service_ids=chunk
+        )
+    ]
 
 
 async def _insert_days(rows: Sequence[Any]) -> None:
-    # Plain multi-row INSERTs: building a Piccolo object per recorded day costs more than the
-    # schedule itself when a whole month is recorded at once.
-    for chunk in chunked(rows):
-        values = ", ".join("({}, {}, {}, {}, {})" for _ in chunk)  # placeholders only
-        await MealDay.raw(
-            f"INSERT INTO meals_day (service, day, product, quantity, day_bit) VALUES {values}",  # noqa: S608
-            *[value for row in chunk for value in row],
-        )
+    columns = (MealDay.service, MealDay.day, MealDay.product, MealDay.quantity, MealDay.day_bit)
+    await insert_rows(MealDay, columns, rows)
 
 
 async def _mark_recorded(versions: dict[int, int], period: BillingPeriod, rule: str) -> None:
-    records = [
-        MealDayMonth(
-            service=service, month=period.first_day, plan_version=version, holiday_rule=rule
-        )
-        for service, version in sorted(versions.items())
-    ]
-    for chunk in chunked(records):
-        await MealDayMonth.insert(*chunk)
+    columns = (MealDayMonth.service, MealDayMonth.month, MealDayMonth.plan_version,
+               MealDayMonth.holiday_rule)  # fmt: skip
+    rows = [(s, period.first_day, version, rule) for s, version in sorted(versions.items())]
+    await insert_rows(MealDayMonth, columns, rows)

@@ -11,10 +11,11 @@ import pytest
 from core.common.errors import ValidationFailed
 from core.db import transaction
 from core.plugins import BillingLine, BillingPeriod
+from core.web.runtime import Runtime
 from plugins.meals import ledger, services
 from plugins.meals.billing import billing_lines
-from plugins.meals.settings import parse_settings
-from tests.helpers import SYSTEM
+from plugins.meals.settings import current, parse_settings
+from tests.helpers import SYSTEM, run_cli
 from tests.plugins.meals.conftest import active_service, new_region, version_of, weekly_order
 
 PRICES = parse_settings(
@@ -146,3 +147,15 @@ async def test_recording_a_month_writes_only_changed_services() -> None:
             PRICES,
         )
     assert (await ledger.record_month(march, PRICES.holiday_rule)).written == 1
+
+
+async def test_record_days_command_leaves_the_report_nothing_to_write(runtime: Runtime) -> None:
+    region = await new_region()
+    await active_service(region, start=dt.date(2026, 3, 2))
+    march = BillingPeriod(2026, 3)
+    recorded = run_cli(runtime, "meals", "record-days", "--month", "2026-03")
+    assert recorded.returncode == 0, recorded.stderr
+    assert "3/2026: 1 meal services, days recorded for 1." in recorded.stdout
+    assert (await ledger.record_month(march, current().holiday_rule)).written == 0
+    refused = run_cli(runtime, "meals", "record-days", "--month", "March")
+    assert refused.returncode == 2 and "2026-10 or 10/2026" in refused.stdout
