@@ -14,8 +14,10 @@ import io
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from zipfile import BadZipFile
 
 from openpyxl import load_workbook
+from openpyxl.utils.exceptions import InvalidFileException
 
 from core.audit import services as audit
 from core.audit.services import Actor
@@ -48,6 +50,7 @@ class ImportedService:
     rows: list[int] = field(default_factory=list)
     quantities: dict[tuple[int, str], int] = field(default_factory=dict)
     delivery_weekdays: dict[int, int] = field(default_factory=dict)
+    products: dict[str, int] = field(default_factory=dict)  # product → its row
 
 
 @dataclass
@@ -58,15 +61,21 @@ class ImportReport:
 
 
 def read_rows(path: Path) -> list[dict[str, str]]:
-    """The file's rows as dicts keyed by lower-case header."""
+    """The file's rows as dicts keyed by lower-case header; ValueError if it cannot be read."""
     if path.suffix.lower() == ".xlsx":
-        sheet = load_workbook(path, read_only=True, data_only=True).worksheets[0]
+        try:
+            sheet = load_workbook(path, read_only=True, data_only=True).worksheets[0]
+        except (BadZipFile, InvalidFileException) as exc:
+            raise ValueError("not a readable XLSX workbook") from exc
         values = [
             ["" if c is None else str(c) for c in row] for row in sheet.iter_rows(values_only=True)
         ]
     else:
         text = path.read_text(encoding="utf-8-sig")
-        dialect = csv.Sniffer().sniff(text.splitlines()[0] if text else ",", delimiters=";,")
+        try:
+            dialect = csv.Sniffer().sniff(text.splitlines()[0] if text else ",", delimiters=";,")
+        except csv.Error as exc:
+            raise ValueError("the first row must be the headers, separated by ; or ,") from exc
         values = list(csv.reader(io.StringIO(text), dialect))
     if not values:
         return []
@@ -172,24 +181,21 @@ def _row_problems(
 
 
 async def check_rows(rows: list[dict[str, str]], settings: MealSettings) -> ImportReport:
+    """Check every row; the rows of one customer make one service, and a customer with any
+    bad row is left out whole (so a partial import never writes half a customer's order)."""
     report = ImportReport(rows=len(rows))
     lookups = await _lookups(rows)
     by_customer: dict[int, ImportedService] = {}
+    rejected: set[int] = set()
     for number, row in enumerate(rows, start=2):
         problems, values = _row_problems(number, row, settings, lookups)
         service = by_customer.get(values.get("customer_id", -1))
-        if (
-            not problems
-            and service is not None
-            and (service.kitchen_id, service.route_id, service.start_date)
-            != (values["kitchen_id"], values["route_id"], values["start_date"])
-        ):
-            problems.append(
-                f"row {number}: kitchen, route and start date differ from row "
-                f"{service.rows[0]} of the same customer"
-            )
+        if not problems and service is not None:
+            problems = _conflicts(number, row, values, service)
         if problems:
             report.errors += problems
+            if values.get("customer_id") is not None:
+                rejected.add(values["customer_id"])
             continue
         if service is None:
             service = ImportedService(
@@ -204,10 +210,49 @@ async def check_rows(rows: list[dict[str, str]], settings: MealSettings) -> Impo
             by_customer[service.customer_id] = service
             report.services.append(service)
         service.rows.append(number)
+        service.products[row["product"]] = number
         for weekday, quantity in values["quantities"].items():
             service.quantities[(weekday, row["product"])] = quantity
             service.delivery_weekdays[weekday] = carrying_day(weekday, values["deliveries"])
+    for service in report.services:
+        if service.customer_id in rejected:
+            rows_text = ", ".join(str(n) for n in service.rows)
+            report.errors.append(
+                f"rows {rows_text}: not imported, another row of the same customer has problems"
+            )
+    report.services = [s for s in report.services if s.customer_id not in rejected]
     return report
+
+
+def _conflicts(
+    number: int, row: dict[str, str], values: dict[str, Any], service: ImportedService
+) -> list[str]:
+    """What a further row of a customer contradicts in the rows already read."""
+    first = service.rows[0]
+    given = {
+        "kitchen": (values["kitchen_id"], service.kitchen_id),
+        "route": (values["route_id"], service.route_id),
+        "route_stop": (values["route_stop"], service.route_stop),
+        "start_date": (values["start_date"], service.start_date),
+        "diet": (row["diet"], service.diet),
+        "door_notes": (row.get("door_notes", ""), service.door_notes),
+    }
+    problems = [
+        f"row {number}, {column}: differs from row {first} of the same customer"
+        for column, (mine, theirs) in given.items()
+        if mine != theirs
+    ]
+    if row["product"] in service.products:
+        problems.append(
+            f"row {number}, product: {row['product']!r} is already on row "
+            f"{service.products[row['product']]} of the same customer"
+        )
+    carried = {day: carrying_day(day, values["deliveries"]) for day in values["quantities"]}
+    if any(service.delivery_weekdays.get(day, by) != by for day, by in carried.items()):
+        problems.append(
+            f"row {number}, delivery_days: differ from row {first} of the same customer"
+        )
+    return problems
 
 
 async def write_services(actor: Actor, services: list[ImportedService]) -> None:

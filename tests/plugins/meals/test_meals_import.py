@@ -67,7 +67,41 @@ async def test_bad_rows_are_reported_by_row_and_column(tmp_path: Path) -> None:
     assert any(e.startswith("row 4, start_date") for e in report.errors)
     assert any(e.startswith("row 4, mon") for e in report.errors)
     assert any(e.startswith("row 4, delivery_days") for e in report.errors)
-    assert len(report.services) == 1  # what --partial would write
+    # Row 2 is valid, but its customer's row 3 is not: --partial writes neither.
+    assert "rows 2: not imported, another row of the same customer has problems" in report.errors
+    assert report.services == []
+
+
+async def test_rows_of_one_customer_must_agree(tmp_path: Path) -> None:
+    await register("010150-123A", "020245-4567")
+    path = tmp_path / "conflicts.csv"
+    path.write_text(
+        "identity_code,kitchen,route,start_date,diet,product,mon,tue,wed,delivery_days\n"
+        "010150-123A,Seinäjoki,Seinäjoki 1,2026-01-05,normal,lunch,1,1,1,mon\n"
+        "010150-123A,Seinäjoki,Seinäjoki 1,2026-01-05,lactose_free,evening_meal,1,0,0,mon\n"
+        "010150-123A,Seinäjoki,Seinäjoki 1,2026-01-05,normal,lunch,0,0,2,mon\n"
+        "010150-123A,Seinäjoki,Seinäjoki 1,2026-01-05,normal,evening_meal,0,0,1,wed\n"
+        "020245-4567,Lapua,Lapua 1,2026-01-05,normal,lunch,1,0,0,mon\n",
+        encoding="utf-8",
+    )
+    report = await check_rows(read_rows(path), current())
+    assert "row 3, diet: differs from row 2 of the same customer" in report.errors
+    assert "row 4, product: 'lunch' is already on row 2 of the same customer" in report.errors
+    assert "row 5, delivery_days: differ from row 2 of the same customer" in report.errors
+    assert [s.rows for s in report.services] == [[6]]  # the other customer only
+
+
+async def test_unreadable_files_get_a_message_not_a_traceback(
+    tmp_path: Path, runtime: Runtime
+) -> None:
+    broken = tmp_path / "broken.xlsx"
+    broken.write_bytes(b"not a zip file")
+    one_column = tmp_path / "one.csv"
+    one_column.write_text("identity_code\n010150-123A\n", encoding="utf-8")
+    for path in (broken, one_column):
+        result = run_cli(runtime, "import", "meals", str(path))
+        assert result.returncode == 2 and f"Cannot read {path.name}" in result.stdout
+        assert "Traceback" not in result.stderr
 
 
 async def test_xlsx_files_are_read_like_csv(tmp_path: Path) -> None:
@@ -86,12 +120,12 @@ async def test_xlsx_files_are_read_like_csv(tmp_path: Path) -> None:
 async def test_import_command_writes_nothing_unless_partial(
     tmp_path: Path, runtime: Runtime
 ) -> None:
-    await register("010150-123A")
+    await register("010150-123A", "020245-4567")
     bad = tmp_path / "bad.csv"
     bad.write_text(
         "identity_code,kitchen,route,start_date,diet,product,mon,tue,delivery_days\n"
         "010150-123A,Seinäjoki,Seinäjoki 1,2026-01-05,normal,lunch,1,1,mon\n"
-        "010150-123A,Nowhere,Seinäjoki 1,2026-01-05,normal,lunch,1,1,mon\n",
+        "020245-4567,Nowhere,Seinäjoki 1,2026-01-05,normal,lunch,1,1,mon\n",
         encoding="utf-8",
     )
     dry = run_cli(runtime, "import", "meals", str(bad), "--dry-run")
