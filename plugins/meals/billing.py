@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from core.common.errors import ValidationFailed
-from core.i18n import N_, gettext
+from core.i18n import N_, fmt_date, gettext
 from core.plugins import BillingLine, BillingPeriod
 from plugins.meals import ledger
 from plugins.meals.settings import DELIVERY, MealSettings
@@ -37,13 +37,21 @@ WHERE day >= {} AND day <= {} AND quantity <> 1
 class MonthPrices:
     """Each product's prices in a month with the days (as bits) each one is valid on."""
 
+    period: BillingPeriod
     masks: dict[str, list[tuple[Decimal, int]]]
     unpriced: dict[str, int]
 
     def split(self, product: str, days: int) -> list[tuple[Decimal, int]]:
         """`days` of `product` by unit price; a day without a valid price is an error."""
-        if product not in self.masks or days & self.unpriced[product]:
-            raise ValidationFailed({"period": N_("A day of this month has no valid price.")})
+        unpriced = days if product not in self.masks else days & self.unpriced[product]
+        if unpriced:
+            day = self.period.first_day.replace(day=(unpriced & -unpriced).bit_length())
+            message = gettext(
+                "No valid price for %(product)s on %(day)s: add one to the meal settings.",
+                product=product,
+                day=fmt_date(day),
+            )
+            raise ValidationFailed({"period": message})
         return [(price, days & mask) for price, mask in self.masks[product] if days & mask]
 
 
@@ -60,7 +68,7 @@ def month_prices(settings: MealSettings, period: BillingPeriod) -> MonthPrices:
                 continue
             by_price[price] = by_price.get(price, 0) | 1 << (day - 1)
         unpriced[product] = missing
-    return MonthPrices({p: list(m.items()) for p, m in masks.items()}, unpriced)
+    return MonthPrices(period, {p: list(m.items()) for p, m in masks.items()}, unpriced)
 
 
 def _detail(days: int, month: int, others: OtherQuantities) -> str:
