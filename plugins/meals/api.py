@@ -9,7 +9,7 @@ from typing import Any
 
 from litestar import Controller, Request, get, post
 
-from core.customers.services import record_view
+from core.customers.services import record_view, record_views
 from core.db import transaction
 from core.identity.guards import require_user
 from plugins.meals import billing, lists, reports, services
@@ -293,8 +293,12 @@ class MealApi(Controller):
         return [ProductionCount(p, d, n) for (p, d), n in counts.items()]
 
     @get("/routes/{route_id:int}/deliveries", opt={"permission": "meals.lists"})
-    async def deliveries(self, route_id: int, day: str = "") -> list[DeliveryStop]:
+    async def deliveries(self, request: Req, route_id: int, day: str = "") -> list[DeliveryStop]:
         stops = await lists.route_delivery_list(route_id, parse_day(day), current())
+        async with transaction():
+            await record_views(
+                require_user(request), (s.customer_id for s in stops), "meal_route_list"
+            )
         return [
             DeliveryStop(
                 s.route_stop,
@@ -310,8 +314,13 @@ class MealApi(Controller):
         ]
 
     @get("/billing-lines", opt={"permission": "meals.reports"})
-    async def billing_lines(self, month: str = "") -> list[BillingLineOut]:
-        lines = await billing.billing_lines(parse_month(month), current())
+    async def billing_lines(self, request: Req, month: str = "") -> list[BillingLineOut]:
+        period = parse_month(month)
+        lines = await billing.billing_lines(period, current())
+        customer_ids = (ln.customer_id for ln in lines)
+        await reports.record_report_view(
+            require_user(request), "billing", period, customer_ids, "json"
+        )
         return [
             BillingLineOut(
                 ln.customer_id,
@@ -326,8 +335,13 @@ class MealApi(Controller):
         ]
 
     @get("/reports/deviations", opt={"permission": "meals.reports"})
-    async def deviations(self, month: str = "") -> list[DeviationOut]:
-        rows = await reports.deviations(parse_month(month))
+    async def deviations(self, request: Req, month: str = "") -> list[DeviationOut]:
+        period = parse_month(month)
+        rows = await reports.deviations(period)
+        customer_ids = (r["customer_id"] for r in rows)
+        await reports.record_report_view(
+            require_user(request), "deviations", period, customer_ids, "json"
+        )
         return [DeviationOut(**row) for row in rows]
 
     @get("/reports/transport", opt={"permission": "meals.reports"})

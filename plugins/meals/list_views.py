@@ -11,7 +11,7 @@ from litestar.response import Redirect, Response, Template
 from core.common.clock import today
 from core.common.errors import NotFound, ValidationFailed
 from core.common.exports import CONTENT_TYPES, Cell, to_csv
-from core.customers.services import record_view
+from core.customers.services import record_views
 from core.db import transaction
 from core.i18n import N_, gettext
 from core.identity.guards import require_user
@@ -109,8 +109,9 @@ class MealListPages(Controller):
         async with transaction():
             # A delivery list shows each customer's address and key notes: one view per customer,
             # so that it appears in every listed customer's access log.
-            for customer_id in dict.fromkeys(s.customer_id for s in stops):
-                await record_view(require_user(request), customer_id, "meal_route_list")
+            await record_views(
+                require_user(request), (s.customer_id for s in stops), "meal_route_list"
+            )
         if format == "csv":
             headers = [
                 gettext(h)

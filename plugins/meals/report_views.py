@@ -8,11 +8,9 @@ from typing import Any
 from litestar import Controller, Request, get
 from litestar.response import Response, Template
 
-from core.audit import services as audit
 from core.common.clock import today
 from core.common.errors import ValidationFailed
 from core.common.exports import CONTENT_TYPES, Cell, export
-from core.db import transaction
 from core.i18n import N_, gettext
 from core.identity.guards import require_user
 from core.plugins import BillingPeriod
@@ -60,14 +58,10 @@ class MealReportPages(Controller):
     async def billing(self, request: Req, month: str = "", format: str = "html") -> Response[Any]:
         period = parse_month(month)
         customers = await reports.billing_by_customer(period, current())
-        async with transaction():
-            await audit.record(
-                require_user(request),
-                "view",
-                "meal_billing_report",
-                f"{period.year}-{period.month:02d}",
-                after={"format": format, "customers": len(customers)},
-            )
+        customer_ids = (c.customer_id for c in customers)
+        await reports.record_report_view(
+            require_user(request), "billing", period, customer_ids, format
+        )
         if format in ("csv", "xlsx"):
             rows = reports.billing_rows(customers)
             return _download(format, "billing", period, reports.BILLING_HEADERS, rows)
@@ -85,6 +79,10 @@ class MealReportPages(Controller):
     ) -> Response[Any]:
         period = parse_month(month)
         rows = await reports.deviations(period)
+        customer_ids = (r["customer_id"] for r in rows)
+        await reports.record_report_view(
+            require_user(request), "deviations", period, customer_ids, format
+        )
         if format in ("csv", "xlsx"):
             table = reports.deviation_rows(rows)
             return _download(format, "deviations", period, reports.DEVIATION_HEADERS, table)

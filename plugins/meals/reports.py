@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from core.audit import services as audit
 from core.billing.services import customer_names
 from core.common.exports import Cell
+from core.db import transaction
 from core.i18n import N_, gettext
 from core.plugins import BillingLine, BillingPeriod
 from plugins.meals.billing import billing_lines
@@ -79,6 +82,20 @@ def billing_rows(customers: list[CustomerBilling]) -> list[list[Cell]]:
         for c in customers
         for ln in c.lines
     ]
+
+
+async def record_report_view(
+    actor: audit.Actor, report: str, period: BillingPeriod, customer_ids: Iterable[int], form: str
+) -> None:
+    """One access-log entry for a month's report, naming the customers it shows."""
+    async with transaction():
+        await audit.record(
+            actor,
+            "view",
+            f"meal_{report}_report",
+            f"{period.year}-{period.month:02d}",
+            after={"format": form, "customers": sorted(set(customer_ids))},
+        )
 
 
 async def deviations(period: BillingPeriod) -> list[dict[str, Any]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 
 import httpx
 from openpyxl import load_workbook
@@ -202,3 +203,26 @@ async def test_api_reports(client: httpx.AsyncClient) -> None:
     assert transport.json()[0]["meals"] == 30 and transport.json()[0]["deliveries"] == 9
     deviations = await client.get("/api/meals/reports/deviations?month=2026-03")
     assert [d["kind"] for d in deviations.json()] == ["Opening"]
+
+
+async def test_lists_and_reports_showing_customers_are_in_the_access_log(
+    client: httpx.AsyncClient,
+) -> None:
+    region = await new_region()
+    await active_service(region)
+    customer = (await MealService.select(MealService.customer).first())["customer"]
+    await signed_in(client, "kitchen")
+    stops = await client.get(f"/api/meals/routes/{region.route}/deliveries?day=2026-03-05")
+    assert stops.status_code == 200 and stops.json()[0]["customer_id"] == customer
+    route_views = await AuditEntry.select(AuditEntry.customer_id).where(
+        AuditEntry.entity == "meal_route_list"
+    )
+    assert [v["customer_id"] for v in route_views] == [customer]
+    await signed_in(client, "biller")
+    await client.get("/meals/reports/deviations?month=2026-03")
+    await client.get("/api/meals/billing-lines?month=2026-03", headers=api_headers(client))
+    reports = await AuditEntry.select(AuditEntry.entity, AuditEntry.after).where(
+        AuditEntry.entity.is_in(["meal_deviations_report", "meal_billing_report"])
+    )
+    assert sorted(r["entity"] for r in reports) == ["meal_billing_report", "meal_deviations_report"]
+    assert all(json.loads(r["after"])["customers"] == [customer] for r in reports)
