@@ -322,6 +322,7 @@ async def add_exception(
     actor: Actor, service_id: int, data: dict[str, Any], settings: MealSettings
 ) -> int:
     """One day differs: the day must have a delivered standing order."""
+    await _plan_changed(service_id)  # first: see `_plan_changed`
     service = await get_service(service_id)
     _require_status(service, (*RUNNING, "ending_requested"), "day")
     errors: dict[str, str] = {}
@@ -354,7 +355,6 @@ async def add_exception(
     rows = await MealException.insert(MealException(service=service_id, **values)).returning(
         MealException.id
     )
-    await _plan_changed(service_id)
     await audit.record(
         actor,
         "create",
@@ -367,6 +367,7 @@ async def add_exception(
 
 
 async def remove_exception(actor: Actor, service_id: int, exception_id: int) -> None:
+    await _plan_changed(service_id)  # first: see `_plan_changed`
     service = await get_service(service_id)
     row = (
         await MealException.select()
@@ -376,7 +377,6 @@ async def remove_exception(actor: Actor, service_id: int, exception_id: int) -> 
     if row is None:
         raise NotFound(f"meal exception {exception_id}")
     await MealException.delete().where(MealException.id == exception_id)
-    await _plan_changed(service_id)
     await audit.record(
         actor,
         "delete",
@@ -389,7 +389,10 @@ async def remove_exception(actor: Actor, service_id: int, exception_id: int) -> 
 
 async def _plan_changed(service_id: int) -> None:
     """A new service version for a change made without the service form (an exception): the
-    recorded meal days (`ledger`) of the changed months are then written again."""
+    recorded meal days (`ledger`) of the changed months are then written again. Called before
+    the change is checked: the update locks the service row until commit, so two coordinators
+    changing the same service's exceptions are checked one after the other, never both against
+    the same old state (SQLite's write lock already serialises them)."""
     await MealService.update({MealService.version: MealService.version + 1}).where(
         MealService.id == service_id
     )

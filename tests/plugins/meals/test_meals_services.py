@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from dataclasses import replace
 from typing import Any
@@ -17,7 +18,7 @@ from plugins.meals import services
 from plugins.meals.plans import load_plan
 from plugins.meals.schedule import meals_on
 from plugins.meals.settings import current
-from plugins.meals.tables import MealOrderLine, MealPause, MealService
+from plugins.meals.tables import MealException, MealOrderLine, MealPause, MealService
 from tests.helpers import SYSTEM
 from tests.plugins.meals.conftest import (
     MONDAY,
@@ -158,6 +159,25 @@ async def test_exception_on_a_day_without_delivery_is_refused() -> None:
             SYSTEM, service_id, {"day": "2026-03-09", "kind": "cancel"}, current()
         )
     assert meals_on(await load_plan(service_id), dt.date(2026, 3, 9)) == {}
+
+
+async def test_two_simultaneous_exceptions_on_one_day_leave_one() -> None:
+    region = await new_region()
+    service_id = await active_service(region)
+
+    async def cancel_monday() -> str:
+        try:
+            async with transaction():
+                await services.add_exception(
+                    SYSTEM, service_id, {"day": "2026-03-09", "kind": "cancel"}, current()
+                )
+        except ValidationFailed as refused:
+            return refused.errors["day"]
+        return "added"
+
+    outcomes = await asyncio.gather(cancel_monday(), cancel_monday())
+    assert sorted(outcomes) == ["This day already has an exception.", "added"]
+    assert await MealException.count().where(MealException.service == service_id) == 1
 
 
 async def test_ending_goes_to_client_guidance_whose_decision_closes() -> None:
