@@ -9,10 +9,23 @@ import click
 
 from core.audit.services import SystemActor
 from core.common.errors import ValidationFailed
+from core.plugins import BillingPeriod
 
 
 def add_commands(cli: click.Group) -> None:
     cli.add_command(billing_group)
+
+
+def month_argument(raw: str) -> BillingPeriod:
+    """A month given on the command line; a bad one prints how to write it and exits with 2."""
+    from core.billing.views import parse_month_input
+    from core.cli import console
+
+    try:
+        return parse_month_input(raw)
+    except ValidationFailed:
+        console.print("[red]Give the month like 2026-10 or 10/2026.[/]")
+        sys.exit(2)
 
 
 @click.group("billing")
@@ -57,14 +70,9 @@ def list_months(count: int) -> None:
 def export_month(month: str, file_format: str, output: Path | None) -> None:
     """Export MONTH (2026-10 or 10/2026) as CSV or XLSX; the export is audited."""
     from core.billing import exports, services
-    from core.billing.views import parse_month_input
     from core.cli import console, load_runtime, run_with_database
 
-    try:
-        period = parse_month_input(month)
-    except ValidationFailed:
-        console.print("[red]Give the month like 2026-10 or 10/2026.[/]")
-        sys.exit(2)
+    period = month_argument(month)
     if output is None and file_format == "xlsx":
         console.print("[red]Give --output FILE for an XLSX export.[/]")
         sys.exit(2)

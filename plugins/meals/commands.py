@@ -85,19 +85,15 @@ def meals_group() -> None:
 def record_days(month: str | None) -> None:
     """Bring the recorded meal days of a month up to date, e.g. nightly from cron, so that the
     biller's report only has to write the services changed during the day."""
+    from core.billing.commands import month_argument
     from core.billing.periods import period_containing, previous_period
-    from core.billing.views import parse_month_input
     from core.cli import console
     from core.common.clock import today
     from plugins.meals.ledger import record_month
     from plugins.meals.settings import current
 
-    try:
-        this_month = period_containing(today())
-        periods = [parse_month_input(month)] if month else [previous_period(this_month), this_month]
-    except ValidationFailed:
-        console.print("[red]Give the month like 2026-10 or 10/2026.[/]")
-        sys.exit(2)
+    this_month = period_containing(today())
+    periods = [month_argument(month)] if month else [previous_period(this_month), this_month]
 
     async def work() -> None:
         for period in periods:
