@@ -12,7 +12,6 @@ import argparse
 import asyncio
 import os
 import random
-import socket
 import statistics
 import subprocess
 import sys
@@ -25,7 +24,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.support import bench_runtime
+from bench.support import bench_runtime, free_port
 from core.audit.services import SystemActor
 from core.config import PROJECT_ROOT
 from core.customers.services import LIST_COLUMNS, PAGE_SIZE, search_condition
@@ -37,12 +36,6 @@ from tests.database import create_database, drop_database
 
 PASSWORD = "bench-password-2026"
 QUERIES = ["virt", "mäki", "aino", "kalevi ko", "hakala", "sill", "ahola eila", "nie"]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 async def prepare(database_url: str, customers: int, tmp: Path) -> list[str]:
@@ -101,6 +94,7 @@ def start_server(database_url: str, tmp: Path) -> tuple[subprocess.Popen[bytes],
         "VALVOMO_DATABASE_URL": database_url,
         "VALVOMO_VAR_DIR": str(tmp),
         "VALVOMO_SECRET": "bench-secret-" + "x" * 32,
+        "VALVOMO_DEVELOPMENT": "1",  # plain http: cookies without Secure
     }
     process = subprocess.Popen(
         [

@@ -1,9 +1,10 @@
 """Core's own roles, permissions and navigation, registered like a plugin's."""
 
 from pathlib import Path
+from typing import Any
 
 from core.i18n import N_
-from core.plugins import NavItem, Permission, Role, hookimpl
+from core.plugins import ADMINISTRATION, NavItem, Permission, RetentionRule, Role, hookimpl
 
 CORE_DIR = Path(__file__).parent
 
@@ -34,12 +35,26 @@ def valvomo_permissions() -> list[Permission]:
 def valvomo_navigation() -> list[NavItem]:
     return [
         NavItem(N_("Customers"), "/customers", "customers.view", order=10),
-        NavItem(N_("Users"), "/admin/users", "users.manage", order=900),
-        NavItem(N_("Roles"), "/admin/roles", "users.manage", order=910),
-        NavItem(N_("Plugins"), "/admin/plugins", "users.manage", order=920),
+        NavItem(N_("Users"), "/admin/users", "users.manage", order=900, group=ADMINISTRATION),
+        NavItem(N_("Roles"), "/admin/roles", "users.manage", order=910, group=ADMINISTRATION),
+        NavItem(N_("Plugins"), "/admin/plugins", "users.manage", order=920, group=ADMINISTRATION),
     ]
 
 
 @hookimpl
 def valvomo_locale_dir() -> Path:
     return CORE_DIR / "locale"
+
+
+@hookimpl
+def valvomo_cli_commands(cli: Any) -> None:
+    from core.customers.commands import add_commands
+
+    add_commands(cli)
+
+
+@hookimpl
+def valvomo_retention_rules() -> list[RetentionRule]:
+    from core.operations.retention import OUTBOX_RULE
+
+    return [OUTBOX_RULE]

@@ -84,9 +84,11 @@ def update(locale_dir: Path) -> dict[str, int]:
             key = forms if len(forms) > 1 else msgid
             if catalogue.get(key) is None:
                 catalogue.add(key, ("", "") if len(forms) > 1 else "")
+        added[language] = len(catalogue) - before
         path = po_path(locale_dir, language)
+        if added[language] == 0 and path.exists():
+            continue  # nothing new: the file stays byte for byte as it is
         path.parent.mkdir(parents=True, exist_ok=True)
         with path.open("wb") as handle:
             write_po(handle, catalogue, width=100, omit_header=False, sort_output=True)
-        added[language] = len(catalogue) - before
     return added

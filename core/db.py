@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import io
+import logging
 import os
 from collections.abc import AsyncIterator, Iterable, Sequence
 from pathlib import Path
@@ -19,23 +21,31 @@ from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine, TransactionType
 from piccolo.table import Table
 
+from core.engines import HeldConnectionPostgresEngine, HeldConnectionSQLiteEngine, ValvomoEngine
+
+log = logging.getLogger("valvomo.db")
+# A stopping process waits this long for its connections to come back, then closes them.
+POOL_CLOSE_SECONDS = 10.0
+
 # Core's Piccolo apps, migrated in this order before the plugins' apps.
 CORE_APPS = [
     "core.piccolo_app",
     "core.billing.piccolo_app",
     "core.notifications.piccolo_app",
+    "core.situation.piccolo_app",
+    "core.operations.piccolo_app",
 ]
 
 
-def create_engine(database_url: str) -> Engine:
+def create_engine(database_url: str) -> ValvomoEngine:
     """An engine for `sqlite:///path` or `postgresql://user@host:port/db`."""
     parsed = urlparse(database_url)
     if parsed.scheme == "sqlite":
         path = Path(database_url[len("sqlite:///") :])
         path.parent.mkdir(parents=True, exist_ok=True)
-        return SQLiteEngine(path=str(path), timeout=30)
+        return HeldConnectionSQLiteEngine(path=str(path), timeout=30)
     if parsed.scheme in {"postgres", "postgresql"}:
-        return PostgresEngine(config={"dsn": database_url})
+        return HeldConnectionPostgresEngine(config={"dsn": database_url})
     raise ValueError(f"Unsupported database URL scheme {parsed.scheme!r}: use sqlite or postgresql")
 
 
@@ -136,7 +146,26 @@ class Database:
     async def stop(self) -> None:
         self._users -= 1
         if self._users == 0 and isinstance(self.engine, PostgresEngine):
-            await self.engine.close_connection_pool()
+            pool = self.engine.pool
+            try:
+                await asyncio.wait_for(self.engine.close_connection_pool(), POOL_CLOSE_SECONDS)
+            except TimeoutError:
+                # A task cancelled mid-statement can keep its connection: don't hang the exit.
+                log.warning(
+                    "Database connections still in use after %s s; closing them", POOL_CLOSE_SECONDS
+                )
+                if pool is not None:
+                    pool.terminate()
+                self.engine.pool = None
+
+    def connection(self) -> contextlib.AbstractAsyncContextManager[None]:
+        """One connection for every statement and transaction inside: a request, a unit of work."""
+        return self.engine.held_connection()
+
+    def separate_connection(self) -> contextlib.AbstractAsyncContextManager[bool]:
+        """A connection of its own for work that runs concurrently inside a request, if one is
+        free at once (True); else nothing changes (False) and the work must wait its turn."""
+        return self.engine.separate_connection()
 
     def transaction(self) -> contextlib.AbstractAsyncContextManager[object]:
         """A write transaction; on SQLite it takes the write lock at once to avoid deadlocks."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from typing import Any
 
 from core.audit import services as audit
@@ -84,16 +85,25 @@ def customer_rows(
     return rows
 
 
-async def load_demo(runtime: Runtime, customers: int = 1500, seed: int = 2026) -> dict[str, Any]:
-    """Create demo users and customers, then let every plugin add its own data."""
+async def load_demo(
+    runtime: Runtime,
+    customers: int = 1500,
+    seed: int = 2026,
+    progress: Callable[[str], None] = lambda step: None,
+) -> dict[str, Any]:
+    """Create demo users and customers, then let every plugin add its own data.
+
+    `progress` is told each step as it starts (the demo command shows it).
+    """
     rng = random.Random(seed)
+    progress(f"demo users and {customers:,} customers")
     system = audit.SystemActor(full_name="valvomo demo")
     async with runtime.database.transaction():
         for username, role in demo_logins(runtime):
             await identity.create_user(
                 system,
                 username=username,
-                full_name=f"Demo {role.label}",
+                full_name=f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}",
                 password=DEMO_PASSWORD,
                 role_codes=[role.code],
             )
@@ -118,6 +128,7 @@ async def load_demo(runtime: Runtime, customers: int = 1500, seed: int = 2026) -
         user_ids_by_role=await identity.user_ids_by_role(),
         today=today(),
     )
+    progress("the services' demo data (" + ", ".join(runtime.settings.enabled_plugins) + ")")
     async with runtime.database.transaction():
         await runtime.host.acollect("valvomo_demo_data", demo=context)
     return {"customers": len(ids)}

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from decimal import Decimal
 from pathlib import Path
@@ -94,9 +95,10 @@ def fmt_date(value: dt.date | dt.datetime | None) -> str:
         return ""
     if isinstance(value, dt.datetime):
         value = value.astimezone(HELSINKI).date()
-    return format_date(
-        value, format="short" if _locale() != "fi_FI" else "d.M.yyyy", locale=_locale()
-    )
+    # Finland-Swedish writes dates as Finnish does (7.12.2026); Babel's sv_FI short format
+    # is Sweden's ISO date, which a letter or page in Finland would not use.
+    pattern = "short" if _locale() == "en_GB" else "d.M.yyyy"
+    return format_date(value, format=pattern, locale=_locale())
 
 
 def fmt_datetime(value: dt.datetime | None) -> str:
@@ -120,11 +122,84 @@ def fmt_number(value: Decimal | float | int) -> str:
     return format_decimal(value, locale=_locale())
 
 
+def fmt_date_weekday(value: dt.date | dt.datetime | None) -> str:
+    """A day with its weekday where that helps: "ma 7.12." (sv "mån 7.12.", en "Mon 7.12.")."""
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        value = value.astimezone(HELSINKI).date()
+    pattern = "EEEEEE" if _locale() == "fi_FI" else "EEE"
+    weekday = format_date(value, format=pattern, locale=_locale())
+    return f"{weekday.rstrip('.')} {value.day}.{value.month}."
+
+
+def fmt_month(value: dt.date | Any | None) -> str:
+    """A month in words: "joulukuu 2026", "december 2026", "December 2026".
+
+    Takes a date or anything with `year` and `month` (a billing period)."""
+    if value is None:
+        return ""
+    first = dt.date(value.year, value.month, 1)
+    return format_date(first, format="LLLL yyyy", locale=_locale())
+
+
+def fmt_date_field(value: dt.date | str | None) -> str:
+    """A date as it stands in a date input: always 7.12.2026, what the parser reads back."""
+    if value is None or value == "":
+        return ""
+    day: dt.date
+    if isinstance(value, str):
+        try:
+            day = dt.date.fromisoformat(value)
+        except ValueError:
+            return value
+    elif isinstance(value, dt.datetime):
+        day = value.astimezone(HELSINKI).date()
+    else:
+        day = value
+    return f"{day.day}.{day.month}.{day.year}"
+
+
+def fmt_value(value: Any) -> Any:
+    """A value interpolated into a message: dates, times and amounts as the reader writes them."""
+    if isinstance(value, dt.datetime):
+        return fmt_datetime(value)
+    if isinstance(value, dt.date):
+        return fmt_date(value)
+    if isinstance(value, Decimal):
+        return fmt_number(value)
+    return value if isinstance(value, str | int | float) else str(value)
+
+
+_AREA_CODES_3 = ("013", "014", "015", "016", "017", "018", "019")
+
+
 def fmt_phone(value: str | None) -> str:
-    """+358401234567 as a Finn writes it, 040 123 4567; other numbers unchanged."""
-    if not value or not value.startswith("+358"):
-        return value or ""
-    national = "0" + value[4:]
-    if national.startswith(("04", "050")):
-        return f"{national[:3]} {national[3:6]} {national[6:]}"
-    return national
+    """A Finnish number in national form: +358401234567 → 040 123 4567, +35861234567 →
+    06 123 4567; other countries' numbers are left as they were written."""
+    if not value:
+        return ""
+    compact = "".join(ch for ch in value if ch.isdigit() or ch == "+")
+    if compact.startswith("+358"):
+        national = "0" + compact[4:]
+    elif compact.startswith("0") and not compact.startswith("00"):
+        national = compact
+    else:
+        return value
+    if not national.isdigit() or len(national) < 6:
+        return value
+    if national.startswith(("04", "050")) or national.startswith(_AREA_CODES_3):
+        prefix, rest = national[:3], national[3:]
+    else:
+        prefix, rest = national[:2], national[2:]
+    return f"{prefix} {rest[:3]} {rest[3:]}".rstrip()
+
+
+@contextmanager
+def in_language(language: str | None) -> Iterator[None]:
+    """Translate and format in `language` (e.g. a message to a customer in their own)."""
+    token = current_language.set(pick_language(language))
+    try:
+        yield
+    finally:
+        current_language.reset(token)

@@ -4,17 +4,21 @@ import os
 
 from piccolo.conf.apps import AppConfig
 
-from core.audit.tables import AuditEntry, AuditHead
-from core.customers.tables import ContactPerson, Customer
+from core.audit.tables import AuditEntry, AuditSeal
+from core.citizen.tables import CitizenSession, ProxyRight
+from core.customers.tables import ContactPerson, Customer, CustomerMove, CustomerPayer
 from core.identity.tables import (
     KnownPermission,
     LoginAttempt,
+    RecoveryCode,
+    StaffIdentity,
     StaffRole,
     StaffSession,
     StaffUser,
     UserRole,
 )
 from core.tasks.tables import Task
+from core.web.ratelimit import RateCounter
 
 APP_CONFIG = AppConfig(
     app_name="core",
@@ -26,10 +30,17 @@ APP_CONFIG = AppConfig(
         KnownPermission,
         StaffSession,
         LoginAttempt,
+        RecoveryCode,
+        StaffIdentity,
         Customer,
+        CustomerPayer,
         ContactPerson,
+        CustomerMove,
+        CitizenSession,
+        ProxyRight,
         AuditEntry,
-        AuditHead,
+        AuditSeal,
         Task,
+        RateCounter,
     ],
 )

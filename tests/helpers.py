@@ -2,54 +2,28 @@
 
 from __future__ import annotations
 
-import itertools
 import os
+import re
 import subprocess
 import sys
+from html import unescape
 from typing import Any
 
 import httpx
 
-from core.audit.services import SystemActor
 from core.config import PROJECT_ROOT
-from core.db import transaction
-from core.identity.services import CurrentUser, create_user, user_for_session
+from core.identity.services import CurrentUser, user_for_session
+from core.web.confirm import CONFIRM_FIELD
 from core.web.runtime import Runtime
-
-PASSWORD = "correct-horse-battery"
-_counter = itertools.count(1)
-SYSTEM = SystemActor(full_name="test setup")
-
-
-async def make_user(*roles: str, username: str | None = None) -> str:
-    username = username or f"user{next(_counter)}"
-    async with transaction():
-        await create_user(
-            SYSTEM,
-            username=username,
-            full_name=f"Test {username}",
-            password=PASSWORD,
-            role_codes=list(roles),
-        )
-    return username
-
-
-def csrf(client: httpx.AsyncClient) -> str:
-    return str(client.cookies.get("valvomo_csrf", ""))
-
-
-async def sign_in(client: httpx.AsyncClient, username: str, password: str = PASSWORD) -> Any:
-    await client.get("/login")
-    return await client.post(
-        "/login",
-        data={"username": username, "password": password, "_csrf_token": csrf(client), "next": "/"},
-    )
-
-
-async def post_form(client: httpx.AsyncClient, path: str, data: dict[str, Any]) -> Any:
-    if not client.cookies.get("valvomo_csrf"):
-        await client.get("/login")
-    return await client.post(path, data={**data, "_csrf_token": csrf(client)})
+from valvomo.testing import (  # noqa: F401  (the project's tests import them from here too)
+    PASSWORD,
+    SYSTEM,
+    csrf,
+    make_customer,
+    make_user,
+    post_form,
+    sign_in,
+)
 
 
 def api_headers(client: httpx.AsyncClient) -> dict[str, str]:
@@ -88,3 +62,75 @@ def run_cli(
         timeout=120,
         check=False,
     )
+
+
+_NOTICE = re.compile(r'<div class="notice notice--(\w+)" role="status"><p>(.*?)</p>.*?</div>', re.S)
+
+
+def notices(html: str) -> list[tuple[str, str]]:
+    """The (kind, text) notices a page shows at its top, e.g. ("success", "Tallennettu.")."""
+    return [(kind, unescape(text).strip()) for kind, text in _NOTICE.findall(html)]
+
+
+async def post_confirmed(client: httpx.AsyncClient, path: str, data: dict[str, Any]) -> Any:
+    """Post a destructive form the way its confirmation page re-posts it (confirm=yes)."""
+    return await post_form(client, path, {**data, CONFIRM_FIELD: "yes"})
+
+
+async def assert_asks_first(client: httpx.AsyncClient, path: str, data: dict[str, Any]) -> Any:
+    """A destructive POST without the confirmation field answers with the confirmation page."""
+    response = await post_form(client, path, data)
+    assert response.status_code == 200, response.text
+    assert f'name="{CONFIRM_FIELD}" value="yes"' in response.text, response.text
+    return response
+
+
+# -- No code on screen ------------------------------------------------------------------------
+
+SNAKE_CODE = re.compile(r"(?<![\w@./-])[a-z][a-z0-9]*(?:_[a-z0-9]+)+(?![\w@/-])")
+DOTTED_CODE = re.compile(r"(?<![\w@./-])[a-z][a-z_]*(?:\.[a-z_]+)+(?![\w@/-])")
+ISO_DATE = re.compile(r"(?<![\w-])\d{4}-\d{2}-\d{2}(?![\w-])")
+# Words that show an untranslated English message or a Python value on a Finnish page
+# ("to" is not among them: it is Finnish for Thursday in a week calendar).
+ENGLISH_WORDS = (
+    "the", "and", "of", "is", "was", "were", "with", "your", "please", "cancel", "active",
+    "paused", "ended", "Save", "Remove", "Delete", "Submit", "Cancel", "Back", "Next",
+    "Previous", "Dashboard", "Customer", "Customers", "Status", "Edit", "Sign", "None", "True",
+    "False", "null", "undefined", "Lunch", "Monday", "Friday", "Demo",
+)  # fmt: skip
+ENGLISH = re.compile(r"(?<![\w'-])(?:" + "|".join(ENGLISH_WORDS) + r")(?![\w'-])")
+# Format hints and common domain names are not codes.
+ALLOWED_DOTTED = {"p.k.vvvv", "d.m.yyyy", "esim.", "ts.", "mm."}
+# Hidden parts, and data people typed themselves that is marked translate="no" (usernames).
+_HIDDEN = re.compile(
+    r"<(script|style|code|pre|template)\b.*?</\1>|<!--.*?-->|<head\b.*?</head>"
+    r"|<(\w+)[^>]*\btranslate=\"no\"[^>]*>.*?</\2>",
+    re.S | re.I,
+)
+_VISIBLE_ATTRIBUTES = re.compile(r'\b(?:alt|title|aria-label|placeholder)="([^"]*)"')
+_TAG = re.compile(r"<[^>]+>")
+
+
+def visible_text(html: str) -> str:
+    """The text a person reads or hears: text nodes and labelling attributes, no markup."""
+    body = _HIDDEN.sub(" ", html)
+    labels = " ".join(_VISIBLE_ATTRIBUTES.findall(body))
+    return unescape(_TAG.sub(" ", body) + " " + labels)
+
+
+def codes_on_screen(html: str, finnish: bool = True) -> list[str]:
+    """Codes, ISO dates and (on Finnish pages) English words a page shows; [] when clean."""
+    text = visible_text(html)
+    found = [m for m in SNAKE_CODE.findall(text)]
+    found += [m for m in DOTTED_CODE.findall(text) if m not in ALLOWED_DOTTED]
+    found += ISO_DATE.findall(text)
+    if finnish:
+        found += [f"English: {m}" for m in ENGLISH.findall(text)]
+    return sorted(set(found))
+
+
+def assert_no_code_on_screen(html: str, where: str = "") -> None:
+    """Fail if the page shows a snake_case or dotted code, an ISO date or English words."""
+    finnish = '<html lang="fi">' in html
+    found = codes_on_screen(html, finnish)
+    assert not found, f"Codes or English on screen at {where}: {found}"

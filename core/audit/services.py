@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import hashlib
-import io
 import json
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from core.audit.tables import AuditEntry, AuditHead
+from core.audit.keys import current_keys
+from core.audit.tables import AuditEntry
 from core.common.clock import now
+from core.common.exports import to_csv
 from core.i18n import N_
 
 REDACTED = "[redacted]"
@@ -40,40 +39,38 @@ class SystemActor:
     role_codes: Sequence[str] = ("system",)
 
 
-def _canonical(value: Any) -> str:
+def canonical(value: Any) -> str:
     return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
 
 
 def _jsonable(value: Any) -> Any:
-    return None if value is None else json.loads(_canonical(value))
-
-
-def _entry_hash(fields: dict[str, Any]) -> str:
-    return hashlib.sha256(_canonical(fields).encode("utf-8")).hexdigest()
-
-
-def _hashed_fields(entry: dict[str, Any]) -> dict[str, Any]:
-    at = entry["at"]
-    if isinstance(at, dt.datetime):
-        at = at.astimezone(dt.UTC).isoformat()
-    return {
-        "seq": int(entry["seq"]),
-        "at": at,
-        "actor_id": entry["actor_id"],
-        "actor_name": entry["actor_name"],
-        "actor_roles": entry["actor_roles"],
-        "action": entry["action"],
-        "entity": entry["entity"],
-        "entity_id": entry["entity_id"],
-        "customer_id": entry["customer_id"],
-        "before": _load(entry["before"]),
-        "after": _load(entry["after"]),
-        "prev_hash": entry["prev_hash"],
-    }
+    return None if value is None else json.loads(canonical(value))
 
 
 def _load(value: Any) -> Any:
     return json.loads(value) if isinstance(value, str) else value
+
+
+def sealed_content(entry: dict[str, Any]) -> str:
+    """The text an entry's MAC covers: every field but the row id and the MAC itself."""
+    at = entry["at"]
+    if isinstance(at, dt.datetime):
+        at = at.astimezone(dt.UTC).isoformat()
+    return canonical(
+        {
+            "at": at,
+            "actor_id": entry["actor_id"],
+            "actor_name": entry["actor_name"],
+            "actor_roles": entry["actor_roles"],
+            "action": entry["action"],
+            "entity": entry["entity"],
+            "entity_id": entry["entity_id"],
+            "customer_id": entry["customer_id"],
+            "before": _load(entry["before"]),
+            "after": _load(entry["after"]),
+            "key_id": entry["key_id"],
+        }
+    )
 
 
 async def record(
@@ -86,13 +83,13 @@ async def record(
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
 ) -> None:
-    """Append an entry. Call inside the transaction of the change it records."""
-    head = await AuditHead.update({AuditHead.seq: AuditHead.seq + 1}, force=True).returning(
-        AuditHead.seq, AuditHead.last_hash
-    )
-    seq, prev_hash = head[0]["seq"], head[0]["last_hash"]
+    """Append an entry. Call inside the transaction of the change it records.
+
+    One INSERT and no shared row: the entry carries its own keyed MAC, and
+    `core.audit.sealing` chains committed entries in batches afterwards.
+    """
+    keys = current_keys()
     entry: dict[str, Any] = {
-        "seq": seq,
         "at": now(),
         "actor_id": actor.id,
         "actor_name": actor.full_name,
@@ -103,11 +100,45 @@ async def record(
         "customer_id": customer_id,
         "before": _jsonable(before),
         "after": _jsonable(after),
-        "prev_hash": prev_hash,
+        "key_id": keys.current_id,
     }
-    entry_hash = _entry_hash(_hashed_fields(entry))
-    await AuditEntry.insert(AuditEntry(**entry, entry_hash=entry_hash))
-    await AuditHead.update({AuditHead.last_hash: entry_hash}, force=True)
+    mac = keys.mac(keys.current_id, sealed_content(entry))
+    await AuditEntry.insert(AuditEntry(**entry, mac=mac))
+
+
+async def record_each(
+    actor: Actor, action: str, entity: str, subjects: Sequence[tuple[object, int | None]]
+) -> None:
+    """Append one entry per (entity_id, customer_id) in three statements, however many: a
+    list that shows many customers writes each one's access-log entry without a round trip
+    per customer. Each entry carries its own MAC, as `record` writes it."""
+    await record_many(actor, action, entity, [(e, c, None, None) for e, c in subjects])
+
+
+AuditItem = tuple[object, int | None, dict[str, Any] | None, dict[str, Any] | None]
+
+
+async def record_many(actor: Actor, action: str, entity: str, items: Sequence[AuditItem]) -> None:
+    """Append one entry per (entity_id, customer_id, before, after) in a few bulk inserts, e.g.
+    an import creating 30,000 customers. Each entry carries its own MAC."""
+    if not items:
+        return
+    from core.db import insert_rows  # the audit layer stays below core.db's users
+
+    keys = current_keys()
+    at, roles, rows = now(), ",".join(actor.role_codes), []
+    for entity_id, customer_id, before, after in items:
+        entry: dict[str, Any] = {
+            "at": at, "actor_id": actor.id, "actor_name": actor.full_name,
+            "actor_roles": roles, "action": action, "entity": entity,
+            "entity_id": str(entity_id), "customer_id": customer_id,
+            "before": _jsonable(before), "after": _jsonable(after), "key_id": keys.current_id,
+        }  # fmt: skip
+        mac = keys.mac(keys.current_id, sealed_content(entry))
+        texts = (None if entry[k] is None else canonical(entry[k]) for k in ("before", "after"))
+        rows.append((*(entry[c] for c in _BULK_COLUMNS[:-1]), *texts, mac))
+    columns = [getattr(AuditEntry, name) for name in (*_BULK_COLUMNS[:-1], "before", "after")]
+    await insert_rows(AuditEntry, [*columns, AuditEntry.mac], rows)
 
 
 def changes(before: dict[str, Any], after: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -116,47 +147,33 @@ def changes(before: dict[str, Any], after: dict[str, Any]) -> tuple[dict[str, An
     return {k: before.get(k) for k in keys}, {k: after[k] for k in keys}
 
 
-@dataclass(frozen=True)
-class ChainProblem:
-    seq: int
-    problem: str
+async def record_views(
+    actor: Actor, action: str, entity: str, entity_id: object, customer_ids: Sequence[int]
+) -> None:
+    """One access-log entry per customer for one read (e.g. an export naming 30,000 customers),
+    each with its own MAC as `record` writes it, in a few bulk inserts and no shared row."""
+    if not customer_ids:
+        return
+    from core.db import insert_rows  # the audit layer stays below core.db's users
+
+    keys = current_keys()
+    at, roles = now(), ",".join(actor.role_codes)
+    rows = []
+    for customer_id in customer_ids:
+        entry: dict[str, Any] = {
+            "at": at, "actor_id": actor.id, "actor_name": actor.full_name,
+            "actor_roles": roles, "action": action, "entity": entity,
+            "entity_id": str(entity_id), "customer_id": customer_id, "before": None,
+            "after": None, "key_id": keys.current_id,
+        }  # fmt: skip
+        mac = keys.mac(keys.current_id, sealed_content(entry))
+        rows.append((*(entry[c] for c in _BULK_COLUMNS[:-1]), mac))
+    columns = [getattr(AuditEntry, name) for name in _BULK_COLUMNS]
+    await insert_rows(AuditEntry, columns, rows)
 
 
-async def verify_chain(batch_size: int = 5000) -> tuple[int, list[ChainProblem]]:
-    """Recompute every hash; report edited, deleted or reordered entries."""
-    problems: list[ChainProblem] = []
-    expected_seq, prev_hash, checked = 1, "", 0
-    async for entry in _entries_in_order(batch_size):
-        seq = int(entry["seq"])
-        if seq != expected_seq:
-            problems.append(ChainProblem(expected_seq, f"entries {expected_seq}–{seq - 1} missing"))
-        if entry["prev_hash"] != prev_hash:
-            problems.append(ChainProblem(seq, "does not follow the previous entry"))
-        if _entry_hash(_hashed_fields(entry)) != entry["entry_hash"]:
-            problems.append(ChainProblem(seq, "content does not match its hash (edited)"))
-        expected_seq, prev_hash, checked = seq + 1, entry["entry_hash"], checked + 1
-    head = await AuditHead.select().first()
-    if head and int(head["seq"]) != expected_seq - 1:
-        problems.append(ChainProblem(int(head["seq"]), "newest entries missing (deleted)"))
-    elif head and head["last_hash"] != prev_hash:
-        problems.append(ChainProblem(int(head["seq"]), "newest entry does not match the head"))
-    return checked, problems
-
-
-async def _entries_in_order(batch_size: int) -> AsyncIterator[dict[str, Any]]:
-    last = 0
-    while True:
-        rows = await (
-            AuditEntry.select()
-            .where(AuditEntry.seq > last)
-            .order_by(AuditEntry.seq)
-            .limit(batch_size)
-        )
-        if not rows:
-            return
-        for row in rows:
-            yield row
-        last = rows[-1]["seq"]
+_BULK_COLUMNS = ("at", "actor_id", "actor_name", "actor_roles", "action", "entity",
+                 "entity_id", "customer_id", "key_id", "mac")  # fmt: skip
 
 
 ACTION_LABELS = {
@@ -175,7 +192,7 @@ async def customer_access_log(
     """Who viewed or changed the customer's data, when and in what role; newest first."""
     query = (
         AuditEntry.select(
-            AuditEntry.seq,
+            AuditEntry.id.as_alias("seq"),
             AuditEntry.at,
             AuditEntry.actor_name,
             AuditEntry.actor_roles,
@@ -183,25 +200,19 @@ async def customer_access_log(
             AuditEntry.entity,
         )
         .where(AuditEntry.customer_id == customer_id)
-        .order_by(AuditEntry.seq, ascending=False)
+        .order_by(AuditEntry.id, ascending=False)
     )
     if limit is not None:
         query = query.limit(limit).offset(offset)
     return await query
 
 
-def access_log_csv(rows: list[dict[str, Any]], format_time: Any) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, delimiter=";")
-    writer.writerow(["time", "staff member", "roles", "action", "data"])
-    for row in rows:
-        writer.writerow(
-            [
-                format_time(row["at"]),
-                row["actor_name"],
-                row["actor_roles"],
-                row["action"],
-                row["entity"],
-            ]
-        )
-    return out.getvalue()
+def access_log_csv(rows: list[dict[str, Any]], format_time: Any) -> bytes:
+    """Through core's CSV writer, which neutralises spreadsheet formulas in names and roles."""
+    return to_csv(
+        ["time", "staff member", "roles", "action", "data"],
+        [
+            [format_time(r["at"]), r["actor_name"], r["actor_roles"], r["action"], r["entity"]]
+            for r in rows
+        ],
+    )

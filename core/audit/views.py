@@ -15,6 +15,7 @@ from core.customers.services import get_customer
 from core.db import transaction
 from core.i18n import fmt_datetime
 from core.identity.guards import require_user
+from core.web.openapi import OptionalRecordId, RecordId
 from core.web.pages import render
 
 Req = Request[Any, Any, Any]
@@ -48,7 +49,7 @@ class AccessLogPages(Controller):
         )
 
     @get("/csv")
-    async def access_log_csv(self, request: Req, customer_id: int) -> Response[str]:
+    async def access_log_csv(self, request: Req, customer_id: int) -> Response[bytes]:
         await get_customer(customer_id)
         rows = await services.customer_access_log(customer_id)
         async with transaction():
@@ -75,7 +76,8 @@ class AuditEntryOut:
     customer_id: int | None
     before: Any
     after: Any
-    entry_hash: str
+    key_id: str
+    mac: str
 
 
 class AuditApi(Controller):
@@ -84,22 +86,27 @@ class AuditApi(Controller):
     opt = {"permission": "audit.view"}
 
     @get("/")
-    async def list_entries(self, before_seq: int = 0, limit: int = 100) -> list[AuditEntryOut]:
+    async def list_entries(
+        self, before_seq: OptionalRecordId = 0, limit: int = 100
+    ) -> list[AuditEntryOut]:
         """Audit entries, newest first; pass the last `seq` you got as `before_seq` for more."""
         query = AuditEntry.select(
-            *[c for c in AuditEntry._meta.columns if c._meta.name not in ("id", "prev_hash")]
+            AuditEntry.id.as_alias("seq"),
+            *[c for c in AuditEntry._meta.columns if c._meta.name != "id"],
         )
         if before_seq > 0:
-            query = query.where(AuditEntry.seq < before_seq)
+            query = query.where(AuditEntry.id < before_seq)
         rows = (
-            await query.order_by(AuditEntry.seq, ascending=False)
+            await query.order_by(AuditEntry.id, ascending=False)
             .limit(max(1, min(limit, 1000)))
             .output(load_json=True)
         )
         return [AuditEntryOut(**r) for r in rows]
 
     @get("/customers/{customer_id:int}")
-    async def customer_access_log(self, request: Req, customer_id: int) -> list[dict[str, Any]]:
+    async def customer_access_log(
+        self, request: Req, customer_id: RecordId
+    ) -> list[dict[str, Any]]:
         """Who viewed or changed the customer's data, when and in what role."""
         await get_customer(customer_id)
         rows = await services.customer_access_log(customer_id, limit=1000)

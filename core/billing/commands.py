@@ -63,32 +63,39 @@ def list_months(count: int) -> None:
 
 @billing_group.command("export")
 @click.argument("month")
-@click.option("--format", "file_format", type=click.Choice(["csv", "xlsx"]), default="csv")
+@click.option("--format", "file_format", default="csv", show_default=True,
+              help="csv, xlsx, jsonl (JSON lines) or a format a plugin adds.")  # fmt: skip
 @click.option(
     "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Default: stdout."
 )
 def export_month(month: str, file_format: str, output: Path | None) -> None:
-    """Export MONTH (2026-10 or 10/2026) as CSV or XLSX; the export is audited."""
-    from core.billing import exports, services
+    """Export MONTH (2026-10 or 10/2026) for the invoicing system; the export is audited."""
+    from core.billing import invoices
     from core.cli import console, load_runtime, run_with_database
 
     period = month_argument(month)
+    runtime = load_runtime()
+    formats = invoices.invoice_formats(runtime.host)
+    if file_format not in formats:
+        click.echo(f"Unknown format {file_format!r}: use one of {', '.join(formats)}.", err=True)
+        sys.exit(2)
     if output is None and file_format == "xlsx":
         console.print("[red]Give --output FILE for an XLSX export.[/]")
         sys.exit(2)
-    runtime = load_runtime()
 
-    async def work() -> bytes:
-        bill = await services.month_bill(runtime.host, period)
-        names = await services.customer_names(bill.customer_ids)
-        async with runtime.database.transaction():
-            actor = SystemActor(full_name=f"valvomo billing export {month}")
-            await services.record_export(actor, bill, file_format)
-        return exports.EXPORTERS[file_format][0](bill, names)
+    async def work() -> invoices.ExportFile:
+        actor = SystemActor(full_name=f"valvomo billing export {month}")
+        return await invoices.export_month(
+            actor, runtime.host, period, formats[file_format], with_identity_codes=True
+        )
 
-    content = run_with_database(runtime, work)
+    try:
+        exported = run_with_database(runtime, work)
+    except ValidationFailed as exc:  # e.g. a day without a price: one line, no traceback
+        click.echo(" ".join(str(message) for message in exc.errors.values()), err=True)
+        sys.exit(2)
     if output is None:
-        sys.stdout.buffer.write(content)
+        sys.stdout.buffer.write(exported.content)
     else:
-        output.write_bytes(content)
+        output.write_bytes(exported.content)
         console.print(f"Wrote {output}.")

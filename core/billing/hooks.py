@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from core.common.clock import today
 from core.i18n import N_
@@ -12,6 +12,7 @@ from core.plugins import NavItem, Panel, Permission, hookimpl
 if TYPE_CHECKING:
     import click
 
+    from core.customers.services import CustomerRecord
     from core.identity.services import CurrentUser
 
 BILLING_DIR = Path(__file__).parent
@@ -22,7 +23,15 @@ def valvomo_permissions() -> list[Permission]:
     return [
         Permission("billing.view", N_("See and export the monthly billing"), ("admin", "biller")),
         Permission("billing.close", N_("Close a billing month"), ("biller",)),
+        Permission("billing.prices", N_("Keep the price lists"), ("admin", "biller")),
     ]
+
+
+@hookimpl
+def valvomo_invoice_formats() -> list[Any]:
+    from core.billing.exports import CORE_FORMATS
+
+    return list(CORE_FORMATS)
 
 
 @hookimpl
@@ -40,6 +49,17 @@ def valvomo_cli_commands(cli: click.Group) -> None:
     from core.billing.commands import add_commands
 
     add_commands(cli)
+
+
+@hookimpl
+async def valvomo_customer_panels(customer: CustomerRecord, user: CurrentUser) -> list[Panel]:
+    """For billers: the customer's fee decisions, and links to them and to the payers."""
+    if not user.can("billing.prices"):
+        return []
+    from core.billing.fees import customer_decisions
+
+    context = {"customer": customer, "decisions": await customer_decisions(customer.id)}
+    return [Panel(N_("Billing"), "billing/customer_panel.html", context, order=80)]
 
 
 @hookimpl

@@ -8,8 +8,11 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from core.billing import days
 from core.billing.periods import PeriodState
 from core.billing.tables import BilledLine
+from core.customers.tables import Customer
+from core.db import chunked
 from core.i18n import gettext
 from core.plugins.host import PluginError, PluginHost
 from core.plugins.types import BillingLine, BillingPeriod
@@ -42,6 +45,7 @@ class MonthLine:
     amount: Decimal
     detail: str = ""
     corrects: BillingPeriod | None = None
+    days: str = ""  # see BillingLine.days
 
     @property
     def is_correction(self) -> bool:
@@ -76,6 +80,7 @@ class MonthLine:
             unit_price=line.unit_price,
             amount=line.amount,
             detail=line.detail,
+            days=line.days,
         )
 
     @classmethod
@@ -95,6 +100,7 @@ class MonthLine:
             amount=Decimal(row["amount"]).quantize(Decimal("0.01")),
             detail=row["detail"],
             corrects=corrects,
+            days=row.get("days") or "",
         )
 
     def as_row(self, period_id: int) -> BilledLine:
@@ -111,6 +117,7 @@ class MonthLine:
             is_correction=self.is_correction,
             corrects_year=self.corrects.year if self.corrects else None,
             corrects_month=self.corrects.month if self.corrects else None,
+            days=self.days,
         )
 
 
@@ -121,22 +128,52 @@ MAX_AMOUNT = Decimal(10) ** 11
 QUANTITY_STEP, PRICE_STEP = Decimal("0.001"), Decimal("0.0001")
 
 
-async def plugin_lines(host: PluginHost, period: BillingPeriod) -> list[MonthLine]:
-    """Every enabled plugin's lines for the month: one hook call per plugin."""
-    lines = []
-    for line in await host.acollect("valvomo_billing_lines", period=period):
-        if problem := _contract_problem(line):
-            raise PluginError("billing", f"valvomo_billing_lines returned {problem}")
-        lines.append(MonthLine.from_plugin(line))
-    return lines
+async def plugin_lines(
+    host: PluginHost, period: BillingPeriod, customers: frozenset[int] | None = None
+) -> list[MonthLine]:
+    """Every enabled plugin's lines for the month (one hook call per plugin), each split by the
+    customer's fee decisions day by day (`core.billing.fees`); of `customers` only, if given."""
+    from core.billing.fees import apply_decisions
+
+    found: list[BillingLine] = []
+    customers_of: dict[str, set[int]] = defaultdict(set)
+    returns = await host.acollect_each("valvomo_billing_lines", period=period, customers=customers)
+    for plugin_name, returned in returns:
+        for line in returned if isinstance(returned, list | tuple) else [returned]:
+            if problem := _contract_problem(line) or _days_problem(line, period):
+                raise PluginError(plugin_name, f"valvomo_billing_lines returned {problem}")
+            if customers is None or line.customer_id in customers:
+                found.append(line)
+                customers_of[plugin_name].add(line.customer_id)
+    await _refuse_unknown_customers(customers_of)
+    return [MonthLine.from_plugin(line) for line in await apply_decisions(period, found)]
+
+
+async def _refuse_unknown_customers(customers_of: dict[str, set[int]]) -> None:
+    """A line for a customer that does not exist would be billed to no one: name the plugin."""
+    wanted: list[int] = sorted(set().union(*customers_of.values()))
+    known: set[int] = set()
+    for chunk in chunked(wanted):
+        rows = await Customer.select(Customer.id).where(Customer.id.is_in(list(chunk)))
+        known.update(row["id"] for row in rows)
+    for plugin_name, billed in customers_of.items():
+        if missing := sorted(billed - known):
+            listed = ", ".join(str(i) for i in missing[:5])
+            raise PluginError(
+                plugin_name,
+                f"valvomo_billing_lines returned a line for customer_id {listed}, but no "
+                "customer has that id; bill only customers in core's customer register",
+            )
 
 
 def _contract_problem(line: object) -> str:
     """Why a hook's value cannot be billed (and frozen), or "" when it can."""
     if not isinstance(line, BillingLine):
         return f"{type(line).__name__}, not BillingLine"
+    if line.customer_id is None:
+        return "a line without a customer; set customer_id to the customer's id"
     if not isinstance(line.customer_id, int):
-        return "a line whose customer_id is not an int"
+        return f"a line whose customer_id is {line.customer_id!r}, not the customer's int id"
     if not (0 < len(line.service.strip()) and len(line.service) <= TEXT_LIMITS["service"]):
         return "a line whose service is empty or longer than 80 characters"
     if not (0 < len(line.product.strip()) and len(line.product) <= TEXT_LIMITS["product"]):
@@ -144,8 +181,12 @@ def _contract_problem(line: object) -> str:
     if len(line.description) > TEXT_LIMITS["description"]:
         return "a line whose description is longer than 300 characters"
     quantity, price = line.quantity, line.unit_price
-    if not (isinstance(quantity, Decimal) and isinstance(price, Decimal)):
-        return "a line whose quantity or unit price is not a Decimal"
+    for name, value in (("quantity", quantity), ("unit_price", price)):
+        if not isinstance(value, Decimal):
+            return (
+                f"a line whose {name} is {value!r}, a {type(value).__name__}: "
+                f'use Decimal("{value}") (money is never a float)'
+            )
     if not (quantity.is_finite() and price.is_finite()):
         return "a line whose quantity or unit price is not finite"
     if quantity != quantity.quantize(QUANTITY_STEP) or price != price.quantize(PRICE_STEP):
@@ -154,6 +195,13 @@ def _contract_problem(line: object) -> str:
         abs(quantity * price) >= MAX_AMOUNT
     ):
         return "a line with an absurd quantity, unit price or amount"
+    return ""
+
+
+def _days_problem(line: BillingLine, period: BillingPeriod) -> str:
+    for name, code in (("days", line.days), ("period_days", line.period_days)):
+        if code and not days.is_valid(code, period):
+            return f"a line whose {name} {code[:40]!r} are not like '3,4,5:2' within the month"
     return ""
 
 
@@ -183,6 +231,7 @@ def corrections(
     amount: dict[LineKey, Decimal] = defaultdict(lambda: ZERO)
     current: dict[LineKey, list[MonthLine]] = defaultdict(list)
     previous: dict[LineKey, MonthLine] = {}
+    billed_days: dict[LineKey, list[str]] = defaultdict(list)
     for line in recomputed:
         line_key = line.key
         quantity[line_key] += line.quantity
@@ -193,6 +242,7 @@ def corrections(
         quantity[line_key] -= line.quantity
         amount[line_key] -= line.amount
         previous.setdefault(line_key, line)
+        billed_days[line_key].append(line.days)
     found = []
     for line_key in sorted(quantity):
         if quantity[line_key] == ZERO and amount[line_key] == ZERO:
@@ -208,8 +258,27 @@ def corrections(
                 quantity=quantity[line_key],
                 unit_price=model.unit_price,
                 amount=amount[line_key],
-                detail="; ".join(line.detail for line in now if line.detail),
+                detail=_what_changed(closed, model, now, billed_days[line_key], quantity[line_key]),
                 corrects=closed,
+                days=days.encode(days.difference((ln.days for ln in now), billed_days[line_key])),
             )
         )
     return found
+
+
+def _what_changed(
+    closed: BillingPeriod,
+    model: MonthLine,
+    now: list[MonthLine],
+    before: list[str],
+    quantity: Decimal,
+) -> str:
+    """The days added and removed ("+2 Lunch 3.–4.10."), or for a line not billed by day the
+    change in quantity with today's detail."""
+    after = [line.days for line in now]
+    if any(after) or any(before):
+        return days.change_text(days.difference(after, before), model.product_label, closed.month)
+    sign = "+" if quantity > 0 else days.MINUS
+    detail = "; ".join(line.detail for line in now if line.detail)
+    change = f"{sign}{plain(abs(quantity))} {model.product_label}"
+    return f"{change} ({detail})" if detail else change

@@ -4,11 +4,17 @@ import os
 
 from piccolo.conf.apps import AppConfig
 
-from core.billing.tables import BilledLine, BillingPeriodRecord
+from core.billing.tables import (
+    BilledLine,
+    BillingPeriodRecord,
+    FeeDecision,
+    Price,
+    ProductAccounts,
+)
 
 APP_CONFIG = AppConfig(
     app_name="billing",
     migrations_folder_path=os.path.join(os.path.dirname(__file__), "migrations"),
-    table_classes=[BillingPeriodRecord, BilledLine],
+    table_classes=[BillingPeriodRecord, BilledLine, Price, ProductAccounts, FeeDecision],
     migration_dependencies=["core.piccolo_app"],
 )

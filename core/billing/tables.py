@@ -2,6 +2,7 @@
 
 from piccolo.columns import (
     Boolean,
+    Date,
     ForeignKey,
     Integer,
     Numeric,
@@ -13,6 +14,7 @@ from piccolo.columns import (
 )
 from piccolo.table import Table
 
+from core.customers.tables import Customer
 from core.identity.tables import StaffUser
 
 
@@ -45,3 +47,48 @@ class BilledLine(Table, tablename="billed_line"):
     is_correction = Boolean(default=False)
     corrects_year = Integer(null=True, default=None)
     corrects_month = Integer(null=True, default=None)
+    days = Text(default="")  # the quantity per day of the month, see BillingLine.days
+
+
+class Price(Table, tablename="billing_price"):
+    """A product's unit price from `valid_from` to `valid_to` (open-ended when null).
+
+    Products are the plugins' (`valvomo_billing_products`); a product without rows here is
+    priced by the seed values of the region's valvomo.toml until a biller saves a price."""
+
+    id = Serial(primary_key=True)
+    product = Varchar(length=120, index=True)
+    valid_from = Date()
+    valid_to = Date(null=True, default=None)
+    amount = Numeric(digits=(14, 4))
+    created_at = Timestamptz()
+    created_by_name = Varchar(length=200, default="")
+    version = Integer(default=1)
+
+
+class ProductAccounts(Table, tablename="billing_product_accounts"):
+    """Where the region books a product: its cost centre and account in the invoicing system."""
+
+    id = Serial(primary_key=True)
+    product = Varchar(length=120, unique=True)
+    cost_centre = Varchar(length=40, default="")
+    account = Varchar(length=40, default="")
+    version = Integer(default=1)
+
+
+class FeeDecision(Table, tablename="billing_fee_decision"):
+    """A client-fee decision for one customer: a reduction in per cent, a fixed lower unit
+    price, or a waiver, for one product (or every product when `product` is empty)."""
+
+    id = Serial(primary_key=True)
+    customer = ForeignKey(Customer, on_delete=OnDelete.cascade, index=True)
+    product = Varchar(length=120, default="")
+    kind = Varchar(length=20)  # "reduction", "fixed_price" or "waiver"
+    percent = Numeric(digits=(5, 2), null=True, default=None)
+    price = Numeric(digits=(14, 4), null=True, default=None)
+    valid_from = Date()
+    valid_to = Date(null=True, default=None)
+    basis = Varchar(length=300, default="")
+    decided_by = Varchar(length=200, default="")
+    created_at = Timestamptz()
+    version = Integer(default=1)

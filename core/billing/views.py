@@ -11,7 +11,7 @@ from typing import Any
 from litestar import Controller, Request, get, post
 from litestar.response import Redirect, Response, Template
 
-from core.billing import exports, services
+from core.billing import invoices, services
 from core.billing.lines import MonthLine, plain
 from core.billing.periods import (
     closed_periods,
@@ -29,6 +29,7 @@ from core.db import transaction
 from core.i18n import N_
 from core.identity.guards import require_user
 from core.plugins.types import BillingPeriod
+from core.web.notices import redirect_with_notice
 from core.web.pages import form_data, int_field, render, render_conflict
 from core.web.runtime import runtime_of
 
@@ -72,22 +73,8 @@ class BillingPages(Controller):
 
     @get("/{year:int}/{month:int}/{file_format:str}")
     async def export(self, request: Req, year: int, month: int, file_format: str) -> Response[Any]:
-        """The month's lines as CSV or XLSX; every exported customer's access log records it."""
-        if file_format not in exports.EXPORTERS:
-            raise NotFound(file_format)
-        period = period_of(year, month)
-        bill = await services.month_bill(runtime_of(request).host, period)
-        names = await services.customer_names(bill.customer_ids)
-        async with transaction():
-            await services.record_export(require_user(request), bill, file_format)
-        write, media_type = exports.EXPORTERS[file_format]
-        return Response(
-            content=write(bill, names),
-            media_type=media_type,
-            headers={
-                "content-disposition": f'attachment; filename="billing-{key(period)}.{file_format}"'
-            },
-        )
+        """The month in one of the invoice formats; each customer's access log records it."""
+        return await _export(request, period_of(year, month), file_format)
 
     @get("/{year:int}/{month:int}/close", opt={"permission": "billing.close"})
     async def confirm_close(self, request: Req, year: int, month: int) -> Template:
@@ -116,7 +103,7 @@ class BillingPages(Controller):
             return await self._close_form(request, period, exc.errors)
         except VersionConflict as exc:
             return render_conflict(request, exc, f"{path}/close", ["status"])
-        return Redirect(path=path)
+        return redirect_with_notice(path, N_("Month %(month)s is closed."), month=f"{month}/{year}")
 
     async def _month_page(
         self,
@@ -144,6 +131,7 @@ class BillingPages(Controller):
             following=next_period(period),
             recent=[(p, (p.year, p.month) in closed) for p in recent_periods(today())],
             has_ended=period.last_day < today(),
+            formats=list(invoices.invoice_formats(runtime_of(request).host).values()),
             errors=errors or {},
             values=values or {"month": key(period)},
         )
@@ -267,6 +255,26 @@ def _month_out(bill: MonthBill, shown: BillPage) -> MonthOut:
     )
 
 
+async def _export(request: Req, period: BillingPeriod, file_format: str) -> Response[Any]:
+    """Identity codes are in the file for billers (who may close months) only."""
+    chosen = invoices.invoice_formats(runtime_of(request).host).get(file_format)
+    if chosen is None:
+        raise NotFound(file_format)
+    user = require_user(request)
+    exported = await invoices.export_month(
+        user,
+        runtime_of(request).host,
+        period,
+        chosen,
+        with_identity_codes=user.can("billing.close"),
+    )
+    return Response(
+        content=exported.content,
+        media_type=exported.media_type,
+        headers={"content-disposition": f'attachment; filename="{exported.filename}"'},
+    )
+
+
 class BillingApi(Controller):
     path = "/api/billing"
     tags = ["billing"]
@@ -283,6 +291,12 @@ class BillingApi(Controller):
                 require_user(request), period, [c.customer_id for c in shown.customers]
             )
         return _month_out(bill, shown)
+
+    @get("/{year:int}/{month:int}/export/{file_format:str}")
+    async def export(self, request: Req, year: int, month: int, file_format: str) -> Response[Any]:
+        """The month for the invoicing system: `jsonl` (JSON lines, see docs/billing.md),
+        `csv` or `xlsx`, or a region's own format. Written to each customer's access log."""
+        return await _export(request, period_of(year, month), file_format)
 
     @post("/{year:int}/{month:int}/close", opt={"permission": "billing.close"}, status_code=200)
     async def close_month(self, request: Req, year: int, month: int, data: CloseIn) -> MonthOut:

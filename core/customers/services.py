@@ -4,17 +4,24 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import sqlite3
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, fields
 from typing import TYPE_CHECKING, Any
 
+import asyncpg
+from piccolo.columns.combination import WhereRaw
+
 from core.audit import services as audit
-from core.common.clock import now
+from core.common.clock import now, today
+from core.common.dates import date_from_form
 from core.common.errors import NotFound, ValidationFailed
 from core.common.pagination import ResultPage
 from core.common.versioned import update_versioned
 from core.customers import validation as v
+from core.customers.moves import record_move
 from core.customers.tables import ContactPerson, Customer
+from core.db import is_sqlite
 from core.i18n import N_
 
 if TYPE_CHECKING:
@@ -105,15 +112,7 @@ def _clean(form: dict[str, Any], municipalities: tuple[str, ...]) -> dict[str, A
 
 
 def _parse_date(raw: str, field: str, errors: dict[str, str]) -> dt.date | None:
-    if not raw:
-        return None
-    for pattern in ("%Y-%m-%d", "%d.%m.%Y"):
-        try:
-            return dt.datetime.strptime(raw, pattern).date()
-        except ValueError:
-            continue
-    errors[field] = N_("Enter a date like 31.12.2026.")
-    return None
+    return date_from_form({field: raw}, field, errors, required=False)
 
 
 def _search_name(values: dict[str, Any]) -> str:
@@ -128,22 +127,33 @@ def _audit_view(values: dict[str, Any]) -> dict[str, Any]:
     return shown
 
 
+DUPLICATE_IDENTITY_CODE = N_("A customer with this identity code exists.")
+
+
 async def create_customer(
     actor: CurrentUser, form: dict[str, Any], municipalities: tuple[str, ...]
 ) -> int:
     values = _clean(form, municipalities)
     if await Customer.exists().where(Customer.identity_code == values["identity_code"]):
-        raise ValidationFailed({"identity_code": N_("A customer with this identity code exists.")})
+        raise ValidationFailed({"identity_code": DUPLICATE_IDENTITY_CODE})
     moment = now()
-    rows = await Customer.insert(
-        Customer(
-            **values,
-            search_name=_search_name(values),
-            phone_digits=v.phone_digits(values["phone"]),
-            created_at=moment,
-            updated_at=moment,
+    # Two people adding the same customer at once: the second insert does nothing (no unique
+    # violation, so neither the app's nor the database server's log quotes the code).
+    rows = (
+        await Customer.insert(
+            Customer(
+                **values,
+                search_name=_search_name(values),
+                phone_digits=v.phone_digits(values["phone"]),
+                created_at=moment,
+                updated_at=moment,
+            )
         )
-    ).returning(Customer.id)
+        .on_conflict(target=Customer.identity_code, action="DO NOTHING")
+        .returning(Customer.id)
+    )
+    if not rows:
+        raise ValidationFailed({"identity_code": DUPLICATE_IDENTITY_CODE})
     customer_id = int(rows[0]["id"])
     await audit.record(
         actor, "create", "customer", customer_id, customer_id=customer_id, after=_audit_view(values)
@@ -165,16 +175,21 @@ async def update_customer(
     if values["identity_code"] != before.identity_code and await Customer.exists().where(
         (Customer.identity_code == values["identity_code"]) & (Customer.id != customer_id)
     ):
-        raise ValidationFailed({"identity_code": N_("A customer with this identity code exists.")})
+        raise ValidationFailed({"identity_code": DUPLICATE_IDENTITY_CODE})
     columns = {Customer._meta.get_column_by_name(k): val for k, val in values.items()}
     columns[Customer.search_name] = _search_name(values)
     columns[Customer.phone_digits] = v.phone_digits(values["phone"])
     columns[Customer.updated_at] = now()
-    row = await update_versioned(Customer, customer_id, version, columns, values)
+    try:
+        row = await update_versioned(Customer, customer_id, version, columns, values)
+    except (asyncpg.UniqueViolationError, sqlite3.IntegrityError) as exc:
+        raise ValidationFailed({"identity_code": DUPLICATE_IDENTITY_CODE}) from exc
     after = CustomerRecord.from_row(row)
     old, new = audit.changes(_audit_view(asdict(before)), _audit_view(values))
     if not new:
         return after
+    if after.municipality != before.municipality:
+        await record_move(customer_id, before.municipality, today())
     await audit.record(
         actor, "update", "customer", customer_id, customer_id=customer_id, before=old, after=new
     )
@@ -213,15 +228,41 @@ async def get_customer(customer_id: int) -> CustomerRecord:
     return CustomerRecord.from_row(row)
 
 
+_CONTACT_COLUMNS = ("id", "customer", *CONTACT_FIELDS, "version")
+CUSTOMER_WITH_CONTACTS_SQL = (
+    "SELECT "  # noqa: S608 - only column names of the tables enter the text
+    + ", ".join(f"c.{f.name} AS {f.name}" for f in fields(CustomerRecord))
+    + ", "
+    + ", ".join(f"p.{name} AS contact_{name}" for name in _CONTACT_COLUMNS)
+    + " FROM customer c LEFT JOIN contact_person p ON p.customer = c.id"
+    " WHERE c.id = {} ORDER BY p.id"
+)
+
+
+async def get_customer_with_contacts(
+    customer_id: int,
+) -> tuple[CustomerRecord, list[dict[str, Any]]]:
+    """The customer and their contact persons in one statement, for the customer page."""
+    rows = await Customer.raw(CUSTOMER_WITH_CONTACTS_SQL, customer_id)
+    if not rows:
+        raise NotFound(f"customer {customer_id}")
+    contacts = [
+        {name: row[f"contact_{name}"] for name in _CONTACT_COLUMNS}
+        for row in rows
+        if row["contact_id"] is not None
+    ]
+    return CustomerRecord.from_row(rows[0]), contacts
+
+
 async def record_view(actor: CurrentUser, customer_id: int, what: str = "customer") -> None:
     """Write to the access log that `actor` looked at the customer's data."""
     await audit.record(actor, "view", what, customer_id, customer_id=customer_id)
 
 
 async def record_views(actor: CurrentUser, customer_ids: Iterable[int], what: str) -> None:
-    """`record_view` once per customer, for a list that shows each one's personal details."""
-    for customer_id in dict.fromkeys(customer_ids):
-        await record_view(actor, customer_id, what)
+    """`record_view` once per customer, for a list that shows each one's personal details
+    (written together, a few statements for any number of customers)."""
+    await audit.record_each(actor, "view", what, [(c, c) for c in dict.fromkeys(customer_ids)])
 
 
 LIST_COLUMNS = (
@@ -230,26 +271,63 @@ LIST_COLUMNS = (
 )  # fmt: skip
 
 
+CUSTOMER_NUMBER = re.compile(r"#?[1-9]\d{0,6}")
+
+
 def search_condition(query: str, status: str = "") -> Any:
-    """The WHERE clause of a search by name, phone or identity code."""
+    """The WHERE clause of a search by name, phone, identity code or customer number.
+
+    A customer number is the customer's id: up to seven digits without a leading zero (phone
+    numbers start with 0 or +, but a number ending in those digits matches too). Names and phone
+    numbers are found through a trigram index (pg_trgm on PostgreSQL, an FTS5 table on SQLite,
+    see the core migration of 2026-11-25), so a search stays flat as the register grows; an
+    identity code is looked up by its unique index.
+    """
     query = query.strip()
     condition: Any = None
-    if v.looks_like_identity_code(query):
+    if CUSTOMER_NUMBER.fullmatch(query):
+        digits = query.lstrip("#")
+        phone = _with_candidates(
+            Customer.phone_digits.like(f"%{digits}%"), "phone_digits", [digits]
+        )
+        condition = (Customer.id == int(digits)) | phone
+    elif v.looks_like_identity_code(query):
         condition = Customer.identity_code == v.normalise_identity_code(query)
     elif re.fullmatch(r"[+\d\s-]{4,}", query):
         digits = re.sub(r"\D", "", query)
-        condition = Customer.phone_digits.like(f"%{digits}%")
+        condition = _with_candidates(
+            Customer.phone_digits.like(f"%{digits}%"), "phone_digits", [digits]
+        )
     else:
-        for token in query.lower().split()[:4]:
-            token = token.replace("%", "").replace("_", "")
+        tokens = [t.replace("%", "").replace("_", "") for t in query.lower().split()[:4]]
+        for token in tokens:
             term: Any = Customer.search_name.like(f"{token}%") | Customer.search_name.like(
                 f"% {token}%"
             )
             condition = term if condition is None else condition & term
+        if condition is not None:
+            condition = _with_candidates(condition, "search_name", tokens)
     if status in STATUSES:
         by_status = Customer.status == status
         condition = by_status if condition is None else condition & by_status
     return condition
+
+
+def _with_candidates(condition: Any, column: str, fragments: list[str]) -> Any:
+    """On SQLite, `condition` checked only on the rows whose `column` contains every fragment,
+    found in the FTS5 trigram table.
+
+    Fragments under three characters have no trigram and are left to `condition`. On
+    PostgreSQL the planner answers the LIKE conditions from the pg_trgm index itself.
+    """
+    usable = [f for f in fragments if len(f) >= 3]
+    if not is_sqlite(Customer._meta.db) or not usable:
+        return condition
+    likes = " AND ".join(f"{column} LIKE {{}}" for _ in usable)
+    return condition & WhereRaw(
+        f'"customer"."id" IN (SELECT rowid FROM customer_search WHERE {likes})',  # noqa: S608
+        *[f"%{f}%" for f in usable],
+    )
 
 
 async def search_customers(query: str, page: int = 1, status: str = "") -> ResultPage:

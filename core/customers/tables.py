@@ -31,6 +31,26 @@ class Customer(Table, tablename="customer"):
     created_at = Timestamptz()
     updated_at = Timestamptz()
     version = Integer(default=1)
+    # The region's own customer number in its invoicing system (imported), or "".
+    external_number = Varchar(length=40, default="", index=True)
+
+
+class CustomerPayer(Table, tablename="customer_payer"):
+    """Who pays the customer's bills from `valid_from` to `valid_to` (inclusive, NULL = until
+    further notice): a named payer (a guardian, "edunvalvoja", a relative) with an address, or
+    the customer (`name` ""). Without a period in force the customer pays."""
+
+    id = Serial(primary_key=True)
+    customer = ForeignKey(Customer, on_delete=OnDelete.cascade, index=True)
+    valid_from = Date(index=True)
+    valid_to = Date(null=True, default=None, index=True)
+    name = Varchar(length=200, default="")
+    relationship = Varchar(length=100, default="")
+    street_address = Varchar(length=200, default="")
+    postal_code = Varchar(length=5, default="")
+    post_office = Varchar(length=100, default="")
+    created_at = Timestamptz()
+    version = Integer(default=1)
 
 
 class ContactPerson(Table, tablename="contact_person"):
@@ -42,3 +62,14 @@ class ContactPerson(Table, tablename="contact_person"):
     email = Varchar(length=254, default="")
     notes = Text(default="")
     version = Integer(default=1)
+
+
+class CustomerMove(Table, tablename="customer_move"):
+    """A move to another municipality: the customer lived in `previous_municipality` until
+    `moved_on` (the day the move was recorded). Months are filed under the municipality valid at
+    their end (`core.customers.moves`)."""
+
+    id = Serial(primary_key=True)
+    customer = ForeignKey(Customer, on_delete=OnDelete.cascade, index=True)
+    previous_municipality = Varchar(length=100)
+    moved_on = Date()

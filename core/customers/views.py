@@ -14,14 +14,16 @@ from core.common.pagination import ResultPage
 from core.customers import services
 from core.customers.services import CustomerRecord
 from core.db import transaction
+from core.i18n import N_
 from core.identity.guards import require_user
-from core.identity.services import session_data, set_session_data
-from core.plugins.types import Panel
+from core.web.confirm import is_confirmed, render_confirmation
+from core.web.notices import redirect_with_notice
+from core.web.openapi import RecordId
 from core.web.pages import form_data, int_field, render, render_conflict
+from core.web.panels import collect_panels
 from core.web.runtime import runtime_of
 
 Req = Request[Any, Any, Any]
-SEARCH_KEY = "customer_search"
 
 
 class CustomerPages(Controller):
@@ -31,32 +33,30 @@ class CustomerPages(Controller):
 
     @get("/")
     async def list_customers(self, request: Req, page: int = 1) -> Template:
-        user = require_user(request)
-        search = (await session_data(user.session_id or 0)).get(SEARCH_KEY, {})
-        result = await services.search_customers(
-            search.get("q", ""), page, search.get("status", "")
-        )
+        result = await services.search_customers("", max(1, page), "")
+        return self._list(request, result, "", "")
+
+    @post("/search", status_code=200)
+    async def search(self, request: Req) -> Response[Any]:
+        """Searches arrive by POST and are answered at once; the terms (perhaps an identity
+        code) never enter URLs, the session or logs. Later pages are POSTs of the same form."""
+        data = await form_data(request)
+        query, status = str(data.get("q", ""))[:100], str(data.get("status", ""))
+        page = max(1, min(int_field(data, "page", 1), 100_000))
+        result = await services.search_customers(query, page, status)
+        if query.strip() and result.total == 1:
+            return Redirect(path=f"/customers/{result.rows[0]['id']}")  # found in one step
+        return self._list(request, result, query, status)
+
+    def _list(self, request: Req, result: Any, query: str, status: str) -> Template:
         return render(
             request,
             "customers/list.html",
             result=result,
-            query=search.get("q", ""),
-            status=search.get("status", ""),
+            query=query,
+            status=status,
             statuses=services.STATUSES,
         )
-
-    @post("/search")
-    async def search(self, request: Req) -> Redirect:
-        """Searches arrive by POST and live in the session: identity codes never enter URLs."""
-        user = require_user(request)
-        data = await form_data(request)
-        stored = await session_data(user.session_id or 0)
-        stored[SEARCH_KEY] = {
-            "q": str(data.get("q", ""))[:100],
-            "status": str(data.get("status", "")),
-        }
-        await set_session_data(user.session_id or 0, stored)
-        return Redirect(path="/customers")
 
     @get("/new", opt={"permission": "customers.edit"})
     async def new_customer(self, request: Req) -> Template:
@@ -72,24 +72,19 @@ class CustomerPages(Controller):
                 )
         except ValidationFailed as exc:
             return self._form(request, data, exc.errors, 400)
-        return Redirect(path=f"/customers/{customer_id}")
+        return redirect_with_notice(f"/customers/{customer_id}", N_("The customer was added."))
 
     @get("/{customer_id:int}")
     async def customer_page(self, request: Req, customer_id: int) -> Template:
         user = require_user(request)
-        customer = await services.get_customer(customer_id)
+        customer, contacts = await services.get_customer_with_contacts(customer_id)
         async with transaction():
             await services.record_view(user, customer_id)
-        host = runtime_of(request).host
-        panels: list[Panel] = await host.acollect(
-            "valvomo_customer_panels", customer=customer, user=user
+        panels = await collect_panels(
+            request, "valvomo_customer_panels", customer=customer, user=user
         )
         return render(
-            request,
-            "customers/page.html",
-            customer=customer,
-            contacts=await services.list_contacts(customer_id),
-            panels=sorted(panels, key=lambda p: p.order),
+            request, "customers/page.html", customer=customer, contacts=contacts, panels=panels
         )
 
     @get("/{customer_id:int}/edit", opt={"permission": "customers.edit"})
@@ -126,7 +121,9 @@ class CustomerPages(Controller):
             return render_conflict(
                 request, exc, f"/customers/{customer_id}/edit", list(services.EDITABLE_FIELDS)
             )
-        return Redirect(path=f"/customers/{customer_id}")
+        return redirect_with_notice(
+            f"/customers/{customer_id}", N_("The customer's details were saved.")
+        )
 
     def _form(
         self,
@@ -155,7 +152,9 @@ class CustomerPages(Controller):
                 await services.add_contact(require_user(request), customer_id, data)
         except ValidationFailed as exc:
             return await self._page_with_contact_errors(request, customer_id, data, exc.errors)
-        return Redirect(path=f"/customers/{customer_id}#contacts")
+        return redirect_with_notice(
+            f"/customers/{customer_id}#contacts", N_("The contact person was added.")
+        )
 
     @get("/{customer_id:int}/contacts/{contact_id:int}", opt={"permission": "customers.edit"})
     async def edit_contact(self, request: Req, customer_id: int, contact_id: int) -> Template:
@@ -177,9 +176,23 @@ class CustomerPages(Controller):
     ) -> Response[Any]:
         data = await form_data(request)
         path = f"/customers/{customer_id}/contacts/{contact_id}"
+        back = f"/customers/{customer_id}#contacts"
+        removing = data.get("action") == "delete"
+        if removing and not is_confirmed(data):
+            contact = await services.get_contact(customer_id, contact_id)
+            return render_confirmation(
+                request,
+                title=N_("Remove the contact person?"),
+                message=N_("%(name)s will be removed from the customer's contact persons."),
+                action=path,
+                fields=data,
+                confirm_label=N_("Remove the contact person"),
+                cancel_href=back,
+                name=contact["name"],
+            )
         try:
             async with transaction():
-                if data.get("action") == "delete":
+                if removing:
                     await services.remove_contact(require_user(request), customer_id, contact_id)
                 else:
                     await services.update_contact(
@@ -201,7 +214,9 @@ class CustomerPages(Controller):
             )
         except VersionConflict as exc:
             return render_conflict(request, exc, path, list(services.CONTACT_FIELDS))
-        return Redirect(path=f"/customers/{customer_id}#contacts")
+        if removing:
+            return redirect_with_notice(back, N_("The contact person was removed."))
+        return redirect_with_notice(back, N_("The contact person's details were saved."))
 
     async def _page_with_contact_errors(
         self,
@@ -336,7 +351,7 @@ class CustomerApi(Controller):
         )
 
     @get("/{customer_id:int}")
-    async def get_customer(self, request: Req, customer_id: int) -> CustomerOut:
+    async def get_customer(self, request: Req, customer_id: RecordId) -> CustomerOut:
         customer = await services.get_customer(customer_id)
         async with transaction():
             await services.record_view(require_user(request), customer_id)
@@ -352,7 +367,7 @@ class CustomerApi(Controller):
 
     @put("/{customer_id:int}", opt={"permission": "customers.edit"})
     async def update_customer(
-        self, request: Req, customer_id: int, data: CustomerUpdate
+        self, request: Req, customer_id: RecordId, data: CustomerUpdate
     ) -> CustomerOut:
         """Save corrections. A stale `version` gets 409 with both the saved and sent values."""
         runtime = runtime_of(request)
@@ -368,7 +383,7 @@ class CustomerApi(Controller):
         return CustomerOut(**asdict(saved))
 
     @get("/{customer_id:int}/contacts")
-    async def list_contacts(self, request: Req, customer_id: int) -> list[ContactOut]:
+    async def list_contacts(self, request: Req, customer_id: RecordId) -> list[ContactOut]:
         await services.get_customer(customer_id)
         async with transaction():
             await services.record_view(require_user(request), customer_id, "contact_person")
@@ -378,7 +393,7 @@ class CustomerApi(Controller):
         ]
 
     @post("/{customer_id:int}/contacts", opt={"permission": "customers.edit"})
-    async def add_contact(self, request: Req, customer_id: int, data: ContactIn) -> ContactOut:
+    async def add_contact(self, request: Req, customer_id: RecordId, data: ContactIn) -> ContactOut:
         async with transaction():
             contact_id = await services.add_contact(
                 require_user(request), customer_id, asdict(data)

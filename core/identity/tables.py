@@ -23,6 +23,7 @@ class StaffUser(Table, tablename="staff_user"):
     language = Varchar(length=2, default="fi")
     created_at = Timestamptz()
     version = Integer(default=1)
+    totp_secret = Varchar(length=64, default="", secret=True)  # "" = no second factor
 
 
 class StaffRole(Table, tablename="staff_role"):
@@ -31,12 +32,23 @@ class StaffRole(Table, tablename="staff_role"):
     name = Varchar(length=200)
     permissions = JSON(default=[])
     version = Integer(default=1)
+    requires_second_factor = Boolean(default=False)  # set by an administrator on the role page
 
 
 class UserRole(Table, tablename="user_role"):
     id = Serial(primary_key=True)
     user = ForeignKey(StaffUser, on_delete=OnDelete.cascade, index=True)
     role = ForeignKey(StaffRole, on_delete=OnDelete.cascade, index=True)
+
+
+class RecoveryCode(Table, tablename="recovery_code"):
+    """A one-time code that stands in for the authenticator app (phone lost); only its SHA-256
+    is kept, and `used_at` is set by the sign-in that spends it."""
+
+    id = Serial(primary_key=True)
+    user = ForeignKey(StaffUser, on_delete=OnDelete.cascade, index=True)
+    code_hash = Varchar(length=64, unique=True)
+    used_at = Timestamptz(null=True, default=None)
 
 
 class KnownPermission(Table, tablename="known_permission"):
@@ -61,3 +73,13 @@ class LoginAttempt(Table, tablename="login_attempt"):
     address = Varchar(length=64, index=True)
     attempted_at = Timestamptz(index=True)
     succeeded = Boolean(default=False)
+    checked = Boolean(default=True)  # False while the password check is still running
+
+
+class StaffIdentity(Table, tablename="staff_identity"):
+    """A staff user's account at an OpenID Connect provider: `provider:subject` → user."""
+
+    id = Serial(primary_key=True)
+    key = Varchar(length=300, unique=True, index=True)
+    user = ForeignKey(StaffUser, on_delete=OnDelete.cascade, index=True)
+    linked_at = Timestamptz()

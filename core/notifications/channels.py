@@ -29,6 +29,7 @@ class OutgoingMessage:
     body: str
     idempotency_key: str
     attempt: int
+    request_id: str = ""  # of the request that queued it, carried into the worker's log lines
 
 
 class SendFailed(Exception):

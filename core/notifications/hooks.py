@@ -8,7 +8,7 @@ from core.identity.services import CurrentUser
 from core.notifications.channels import Channel, SmsGatewayChannel, SmtpChannel
 from core.notifications.delivery import attention_counts
 from core.notifications.tables import STATUS_LABELS
-from core.plugins import NavItem, Panel, Permission, hookimpl
+from core.plugins import ADMINISTRATION, NavItem, Panel, Permission, hookimpl
 
 NOTIFICATIONS_DIR = Path(__file__).parent
 
@@ -25,7 +25,7 @@ def valvomo_permissions() -> list[Permission]:
 
 @hookimpl
 def valvomo_navigation() -> list[NavItem]:
-    return [NavItem(N_("Messages"), "/notifications", "notifications.view", order=800)]
+    return [NavItem(N_("Messages"), "/notifications", "notifications.view", 800, ADMINISTRATION)]
 
 
 @hookimpl

@@ -9,12 +9,16 @@ from __future__ import annotations
 import datetime
 import re
 import uuid
+from collections.abc import Sequence
+from typing import Any
 
 from core.common.clock import now
 from core.common.errors import ValidationFailed
 from core.customers.validation import normalise_phone
+from core.db import chunked
 from core.i18n import N_
-from core.notifications.tables import CANCELLED, FAILED, QUEUED, SENDING, OutboxMessage
+from core.notifications.tables import CANCELLED, FAILED, QUEUED, SENDING, SENT, OutboxMessage
+from core.operations.logs import current_request_id
 
 CHANNELS = ("sms", "email")
 EMAIL_ADDRESS = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -22,12 +26,24 @@ FINNISH_MOBILE_PREFIXES = ("+3584", "+35850")
 MAX_SMS_BODY = 1000
 
 
+# Calling codes SMS may go to ([notifications] sms_country_codes); Finland only by default, so a
+# script cannot make the region pay for messages to premium-rate numbers abroad (SMS pumping).
+_sms_country_codes: tuple[str, ...] = ("358",)
+
+
+def allow_sms_countries(calling_codes: tuple[str, ...]) -> None:
+    global _sms_country_codes
+    _sms_country_codes = calling_codes
+
+
 def sms_recipient_problem(phone: str) -> str | None:
-    """None if the number can receive SMS (a Finnish mobile number +3584x/+35850 or a foreign
-    number), else a message for the user (marked with N_, translated where it is shown)."""
+    """None if the number can receive SMS (a Finnish mobile number +3584x/+35850, or a number
+    in an allowed country), else a message for the user (N_, translated where it is shown)."""
     normalised = normalise_phone(phone)
     if normalised is None:
         return N_("Enter the phone number with its area or country code, e.g. 040 123 4567.")
+    if not normalised.startswith(tuple("+" + code for code in _sms_country_codes)):
+        return N_("Text messages cannot be sent to numbers in this country.")
     if normalised.startswith("+358") and not normalised.startswith(FINNISH_MOBILE_PREFIXES):
         return N_("This number cannot receive text messages; give a mobile number.")
     return None
@@ -76,6 +92,7 @@ async def queue_message(
             next_attempt_at=due,
             idempotency_key=uuid.uuid4().hex,
             created_at=now(),
+            request_id=current_request_id(),
         )
     ).returning(OutboxMessage.id)
     return int(rows[0]["id"])
@@ -103,17 +120,40 @@ async def cancel_messages(reference: str) -> int:
     """
     if not reference:
         raise ValueError("cancel_messages needs a reference")
-    rows = (
-        await OutboxMessage.update(
-            {
-                OutboxMessage.status: CANCELLED,
-                OutboxMessage.version: OutboxMessage.version + 1,
-            }
+    return await cancel_messages_of([reference])
+
+
+async def cancel_messages_of(references: Sequence[str]) -> int:
+    """`cancel_messages` for many references in one statement per 500 (e.g. a closed day)."""
+    if not all(references):
+        raise ValueError("cancel_messages_of needs non-empty references")
+    cancelled = 0
+    for chunk in chunked(list(references), 500):
+        rows = (
+            await OutboxMessage.update(
+                {
+                    OutboxMessage.status: CANCELLED,
+                    OutboxMessage.version: OutboxMessage.version + 1,
+                }
+            )
+            .where(
+                OutboxMessage.reference.is_in(list(chunk))
+                & OutboxMessage.status.is_in([QUEUED, SENDING, FAILED])
+            )
+            .returning(OutboxMessage.id)
         )
-        .where(
-            (OutboxMessage.reference == reference)
-            & OutboxMessage.status.is_in([QUEUED, SENDING, FAILED])
+        cancelled += len(rows)
+    return cancelled
+
+
+async def sent_about_customer(customer_id: int, limit: int = 50) -> list[dict[str, Any]]:
+    """Messages sent about the customer, newest first: what they were told and when."""
+    return await (
+        OutboxMessage.select(
+            OutboxMessage.id, OutboxMessage.channel, OutboxMessage.subject,
+            OutboxMessage.body, OutboxMessage.sent_at,
         )
-        .returning(OutboxMessage.id)
-    )
-    return len(rows)
+        .where((OutboxMessage.customer_id == customer_id) & (OutboxMessage.status == SENT))
+        .order_by(OutboxMessage.sent_at, ascending=False)
+        .limit(limit)
+    )  # fmt: skip

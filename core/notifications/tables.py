@@ -44,3 +44,4 @@ class OutboxMessage(Table, tablename="notification_outbox"):
     created_at = Timestamptz()
     sent_at = Timestamptz(null=True, default=None)
     version = Integer(default=1)
+    request_id = Varchar(length=64, default="")  # the request that queued it, for the logs

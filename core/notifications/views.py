@@ -5,18 +5,22 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Controller, Request, get, post
-from litestar.response import Redirect, Response, Template
+from litestar.params import Parameter
+from litestar.response import Response, Template
 
 from core.common.errors import ValidationFailed, VersionConflict
 from core.customers.services import record_view
 from core.db import transaction
+from core.i18n import N_
 from core.identity.guards import require_user
 from core.identity.services import CurrentUser
 from core.notifications import delivery
 from core.notifications.tables import CHANNEL_LABELS, STATUS_LABELS, STATUSES
+from core.web.notices import redirect_with_notice
+from core.web.openapi import RecordId, choice_pattern
 from core.web.pages import form_data, int_field, render, render_conflict
 
 Req = Request[Any, Any, Any]
@@ -82,7 +86,9 @@ class NotificationPages(Controller):
             return await self._message_page(request, message_id, 400, errors=exc.errors)
         except VersionConflict as exc:
             return render_conflict(request, exc, f"/notifications/{message_id}/retry", ["status"])
-        return Redirect(path=f"/notifications/{message_id}")
+        return redirect_with_notice(
+            f"/notifications/{message_id}", N_("The message is queued to be sent again.")
+        )
 
 
 @dataclass
@@ -127,6 +133,11 @@ def _message_out(row: dict[str, Any], with_body: bool = False) -> MessageOut:
     )
 
 
+StatusFilter = Annotated[
+    str, Parameter(pattern=choice_pattern(STATUSES), description="Only messages in this status.")
+]
+
+
 class NotificationApi(Controller):
     path = "/api/notifications"
     tags = ["notifications"]
@@ -134,7 +145,7 @@ class NotificationApi(Controller):
 
     @get("/")
     async def list_messages(
-        self, request: Req, status: str = "", page: int = 1
+        self, request: Req, status: StatusFilter = "", page: int = 1
     ) -> list[MessageOut]:
         """Outgoing messages newest first, 50 a page; `status` one of queued, sending, sent,
         failed, cancelled. The message text is left out; read one message for it."""
@@ -144,7 +155,7 @@ class NotificationApi(Controller):
         return [_message_out(row) for row in result.rows]
 
     @get("/{message_id:int}")
-    async def get_message(self, request: Req, message_id: int) -> MessageOut:
+    async def get_message(self, request: Req, message_id: RecordId) -> MessageOut:
         """One message with its text and delivery status."""
         user = require_user(request)
         message = await delivery.get_message(message_id)
@@ -152,7 +163,7 @@ class NotificationApi(Controller):
         return _message_out(message, with_body=True)
 
     @post("/{message_id:int}/retry", status_code=200, opt={"permission": "notifications.retry"})
-    async def retry(self, request: Req, message_id: int, data: MessageRetry) -> MessageOut:
+    async def retry(self, request: Req, message_id: RecordId, data: MessageRetry) -> MessageOut:
         """Queue a failed message for a new round of attempts."""
         user = require_user(request)
         async with transaction():

@@ -25,15 +25,20 @@ from core.config import NotificationSettings
 from core.db import get_database, is_sqlite, transaction
 from core.notifications.channels import Channel, OutgoingMessage, SendFailed
 from core.notifications.tables import CANCELLED, FAILED, QUEUED, SENDING, SENT, OutboxMessage
+from core.operations.logs import bound_request_id
+from core.operations.metrics import NOTIFICATIONS_FAILED, NOTIFICATIONS_SENT
 
 if TYPE_CHECKING:
     from core.web.runtime import Runtime
+
+from core.operations.maintenance import run_maintenance
 
 log = logging.getLogger("valvomo.notifications")
 
 CLAIMED_COLUMNS = (
     OutboxMessage.id, OutboxMessage.channel, OutboxMessage.recipient, OutboxMessage.subject,
     OutboxMessage.body, OutboxMessage.idempotency_key, OutboxMessage.attempts,
+    OutboxMessage.request_id,
 )  # fmt: skip
 
 
@@ -104,14 +109,32 @@ class OutboxWorker:
         if channel is None:
             failure = SendFailed(f"No channel {message.channel!r} is configured", permanent=True)
             return SendOutcome(message, None, failure)
-        async with self._sending:
-            try:
-                return SendOutcome(message, await channel.send(message), None)
-            except SendFailed as exc:
-                return SendOutcome(message, None, exc)
-            except Exception as exc:  # a channel's bug must not stop the other messages
-                log.exception("Channel %s failed on message %s", message.channel, message.id)
-                return SendOutcome(message, None, SendFailed(f"{type(exc).__name__}: {exc}"))
+        with bound_request_id(message.request_id):
+            async with self._sending:
+                outcome = await self._attempt(channel, message)
+            self._observe(outcome)
+        return outcome
+
+    async def _attempt(self, channel: Channel, message: OutgoingMessage) -> SendOutcome:
+        try:
+            return SendOutcome(message, await channel.send(message), None)
+        except SendFailed as exc:
+            return SendOutcome(message, None, exc)
+        except Exception as exc:  # a channel's bug must not stop the other messages
+            log.exception("Channel %s failed on message %s", message.channel, message.id)
+            return SendOutcome(message, None, SendFailed(f"{type(exc).__name__}: {exc}"))
+
+    def _observe(self, outcome: SendOutcome) -> None:
+        """Count the attempt and log it; the recipient and text stay out of the log."""
+        message, failure = outcome.message, outcome.failure
+        if failure is None:
+            NOTIFICATIONS_SENT.labels(message.channel).inc()
+            log.info("Sent message %s by %s", message.id, message.channel)
+            return
+        final = failure.permanent or message.attempt >= self.settings.max_attempts
+        NOTIFICATIONS_FAILED.labels(message.channel, "yes" if final else "no").inc()
+        log.warning("Message %s by %s failed (attempt %s)", message.id, message.channel,
+                    message.attempt)  # fmt: skip
 
     async def record(self, outcomes: list[SendOutcome]) -> None:
         """Write every outcome of a batch in one transaction, only for messages still ours."""
@@ -202,6 +225,7 @@ def _outgoing(row: dict[str, Any]) -> OutgoingMessage:
         body=row["body"],
         idempotency_key=row["idempotency_key"],
         attempt=row["attempts"],
+        request_id=row["request_id"],
     )
 
 
@@ -226,7 +250,13 @@ async def run_worker(runtime: Runtime, *, once: bool, batch_size: int | None = N
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
         log.info("Worker %s started", worker.worker_id)
+        from core.housekeeping import run_housekeeping
+
+        housekeeping = asyncio.create_task(run_housekeeping(runtime, stop))
+        maintenance = asyncio.create_task(run_maintenance(runtime, stop))
         await worker.run_forever(stop)
+        await maintenance
+        await housekeeping
         return 0
     finally:
         await worker.close()

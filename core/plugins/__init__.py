@@ -4,13 +4,22 @@ import pluggy
 
 from core.plugins.host import PluginConfigError, PluginError
 from core.plugins.types import (
+    ADMINISTRATION,
     BillingLine,
     BillingPeriod,
+    CitizenDecision,
     DemoContext,
+    ExpiredRecord,
+    Metric,
+    MetricCell,
+    MetricContext,
     NavItem,
     Panel,
     Permission,
+    PriceSeed,
+    Product,
     Report,
+    RetentionRule,
     Role,
     TaskKind,
 )
@@ -18,15 +27,24 @@ from core.plugins.types import (
 hookimpl = pluggy.HookimplMarker("valvomo")
 
 __all__ = [
+    "ADMINISTRATION",
     "BillingLine",
     "BillingPeriod",
+    "CitizenDecision",
     "DemoContext",
+    "ExpiredRecord",
+    "Metric",
+    "MetricCell",
+    "MetricContext",
     "NavItem",
     "Panel",
     "Permission",
     "PluginConfigError",
     "PluginError",
+    "PriceSeed",
+    "Product",
     "Report",
+    "RetentionRule",
     "Role",
     "TaskKind",
     "hookimpl",

@@ -14,6 +14,7 @@ import pluggy
 if TYPE_CHECKING:
     import click
 
+    from core.citizen.services import Citizen
     from core.config import Settings
     from core.customers.services import CustomerRecord
     from core.identity.services import CurrentUser
@@ -21,9 +22,12 @@ if TYPE_CHECKING:
         BillingPeriod,
         DemoContext,
         MaybeAwaitable,
+        Metric,
         NavItem,
         Permission,
+        Product,
         Report,
+        RetentionRule,
         Role,
         TaskKind,
     )
@@ -93,18 +97,72 @@ def valvomo_customer_panels(customer: CustomerRecord, user: CurrentUser) -> Mayb
 
 
 @hookspec
+def valvomo_citizen_panels(customer_id: int, citizen: Citizen) -> MaybeAwaitable:
+    """Panels (`core.plugins.Panel`) for the citizen's own front page ("Oma Valvomo").
+
+    `customer_id` is the customer whose matters are shown: the signed-in person's own, or the
+    customer a proxy acts for (`citizen.is_proxy`). Show only that customer's own data, in
+    plain words, without codes; forms post under `/oma/` with the page's CSRF token. Core
+    writes the page view to the customer's access log; record what a form changes with
+    `citizen` as the audit actor ("by X for Y" for a proxy).
+    """
+
+
+@hookspec
+def valvomo_citizen_data(customer_id: int) -> MaybeAwaitable:
+    """The plugin's data about the customer for their own download (`/oma/my-data`): a dict
+    `{section title: JSON-serialisable data}`, e.g. `{"Meals": {...}}`; {} when there is none.
+    """
+
+
+@hookspec
+def valvomo_citizen_decisions(customer_id: int, citizen: Citizen) -> MaybeAwaitable:
+    """Decisions (`core.plugins.CitizenDecision`) about the customer's services, for the
+    citizen's page of decisions and notices (`/oma/decisions`); only those of services
+    `citizen` may handle (`may_use`). Core writes the page view to the access log.
+    """
+
+
+@hookspec
 def valvomo_dashboard_panels(user: CurrentUser) -> MaybeAwaitable:
     """Panels (`core.plugins.Panel`) for `user`'s dashboard, e.g. today's counts."""
 
 
 @hookspec
 def valvomo_task_kinds() -> list[TaskKind]:
-    """Kinds of inbox tasks the plugin creates with `core.tasks.services.create_task`."""
+    """Kinds of inbox tasks the plugin creates with `core.tasks.services.create_task`.
+
+    Each names the role it is addressed to, the page where its work is done (`link`) and
+    whether only that work closes it (`closed_by="action"`) or the inbox may mark it done
+    with a note. Valvomo refuses to start when a kind's role does not hold `tasks.work`
+    (declared in `valvomo_roles` or the permission's default roles): nobody would see it.
+    """
 
 
 @hookspec
-def valvomo_billing_lines(period: BillingPeriod) -> MaybeAwaitable:
-    """The plugin's billing lines (`core.plugins.BillingLine`) for every customer in `period`."""
+def valvomo_billing_lines(
+    period: BillingPeriod, customers: frozenset[int] | None
+) -> MaybeAwaitable:
+    """The plugin's billing lines (`core.plugins.BillingLine`) for every customer in `period`.
+
+    `customers`, when not None, asks for the lines of just these customers (the situational
+    picture recomputing the customers whose data changed); an implementation may leave the
+    argument out and return everyone's, core keeps the ones asked for."""
+
+
+@hookspec
+def valvomo_billing_products() -> list[Product]:
+    """The products the plugin bills (`core.plugins.Product`), with the first prices from the
+    region's settings. Billers keep their prices on core's price pages; the plugin reads them
+    with `core.billing.prices.price_list(products)` when it computes its billing lines."""
+
+
+@hookspec
+def valvomo_invoice_formats() -> list[Any]:
+    """File formats for a month's invoicing data (`core.billing.invoices.InvoiceFormat`): a
+    code, a label, a media type, a file extension and `write(month) -> bytes`, where `month` is
+    an `InvoiceMonth` (lines grouped by payer and customer). Core offers "csv", "xlsx" and
+    "jsonl"; a format with the same code as one of core's replaces it."""
 
 
 @hookspec
@@ -120,6 +178,12 @@ def valvomo_demo_data(demo: DemoContext) -> MaybeAwaitable:
 @hookspec
 def valvomo_cli_commands(cli: click.Group) -> None:
     """Add click commands to the `valvomo` command, e.g. `valvomo import meals FILE`."""
+
+
+@hookspec
+def valvomo_import_steps() -> list[Any]:
+    """Import steps (`core.imports.ImportStep`) for the columns of the combined go-live sheet
+    (`valvomo import FILE`) that are the plugin's, run after core's customers."""
 
 
 @hookspec
@@ -151,4 +215,30 @@ def valvomo_notification_channels(settings: Settings) -> list[Any]:
     `message.idempotency_key` on to the provider so a repeated send is delivered once.
     Core registers "sms" (HTTP gateway) and "email" (SMTP); a later channel of the same
     name (a plugin's) replaces core's.
+    """
+
+
+@hookspec
+def valvomo_retention_rules() -> list[RetentionRule]:
+    """Kinds of record the region's `[retention]` table deletes after some days.
+
+    `valvomo retention --dry-run` lists what would go; the worker deletes it nightly and
+    audits each deletion (entity, id and customer number, never the deleted data):
+
+        @hookimpl
+        def valvomo_retention_rules():
+            return [RetentionRule("meals_ended_services", "Ended meal services",
+                                  find_expired=expired_services, delete=delete_services)]
+    """
+
+
+@hookspec
+def valvomo_metrics() -> list[Metric]:
+    """Figures (`core.plugins.Metric`) the plugin adds to the situational picture ("tilannekuva").
+
+    Each metric has a name unique across plugins ("meals.openings"), an English label, a unit
+    ("customers", "meals", "euros", "minutes", "count"), the service it belongs to and an async
+    `compute(period, context)` returning the month's `MetricCell`s per municipality (and unit).
+    The worker refreshes the aggregates every few minutes; the page, the export and the API read
+    only the aggregates. Compute with one grouped query per month, not per customer.
     """

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from core.audit import services as audit
@@ -79,14 +79,25 @@ async def get_task(task_id: int) -> dict[str, Any]:
 
 
 async def complete_task(
-    actor: Actor, task_id: int, version: int, outcome: str, allowed_roles: Iterable[str]
+    actor: Actor,
+    task_id: int,
+    version: int,
+    outcome: str,
+    allowed_roles: Iterable[str],
+    kinds: Mapping[str, TaskKind] | None = None,
 ) -> dict[str, Any]:
-    """Mark an open task done; only users holding the task's role may."""
+    """Mark an open task done with a note; only users holding the task's role may, and not
+    a task whose kind is closed only by its action (`kinds` are the declared task kinds)."""
     task = await get_task(task_id)
     if task["role"] not in set(allowed_roles):
         raise NotFound(f"task {task_id}")
     if task["status"] != "open":
         raise ValidationFailed({"outcome": N_("This task has already been completed.")})
+    kind = (kinds or {}).get(task["kind"])
+    if kind is not None and kind.closes_by_action:
+        raise ValidationFailed(
+            {"outcome": N_("This task is completed by doing its work on the linked page.")}
+        )
     if len(outcome) > 2000:
         raise ValidationFailed({"outcome": N_("At most 2,000 characters.")})
     saved = await update_versioned(
@@ -111,3 +122,39 @@ async def complete_task(
         after={"status": "done", "outcome": outcome},
     )
     return saved
+
+
+async def close_tasks(
+    actor: Actor, kind: TaskKind, customer_id: int, match: Mapping[str, Any], outcome: str
+) -> int:
+    """Complete the open tasks of `kind` about the customer whose payload holds `match`: the
+    work done on the object's page closes its inbox task. Returns how many were closed."""
+    tasks = (
+        await Task.select(Task.id, Task.payload)
+        .where((Task.kind == kind.code) & (Task.status == "open") & (Task.customer == customer_id))
+        .output(load_json=True)
+    )
+    closed = 0
+    for task in tasks:
+        if any(task["payload"].get(k) != v for k, v in match.items()):
+            continue
+        await Task.update(
+            {
+                Task.status: "done",
+                Task.completed_at: now(),
+                Task.completed_by: actor.id,
+                Task.outcome: outcome,
+                Task.version: Task.version + 1,
+            }
+        ).where(Task.id == task["id"])
+        await audit.record(
+            actor,
+            "update",
+            "task",
+            task["id"],
+            customer_id=customer_id,
+            before={"status": "open"},
+            after={"status": "done", "outcome": outcome},
+        )
+        closed += 1
+    return closed

@@ -7,13 +7,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from litestar import Controller, Request, get, post
-from litestar.response import Redirect, Response
+from litestar.response import Response
 
 from core.common.errors import ValidationFailed, VersionConflict
 from core.db import transaction
+from core.i18n import N_
 from core.identity.guards import require_user
 from core.tasks import services
+from core.web.notices import redirect_with_notice
+from core.web.openapi import RecordId
 from core.web.pages import form_data, int_field, render, render_conflict
+from core.web.runtime import runtime_of
 
 Req = Request[Any, Any, Any]
 
@@ -35,6 +39,7 @@ class TaskPages(Controller):
                     int_field(data, "version"),
                     str(data.get("outcome", "")),
                     user.role_codes,
+                    runtime_of(request).task_kinds,
                 )
         except ValidationFailed as exc:
             task = await services.get_task(task_id)
@@ -48,7 +53,7 @@ class TaskPages(Controller):
             )
         except VersionConflict as exc:
             return render_conflict(request, exc, f"/tasks/{task_id}/complete", ["outcome"])
-        return Redirect(path="/#inbox")
+        return redirect_with_notice("/#inbox", N_("The task was marked done."))
 
 
 @dataclass
@@ -97,8 +102,15 @@ class TaskApi(Controller):
         return [_task_out(r) for r in rows]
 
     @post("/{task_id:int}/complete", status_code=200)
-    async def complete(self, request: Req, task_id: int, data: TaskCompletion) -> TaskOut:
+    async def complete(self, request: Req, task_id: RecordId, data: TaskCompletion) -> TaskOut:
         user = require_user(request)
         async with transaction():
-            await services.complete_task(user, task_id, data.version, data.outcome, user.role_codes)
+            await services.complete_task(
+                user,
+                task_id,
+                data.version,
+                data.outcome,
+                user.role_codes,
+                runtime_of(request).task_kinds,
+            )
         return _task_out(await services.get_task(task_id))

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 from typing import Any
 
 import asyncpg
+import msgspec
 from litestar import Request, Response
 from litestar.exceptions import (
     HTTPException,
@@ -17,7 +19,15 @@ from litestar.response import Redirect, Template
 
 from core.common.errors import NotFound, ValidationFailed, VersionConflict
 from core.i18n import N_, gettext
+from core.identity.guards import (
+    CITIZEN_PATH,
+    SECOND_FACTOR_PATH,
+    SecondFactorRequired,
+    in_citizen_area,
+)
+from core.operations.outage import is_database_outage
 from core.web.pages import render, render_conflict
+from core.web.runtime import runtime_of
 
 logger = logging.getLogger("valvomo")
 
@@ -29,7 +39,9 @@ TITLES = {
     405: N_("This action is not possible here"),
     409: N_("Someone else changed this in the meantime"),
     413: N_("The submission is too large"),
+    429: N_("Too many attempts"),
     500: N_("Something went wrong"),
+    503: N_("The service is briefly unavailable"),
 }
 
 
@@ -54,14 +66,32 @@ def _json(status: int, body: dict[str, Any]) -> Response[Any]:
 
 def handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
     status = exc.status_code
+    if isinstance(exc, NotAuthorizedException) and in_citizen_area(request.url.path):
+        return Redirect(path=CITIZEN_PATH + "/login")
     if isinstance(exc, NotAuthorizedException) and not _is_api(request):
         return Redirect(path="/login?next=" + request.url.path)
+    if isinstance(exc, SecondFactorRequired) and not _is_api(request):
+        return Redirect(path=SECOND_FACTOR_PATH)
+    response: Response[Any]
     if _is_api(request):
         body: dict[str, Any] = {"detail": exc.detail}
         if isinstance(exc, ValidationException) and exc.extra:
             body["errors"] = exc.extra
-        return _json(status, body)
-    return _status_page(request, status, gettext(exc.detail) if status < 500 else "")
+        response = _json(status, body)
+    else:
+        variables = getattr(exc, "variables", {})
+        detail = gettext(exc.detail, **variables) if status < 500 else ""
+        response = _status_page(request, status, detail)
+    for name, value in (exc.headers or {}).items():  # Allow on 405, Retry-After on 429
+        response.headers[name] = value
+    return response
+
+
+def handle_bad_body(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    """Undecodable or absurdly nested JSON: the client's fault, a 400 and not a 500."""
+    if _is_api(request):
+        return _json(400, {"detail": "The request body is not valid JSON."})
+    return _status_page(request, 400)
 
 
 def handle_not_found(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
@@ -98,9 +128,28 @@ def handle_out_of_range(request: Request[Any, Any, Any], exc: Exception) -> Resp
     return _status_page(request, 400, gettext(N_("A number in the request is out of range.")))
 
 
+def handle_database_outage(request: Request[Any, Any, Any]) -> Response[Any]:
+    """503 with Retry-After: nothing to fix in the request, the database is away for a while."""
+    seconds = str(runtime_of(request).settings.operations.retry_after_seconds)
+    logger.warning("Database unavailable on %s %s", request.method, request.url.path)
+    if _is_api(request):
+        response = _json(503, {"detail": "The database is unavailable; try again shortly."})
+    else:
+        response = _status_page(request, 503)
+    response.headers["Retry-After"] = seconds
+    return response
+
+
 def handle_server_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
-    # The path holds only record numbers; query strings and bodies are never logged.
-    logger.exception("Unhandled error on %s %s", request.method, request.url.path)
+    if is_database_outage(exc):
+        return handle_database_outage(request)
+    # The path holds only record numbers; query strings and bodies are never logged, and a
+    # database error's own text (which may quote a row's values) is left out.
+    if isinstance(exc, asyncpg.PostgresError | sqlite3.Error):
+        state = getattr(exc, "sqlstate", "") or type(exc).__name__
+        logger.error("Database error %s on %s %s", state, request.method, request.url.path)
+    else:
+        logger.exception("Unhandled error on %s %s", request.method, request.url.path)
     if _is_api(request):
         return _json(500, {"detail": "Internal error"})
     return _status_page(request, 500)
@@ -115,5 +164,8 @@ EXCEPTION_HANDLERS: dict[Any, Any] = {
     OverflowError: handle_out_of_range,  # SQLite
     asyncpg.exceptions.NumericValueOutOfRangeError: handle_out_of_range,
     asyncpg.exceptions.DataError: handle_out_of_range,
+    msgspec.DecodeError: handle_bad_body,
+    UnicodeDecodeError: handle_bad_body,
+    RecursionError: handle_bad_body,
     Exception: handle_server_error,
 }

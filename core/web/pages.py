@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from litestar import Request
@@ -12,6 +13,8 @@ from core.i18n import N_
 from core.identity.services import CurrentUser
 from core.plugins.types import NavItem
 from core.web.runtime import runtime_of
+
+CSRF_FIELD = "_csrf_token"  # the hidden field `{{ csrf_input }}` writes into a page's forms
 
 
 def visible_navigation(request: Request[Any, Any, Any]) -> list[NavItem]:
@@ -25,6 +28,30 @@ def visible_navigation(request: Request[Any, Any, Any]) -> list[NavItem]:
     return sorted(items, key=lambda n: n.order)
 
 
+@dataclass(frozen=True)
+class MenuEntry:
+    """One place in the main navigation: a link, or a named group of links (a drop-down)."""
+
+    label: str
+    path: str = ""
+    items: tuple[NavItem, ...] = ()
+
+    def holds(self, current_path: str) -> bool:
+        paths = [item.path for item in self.items] or [self.path]
+        return any(current_path.startswith(path) for path in paths)
+
+
+def navigation_menu(items: list[NavItem]) -> list[MenuEntry]:
+    """The visible items in order; groups of two or more items as drop-downs at the end."""
+    grouped: dict[str, list[NavItem]] = {}
+    for item in items:
+        grouped.setdefault(item.group or item.path, []).append(item)
+    links = [MenuEntry(m[0].label, m[0].path) for m in grouped.values() if len(m) == 1]
+    groups = [MenuEntry(key, items=tuple(m)) for key, m in grouped.items() if len(m) > 1]
+    order = {item.path: item.order for item in items}
+    return sorted(links, key=lambda entry: order[entry.path]) + groups
+
+
 def render(
     request: Request[Any, Any, Any],
     template: str,
@@ -32,16 +59,25 @@ def render(
     **context: Any,
 ) -> Template:
     context.setdefault("errors", {})
+    context.setdefault("audience", _audience(request))
     return Template(
         template_name=template,
         context={
             "user": request.scope.get("user"),
-            "navigation": visible_navigation(request),
+            "navigation": navigation_menu(visible_navigation(request)),
             "current_path": request.url.path,
             **context,
         },
         status_code=status_code,
     )
+
+
+def _audience(request: Request[Any, Any, Any]) -> str:
+    """'citizen' where the handler says so (opt audience="citizen"), else 'staff'."""
+    try:
+        return str(request.route_handler.opt.get("audience", "staff"))
+    except (AttributeError, KeyError):
+        return "staff"
 
 
 async def form_data(request: Request[Any, Any, Any]) -> dict[str, Any]:
@@ -51,7 +87,7 @@ async def form_data(request: Request[Any, Any, Any]) -> dict[str, Any]:
     for key in form:
         values = form.getall(key)
         data[key] = values if len(values) > 1 or key.endswith("[]") else values[0]
-    data.pop("_csrf_token", None)
+    data.pop(CSRF_FIELD, None)
     return data
 
 

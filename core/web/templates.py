@@ -2,18 +2,31 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
 
 from core import i18n
-from core.config import PROJECT_ROOT, Settings
+from core.config import PROJECT_ROOT, ConfigError, Settings
+from core.labels import label, tone
 from core.plugins.host import PluginHost
+from core.web.notices import take_notices
+from core.web.theme_contrast import MINIMUM, contrast_problems, theme_colours
 
 THEMES_DIR = PROJECT_ROOT / "themes"
 CORE_TEMPLATE_DIRS = [
     PROJECT_ROOT / "core" / area / "templates"
-    for area in ("identity", "customers", "audit", "tasks", "web", "billing", "notifications")
+    for area in (
+        "identity",
+        "customers",
+        "audit",
+        "tasks",
+        "web",
+        "billing",
+        "notifications",
+        "citizen",
+    )
 ]
 
 
@@ -28,7 +41,33 @@ def static_dirs(settings: Settings) -> list[Path]:
     return [d for d in dict.fromkeys(dirs) if d.is_dir()]
 
 
+def check_region_logo(settings: Settings) -> None:
+    """Refuse to start when `[region] logo` names no file of the theme's static folders."""
+    name = settings.region_logo
+    if not name:
+        return
+    if Path(name).is_absolute() or ".." in Path(name).parts:
+        raise ConfigError(f"[region] logo must be a file name in the theme's static folder: {name}")
+    if not any((folder / name).is_file() for folder in static_dirs(settings)):
+        folders = ", ".join(str(folder) for folder in static_dirs(settings))
+        raise ConfigError(f"[region] logo {name!r} is not in the theme's static folder ({folders})")
+
+
+def check_theme_contrast(settings: Settings) -> None:
+    """Refuse to start with a theme whose colours make text hard to read (below WCAG AA)."""
+    sheets = [THEMES_DIR / "default" / "static" / "style.css"]
+    sheets += [folder / "theme.css" for folder in reversed(static_dirs(settings))]
+    problems = contrast_problems(theme_colours(sheets))
+    if problems:
+        raise ConfigError(
+            f"theme {settings.theme!r}: colours below the contrast of {MINIMUM}:1 that text "
+            "needs (WCAG AA): " + "; ".join(problems)
+        )
+
+
 def build_environment(settings: Settings, host: PluginHost) -> Environment:
+    check_region_logo(settings)
+    check_theme_contrast(settings)
     search = [theme_dir(settings) / "templates", THEMES_DIR / "default" / "templates"]
     search += CORE_TEMPLATE_DIRS + host.template_dirs()
     loader = ChoiceLoader([FileSystemLoader(str(p)) for p in dict.fromkeys(search) if p.is_dir()])
@@ -44,11 +83,61 @@ def build_environment(settings: Settings, host: PluginHost) -> Environment:
     )
     env.filters.update(
         date=i18n.fmt_date,
+        date_weekday=i18n.fmt_date_weekday,
+        date_field=i18n.fmt_date_field,
+        month=i18n.fmt_month,
         datetime=i18n.fmt_datetime,
         time=i18n.fmt_time,
         money=i18n.fmt_money,
         number=i18n.fmt_number,
         phone=i18n.fmt_phone,
+        label=_label_filter,
+        tone=_tone_filter,
+        shown_value=shown_value,
+        label_list=_label_list_filter,
     )
-    env.globals.update(region_name=settings.region_name, language=i18n.current_language.get)
+    env.globals.update(
+        region_name=settings.region_name,
+        public_site_name=settings.public_site_name,
+        region_logo=settings.region_logo,
+        language=i18n.current_language.get,
+        notices=take_notices,
+    )
     return env
+
+
+def _label_filter(code: object, kind: str) -> str:
+    """`{{ service.status|label("meals.service_status") }}`: the code's name, translated."""
+    return label(kind, code)
+
+
+def _tone_filter(code: object, kind: str) -> str:
+    """`{{ status_tag(s|label("meals.service_status"), s|tone("meals.service_status")) }}`."""
+    return tone(kind, code)
+
+
+def _label_list_filter(codes: object, kind: str) -> str:
+    """Several codes (a list or "a,b") by name: `{{ user.roles|label_list("role") }}`."""
+    items = codes.split(",") if isinstance(codes, str) else list(codes or [])  # type: ignore[call-overload]
+    return ", ".join(
+        label(kind, code.strip() if isinstance(code, str) else code) for code in items if code
+    )
+
+
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_CODE = re.compile(r"^[a-z][a-z0-9]*(?:_[a-z0-9]+)+$")
+
+
+def shown_value(value: object) -> str:
+    """A stored value as a person reads it (the conflict page): dates, yes/no, region terms."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return i18n.gettext("Yes") if value else i18n.gettext("No")
+    if isinstance(value, list | tuple):
+        return ", ".join(shown_value(v) for v in value)
+    if not isinstance(value, str):
+        return str(i18n.fmt_value(value))
+    if _ISO_DATE.match(value):
+        return i18n.fmt_date_field(value)
+    return i18n.gettext(value) if _CODE.match(value) else value

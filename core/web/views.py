@@ -2,19 +2,34 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from litestar import Controller, Request, get
 from litestar.response import Template
 
+from core.common.clock import HELSINKI, today
 from core.common.pagination import page_count
 from core.identity.guards import AUTHENTICATED, require_user
-from core.plugins.types import Panel
+from core.plugins.types import TaskKind
 from core.tasks.services import open_tasks_for_roles
 from core.web.pages import render
+from core.web.panels import collect_panels
 from core.web.runtime import runtime_of
 
 Req = Request[Any, Any, Any]
+
+
+def _with_link_and_age(task: dict[str, Any], kind: TaskKind | None) -> dict[str, Any]:
+    """The task with the page its work is done on, its age in days and how it closes."""
+    created: dt.date = task["created_at"].astimezone(HELSINKI).date()
+    href = kind.href(task["payload"], task["customer"]) if kind else ""
+    return {
+        **task,
+        "href": href or (f"/customers/{task['customer']}" if task["customer"] else ""),
+        "age_days": (today() - created).days,
+        "closes_by_action": bool(kind and kind.closes_by_action),
+    }
 
 
 class DashboardPages(Controller):
@@ -30,7 +45,8 @@ class DashboardPages(Controller):
         total = 0
         if user.can("tasks.work"):
             tasks, total = await open_tasks_for_roles(user.role_codes, 20, (page - 1) * 20)
-        panels: list[Panel] = await runtime.host.acollect("valvomo_dashboard_panels", user=user)
+            tasks = [_with_link_and_age(t, runtime.task_kinds.get(t["kind"])) for t in tasks]
+        panels = await collect_panels(request, "valvomo_dashboard_panels", user=user)
         return render(
             request,
             "web/dashboard.html",
@@ -39,7 +55,7 @@ class DashboardPages(Controller):
             page=page,
             pages=page_count(total, 20),
             task_kinds=runtime.task_kinds,
-            panels=sorted(panels, key=lambda p: p.order),
+            panels=panels,
         )
 
     @get("/reports")

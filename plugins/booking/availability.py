@@ -11,8 +11,8 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from core.common.clock import HELSINKI
 from plugins.booking.tables import Booking, Closure, Opening
+from valvomo.api import HELSINKI
 
 # Free times are searched in windows of 1, 2, 4 ... days: the next free times are usually
 # near, so the first small window answers with one small query.
@@ -28,6 +28,11 @@ class FreeTime:
     appointment_type_id: int
     starts_at: dt.datetime
     ends_at: dt.datetime
+
+    @property
+    def day(self) -> dt.date:
+        """The Helsinki date, for grouping times by day."""
+        return self.starts_at.astimezone(HELSINKI).date()
 
 
 def slot_key(professional_id: int, starts_at: dt.datetime) -> str:
@@ -57,7 +62,9 @@ def opening_applies(opening: dict[str, Any], day: dt.date) -> bool:
 def opening_slots(
     opening: dict[str, Any], day: dt.date, duration: int
 ) -> list[tuple[dt.datetime, dt.datetime]]:
-    """The (start, end) UTC pairs that `opening` offers on `day`, `duration` minutes each."""
+    """The (start, end) UTC pairs that `opening` offers on `day`, `duration` minutes each.
+    A slot whose wall-clock times the clocks skip, or that spans the autumn change (03.45–04.00
+    would last 75 minutes), is not offered."""
     slots = []
     step = dt.timedelta(minutes=duration)
     start = dt.datetime.combine(day, opening["start_time"])
@@ -65,7 +72,7 @@ def opening_slots(
     while start + step <= end:
         begins = local_moment(day, start.time())
         finishes = local_moment(day, (start + step).time())
-        if begins is not None and finishes is not None:
+        if begins is not None and finishes is not None and finishes - begins == step:
             slots.append((begins, finishes))
         start += step
     return slots
@@ -123,6 +130,21 @@ async def openings_for_professional(
     )
 
 
+async def busy_closures(
+    professional_ids: list[int], since: dt.datetime, until: dt.datetime
+) -> dict[int, list[tuple[dt.datetime, dt.datetime]]]:
+    """Closures per professional that overlap [since, until)."""
+    closed: dict[int, list[tuple[dt.datetime, dt.datetime]]] = defaultdict(list)
+    rows = await Closure.select(Closure.professional, Closure.starts_at, Closure.ends_at).where(
+        Closure.professional.is_in(professional_ids)
+        & (Closure.starts_at < until)
+        & (Closure.ends_at > since)
+    )
+    for row in rows:
+        closed[row["professional"]].append((_utc(row["starts_at"]), _utc(row["ends_at"])))
+    return closed
+
+
 async def busy_periods(
     professional_ids: list[int], since: dt.datetime, until: dt.datetime
 ) -> dict[int, list[tuple[dt.datetime, dt.datetime]]]:
@@ -136,13 +158,10 @@ async def busy_periods(
         & (Booking.starts_at < until)
         & (Booking.ends_at > since)
     )
-    closures = await Closure.select(Closure.professional, Closure.starts_at, Closure.ends_at).where(
-        Closure.professional.is_in(professional_ids)
-        & (Closure.starts_at < until)
-        & (Closure.ends_at > since)
-    )
-    for row in [*bookings, *closures]:
+    for row in bookings:
         busy[row["professional"]].append((_utc(row["starts_at"]), _utc(row["ends_at"])))
+    for professional_id, closed in (await busy_closures(professional_ids, since, until)).items():
+        busy[professional_id].extend(closed)
     return busy
 
 
@@ -150,7 +169,7 @@ def _utc(moment: dt.datetime) -> dt.datetime:
     return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)
 
 
-def _overlaps(
+def overlaps(
     start: dt.datetime, end: dt.datetime, periods: list[tuple[dt.datetime, dt.datetime]]
 ) -> bool:
     return any(start < busy_end and busy_start < end for busy_start, busy_end in periods)
@@ -196,7 +215,7 @@ async def _window_free_times(
             for start, end in opening_slots(
                 opening, day, opening["appointment_type.duration_minutes"]
             ):
-                if start >= earliest and not _overlaps(start, end, periods):
+                if start >= earliest and not overlaps(start, end, periods):
                     found.append(_free_time(opening, start, end))
         day += dt.timedelta(days=1)
     return found

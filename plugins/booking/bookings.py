@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import re
 import sqlite3
 from dataclasses import dataclass, field
@@ -10,21 +11,29 @@ from typing import Any
 
 import asyncpg
 
-from core.audit import services as audit
-from core.audit.services import Actor
-from core.common.errors import NotFound, ValidationFailed
-from core.customers.validation import normalise_phone
-from core.i18n import N_
-from core.notifications.services import sms_recipient_problem
 from plugins.booking import availability, reminders
 from plugins.booking.settings import current as settings
 from plugins.booking.tables import AppointmentType, Booking, BookingContact
+from valvomo.api import (
+    N_,
+    Actor,
+    NotFound,
+    ValidationFailed,
+    audit,
+    current_language,
+    in_language,
+    normalise_phone,
+    sms_recipient_problem,
+)
 
 MODES = ("phone", "remote", "office")
 CHANNELS = ("sms", "email")
 EXTRA_NEEDS = ("interpreter", "security_guard")
 ACTIVE = "booked"
-STATUSES = ("booked", "cancelled", "done", "no_show")
+# "offered": the time was withdrawn by staff and the customer was sent a link to choose anew
+OFFERED = "offered"
+STATUSES = ("booked", "offered", "cancelled", "done", "no_show")
+CANCELLERS = ("customer", "staff", "system")
 EMAIL_PATTERN = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 SLOT_TAKEN = N_("This time was just taken. Please choose another time.")
 
@@ -49,6 +58,8 @@ class BookingRequest:
     extra_needs: list[str] = field(default_factory=list)
     interpreter_language: str = ""
     customer_id: int | None = None
+    language: str = ""
+    needs_answers: list[dict[str, str]] = field(default_factory=list)
 
 
 def parse_start(raw: str) -> dt.datetime | None:
@@ -58,6 +69,12 @@ def parse_start(raw: str) -> dt.datetime | None:
     except ValueError:
         return None
     return None if moment.tzinfo is None else moment.astimezone(dt.UTC)
+
+
+def record_id(raw: Any) -> int:
+    """A record id from a query or form field: its digits, or 0 for anything else."""
+    text = str(raw or "")
+    return int(text) if text.isdigit() and len(text) < 10 else 0
 
 
 def _positive_int(raw: Any) -> int:
@@ -124,8 +141,30 @@ def _check_contact(request: BookingRequest, required: bool, errors: dict[str, st
             errors["email"] = N_("Give an e-mail address like name@example.fi.")
 
 
+async def open_bookings_of_contact(phone: str, email: str, moment: dt.datetime) -> int:
+    """Upcoming active self-service bookings whose contact has this phone number or e-mail."""
+    same = (Booking.contact.phone == phone) if phone else (Booking.contact.email == email)
+    return await Booking.count().where(
+        same & (Booking.status == ACTIVE) & (Booking.starts_at > moment)
+    )
+
+
+async def open_bookings_of_customer(customer_id: int, moment: dt.datetime) -> int:
+    """The customer's upcoming active appointments, however they were booked."""
+    return await Booking.count().where(
+        (Booking.customer == customer_id)
+        & (Booking.status == ACTIVE)
+        & (Booking.starts_at > moment)
+    )
+
+
 async def get_type(appointment_type_id: int) -> dict[str, Any]:
-    row = await AppointmentType.select().where(AppointmentType.id == appointment_type_id).first()
+    row = (
+        await AppointmentType.select()
+        .where(AppointmentType.id == appointment_type_id)
+        .first()
+        .output(load_json=True)
+    )
     if row is None:
         raise NotFound(f"appointment type {appointment_type_id}")
     return dict(row)
@@ -201,6 +240,8 @@ async def create_booking(
                 interpreter_language=request.interpreter_language,
                 booked_by=booked_by,
                 created_at=moment,
+                language=request.language or current_language.get(),
+                needs_answers=request.needs_answers,
             )
         ).returning(Booking.id)
     except Exception as exc:
@@ -257,9 +298,16 @@ BOOKING_COLUMNS = (
     Booking.description,
     Booking.reminder_channel,
     Booking.extra_needs,
+    Booking.needs_answers,
     Booking.interpreter_language,
     Booking.version,
     Booking.created_at,
+    Booking.language,
+    Booking.cancelled_by,
+    Booking.cancel_reason,
+    Booking.cancelled_at,
+    Booking.meeting,
+    Booking.professional.unit,
     Booking.appointment_type.name,
     Booking.appointment_type.code,
     Booking.appointment_type.preparation,
@@ -304,12 +352,12 @@ def place(booking: dict[str, Any]) -> str:
     return f"{booking['professional.unit.name']}, {booking['professional.unit.street_address']}"
 
 
-async def queue_messages(booking: dict[str, Any], manage_url: str, moment: dt.datetime) -> None:
-    """Confirmation and reminder for the booking's current time, if it has a recipient."""
+def message_details(booking: dict[str, Any], manage_url: str) -> reminders.MessageDetails | None:
+    """What a message about the booking says and where it goes; None without a recipient."""
     to = recipient(booking)
     if not to:
-        return
-    details = reminders.MessageDetails(
+        return None
+    return reminders.MessageDetails(
         booking_id=booking["id"],
         version=booking["version"],
         channel=booking["reminder_channel"],
@@ -321,60 +369,120 @@ async def queue_messages(booking: dict[str, Any], manage_url: str, moment: dt.da
         manage_url=manage_url,
         preparation=booking["appointment_type.preparation"],
         customer_id=booking["customer"],
+        video_url=video_url(booking, manage_url),
     )
-    await reminders.queue_booking_messages(details, moment, settings().reminder_hours_before)
 
 
-async def _active(booking_id: int) -> dict[str, Any]:
+def video_url(booking: dict[str, Any], manage_url: str) -> str:
+    """The remote meeting's address from the region's template; its room name is derived from
+    the signed manage link, so it cannot be guessed and changes when the booking moves."""
+    template = settings().video_link_template
+    if booking["mode"] != "remote" or not template or not manage_url:
+        return ""
+    token = manage_url.rsplit("/", 1)[-1]
+    room = hashlib.sha256(f"video:{token}".encode()).hexdigest()[:24]
+    return template.replace("{room}", room)
+
+
+async def queue_messages(booking: dict[str, Any], manage_url: str, moment: dt.datetime) -> None:
+    """Confirmation and reminder for the booking's current time, in the customer's language."""
+    details = message_details(booking, manage_url)
+    if details is None:
+        return
+    with in_language(booking["language"]):
+        await reminders.queue_booking_messages(details, moment, settings().reminder_hours_before)
+
+
+async def _active(booking_id: int, statuses: tuple[str, ...] = (ACTIVE,)) -> dict[str, Any]:
     booking = await get_booking(booking_id)
-    if booking["status"] != ACTIVE:
+    if booking["status"] not in statuses:
         raise ValidationFailed({"booking": N_("This booking has already been cancelled.")})
     return booking
 
 
-async def cancel_booking(actor: Actor, booking_id: int, status: str = "cancelled") -> None:
-    """Free the time, cancel its unsent messages and audit. `status` may be no_show or done."""
-    booking = await _active(booking_id)
-    rows = (
-        await Booking.update(
-            {Booking.status: status, Booking.slot_key: None, Booking.version: Booking.version + 1}
+async def cancel_booking(
+    actor: Actor,
+    booking_id: int,
+    status: str = "cancelled",
+    *,
+    by: str = "customer",
+    reason: str = "",
+    moment: dt.datetime | None = None,
+) -> dict[str, Any]:
+    """Free the time, cancel its unsent messages and audit. `status` may be no_show or done.
+
+    Returns the booking as it is after the change."""
+    booking = await _active(booking_id, (ACTIVE, OFFERED))
+    values: dict[Any, Any] = {
+        Booking.status: status,
+        Booking.slot_key: None,
+        Booking.version: Booking.version + 1,
+    }
+    if status == "cancelled":
+        values.update(
+            {
+                Booking.cancelled_by: by,
+                Booking.cancel_reason: reason,
+                Booking.cancelled_at: moment or dt.datetime.now(dt.UTC),
+            }
         )
+    rows = (
+        await Booking.update(values)
         .where((Booking.id == booking_id) & (Booking.version == booking["version"]))
         .returning(Booking.id)
     )
     if not rows:
         raise ValidationFailed({"booking": N_("This booking was changed at the same time.")})
     await reminders.cancel_booking_messages(booking_id, booking["version"])
+    await audit_cancellation(actor, booking, status, by, reason)
+    return {**booking, "status": status, "version": booking["version"] + 1}
+
+
+async def audit_cancellation(
+    actor: Actor, booking: dict[str, Any], status: str, by: str, reason: str
+) -> None:
+    after = (
+        {"status": status, "cancelled_by": by, "reason": reason} if reason else {"status": status}
+    )
     await audit.record(
         actor,
         "update",
         "booking",
-        booking_id,
+        booking["id"],
         customer_id=booking["customer"],
-        before={"status": ACTIVE},
-        after={"status": status},
+        before={"status": booking["status"]},
+        after=after,
     )
 
 
 async def move_booking(
-    actor: Actor, booking_id: int, new_start: dt.datetime, moment: dt.datetime
+    actor: Actor,
+    booking_id: int,
+    new_start: dt.datetime,
+    moment: dt.datetime,
+    professional_id: int = 0,
 ) -> dict[str, Any]:
-    """Take the new time, release the old one and cancel the old time's messages."""
-    booking = await _active(booking_id)
+    """Take the new time (with `professional_id`, or the same professional), release the old
+    one and cancel the old time's messages. The booking keeps its id, so its history stays."""
+    booking = await _active(booking_id, (ACTIVE, OFFERED))
+    professional_id = professional_id or booking["professional"]
     request = BookingRequest(
-        professional_id=booking["professional"],
+        professional_id=professional_id,
         appointment_type_id=booking["appointment_type"],
         starts_at=new_start,
         mode=booking["mode"],
     )
-    starts_at, ends_at = await _check_slot(request, moment, ignore_booking=booking_id)
+    own = booking_id if professional_id == booking["professional"] else 0
+    starts_at, ends_at = await _check_slot(request, moment, ignore_booking=own)
     try:
         rows = (
             await Booking.update(
                 {
+                    Booking.professional: professional_id,
+                    Booking.status: ACTIVE,
                     Booking.starts_at: starts_at,
                     Booking.ends_at: ends_at,
-                    Booking.slot_key: availability.slot_key(booking["professional"], starts_at),
+                    Booking.slot_key: availability.slot_key(professional_id, starts_at),
                     Booking.version: Booking.version + 1,
                 }
             )
@@ -394,8 +502,12 @@ async def move_booking(
         "booking",
         booking_id,
         customer_id=booking["customer"],
-        before={"starts_at": booking["starts_at"].isoformat()},
-        after={"starts_at": starts_at.isoformat()},
+        before={
+            "starts_at": booking["starts_at"].isoformat(),
+            "professional": booking["professional"],
+            "status": booking["status"],
+        },
+        after={"starts_at": starts_at.isoformat(), "professional": professional_id},
     )
     return await get_booking(booking_id)
 
@@ -438,6 +550,23 @@ async def bookings_of_customer(customer_id: int, limit: int = 20) -> list[dict[s
         .order_by(Booking.starts_at, ascending=False)
         .limit(limit)
         .output(load_json=True)
+    )
+
+
+async def coming_bookings_of_customer(
+    customer_id: int, moment: dt.datetime, limit: int = 5
+) -> list[dict[str, Any]]:
+    """The customer's next active appointments, soonest first: what their own front page
+    shows (one indexed query, only the columns shown)."""
+    return await (
+        Booking.select(Booking.id, Booking.starts_at, Booking.mode, Booking.appointment_type.name)
+        .where(
+            (Booking.customer == customer_id)
+            & (Booking.status == ACTIVE)
+            & (Booking.ends_at > moment)
+        )
+        .order_by(Booking.starts_at)
+        .limit(limit)
     )
 
 

@@ -4,17 +4,29 @@ from __future__ import annotations
 
 import click
 
-from core.audit.services import SystemActor
-from core.cli import console, load_runtime, run_with_database
-from core.common.clock import today
-from core.db import transaction
 from plugins.booking.duties import remind_due_plans
 from plugins.booking.settings import current as settings
+from valvomo.api import SystemActor, console, load_runtime, run_with_database, today, transaction
 
 
 @click.group()
 def booking() -> None:
     """Appointment booking."""
+
+
+@booking.command("waitlist")
+def serve_waitlist() -> None:
+    """Release expired waiting-list holds and hold freed times for the next in line (run every
+    few minutes, e.g. from cron)."""
+    from plugins.booking.waitlist import serve_waitlist as serve
+
+    runtime = load_runtime()
+
+    async def work() -> int:
+        return await serve(runtime.settings)
+
+    held = run_with_database(runtime, work)
+    console.print(f"{held} time(s) held for the waiting list.")
 
 
 @booking.command("remind-plans")

@@ -6,27 +6,72 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from core.audit.services import SystemActor
-from core.common.clock import now
-from core.db import insert_objects
-from core.demo import DEMO_PASSWORD
-from core.identity.services import create_user
-from core.plugins.types import DemoContext
 from plugins.booking.availability import opening_applies, opening_slots, slot_key
 from plugins.booking.tables import (
     AppointmentType,
     Booking,
     ClientPlanDuty,
+    NeedsPath,
     Opening,
     Professional,
     ServiceUnit,
 )
+from valvomo.api import DEMO_PASSWORD, DemoContext, SystemActor, create_user, insert_objects, now
 
 UNITS = [
     ("Seinäjoen perheneuvola", "Seinäjoki", "Koulukatu 21"),
     ("Lapuan sosiaalitoimisto", "Lapua", "Poselliinkatu 1"),
     ("Kauhajoen palvelupiste", "Kauhajoki", "Topeeka 45"),
 ]
+DEMO_NEEDS_PATH = """start = "asia"
+
+[questions.asia]
+fi = "Mitä asiasi koskee?"
+sv = "Vad gäller ditt ärende?"
+en = "What is your matter about?"
+
+[[questions.asia.options]]
+fi = "Lapsen tai perheen arki"
+sv = "Barnets eller familjens vardag"
+en = "A child's or the family's everyday life"
+next = "kiire"
+
+[[questions.asia.options]]
+fi = "Oma jaksaminen tai arjen sujuminen"
+sv = "Hur jag orkar eller hur vardagen fungerar"
+en = "Coping or everyday life"
+type = "NEUVONTA15"
+
+[[questions.asia.options]]
+fi = "Toimipisteiden aukioloajat"
+sv = "Verksamhetsställenas öppettider"
+en = "Opening hours of the offices"
+answer = "aukiolo"
+
+[questions.kiire]
+fi = "Riittääkö lyhyt puhelu?"
+sv = "Räcker det med ett kort samtal?"
+en = "Is a short phone call enough?"
+
+[[questions.kiire.options]]
+fi = "Kyllä, lyhyt puhelu riittää"
+sv = "Ja, ett kort samtal räcker"
+en = "Yes, a short call is enough"
+type = "NEUVONTA15"
+modes = ["phone"]
+
+[[questions.kiire.options]]
+fi = "Ei, tarvitsemme pidemmän tapaamisen"
+sv = "Nej, vi behöver ett längre möte"
+en = "No, we need a longer meeting"
+type = "PERHE45"
+
+[answers.aukiolo]
+fi = "Toimipisteet ovat avoinna arkisin klo 8–16. Ajan voi varata verkossa milloin vain."
+sv = "Verksamhetsställena är öppna vardagar kl. 8–16. Du kan boka tid på nätet när som helst."
+en = "The offices are open on weekdays 8–16. You can book online at any time."
+"""
+
 TYPES = [
     (
         "NEUVONTA15",
@@ -109,6 +154,7 @@ async def create_demo_data(demo: DemoContext) -> None:
         for i, cid in enumerate(demo.customer_ids[:60])
     ]
     await ClientPlanDuty.insert(*plans)
+    await NeedsPath.insert(NeedsPath(name="Perhe- ja arkiasiat", definition=DEMO_NEEDS_PATH))
     demo.progress(f"booking: {len(professionals)} professionals, {len(rows)} bookings")
 
 

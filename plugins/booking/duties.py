@@ -9,12 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from core.audit import services as audit
-from core.audit.services import Actor
-from core.i18n import N_
-from core.plugins.types import TaskKind
-from core.tasks.services import create_task
 from plugins.booking.tables import ClientPlanDuty
+from valvomo.api import N_, Actor, TaskKind, audit, create_task
 
 PLAN_UPDATE = TaskKind("booking.plan_update", N_("Client plan update due"), "professional")
 

@@ -9,9 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from core.common.clock import HELSINKI
-from core.i18n import N_, gettext
-from core.notifications.services import cancel_messages, queue_message
+from valvomo.api import HELSINKI, N_, cancel_messages, fmt_datetime, gettext, queue_message
 
 MODE_NAMES = {
     "phone": N_("Phone call"),
@@ -33,6 +31,7 @@ class MessageDetails:
     manage_url: str
     preparation: str
     customer_id: int | None
+    video_url: str = ""
 
 
 def reminder_moment(starts_at: dt.datetime, hours_before: int) -> dt.datetime:
@@ -48,7 +47,7 @@ def references(booking_id: int, version: int) -> tuple[str, str]:
 
 
 def _when(starts_at: dt.datetime) -> str:
-    return starts_at.astimezone(HELSINKI).strftime("%d.%m.%Y %H:%M")
+    return fmt_datetime(starts_at)
 
 
 def _body(intro: str, details: MessageDetails) -> str:
@@ -62,6 +61,8 @@ def _body(intro: str, details: MessageDetails) -> str:
             place=details.place,
         ).strip(),
     ]
+    if details.video_url:
+        lines.append(gettext("Video meeting: %(url)s", url=details.video_url))
     if details.preparation and details.channel == "email":
         lines.append(details.preparation)
     lines.append(gettext("Cancel or move: %(url)s", url=details.manage_url))
@@ -99,3 +100,63 @@ async def queue_booking_messages(
 async def cancel_booking_messages(booking_id: int, version: int) -> None:
     for reference in references(booking_id, version):
         await cancel_messages(reference)
+
+
+CANCEL_REASONS = {
+    "illness": N_("the professional is ill"),
+    "absence": N_("the professional is away"),
+    "unit_closed": N_("the office is closed"),
+    "schedule": N_("a change in the professional's schedule"),
+    "other": N_("an unexpected reason"),
+}
+
+
+def notice_reference(booking_id: int, version: int, kind: str) -> str:
+    """One notice per booking version and kind, so a retried request cannot send it twice."""
+    return f"booking:{booking_id}:{version}:{kind}"
+
+
+def _appointment_line(details: MessageDetails) -> str:
+    return gettext(
+        "%(type)s %(when)s (%(mode)s) %(place)s",
+        type=details.type_name,
+        when=_when(details.starts_at),
+        mode=gettext(MODE_NAMES[details.mode]),
+        place=details.place,
+    ).strip()
+
+
+async def _queue_notice(details: MessageDetails, kind: str, lines: list[str], subject: str) -> None:
+    await queue_message(
+        channel=details.channel,
+        recipient=details.recipient,
+        body="\n".join([lines[0], _appointment_line(details), *lines[1:]]),
+        subject=subject,
+        customer_id=details.customer_id,
+        reference=notice_reference(details.booking_id, details.version, kind),
+    )
+
+
+def _reason(reason: str) -> str:
+    return gettext("Reason: %(reason)s.", reason=gettext(CANCEL_REASONS[reason]))
+
+
+async def queue_cancellation_notice(details: MessageDetails, reason: str, book_url: str) -> None:
+    """Tell the customer that staff cancelled the appointment, why, and where to book anew."""
+    lines = [
+        gettext("Your appointment has been cancelled."),
+        _reason(reason),
+        gettext("Book a new time: %(url)s", url=book_url),
+    ]
+    await _queue_notice(details, "cancelled", lines, gettext("Your appointment was cancelled"))
+
+
+async def queue_offer_notice(details: MessageDetails, reason: str, offer_url: str) -> None:
+    """The appointment cannot take place: the customer chooses a new time through the link."""
+    lines = [
+        gettext("Your appointment cannot take place at the agreed time."),
+        _reason(reason),
+        gettext("Choose a new time: %(url)s", url=offer_url),
+    ]
+    subject = gettext("Choose a new time for your appointment")
+    await _queue_notice(details, "offer", lines, subject)

@@ -11,11 +11,8 @@ import hashlib
 import secrets
 from typing import Any
 
-from core.audit import services as audit
-from core.audit.services import Actor
-from core.common.errors import ValidationFailed
-from core.i18n import N_
 from plugins.booking.tables import AppointmentType, BookingRight
+from valvomo.api import N_, Actor, ValidationFailed, audit
 
 ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread
 CODE_LENGTH = 12

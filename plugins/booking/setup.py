@@ -3,57 +3,29 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 from typing import Any
 
+import msgspec
 from piccolo.table import Table
 
-from core.audit import services as audit
-from core.audit.services import Actor
-from core.common.errors import NotFound, ValidationFailed
-from core.common.versioned import update_versioned
-from core.i18n import N_
-from core.identity.tables import StaffRole, StaffUser, UserRole
+from plugins.booking import forms
 from plugins.booking.availability import local_moment
 from plugins.booking.bookings import MODES
 from plugins.booking.tables import AppointmentType, Closure, Opening, Professional, ServiceUnit
+from valvomo.api import (
+    N_,
+    Actor,
+    NotFound,
+    StaffRole,
+    StaffUser,
+    UserRole,
+    ValidationFailed,
+    audit,
+    parse_form,
+    update_versioned,
+)
 
 PROFESSIONAL_ROLE = "professional"
-CODE_PATTERN = re.compile(r"[A-Z0-9_]{2,30}")
-
-
-def _text(form: dict[str, Any], name: str, limit: int) -> str:
-    return str(form.get(name, "")).strip()[:limit]
-
-
-def _required(form: dict[str, Any], name: str, limit: int, errors: dict[str, str]) -> str:
-    value = _text(form, name, limit)
-    if not value:
-        errors[name] = N_("Required.")
-    return value
-
-
-def _date(raw: Any, name: str, errors: dict[str, str], required: bool = True) -> dt.date | None:
-    text = str(raw or "").strip()
-    if not text and not required:
-        return None
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        errors[name] = N_("Give a date like 2026-12-31.")
-        return None
-
-
-def _time(raw: Any, name: str, errors: dict[str, str]) -> dt.time | None:
-    try:
-        value = dt.time.fromisoformat(str(raw or "").strip())
-    except ValueError:
-        errors[name] = N_("Give a time like 09:00.")
-        return None
-    if value.minute % 5 or value.second:
-        errors[name] = N_("Give a time like 09:00.")
-        return None
-    return value
 
 
 async def _save(actor: Actor, table: type[Table], values: dict[str, Any], entity: str) -> int:
@@ -87,17 +59,8 @@ async def _update(
 
 
 def clean_unit(form: dict[str, Any], municipalities: tuple[str, ...]) -> dict[str, Any]:
-    errors: dict[str, str] = {}
-    values = {
-        "name": _required(form, "name", 200, errors),
-        "municipality": _text(form, "municipality", 100),
-        "street_address": _text(form, "street_address", 200),
-    }
-    if values["municipality"] not in municipalities:
-        errors["municipality"] = N_("Choose a municipality.")
-    if errors:
-        raise ValidationFailed(errors)
-    return values
+    choices = {"municipality": municipalities}
+    return msgspec.structs.asdict(parse_form(forms.UnitForm, form, choices=choices))
 
 
 async def create_unit(actor: Actor, form: dict[str, Any], municipalities: tuple[str, ...]) -> int:
@@ -136,29 +99,8 @@ TYPE_FIELDS = ("code", "name", "duration_minutes", "modes", "public", "preparati
 
 
 def clean_type(form: dict[str, Any]) -> dict[str, Any]:
-    errors: dict[str, str] = {}
-    modes = form.get("modes", [])
-    modes = [modes] if isinstance(modes, str) else list(modes)
-    values: dict[str, Any] = {
-        "code": _required(form, "code", 30, errors).upper(),
-        "name": _required(form, "name", 200, errors),
-        "modes": [m for m in MODES if m in modes],
-        "public": form.get("public") in ("on", "true", "1", True),
-        "preparation": _text(form, "preparation", 2000),
-        "bring_list": _text(form, "bring_list", 2000),
-    }
-    if values["code"] and not CODE_PATTERN.fullmatch(values["code"]):
-        errors["code"] = N_("Use 2–30 capital letters, digits or underscores.")
-    try:
-        values["duration_minutes"] = int(str(form.get("duration_minutes", "")))
-    except ValueError:
-        values["duration_minutes"] = 0
-    if not 5 <= values["duration_minutes"] <= 480 or values["duration_minutes"] % 5:
-        errors["duration_minutes"] = N_("Give 5 to 480 minutes in steps of 5.")
-    if not values["modes"] or len(values["modes"]) != len(modes):
-        errors["modes"] = N_("Choose at least one meeting mode.")
-    if errors:
-        raise ValidationFailed(errors)
+    values = msgspec.structs.asdict(parse_form(forms.TypeForm, form))
+    values["modes"] = [mode for mode in MODES if mode in values["modes"]]
     return values
 
 
@@ -214,10 +156,10 @@ async def professional_candidates() -> list[dict[str, Any]]:
 
 
 async def add_professional(actor: Actor, form: dict[str, Any]) -> int:
+    professional = parse_form(forms.ProfessionalForm, form)
+    user_id, unit_id = professional.user_id, professional.unit_id
     errors: dict[str, str] = {}
     candidates = {c["id"] for c in await professional_candidates()}
-    user_id = int(form["user_id"]) if str(form.get("user_id", "")).isdigit() else 0
-    unit_id = int(form["unit_id"]) if str(form.get("unit_id", "")).isdigit() else 0
     if user_id not in candidates:
         errors["user_id"] = N_("Choose a staff user with the professional role.")
     elif await Professional.exists().where(Professional.user == user_id):
@@ -226,7 +168,7 @@ async def add_professional(actor: Actor, form: dict[str, Any]) -> int:
         errors["unit_id"] = N_("Choose a service unit.")
     if errors:
         raise ValidationFailed(errors)
-    values = {"user": user_id, "unit": unit_id, "title": _text(form, "title", 200)}
+    values = {"user": user_id, "unit": unit_id, "title": professional.title}
     return await _save(actor, Professional, values, "booking_professional")
 
 
@@ -246,7 +188,7 @@ async def professional_of_user(user_id: int | None) -> dict[str, Any] | None:
         return None
     row = (
         await Professional.select(
-            Professional.id, Professional.user.full_name, Professional.unit.name
+            Professional.id, Professional.user.full_name, Professional.unit, Professional.unit.name
         )
         .where(Professional.user == user_id)
         .first()
@@ -262,46 +204,29 @@ async def role_exists() -> bool:
 
 
 def clean_opening(form: dict[str, Any], today: dt.date) -> dict[str, Any]:
-    errors: dict[str, str] = {}
-    kind = str(form.get("kind", "weekly"))
-    start_time = _time(form.get("start_time"), "start_time", errors)
-    end_time = _time(form.get("end_time"), "end_time", errors)
-    if start_time and end_time and end_time <= start_time:
-        errors["end_time"] = N_("The end must be after the start.")
-    type_id = (
-        int(form["appointment_type_id"])
-        if str(form.get("appointment_type_id", "")).isdigit()
-        else 0
+    """A one-off opening (`kind` once) or a weekly one with its validity."""
+    once = str(form.get("kind", "weekly")) == "once"
+    opening: forms.OnceOpeningForm | forms.WeeklyOpeningForm = (
+        parse_form(forms.OnceOpeningForm, form)
+        if once
+        else parse_form(forms.WeeklyOpeningForm, form)
     )
     values: dict[str, Any] = {
-        "appointment_type": type_id,
-        "start_time": start_time,
-        "end_time": end_time,
+        "appointment_type": opening.appointment_type_id,
+        "start_time": opening.start_time,
+        "end_time": opening.end_time,
         "weekday": None,
         "on_date": None,
         "valid_until": None,
     }
-    if kind == "once":
-        values["on_date"] = _date(form.get("on_date"), "on_date", errors)
-        values["valid_from"] = values["on_date"]
-        if values["on_date"] and values["on_date"] < today:
-            errors["on_date"] = N_("This date has already passed.")
+    if isinstance(opening, forms.OnceOpeningForm):
+        values["on_date"] = values["valid_from"] = opening.on_date
+        if opening.on_date < today:
+            raise ValidationFailed({"on_date": N_("This date has already passed.")})
     else:
-        weekday = str(form.get("weekday", ""))
-        if weekday not in {str(d) for d in range(7)}:
-            errors["weekday"] = N_("Choose a weekday.")
-        else:
-            values["weekday"] = int(weekday)
-        values["valid_from"] = _date(form.get("valid_from"), "valid_from", errors)
-        values["valid_until"] = _date(form.get("valid_until"), "valid_until", errors, False)
-        if (
-            values["valid_from"]
-            and values["valid_until"]
-            and (values["valid_until"] < values["valid_from"])
-        ):
-            errors["valid_until"] = N_("The end must be after the start.")
-    if errors:
-        raise ValidationFailed(errors)
+        values["weekday"] = opening.weekday
+        values["valid_from"] = opening.valid_from
+        values["valid_until"] = opening.valid_until
     return values
 
 
@@ -338,14 +263,8 @@ async def list_openings(professional_id: int) -> list[dict[str, Any]]:
 
 
 async def add_closure(actor: Actor, professional_id: int, form: dict[str, Any]) -> int:
-    errors: dict[str, str] = {}
-    day = _date(form.get("closure_date"), "closure_date", errors)
-    start = _time(form.get("closure_start"), "closure_start", errors)
-    end = _time(form.get("closure_end"), "closure_end", errors)
-    if day and start and end and end <= start:
-        errors["closure_end"] = N_("The end must be after the start.")
-    if errors or not (day and start and end):
-        raise ValidationFailed(errors)
+    closure = parse_form(forms.ClosureForm, form)
+    day, start, end = closure.closure_date, closure.closure_start, closure.closure_end
     starts_at, ends_at = local_moment(day, start), local_moment(day, end)
     if starts_at is None or ends_at is None:
         raise ValidationFailed({"closure_start": N_("The clocks skip this time.")})
@@ -353,9 +272,28 @@ async def add_closure(actor: Actor, professional_id: int, form: dict[str, Any]) 
         "professional": professional_id,
         "starts_at": starts_at,
         "ends_at": ends_at,
-        "reason": _text(form, "reason", 200),
+        "reason": closure.reason,
     }
     return await _save(actor, Closure, values, "booking_closure")
+
+
+async def remove_closure(actor: Actor, professional_id: int, closure_id: int) -> None:
+    """End a closure early or undo it (the professional is back): its times are open again.
+    Bookings already cancelled or moved for it stay as they are."""
+    deleted = (
+        await Closure.delete()
+        .where((Closure.id == closure_id) & (Closure.professional == professional_id))
+        .returning(Closure.id, Closure.starts_at, Closure.ends_at)
+    )
+    if not deleted:
+        raise NotFound(f"closure {closure_id}")
+    await audit.record(
+        actor,
+        "delete",
+        "booking_closure",
+        closure_id,
+        before={"starts_at": deleted[0]["starts_at"], "ends_at": deleted[0]["ends_at"]},
+    )
 
 
 async def list_closures(professional_id: int, since: dt.datetime) -> list[dict[str, Any]]:

@@ -15,8 +15,7 @@ from piccolo.columns import (
 )
 from piccolo.table import Table
 
-from core.customers.tables import Customer
-from core.identity.tables import StaffUser
+from valvomo.api import Customer, StaffUser
 
 
 class ServiceUnit(Table, tablename="booking_unit"):
@@ -90,6 +89,37 @@ class BookingContact(Table, tablename="booking_contact"):
     version = Integer(default=1)
 
 
+class JointMeeting(Table, tablename="booking_meeting"):
+    """A meeting of several professionals (and optionally a customer) at one common time.
+
+    Each participating professional holds the time through their own `Booking` row.
+    """
+
+    id = Serial(primary_key=True)
+    title = Varchar(length=200)
+    organiser = ForeignKey(Professional, on_delete=OnDelete.restrict, index=True)
+    starts_at = Timestamptz()
+    ends_at = Timestamptz()
+    status = Varchar(length=12, default="booked")
+    created_at = Timestamptz()
+    version = Integer(default=1)
+
+
+class MeetingGuest(Table, tablename="booking_meeting_guest"):
+    """Someone other than staff in a joint meeting: a relative, a foster parent, an interpreter.
+    Told of the meeting, its move and its cancellation in their own channel."""
+
+    id = Serial(primary_key=True)
+    meeting = ForeignKey(JointMeeting, on_delete=OnDelete.cascade, index=True)
+    name = Varchar(length=200)
+    relation = Varchar(length=100, default="")
+    phone = Varchar(length=20, default="")
+    email = Varchar(length=254, default="")
+    channel = Varchar(length=5, default="sms")
+    language = Varchar(length=2, default="fi")
+    created_at = Timestamptz()
+
+
 class Booking(Table, tablename="booking_booking"):
     """An appointment. `slot_key` is set while it holds its time: one active booking per slot."""
 
@@ -110,6 +140,32 @@ class Booking(Table, tablename="booking_booking"):
     booked_by = ForeignKey(StaffUser, on_delete=OnDelete.set_null, null=True)
     created_at = Timestamptz()
     version = Integer(default=1)
+    language = Varchar(length=2, default="fi")
+    cancelled_by = Varchar(length=10, default="")
+    cancel_reason = Varchar(length=30, default="")
+    cancelled_at = Timestamptz(null=True, default=None)
+    meeting = ForeignKey(JointMeeting, on_delete=OnDelete.set_null, null=True, index=True)
+    needs_answers = JSON(default=[])  # [{"question": …, "answer": …}] from a needs path
+
+
+class BookingNote(Table, tablename="booking_note"):
+    """What was discussed in an appointment; shown to staff with booking.notes."""
+
+    id = Serial(primary_key=True)
+    booking = ForeignKey(Booking, on_delete=OnDelete.cascade, index=True)
+    author = ForeignKey(StaffUser, on_delete=OnDelete.set_null, null=True)
+    text = Text()
+    created_at = Timestamptz()
+
+
+class CalendarFeed(Table, tablename="booking_calendar_feed"):
+    """A professional's private ICS subscription: only the SHA-256 of the URL's token is kept."""
+
+    id = Serial(primary_key=True)
+    professional = ForeignKey(Professional, on_delete=OnDelete.cascade, index=True)
+    token_hash = Varchar(length=64, unique=True)
+    created_at = Timestamptz()
+    revoked_at = Timestamptz(null=True, default=None)
 
 
 class BookingRight(Table, tablename="booking_right"):
@@ -137,6 +193,40 @@ class ClientPlanDuty(Table, tablename="booking_plan_duty"):
     version = Integer(default=1)
 
 
+class NeedsPath(Table, tablename="booking_needs_path"):
+    """A short question path ("kartoitin") leading a citizen to a type or a ready answer.
+
+    `definition` is the region's TOML text (questions, options, answers in fi/sv/en)."""
+
+    id = Serial(primary_key=True)
+    name = Varchar(length=200)
+    definition = Text()
+    active = Boolean(default=True)
+    version = Integer(default=1)
+
+
+class WaitlistEntry(Table, tablename="booking_waitlist"):
+    """A citizen's request for a time of a type within a period, served first come first."""
+
+    id = Serial(primary_key=True)
+    appointment_type = ForeignKey(AppointmentType, on_delete=OnDelete.cascade, index=True)
+    unit = ForeignKey(ServiceUnit, on_delete=OnDelete.cascade, null=True)
+    mode = Varchar(length=10)
+    first_day = Date()
+    last_day = Date(index=True)
+    contact = ForeignKey(BookingContact, on_delete=OnDelete.cascade)
+    channel = Varchar(length=5, default="sms")
+    language = Varchar(length=2, default="fi")
+    description = Text(default="")
+    status = Varchar(length=12, default="waiting", index=True)
+    hold_booking = ForeignKey(Booking, on_delete=OnDelete.set_null, null=True)
+    hold_until = Timestamptz(null=True, default=None)
+    created_at = Timestamptz()
+    version = Integer(default=1)
+    declined_slots = JSON(default=[])  # slot keys the citizen declined: not offered again
+    ended_at = Timestamptz(null=True, default=None)  # withdrawn by the citizen
+
+
 TABLES = (
     ServiceUnit,
     Professional,
@@ -144,7 +234,13 @@ TABLES = (
     Opening,
     Closure,
     BookingContact,
+    JointMeeting,
+    MeetingGuest,
     Booking,
+    BookingNote,
+    CalendarFeed,
     BookingRight,
     ClientPlanDuty,
+    NeedsPath,
+    WaitlistEntry,
 )

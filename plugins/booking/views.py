@@ -8,21 +8,61 @@ from dataclasses import dataclass
 from typing import Any
 
 from litestar import Controller, Request, get, post
-from litestar.response import Redirect, Response, Template
+from litestar.response import Response, Template
 
-from core.common.clock import now, today
-from core.common.errors import NotFound, ValidationFailed, VersionConflict
-from core.customers import services as customers
-from core.db import transaction
-from core.i18n import N_
-from core.identity.guards import require_user
-from core.notifications.services import sms_recipient_problem
-from core.web.pages import form_data, int_field, render, render_conflict
-from core.web.runtime import runtime_of
-from plugins.booking import bookings, calendar, duties, rights, setup
+from plugins.booking import (
+    absences,
+    bookings,
+    calendar,
+    duties,
+    meeting_guests,
+    meetings,
+    notes,
+    rights,
+    setup,
+    waitlist,
+    waitlist_changes,
+)
+from plugins.booking.customer_links import book_again_url
+from plugins.booking.metrics import STATUSES, month_appointments
 from plugins.booking.public import manage_url, next_times
+from plugins.booking.waitlist import serve_waitlist
+from valvomo.api import (
+    N_,
+    NotFound,
+    OptionalRecordId,
+    RecordId,
+    ValidationFailed,
+    VersionConflict,
+    customers,
+    form_data,
+    int_field,
+    is_confirmed,
+    now,
+    parse_period,
+    redirect_with_notice,
+    render,
+    render_confirmation,
+    render_conflict,
+    require_user,
+    runtime_of,
+    sms_recipient_problem,
+    today,
+    transaction,
+)
 
 Req = Request[Any, Any, Any]
+OPENING_NOTICES = {
+    "add": N_("The opening was added."),
+    "close": N_("The closure was added."),
+    "remove": N_("The opening was removed."),
+    "reopen": N_("The closure was removed and its times are open again."),
+}
+SETUP_NOTICES = {
+    "unit": N_("The unit was saved."),
+    "type": N_("The appointment type was saved."),
+    "professional": N_("The professional was added."),
+}
 
 
 def _day(raw: str) -> dt.date:
@@ -49,6 +89,55 @@ async def _professional(request: Req, professional_id: int) -> dict[str, Any]:
     return own
 
 
+CONFIRM_OPENINGS: dict[str, dict[str, str]] = {
+    "remove": {
+        "title": N_("Remove the opening?"),
+        "message": N_("No new appointments can be booked in this opening's times."),
+        "confirm_label": N_("Remove the opening"),
+    },
+    "reopen": {
+        "title": N_("Remove the closure?"),
+        "message": N_(
+            "Its times can be booked again, and people on the waiting list are offered them "
+            "at once. Appointments already cancelled or moved for it stay as they are."
+        ),
+        "confirm_label": N_("Remove the closure"),
+    },
+}
+
+
+async def _change_openings(
+    request: Req, professional_id: int, action: str, data: dict[str, Any]
+) -> int:
+    """One change to openings or closures, in the caller's transaction; freed times are offered
+    to the waiting list in it too. Returns a new closure's id when it covers bookings."""
+    user = require_user(request)
+    settings = runtime_of(request).settings
+    secret, url_for, moment = settings.secret, settings.public_url, now()
+    if action == "close":
+        closure_id = await setup.add_closure(user, professional_id, data)
+        closure = await absences.get_closure(closure_id, professional_id)
+        await waitlist_changes.take_back_holds_in(user, closure, secret, url_for, moment)
+        return closure_id if await absences.bookings_in_closure(closure) else 0
+    if action == "remove":
+        await setup.remove_opening(user, professional_id, int_field(data, "id"))
+    elif action == "reopen":
+        await setup.remove_closure(user, professional_id, int_field(data, "id"))
+        await waitlist.serve(secret, url_for, moment)
+    else:
+        await setup.add_opening(user, professional_id, data, today())
+        await waitlist.serve(secret, url_for, moment)
+    return 0
+
+
+async def _video_url(request: Req, booking: dict[str, Any]) -> str:
+    """A joint meeting's one room for everyone; a single booking's own room."""
+    if booking["meeting"]:
+        meeting = await meetings.get_meeting(booking["meeting"])
+        return meeting_guests.video_url(runtime_of(request).settings.secret, meeting)
+    return bookings.video_url(booking, manage_url(request, booking))
+
+
 class BookingPages(Controller):
     path = "/booking"
     include_in_schema = False
@@ -62,35 +151,96 @@ class BookingPages(Controller):
         day = _day(date)
         days = calendar.week_of(day) if view != "day" else [day]
         step = dt.timedelta(days=7 if view != "day" else 1)
+        calendar_days = await calendar.professional_days(professional["id"], days)
         return render(
             request,
             "booking/calendar.html",
+            grid=await calendar.week_grid(professional["id"], calendar_days),
             professional=professional,
             professionals=await setup.list_professionals(),
             view="day" if view == "day" else "week",
             day=day,
             previous=day - step,
             following=day + step,
-            days=await calendar.professional_days(professional["id"], days),
+            days=calendar_days,
         )
 
     @get("/bookings/{booking_id:int}")
     async def booking_page(self, request: Req, booking_id: int) -> Template:
-        booking = await bookings.get_booking(booking_id)
+        return await self._booking_page(request, await bookings.get_booking(booking_id))
+
+    async def _booking_page(
+        self,
+        request: Req,
+        booking: dict[str, Any],
+        values: dict[str, Any] | None = None,
+        errors: dict[str, str] | None = None,
+        status: int = 200,
+    ) -> Template:
+        user = require_user(request)
+        booking_notes = await notes.notes_of(booking["id"]) if user.can("booking.notes") else []
         if booking["customer"]:
             async with transaction():
-                await customers.record_view(require_user(request), booking["customer"], "booking")
-        return render(request, "booking/booking.html", booking=booking, now=now())
+                await customers.record_view(user, booking["customer"], "booking")
+                if booking_notes:
+                    await customers.record_view(user, booking["customer"], "booking_note")
+        return render(
+            request,
+            "booking/booking.html",
+            status_code=status,
+            notes=booking_notes,
+            errors=errors or {},
+            booking=booking,
+            video_url=await _video_url(request, booking),
+            values=values or {},
+            reasons=absences.REASONS,
+            now=now(),
+        )
+
+    @post("/bookings/{booking_id:int}/notes", opt={"permission": "booking.notes"})
+    async def add_note(self, request: Req, booking_id: int) -> Response[Any]:
+        booking = await bookings.get_booking(booking_id)
+        data = await form_data(request)
+        try:
+            async with transaction():
+                await notes.add_note(
+                    require_user(request), booking, str(data.get("note", "")), now()
+                )
+        except ValidationFailed as exc:
+            return await self._booking_page(request, booking, data, exc.errors, 400)
+        return redirect_with_notice(f"/booking/bookings/{booking_id}", N_("The note was saved."))
 
     @post("/bookings/{booking_id:int}")
     async def change_booking(self, request: Req, booking_id: int) -> Response[Any]:
         data = await form_data(request)
         user = require_user(request)
         action = str(data.get("action", ""))
+        told = True
         try:
+            if action == "cancel":
+                absences.check_reason(str(data.get("reason", "")))
+                if not is_confirmed(data):
+                    return render_confirmation(
+                        request,
+                        title=N_("Cancel the appointment?"),
+                        message=N_(
+                            "The customer is told that the appointment is cancelled, why, and "
+                            "where to book a new time. The time becomes free."
+                        ),
+                        action=request.url.path,
+                        fields=data,
+                        confirm_label=N_("Cancel the appointment"),
+                        cancel_href=request.url.path,
+                    )
             async with transaction():
                 if action == "cancel":
-                    await bookings.cancel_booking(user, booking_id)
+                    told = await absences.cancel_with_notice(
+                        user,
+                        booking_id,
+                        str(data.get("reason", "")),
+                        book_again_url(request),
+                        now(),
+                    )
                 elif action == "link":
                     customer = await customers.get_customer(int_field(data, "customer_id"))
                     await bookings.link_to_customer(user, booking_id, customer.id)
@@ -103,15 +253,37 @@ class BookingPages(Controller):
                 else {"customer_id": N_("No customer has this number.")}
             )
             booking = await bookings.get_booking(booking_id)
-            return render(
-                request,
-                "booking/booking.html",
-                status_code=400,
-                booking=booking,
-                errors=errors,
-                now=now(),
+            return await self._booking_page(request, booking, data, errors, 400)
+        if action == "cancel":
+            await serve_waitlist(runtime_of(request).settings)
+        if action == "cancel" and not told:
+            return redirect_with_notice(
+                request.url.path,
+                N_("The appointment was cancelled. No message could be sent: call the customer."),
+                kind="warning",
             )
-        return Redirect(path=f"/booking/bookings/{booking_id}")
+        if action == "cancel":
+            return redirect_with_notice(
+                request.url.path, N_("The appointment was cancelled and the customer was told.")
+            )
+        return redirect_with_notice(request.url.path, N_("The booking was saved."))
+
+    @get("/appointments")
+    async def appointments_page(self, request: Req, month: str = "", status: str = "") -> Template:
+        """The appointments of a month behind a situational-picture figure."""
+        try:
+            period = parse_period(month)
+        except ValueError:
+            period = parse_period(today().strftime("%Y-%m"))
+        status = status if status in STATUSES else "held"
+        return render(
+            request,
+            "booking/appointments.html",
+            bookings=await month_appointments(period, status),
+            period=period,
+            status=status,
+            link=True,
+        )
 
     @get("/openings")
     async def openings_page(self, request: Req, professional_id: int = 0) -> Template:
@@ -142,20 +314,31 @@ class BookingPages(Controller):
     async def change_openings(self, request: Req, professional_id: int = 0) -> Response[Any]:
         professional = await _professional(request, professional_id)
         data = await form_data(request)
-        user = require_user(request)
         action = str(data.get("action", ""))
+        suffix = f"?professional_id={professional_id}" if professional_id else ""
+        if action in CONFIRM_OPENINGS and not is_confirmed(data):
+            return render_confirmation(
+                request,
+                **CONFIRM_OPENINGS[action],
+                action=request.url.path + suffix,
+                fields=data,
+                cancel_href=f"/booking/openings{suffix}",
+            )
+        closure_id = 0
         try:
             async with transaction():
-                if action == "close":
-                    await setup.add_closure(user, professional["id"], data)
-                elif action == "remove":
-                    await setup.remove_opening(user, professional["id"], int_field(data, "id"))
-                else:
-                    await setup.add_opening(user, professional["id"], data, today())
+                closure_id = await _change_openings(request, professional["id"], action, data)
         except ValidationFailed as exc:
             return await self._openings(request, professional, data, exc.errors, 400)
-        suffix = f"?professional_id={professional_id}" if professional_id else ""
-        return Redirect(path=f"/booking/openings{suffix}")
+        if closure_id:
+            return redirect_with_notice(
+                f"/booking/closures/{closure_id}{suffix}",
+                N_("The closure was added. Decide below what happens to its appointments."),
+                kind="info",
+            )
+        return redirect_with_notice(
+            f"/booking/openings{suffix}", OPENING_NOTICES.get(action, OPENING_NOTICES["add"])
+        )
 
     # -- for one customer -------------------------------------------------------------------
 
@@ -191,6 +374,7 @@ class BookingPages(Controller):
             type_id=type_id,
             mode=mode,
             free_times=free,
+            type_modes=(await bookings.get_type(type_id))["modes"] if type_id else [],
             bookings=await bookings.bookings_of_customer(customer.id),
             rights=await rights.rights_of_customer(customer.id),
             duties=await duties.duties_of_customer(customer.id),
@@ -243,18 +427,24 @@ class BookingPages(Controller):
                 409,
             )
         if action == "book":
-            return Redirect(path=f"/booking/bookings/{booking_id}")
+            return redirect_with_notice(
+                f"/booking/bookings/{booking_id}", N_("The appointment was booked.")
+            )
         if action == "grant":
             return await self._customer_page(request, customer, 0, "", "", {}, {}, code=code)
-        return Redirect(path=f"/booking/customers/{customer.id}")
+        notice = N_("Marked as done.") if action == "plan_done" else N_("The task was added.")
+        return redirect_with_notice(f"/booking/customers/{customer.id}", notice)
 
     async def _book_for(self, request: Req, customer_id: int, data: dict[str, Any]) -> int:
         professional_id, _, start = str(data.get("slot", "")).partition("|")
         form = {**data, "professional_id": professional_id, "starts_at": start}
         booking_request = bookings.clean_request(form, contact_required=False)
         booking_request.customer_id = customer_id
-        phone = (await customers.get_customer(customer_id)).phone
-        booking_request.reminder_channel = "none" if sms_recipient_problem(phone) else "sms"
+        customer = await customers.get_customer(customer_id)
+        booking_request.reminder_channel = (
+            "none" if sms_recipient_problem(customer.phone) else "sms"
+        )
+        booking_request.language = customer.language
         user = require_user(request)
         booking_id = await bookings.create_booking(user, booking_request, now(), user.id)
         booking = await bookings.get_booking(booking_id)
@@ -352,7 +542,7 @@ class BookingSetup(Controller):
             return render_conflict(
                 request, exc, f"/booking/setup/units/{unit_id}", list(setup.UNIT_FIELDS)
             )
-        return Redirect(path="/booking/setup")
+        return redirect_with_notice("/booking/setup", SETUP_NOTICES["unit"])
 
     @get("/types/{type_id:int}")
     async def edit_type(self, request: Req, type_id: int) -> Template:
@@ -385,7 +575,7 @@ class BookingSetup(Controller):
             return render_conflict(
                 request, exc, f"/booking/setup/types/{type_id}", list(setup.TYPE_FIELDS)
             )
-        return Redirect(path="/booking/setup")
+        return redirect_with_notice("/booking/setup", SETUP_NOTICES["type"])
 
     @post("/{form:str}")
     async def save(self, request: Req, form: str) -> Response[Any]:
@@ -403,7 +593,7 @@ class BookingSetup(Controller):
                     raise NotFound(form)
         except ValidationFailed as exc:
             return await self._page(request, form, data, exc.errors, 400)
-        return Redirect(path="/booking/setup")
+        return redirect_with_notice("/booking/setup", SETUP_NOTICES[form])
 
 
 # -- API -----------------------------------------------------------------------------------
@@ -446,7 +636,10 @@ class BookingApi(Controller):
 
     @get("/free-times")
     async def list_free_times(
-        self, appointment_type_id: int, unit_id: int = 0, after: dt.datetime | None = None
+        self,
+        appointment_type_id: RecordId,
+        unit_id: OptionalRecordId = 0,
+        after: dt.datetime | None = None,
     ) -> list[FreeTimeOut]:
         """The next free times of a public type (12), from `after` or now, earliest first."""
         appointment_type = await bookings.get_type(appointment_type_id)
@@ -505,7 +698,7 @@ class StaffBookingApi(Controller):
 
     @get("/professionals/{professional_id:int}/bookings")
     async def professional_bookings(
-        self, request: Req, professional_id: int, week_of: dt.date | None = None
+        self, request: Req, professional_id: RecordId, week_of: dt.date | None = None
     ) -> list[BookingOut]:
         """A professional's bookings in the week (Monday–Sunday, Helsinki) of `week_of`."""
         days = calendar.week_of(week_of or today())
@@ -518,7 +711,7 @@ class StaffBookingApi(Controller):
         return [_booking_out(row) for row in rows]
 
     @get("/bookings/{booking_id:int}")
-    async def booking(self, request: Req, booking_id: int) -> BookingOut:
+    async def booking(self, request: Req, booking_id: RecordId) -> BookingOut:
         row = await bookings.get_booking(booking_id)
         if row["customer"]:
             async with transaction():

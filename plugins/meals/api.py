@@ -9,14 +9,23 @@ from typing import Any
 
 from litestar import Controller, Request, get, post
 
-from core.customers.services import record_view, record_views
-from core.db import transaction
-from core.identity.guards import require_user
 from plugins.meals import billing, lists, reports, services
+from plugins.meals.codes import effective
 from plugins.meals.list_views import parse_day
 from plugins.meals.report_views import parse_month
+from plugins.meals.scope import scoped_kitchen, scoped_route
 from plugins.meals.settings import current
 from plugins.meals.tables import MealException, MealOrderLine, MealPause
+from valvomo.api import (
+    Day,
+    Month,
+    OptionalRecordId,
+    RecordId,
+    record_view,
+    record_views,
+    require_user,
+    transaction,
+)
 
 Req = Request[Any, Any, Any]
 PAGE_SIZE = 50
@@ -26,9 +35,15 @@ PAGE_SIZE = 50
 class OpeningRequest:
     customer_id: int
     start_date: str
-    diet: str
     requested_meals: str
+    diet: str = ""  # one diet code; or the three lists below
+    diets: list[str] = field(default_factory=list)
+    allergies: list[str] = field(default_factory=list)
+    texture: str = ""
     door_notes: str = ""
+    decided_on: str = ""
+    decision_maker: str = ""
+    basis: str = ""
 
 
 @dataclass
@@ -154,7 +169,14 @@ class EndingRequest:
 
 @dataclass
 class DecisionRequest:
+    """The formal decision on an ending; dates as YYYY-MM-DD. `effective_date` (the last day of
+    meals) defaults to the requested end date."""
+
     version: int
+    decided_on: str = ""
+    decision_maker: str = ""
+    basis: str = ""
+    effective_date: str = ""
 
 
 @dataclass
@@ -207,16 +229,24 @@ class MealApi(Controller):
     opt = {"permission": "meals.view"}
 
     @get("/services/{service_id:int}", opt={"permission": "meals.view"})
-    async def get_service(self, request: Req, service_id: int) -> MealServiceOut:
+    async def get_service(self, request: Req, service_id: RecordId) -> MealServiceOut:
         out = await _service_out(service_id)
         async with transaction():
             await record_view(require_user(request), out.customer_id, "meals")
         return out
 
     @get("/services", opt={"permission": "meals.manage"})
-    async def list_services(self, status: str = "", page: int = 1) -> ServicePage:
-        page = max(1, page)
-        total, rows = await services.list_services(status, page, PAGE_SIZE)
+    async def list_services(
+        self,
+        status: str = "",
+        kitchen: OptionalRecordId = 0,
+        route: OptionalRecordId = 0,
+        page: int = 1,
+    ) -> ServicePage:
+        """Services by customer name, filtered by status, kitchen or route, 50 a page."""
+        page = max(1, min(page, 100_000))
+        filters = services.ServiceFilter(status, kitchen, route)
+        total, rows = await services.list_services(filters, page, PAGE_SIZE)
         return ServicePage(
             total,
             page,
@@ -234,7 +264,7 @@ class MealApi(Controller):
         )
 
     @post("/services/{service_id:int}/pause", opt={"permission": "meals.manage"}, status_code=200)
-    async def pause(self, request: Req, service_id: int, data: PauseRequest) -> MealServiceOut:
+    async def pause(self, request: Req, service_id: RecordId, data: PauseRequest) -> MealServiceOut:
         async with transaction():
             await services.pause_service(
                 require_user(request), service_id, data.version, asdict(data)
@@ -245,7 +275,7 @@ class MealApi(Controller):
         "/services/{service_id:int}/reactivate", opt={"permission": "meals.manage"}, status_code=200
     )
     async def reactivate(
-        self, request: Req, service_id: int, data: ReactivateRequest
+        self, request: Req, service_id: RecordId, data: ReactivateRequest
     ) -> MealServiceOut:
         async with transaction():
             await services.reactivate_service(
@@ -257,7 +287,7 @@ class MealApi(Controller):
         "/services/{service_id:int}/exceptions", opt={"permission": "meals.manage"}, status_code=201
     )
     async def add_exception(
-        self, request: Req, service_id: int, data: ExceptionRequest
+        self, request: Req, service_id: RecordId, data: ExceptionRequest
     ) -> MealServiceOut:
         async with transaction():
             await services.add_exception(require_user(request), service_id, asdict(data), current())
@@ -265,7 +295,7 @@ class MealApi(Controller):
 
     @post("/services/{service_id:int}/ending", opt={"permission": "meals.manage"}, status_code=200)
     async def request_ending(
-        self, request: Req, service_id: int, data: EndingRequest
+        self, request: Req, service_id: RecordId, data: EndingRequest
     ) -> MealServiceOut:
         async with transaction():
             await services.request_ending(
@@ -274,26 +304,36 @@ class MealApi(Controller):
         return await _service_out(service_id)
 
     @post("/services/{service_id:int}/decision", opt={"permission": "meals.open"}, status_code=200)
-    async def decide(self, request: Req, service_id: int, data: DecisionRequest) -> MealServiceOut:
+    async def decide(
+        self, request: Req, service_id: RecordId, data: DecisionRequest
+    ) -> MealServiceOut:
         async with transaction():
-            await services.decide_ending(require_user(request), service_id, data.version)
+            await services.decide_ending(
+                require_user(request), service_id, data.version, asdict(data)
+            )
         return await _service_out(service_id)
 
     @post("/openings", opt={"permission": "meals.open"}, status_code=201)
     async def open_service(self, request: Req, data: OpeningRequest) -> MealServiceOut:
         async with transaction():
             service_id = await services.open_service(
-                require_user(request), data.customer_id, asdict(data), current()
+                require_user(request), data.customer_id, asdict(data), await effective()
             )
         return await _service_out(service_id)
 
     @get("/kitchens/{kitchen_id:int}/production", opt={"permission": "meals.lists"})
-    async def production(self, kitchen_id: int, day: str = "") -> list[ProductionCount]:
+    async def production(
+        self, request: Req, kitchen_id: RecordId, day: Day = ""
+    ) -> list[ProductionCount]:
+        await scoped_kitchen(require_user(request), kitchen_id)
         counts = await lists.production_list(kitchen_id, parse_day(day), current())
         return [ProductionCount(p, d, n) for (p, d), n in counts.items()]
 
     @get("/routes/{route_id:int}/deliveries", opt={"permission": "meals.lists"})
-    async def deliveries(self, request: Req, route_id: int, day: str = "") -> list[DeliveryStop]:
+    async def deliveries(
+        self, request: Req, route_id: RecordId, day: Day = ""
+    ) -> list[DeliveryStop]:
+        await scoped_route(require_user(request), route_id)
         stops = await lists.route_delivery_list(route_id, parse_day(day), current())
         async with transaction():
             await record_views(
@@ -314,7 +354,7 @@ class MealApi(Controller):
         ]
 
     @get("/billing-lines", opt={"permission": "meals.reports"})
-    async def billing_lines(self, request: Req, month: str = "") -> list[BillingLineOut]:
+    async def billing_lines(self, request: Req, month: Month = "") -> list[BillingLineOut]:
         period = parse_month(month)
         lines = await billing.billing_lines(period, current())
         customer_ids = (ln.customer_id for ln in lines)
@@ -335,7 +375,7 @@ class MealApi(Controller):
         ]
 
     @get("/reports/deviations", opt={"permission": "meals.reports"})
-    async def deviations(self, request: Req, month: str = "") -> list[DeviationOut]:
+    async def deviations(self, request: Req, month: Month = "") -> list[DeviationOut]:
         period = parse_month(month)
         rows = await reports.deviations(period)
         customer_ids = (r["customer_id"] for r in rows)
@@ -345,7 +385,7 @@ class MealApi(Controller):
         return [DeviationOut(**row) for row in rows]
 
     @get("/reports/transport", opt={"permission": "meals.reports"})
-    async def transport(self, month: str = "") -> list[TransportOut]:
+    async def transport(self, month: Month = "") -> list[TransportOut]:
         rows = await reports.transport(parse_month(month), current())
         return [TransportOut(**row) for row in rows]
 

@@ -9,14 +9,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from core.common.errors import ValidationFailed
-from core.i18n import N_, fmt_date, gettext
-from core.plugins import BillingLine, BillingPeriod
 from plugins.meals import ledger
-from plugins.meals.settings import DELIVERY, MealSettings
+from plugins.meals.settings import DELIVERY, SERVICE, MealSettings
 from plugins.meals.tables import MealDay
+from valvomo.api import (
+    BillingLine,
+    BillingPeriod,
+    ValidationFailed,
+    fees,
+    fmt_date,
+    gettext,
+    price_list,
+)
+from valvomo.api import encode_days as day_code
 
-SERVICE = N_("meals")  # core billing shows codes through the catalogues
 OtherQuantities = tuple[tuple[int, int], ...]  # (day bit, quantity) of days not of one meal
 
 
@@ -26,11 +32,15 @@ OtherQuantities = tuple[tuple[int, int], ...]  # (day bit, quantity) of days not
 # product (index `meals_day_other_quantities`), each with its quantity.
 MONTH_DAYS = """
 SELECT service, product, SUM(day_bit) AS days, NULL AS quantity FROM meals_day
-WHERE day >= {} AND day <= {} GROUP BY service, product
+WHERE day >= {} AND day <= {}{only} GROUP BY service, product
 UNION ALL
 SELECT service, product, day_bit, quantity FROM meals_day
-WHERE day >= {} AND day <= {} AND quantity <> 1
+WHERE day >= {} AND day <= {} AND quantity <> 1{only}
 """
+
+
+class MissingPrice(ValidationFailed):
+    """A billed day of a product has no valid price."""
 
 
 @dataclass(frozen=True)
@@ -42,27 +52,36 @@ class MonthPrices:
     unpriced: dict[str, int]
 
     def split(self, product: str, days: int) -> list[tuple[Decimal, int]]:
-        """`days` of `product` by unit price; a day without a valid price is an error."""
-        unpriced = days if product not in self.masks else days & self.unpriced[product]
-        if unpriced:
-            day = self.period.first_day.replace(day=(unpriced & -unpriced).bit_length())
-            message = gettext(
-                "No valid price for %(product)s on %(day)s: add one to the meal settings.",
-                product=product,
-                day=fmt_date(day),
-            )
-            raise ValidationFailed({"period": message})
+        """`days` of `product` by unit price (`check` has made sure every day has one)."""
         return [(price, days & mask) for price, mask in self.masks[product] if days & mask]
 
+    def check(self, used: dict[str, int], labels: dict[str, str]) -> None:
+        """Refuse the month, naming the earliest day of any product that has no price."""
+        missing = [
+            (self.period.first_day.replace(day=(gap & -gap).bit_length()), product)
+            for product, days in used.items()
+            if (gap := days & self.unpriced.get(product, days))
+        ]
+        if missing:
+            day, product = min(missing)
+            message = gettext(
+                "No valid price for %(product)s on %(day)s: add one on the billing price pages.",
+                product=gettext(labels.get(product, product)),
+                day=fmt_date(day),
+            )
+            raise MissingPrice({"period": message})
 
-def month_prices(settings: MealSettings, period: BillingPeriod) -> MonthPrices:
+
+async def month_prices(settings: MealSettings, period: BillingPeriod) -> MonthPrices:
+    """The month's prices from core's price lists (seeded from the settings)."""
+    prices = await price_list(settings.products_for_billing())
     masks: dict[str, dict[Decimal, int]] = {}
     unpriced: dict[str, int] = {}
-    for product in {p.product for p in settings.prices}:
+    for product in prices.periods:
         by_price, missing = masks.setdefault(product, {}), 0
         for day in range(1, period.last_day.day + 1):
             try:
-                price = settings.price_on(product, period.first_day.replace(day=day))
+                price = prices.price_on(product, period.first_day.replace(day=day))
             except LookupError:
                 missing |= 1 << (day - 1)
                 continue
@@ -96,6 +115,7 @@ class PricedDays:
     unit_price: Decimal
     quantity: Decimal
     detail: str
+    days: str  # core's day code, "3,4,5:2"
 
 
 class MonthLines:
@@ -119,41 +139,71 @@ class MonthLines:
     def _priced(self, price: Decimal, days: int, others: OtherQuantities) -> PricedDays:
         mine = tuple((bit, n) for bit, n in others if days & bit)
         quantity = days.bit_count() + sum(n - 1 for _, n in mine)
-        return PricedDays(price, Decimal(quantity), _detail(days, self.month, mine))
+        quantities = dict(mine)
+        code = day_code(
+            {d: quantities.get(1 << (d - 1), 1) for d in range(1, 32) if days & 1 << (d - 1)}
+        )
+        return PricedDays(price, Decimal(quantity), _detail(days, self.month, mine), code)
 
 
 async def billing_lines(period: BillingPeriod, settings: MealSettings) -> list[BillingLine]:
+    """The month's lines as they are billed: priced, then split by the customers' fee
+    decisions as core billing does for every plugin (the meals report and API show these)."""
+    return await fees.apply_decisions(period, await priced_lines(period, settings))
+
+
+async def priced_lines(
+    period: BillingPeriod, settings: MealSettings, customers: frozenset[int] | None = None
+) -> list[BillingLine]:
+    """The month's lines at the price lists' prices, for core billing's hook (core applies the
+    fee decisions); of `customers` only, if given."""
     month = await ledger.record_month(period, settings.holiday_rule)
-    rows, others = await _month_days(period)
+    services = None
+    if customers is not None:
+        services = {s for s, customer in month.customers.items() if customer in customers}
+    rows, others = await _month_days(period, services)
     if any(service not in month.customers for service, _ in rows):
         # Another process recorded a new service between the two reads: look again.
         month = await ledger.record_month(period, settings.holiday_rule)
-    priced = MonthLines(month_prices(settings, period), period.month)
+    prices = await month_prices(settings, period)
+    used: dict[str, int] = {}
+    for (_service, product), days in rows.items():
+        used[product] = used.get(product, 0) | days
+    prices.check(used, {p.code: p.label for p in settings.products_for_billing()})
+    priced = MonthLines(prices, period.month)
     descriptions = {p: _description(p, settings) for p in {product for _, product in rows}}
-    return [
-        BillingLine(
-            customer_id=month.customers[service],
-            service=SERVICE,
-            product=product,
-            description=descriptions[product],
-            quantity=part.quantity,
-            unit_price=part.unit_price,
-            detail=part.detail,
-        )
-        for (service, product), days in rows.items()
-        if service in month.customers  # not a service deleted meanwhile
-        for part in priced.parts(product, days, others.get((service, product), ()))
-    ]
+    lines = []
+    for (service, product), days in rows.items():
+        customer = month.customers.get(service)
+        if customer is None:  # a service deleted meanwhile
+            continue
+        for part in priced.parts(product, days, others.get((service, product), ())):
+            lines.append(BillingLine(
+                customer_id=customer,
+                service=SERVICE,
+                product=product,
+                description=descriptions[product],
+                quantity=part.quantity,
+                unit_price=part.unit_price,
+                detail=part.detail,
+                days=part.days,
+            ))  # fmt: skip
+    return lines
 
 
 async def _month_days(
-    period: BillingPeriod,
+    period: BillingPeriod, services: set[int] | None = None
 ) -> tuple[dict[tuple[int, str], int], dict[tuple[int, str], OtherQuantities]]:
-    """Each (service, product)'s days of the month, and its days with more than one meal."""
+    """Each (service, product)'s days of the month, and its days with more than one meal; of
+    `services` only, if given."""
     first, last = period.first_day, period.last_day
     days: dict[tuple[int, str], int] = {}
     others: dict[tuple[int, str], list[tuple[int, int]]] = {}
-    for row in await MealDay.raw(MONTH_DAYS, first, last, first, last):
+    sql = MONTH_DAYS.replace("{only}", "")
+    if services is not None:
+        ids = ", ".join(str(int(s)) for s in sorted(services)) or "0"
+        sql = MONTH_DAYS.replace("{only}", f" AND service IN ({ids})")
+    for row in await MealDay.raw(sql, first, last, first, last):
         key = (row["service"], row["product"])
         if row["quantity"] is None:
             days[key] = int(row["days"])

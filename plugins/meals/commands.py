@@ -9,21 +9,18 @@ from pathlib import Path
 
 import click
 
-from core.audit.services import SystemActor
-from core.common.errors import ValidationFailed
+from valvomo.api import SystemActor, ValidationFailed
 
 
 def add_commands(cli: click.Group) -> None:
-    group = cli.commands.get("import")
-    if not isinstance(group, click.Group):
-        group = click.Group("import", help="Import data from the old spreadsheets and systems.")
-        cli.add_command(group)
-    group.add_command(import_meals_command)
+    from valvomo.api import import_group
+
+    import_group(cli).add_command(import_meals_command)
     cli.add_command(meals_group)
 
 
 def _run(work: Callable[[], Awaitable[None]]) -> None:
-    from core.cli import load_runtime, run_with_database
+    from valvomo.api import load_runtime, run_with_database
 
     run_with_database(load_runtime(), work)
 
@@ -31,48 +28,18 @@ def _run(work: Callable[[], Awaitable[None]]) -> None:
 @click.command("meals")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--dry-run", is_flag=True, help="Check every row and report; write nothing.")
-@click.option("--partial", is_flag=True, help="Write the valid rows even if some are invalid.")
+@click.option(
+    "--partial", is_flag=True, help="Write the valid customers even if some rows are invalid."
+)
 def import_meals_command(file: Path, dry_run: bool, partial: bool) -> None:
-    """Import meal customers and their standing orders from an XLSX or CSV spreadsheet."""
-    from core.cli import console
-    from core.db import transaction
-    from plugins.meals.importer import ImportReport, check_rows, read_rows, write_services
+    """Import meal customers' standing orders from an XLSX or CSV spreadsheet."""
+    from plugins.meals.importer import MealsStep
     from plugins.meals.settings import current
+    from valvomo.api import run_import_command
 
-    try:
-        rows = read_rows(file)
-    except (OSError, ValueError, KeyError, UnicodeDecodeError) as exc:
-        console.print(f"[red]Cannot read {file.name}: {exc}[/]")
-        sys.exit(2)
-    result = ImportReport()
-
-    async def work() -> None:
-        nonlocal result
-        async with transaction():
-            result = await check_rows(rows, current())
-            if dry_run or (result.errors and not partial):
-                return
-            await write_services(
-                SystemActor(full_name=f"valvomo import meals {file.name}"), result.services
-            )
-
-    _run(work)
-    for problem in result.errors:
-        console.print(f"[red]{problem}[/]")
-    services = len(result.services)
-    if dry_run:
-        console.print(
-            f"Dry run: {result.rows} rows, {len(result.errors)} problems, "
-            f"{services} services would be imported. Nothing was written."
-        )
-    elif result.errors and not partial:
-        console.print(
-            f"[bold red]Nothing was imported[/]: {len(result.errors)} problems. "
-            "Fix the rows or use --partial to import the valid ones."
-        )
-    else:
-        console.print(f"Imported {services} meal services from {result.rows} rows.")
-    sys.exit(1 if result.errors else 0)
+    run_import_command(
+        file, [MealsStep(current(), every_row=True)], dry_run=dry_run, partial=partial
+    )
 
 
 @click.group("meals")
@@ -85,12 +52,9 @@ def meals_group() -> None:
 def record_days(month: str | None) -> None:
     """Bring the recorded meal days of a month up to date, e.g. nightly from cron, so that the
     biller's report only has to write the services changed during the day."""
-    from core.billing.commands import month_argument
-    from core.billing.periods import period_containing, previous_period
-    from core.cli import console
-    from core.common.clock import today
     from plugins.meals.ledger import record_month
     from plugins.meals.settings import current
+    from valvomo.api import console, month_argument, period_containing, previous_period, today
 
     this_month = period_containing(today())
     periods = [month_argument(month)] if month else [previous_period(this_month), this_month]
@@ -132,8 +96,7 @@ def add_route(kitchen: str, name: str) -> None:
 
 
 def _guarded(create: Callable[[], Awaitable[int]]) -> None:
-    from core.cli import console
-    from core.db import transaction
+    from valvomo.api import console, transaction
 
     async def work() -> None:
         async with transaction():

@@ -8,21 +8,20 @@ import random
 from collections.abc import Sequence
 from typing import Any
 
-from core.audit.services import SystemActor
-from core.common.clock import now
-from core.db import insert_objects
-from core.plugins import DemoContext
 from plugins.meals import services
+from plugins.meals.services import KITCHEN
 from plugins.meals.settings import MealSettings
 from plugins.meals.tables import (
     DeliveryRoute,
     Kitchen,
+    KitchenUser,
     MealException,
     MealOrderLine,
     MealPause,
     MealRouteAssignment,
     MealService,
 )
+from valvomo.api import DemoContext, SystemActor, insert_objects, now
 
 KITCHENS = (
     "Seinäjoki",
@@ -121,6 +120,11 @@ async def create_demo_data(demo: DemoContext, settings: MealSettings) -> None:
         demo.random, demo.today, customers[:count], routes, settings
     )
     await _waiting_work(demo, customers[count : count + 8], settings)
+    kitchen_users = demo.user_ids_by_role.get(KITCHEN, [])
+    if kitchen_users and routes:  # the demo kitchen user works in the first kitchen
+        await KitchenUser.insert(
+            *[KitchenUser(user=u, kitchen=routes[0][0]) for u in kitchen_users]
+        )
     demo.progress(f"meals: {service_ids} services, {lines} order lines")
 
 
@@ -201,6 +205,9 @@ async def _waiting_work(demo: DemoContext, customers: list[int], settings: MealS
                 "start_date": (demo.today + dt.timedelta(days=7)).isoformat(),
                 "diet": "normal",
                 "requested_meals": "Lounas arkipäivisin",
+                "decided_on": demo.today.isoformat(),
+                "decision_maker": "Sosiaaliohjaaja Laine",
+                "basis": "Palvelutarpeen arviointi: ateriapalvelu myönnetään",
             },
             settings,
         )

@@ -1,18 +1,131 @@
-"""Parsing and checking submitted meal-service input; every problem names its field."""
+"""The meal service's forms, declared on core's form layer (`parse_form`): each field's type,
+limits and message. Choices that come from the region's settings are given at parse time
+(`choices=`); rules that need the service or the database come after parsing."""
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
-from core.common.errors import ValidationFailed
-from core.i18n import N_
+import msgspec
+from msgspec import Meta
+
 from plugins.meals.settings import MealSettings
+from valvomo.api import N_, After, DateField, Message, ValidationFailed, parse_form
+from valvomo.api import dates as core_dates
 
 MAX_MEALS_PER_DAY = 10
-FIRST_YEAR, LAST_YEAR = 2000, 2100
+END_BEFORE_START = N_("The end date is before the start date.")
+FIRST_YEAR, LAST_YEAR = core_dates.FIRST_YEAR, core_dates.LAST_YEAR
 WEEKDAYS = range(7)
+
+Quantity = Annotated[
+    int, Meta(ge=0, le=MAX_MEALS_PER_DAY), Message(N_("Enter a number from 0 to 10."))
+]
+
+
+Text40 = Annotated[str, Meta(max_length=40)]
+Text200 = Annotated[str, Meta(max_length=200)]
+Text300 = Annotated[str, Meta(max_length=300)]
+Text1000 = Annotated[str, Meta(max_length=1000)]
+Text2000 = Annotated[str, Meta(max_length=2000)]
+
+
+class DecisionFields(msgspec.Struct):
+    decided_on: DateField
+    decision_maker: Annotated[Text200, Message(N_("Enter who made the decision."))]
+    basis: Annotated[Text2000, Message(N_("Enter the basis of the decision."))]
+
+
+class OpeningForm(DecisionFields):
+    start_date: DateField
+    requested_meals: Annotated[Text1000, Message(N_("Describe the meals the customer needs."))]
+    door_notes: Text1000 = ""
+
+
+class EndingDecisionForm(DecisionFields):
+    effective_date: DateField | None = None
+
+
+class RouteForm(msgspec.Struct):
+    kitchen: Annotated[int, Meta(ge=0, lt=2**31), Message(N_("Choose a kitchen."))]
+    route: Annotated[int, Meta(ge=0, lt=2**31), Message(N_("Choose a delivery route."))]
+    route_stop: Annotated[
+        int, Meta(ge=0, le=10_000), Message(N_("Enter a stop number from 0 to 10,000."))
+    ] = 0
+    door_notes: Text1000 = ""
+
+
+class ValidFromForm(msgspec.Struct):
+    valid_from: DateField
+
+
+class ExceptionForm(msgspec.Struct):
+    day: DateField
+    kind: Annotated[str, Message(N_("Choose what changes."))]
+    product: Text40 = ""
+    quantity: Quantity = 0
+    note: Text300 = ""
+
+
+class PauseForm(msgspec.Struct):
+    start_date: DateField
+    reason: Annotated[Text300, Message(N_("Give a reason, e.g. hospital stay."))]
+    end_date: Annotated[DateField | None, After("start_date", END_BEFORE_START, or_same=True)] = (
+        None
+    )
+
+
+class ResumeForm(msgspec.Struct):
+    resume_date: DateField
+
+
+class EndingRequestForm(msgspec.Struct):
+    end_date: DateField
+    ending_reason: Annotated[Text1000, Message(N_("Give a reason for ending."))]
+
+
+class AbsenceForm(msgspec.Struct):
+    first_day: DateField
+    last_day: Annotated[
+        DateField | None,
+        After("first_day", N_("The last day is before the first day."), or_same=True),
+    ] = None
+
+
+class ChangeReportForm(msgspec.Struct):
+    kind: Annotated[str, Message(N_("Choose what changed."))]
+    channel: Annotated[str, Message(N_("Choose how the change was reported."))]
+    details: Text2000 = ""
+    start_date: DateField | None = None
+    end_date: Annotated[DateField | None, After("start_date", END_BEFORE_START, or_same=True)] = (
+        None
+    )
+
+
+class DietChoiceForm(msgspec.Struct, kw_only=True):
+    diets: Annotated[list[str], Message(N_("Choose only diets that the region offers."))] = []
+    allergies: Annotated[list[str], Message(N_("Choose only allergies on the region's list."))] = []
+    texture: Annotated[str, Message(N_("Choose a texture that the region offers."))] = "normal"
+
+
+class DietForm(DietChoiceForm, kw_only=True):
+    valid_from: DateField
+
+
+class DayForm(msgspec.Struct):
+    day: DateField
+
+
+def weekly_order_form(settings: MealSettings) -> type[msgspec.Struct]:
+    """Fields `qty_<weekday>_<product>` and `delivery_<weekday>` (0 = Monday; the delivery
+    day is the weekday itself unless chosen)."""
+    weekday = Annotated[int, Meta(ge=0, le=6), Message(N_("Choose a weekday."))]
+    quantities = [
+        (f"qty_{day}_{product}", Quantity, 0) for day in WEEKDAYS for product in settings.products
+    ]
+    deliveries = [(f"delivery_{day}", weekday, day) for day in WEEKDAYS]
+    return msgspec.defstruct("WeeklyOrderForm", [*quantities, *deliveries])
 
 
 @dataclass(frozen=True)
@@ -23,70 +136,20 @@ class WeeklyOrder:
     delivery_weekdays: dict[int, int]
 
 
-def text(data: dict[str, Any], name: str, limit: int) -> str:
-    return str(data.get(name, "") or "").strip()[:limit]
-
-
-def parse_date(
-    data: dict[str, Any], name: str, errors: dict[str, str], required: bool = True
-) -> dt.date | None:
-    raw = text(data, name, 20)
-    if not raw:
-        if required:
-            errors[name] = N_("Enter a date.")
-        return None
-    try:
-        day = dt.date.fromisoformat(raw)
-    except ValueError:
-        errors[name] = N_("Enter the date as YYYY-MM-DD.")
-        return None
-    if not FIRST_YEAR <= day.year <= LAST_YEAR:
-        errors[name] = N_("Enter a date between 2000 and 2100.")
-        return None
-    return day
-
-
-def parse_quantity(raw: Any, name: str, errors: dict[str, str]) -> int:
-    value = str(raw if raw is not None else "").strip() or "0"
-    try:
-        number = int(value)
-    except ValueError:
-        errors[name] = N_("Enter a whole number.")
-        return 0
-    if number < 0 or number > MAX_MEALS_PER_DAY:
-        errors[name] = N_("Enter a number from 0 to 10.")
-        return 0
-    return number
-
-
-def parse_weekday(raw: Any, name: str, errors: dict[str, str]) -> int:
-    try:
-        weekday = int(str(raw))
-    except ValueError:
-        weekday = -1
-    if weekday not in WEEKDAYS:
-        errors[name] = N_("Choose a weekday.")
-    return weekday
-
-
-def parse_weekly_order(data: dict[str, Any], settings: MealSettings) -> WeeklyOrder:
-    """Fields `qty_<weekday>_<product>` and `delivery_<weekday>` (0 = Monday)."""
-    errors: dict[str, str] = {}
-    quantities: dict[tuple[int, str], int] = {}
-    deliveries: dict[int, int] = {}
-    for weekday in WEEKDAYS:
-        for product in settings.products:
-            name = f"qty_{weekday}_{product}"
-            quantity = parse_quantity(data.get(name), name, errors)
-            if quantity:
-                quantities[(weekday, product)] = quantity
-        if any(w == weekday for w, _ in quantities):
-            name = f"delivery_{weekday}"
-            deliveries[weekday] = parse_weekday(data.get(name, weekday), name, errors)
-    if not quantities and not errors:
-        errors["order"] = N_("Order at least one meal a week.")
-    if errors:
-        raise ValidationFailed(errors)
+def parse_weekly_order(
+    data: dict[str, Any], settings: MealSettings, errors: dict[str, str] | None = None
+) -> WeeklyOrder:
+    """The weekly order, refused together with the caller's `errors` (if any)."""
+    fields = msgspec.structs.asdict(parse_form(weekly_order_form(settings), data, errors=errors))
+    quantities = {
+        (day, product): fields[f"qty_{day}_{product}"]
+        for day in WEEKDAYS
+        for product in settings.products
+        if fields[f"qty_{day}_{product}"]
+    }
+    if not quantities:
+        raise ValidationFailed({"order": N_("Order at least one meal a week.")})
+    deliveries = {day: fields[f"delivery_{day}"] for day, _ in quantities}
     return WeeklyOrder(quantities, deliveries)
 
 

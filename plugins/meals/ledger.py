@@ -14,12 +14,11 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from core.db import chunked, get_database, insert_rows, is_sqlite, transaction
-from core.plugins import BillingPeriod
 from plugins.meals.plans import BILLABLE, LoadedService, load_services
 from plugins.meals.schedule import DELIVERY_LOOKAHEAD, compute_schedule
 from plugins.meals.settings import DELIVERY
 from plugins.meals.tables import MealDay, MealDayMonth, MealService
+from valvomo.api import BillingPeriod, chunked, get_database, insert_rows, is_sqlite, transaction
 
 LEDGER_LOCK = 7201  # PostgreSQL advisory lock class of month recording
 

@@ -8,30 +8,54 @@ from typing import Any
 from litestar import Controller, Request, get
 from litestar.response import Redirect, Response, Template
 
-from core.common.clock import today
-from core.common.errors import NotFound, ValidationFailed
-from core.common.exports import CONTENT_TYPES, Cell, to_csv
-from core.customers.services import record_views
-from core.db import transaction
-from core.i18n import N_, gettext
-from core.identity.guards import require_user
-from core.web.pages import render
 from plugins.meals import lists, services
-from plugins.meals.forms import parse_date
+from plugins.meals.codes import effective
+from plugins.meals.forms import DayForm
+from plugins.meals.scope import in_scope, kitchen_scope, scoped_kitchen, scoped_route
 from plugins.meals.settings import current
-from plugins.meals.tables import DeliveryRoute, Kitchen
+from valvomo.api import (
+    CONTENT_TYPES,
+    N_,
+    Cell,
+    CurrentUser,
+    fmt_phone,
+    gettext,
+    now,
+    parse_form,
+    record_views,
+    render,
+    require_user,
+    session_data,
+    set_session_data,
+    to_csv,
+    today,
+    transaction,
+)
 
 Req = Request[Any, Any, Any]
 
 
-def parse_day(raw: str) -> dt.date:
+KITCHEN_KEY = "meal_lists_kitchen"
+
+
+def parse_day(raw: str, default: dt.date | None = None) -> dt.date:
     if not raw:
-        return today()
-    errors: dict[str, str] = {}
-    day = parse_date({"day": raw}, "day", errors)
-    if day is None:
-        raise ValidationFailed(errors)
-    return day
+        return default or today()
+    return parse_form(DayForm, {"day": raw}).day
+
+
+async def _remember_kitchen(user: CurrentUser, kitchen_id: int) -> None:
+    stored = await session_data(user.session_id or 0)
+    if stored.get(KITCHEN_KEY) != kitchen_id:
+        stored[KITCHEN_KEY] = kitchen_id
+        await set_session_data(user.session_id or 0, stored)
+
+
+async def _default_day(user: CurrentUser, raw: str) -> dt.date:
+    """The asked day, else the next delivery day of the user's kitchens (kitchens cook ahead)."""
+    if raw:
+        return parse_day(raw)
+    return await lists.next_delivery_day(await kitchen_scope(user), today(), current())
 
 
 def _csv_response(content: bytes, filename: str) -> Response[bytes]:
@@ -49,69 +73,97 @@ class MealListPages(Controller):
 
     @get("/")
     async def index(self, request: Req) -> Template:
+        user = require_user(request)
+        scope = await kitchen_scope(user)
+        kitchens = [k for k in await lists.kitchens() if in_scope(scope, k["id"])]
+        remembered = (await session_data(user.session_id or 0)).get(KITCHEN_KEY)
         return render(
             request,
             "meals/lists.html",
-            kitchens=await lists.kitchens(),
-            routes=await lists.routes(),
-            day=today(),
+            kitchens=kitchens,
+            routes=[r for r in await lists.routes() if in_scope(scope, r["kitchen"])],
+            kitchen_id=remembered if in_scope(scope, remembered or 0) else None,
+            day=await lists.next_delivery_day(scope, today(), current()),
         )
 
     @get("/kitchen")
-    async def choose_kitchen(self, kitchen: int, day: str = "") -> Redirect:
-        return Redirect(path=f"/meals/lists/kitchens/{kitchen}?day={parse_day(day).isoformat()}")
+    async def choose_kitchen(self, request: Req, kitchen: int, day: str = "") -> Redirect:
+        user = require_user(request)
+        await scoped_kitchen(user, kitchen)
+        date = (await _default_day(user, day)).isoformat()
+        return Redirect(path=f"/meals/lists/kitchens/{kitchen}?day={date}")
 
     @get("/route")
-    async def choose_route(self, route: int, day: str = "") -> Redirect:
-        return Redirect(path=f"/meals/lists/routes/{route}?day={parse_day(day).isoformat()}")
+    async def choose_route(self, request: Req, route: int, day: str = "") -> Redirect:
+        user = require_user(request)
+        await scoped_route(user, route)
+        date = (await _default_day(user, day)).isoformat()
+        return Redirect(path=f"/meals/lists/routes/{route}?day={date}")
 
     @get("/kitchens/{kitchen_id:int}")
     async def production(
         self, request: Req, kitchen_id: int, day: str = "", format: str = "html"
     ) -> Response[Any]:
-        kitchen = await Kitchen.select().where(Kitchen.id == kitchen_id).first()
-        if kitchen is None:
-            raise NotFound(f"kitchen {kitchen_id}")
-        date, settings = parse_day(day), current()
-        counts = await lists.production_list(kitchen_id, date, settings)
+        user = require_user(request)
+        kitchen = await scoped_kitchen(user, kitchen_id)
+        await _remember_kitchen(user, kitchen_id)
+        date, settings = await _default_day(user, day), await effective()
         if format == "csv":
+            counts = await lists.production_list(kitchen_id, date, settings)
             rows: list[list[Cell]] = [
-                [settings.products.get(p, p), settings.diets.get(d, d), n]
+                [settings.products.get(p, p), settings.diet_label(d), n]
                 for (p, d), n in counts.items()
             ]
             headers = [gettext(h) for h in (N_("Meal product"), N_("Diet"), N_("Meals"))]
             return _csv_response(to_csv(headers, rows), f"production-{kitchen_id}-{date}.csv")
+        printout = await lists.kitchen_printout(kitchen_id, date, settings)
         return render(
             request,
             "meals/production.html",
             kitchen=kitchen,
             day=date,
-            counts=counts,
+            printout=printout,
             settings=settings,
-            total=sum(counts.values()),
+            statuses_labels=services.STATUSES,
+        )
+
+    @get("/kitchens/{kitchen_id:int}/print")
+    async def print_all(self, request: Req, kitchen_id: int, day: str = "") -> Template:
+        """The production list and every route's delivery list of the day as one document."""
+        user = require_user(request)
+        kitchen = await scoped_kitchen(user, kitchen_id)
+        await _remember_kitchen(user, kitchen_id)
+        date, settings = await _default_day(user, day), await effective()
+        printout = await lists.kitchen_printout(kitchen_id, date, settings)
+        async with transaction():
+            await record_views(
+                user,
+                (s.customer_id for sheet in printout.routes for s in sheet.stops),
+                "meal_route_list",
+            )
+        return render(
+            request,
+            "meals/print_all.html",
+            kitchen=kitchen,
+            day=date,
+            printout=printout,
+            printed_at=now(),
+            settings=settings,
+            statuses_labels=services.STATUSES,
         )
 
     @get("/routes/{route_id:int}")
     async def deliveries(
         self, request: Req, route_id: int, day: str = "", format: str = "html"
     ) -> Response[Any]:
-        route = (
-            await DeliveryRoute.select(
-                DeliveryRoute.id, DeliveryRoute.name, DeliveryRoute.kitchen.name
-            )
-            .where(DeliveryRoute.id == route_id)
-            .first()
-        )
-        if route is None:
-            raise NotFound(f"route {route_id}")
-        date, settings = parse_day(day), current()
+        user = require_user(request)
+        route = await scoped_route(user, route_id)
+        date, settings = await _default_day(user, day), await effective()
         stops = await lists.route_delivery_list(route_id, date, settings)
         async with transaction():
             # A delivery list shows each customer's address and key notes: one view per customer,
             # so that it appears in every listed customer's access log.
-            await record_views(
-                require_user(request), (s.customer_id for s in stops), "meal_route_list"
-            )
+            await record_views(user, (s.customer_id for s in stops), "meal_route_list")
         if format == "csv":
             headers = [
                 gettext(h)
@@ -119,6 +171,7 @@ class MealListPages(Controller):
                     N_("Stop"),
                     N_("Customer"),
                     N_("Address"),
+                    N_("Phone"),
                     N_("Door and key notes"),
                     N_("Diet"),
                     N_("Meals"),
@@ -129,8 +182,9 @@ class MealListPages(Controller):
                     s.route_stop,
                     s.name,
                     s.address,
+                    fmt_phone(s.phone),
                     s.door_notes,
-                    settings.diets.get(s.diet, s.diet),
+                    settings.diet_label(s.diet),
                     ", ".join(f"{settings.products.get(p, p)} ×{n}" for p, n in s.meals.items()),
                 ]
                 for s in stops
@@ -143,6 +197,7 @@ class MealListPages(Controller):
             route=route,
             day=date,
             stops=stops,
+            totals=lists.route_totals(stops),
             changes=changes,
             statuses_labels=services.STATUSES,
             settings=settings,

@@ -5,13 +5,21 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, Request, get, post
-from litestar.response import Redirect, Response, Template
+from litestar.response import Response, Template
 
-from core.common.errors import ValidationFailed
-from core.db import transaction
-from core.identity.guards import require_user
-from core.web.pages import form_data, int_field, render
-from plugins.meals import lists, places
+from plugins.meals import lists, places, scope
+from valvomo.api import (
+    N_,
+    ValidationFailed,
+    form_data,
+    int_field,
+    is_confirmed,
+    redirect_with_notice,
+    render,
+    render_confirmation,
+    require_user,
+    transaction,
+)
 
 Req = Request[Any, Any, Any]
 
@@ -38,7 +46,7 @@ class KitchenPages(Controller):
                 {"kitchen_name": exc.errors.get("name", "")},
                 400,
             )
-        return Redirect(path="/meals/kitchens")
+        return redirect_with_notice("/meals/kitchens", N_("The kitchen was added."))
 
     @post("/routes")
     async def add_route(self, request: Req) -> Response[Any]:
@@ -52,7 +60,38 @@ class KitchenPages(Controller):
             errors = {("route_name" if k == "name" else k): v for k, v in exc.errors.items()}
             values = {"kitchen": data.get("kitchen"), "route_name": data.get("name")}
             return await self._page(request, values, errors, 400)
-        return Redirect(path="/meals/kitchens")
+        return redirect_with_notice("/meals/kitchens", N_("The delivery route was added."))
+
+    @post("/staff")
+    async def bind_staff(self, request: Req) -> Response[Any]:
+        data = await form_data(request)
+        try:
+            async with transaction():
+                await scope.bind_user(
+                    require_user(request),
+                    int_field(data, "staff_kitchen"),
+                    str(data.get("username", "")),
+                )
+        except ValidationFailed as exc:
+            return await self._page(request, data, exc.errors, 400)
+        return redirect_with_notice("/meals/kitchens", N_("The user was bound to the kitchen."))
+
+    @post("/{kitchen_id:int}/staff/{binding_id:int}/remove")
+    async def unbind_staff(self, request: Req, kitchen_id: int, binding_id: int) -> Response[Any]:
+        data = await form_data(request)
+        if not is_confirmed(data):
+            return render_confirmation(
+                request,
+                title=N_("Remove the user from the kitchen?"),
+                message=N_("The user no longer sees this kitchen's lists and customers."),
+                action=request.url.path,
+                fields=data,
+                confirm_label=N_("Remove"),
+                cancel_href="/meals/kitchens",
+            )
+        async with transaction():
+            await scope.unbind_user(require_user(request), kitchen_id, binding_id)
+        return redirect_with_notice("/meals/kitchens", N_("The user was removed from the kitchen."))
 
     @staticmethod
     async def _page(
@@ -68,4 +107,5 @@ class KitchenPages(Controller):
             values=values,
             errors=errors,
             kitchen_options=[(k["id"], k["name"]) for k in kitchens],
+            staff=await scope.kitchen_staff(),
         )

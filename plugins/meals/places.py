@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-from core.audit import services as audit
-from core.audit.services import Actor
-from core.common.errors import ValidationFailed
-from core.i18n import N_
 from plugins.meals.tables import DeliveryRoute, Kitchen
+from valvomo.api import N_, Actor, ValidationFailed, audit
 
 
 async def create_kitchen(actor: Actor, name: str) -> int:

@@ -7,15 +7,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from core.common.errors import NotFound
+from plugins.meals.diets import DietChoice, DietPeriod, choice_on, period_of_row
 from plugins.meals.schedule import DELIVERY_LOOKAHEAD, DayException, OrderLine, Pause, ServicePlan
 from plugins.meals.tables import (
+    MealDietPeriod,
     MealException,
     MealOrderLine,
     MealPause,
     MealRouteAssignment,
     MealService,
 )
+from valvomo.api import NotFound
 
 BILLABLE = ("active", "paused", "ending_requested", "ended")
 
@@ -41,9 +43,14 @@ class LoadedService:
     row: dict[str, Any]
     plan: ServicePlan
     assignments: list[Assignment] = field(default_factory=list)
+    diet_periods: list[DietPeriod] = field(default_factory=list)
 
     def assignment_on(self, day: dt.date) -> Assignment | None:
         return next((a for a in self.assignments if a.covers(day)), None)
+
+    def diet_on(self, day: dt.date) -> str:
+        """The key of the diets, allergies and texture valid on `day` (loaded with details)."""
+        return choice_on(self.diet_periods, DietChoice.opening(self.row["diet"]), day).key
 
 
 BILLING_COLUMNS = (
@@ -71,6 +78,7 @@ SERVICE_COLUMNS = (
     MealService.customer.street_address,
     MealService.customer.postal_code,
     MealService.customer.municipality,
+    MealService.customer.phone,
 )
 
 
@@ -149,7 +157,25 @@ async def load_services(
     _attach(loaded, lines, exceptions, pauses)
     if details:
         await _attach_assignments(loaded, of_services(MealRouteAssignment), first, horizon)
+        await _attach_diets(loaded, of_services(MealDietPeriod), horizon)
     return list(loaded.values())
+
+
+async def _attach_diets(loaded: dict[int, LoadedService], of_services: Any, last: dt.date) -> None:
+    rows = (
+        await MealDietPeriod.select(
+            MealDietPeriod.service,
+            MealDietPeriod.valid_from,
+            MealDietPeriod.diets,
+            MealDietPeriod.allergies,
+            MealDietPeriod.texture,
+        )
+        .where(of_services & (MealDietPeriod.valid_from <= last))
+        .order_by(MealDietPeriod.valid_from)
+    )
+    for row in rows:
+        if row["service"] in loaded:
+            loaded[row["service"]].diet_periods.append(period_of_row(row))
 
 
 async def _assigned_services(

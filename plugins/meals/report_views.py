@@ -8,15 +8,22 @@ from typing import Any
 from litestar import Controller, Request, get
 from litestar.response import Response, Template
 
-from core.common.clock import today
-from core.common.errors import ValidationFailed
-from core.common.exports import CONTENT_TYPES, Cell, export
-from core.i18n import N_, gettext
-from core.identity.guards import require_user
-from core.plugins import BillingPeriod
-from core.web.pages import render
 from plugins.meals import reports
 from plugins.meals.settings import current
+from valvomo.api import (
+    CONTENT_TYPES,
+    N_,
+    BillingPeriod,
+    Cell,
+    NotFound,
+    ValidationFailed,
+    export,
+    gettext,
+    render,
+    require_user,
+    today,
+)
+from valvomo.api import parse_month as parse_month_text
 
 Req = Request[Any, Any, Any]
 
@@ -25,12 +32,10 @@ def parse_month(raw: str) -> BillingPeriod:
     if not raw:
         return BillingPeriod(today().year, today().month)
     try:
-        year, month = (int(part) for part in raw.split("-"))
-        if not 2000 <= year <= 2100 or not 1 <= month <= 12:
-            raise ValueError
+        first = parse_month_text(raw)
     except ValueError as exc:
-        raise ValidationFailed({"month": N_("Enter the month as YYYY-MM.")}) from exc
-    return BillingPeriod(year, month)
+        raise ValidationFailed({"month": N_("Enter the month like 11/2026.")}) from exc
+    return BillingPeriod(first.year, first.month)
 
 
 def _download(
@@ -62,9 +67,8 @@ class MealReportPages(Controller):
         await reports.record_report_view(
             require_user(request), "billing", period, customer_ids, format
         )
-        if format in ("csv", "xlsx"):
-            rows = reports.billing_rows(customers)
-            return _download(format, "billing", period, reports.BILLING_HEADERS, rows)
+        if format != "html":  # the month's one billing export is core billing's
+            raise NotFound(format)
         return self._page(
             request,
             "billing",
@@ -99,7 +103,7 @@ class MealReportPages(Controller):
 
     @staticmethod
     def _page(request: Req, report: str, period: BillingPeriod, **context: Any) -> Template:
-        month = f"{period.year}-{period.month:02d}"
+        month = f"{period.month}/{period.year}"
         return render(
             request,
             f"meals/report_{report}.html",

@@ -9,28 +9,24 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from core.audit import services as audit
-from core.billing.services import customer_names
-from core.common.exports import Cell
-from core.db import transaction
-from core.i18n import N_, gettext
-from core.plugins import BillingLine, BillingPeriod
 from plugins.meals.billing import billing_lines
 from plugins.meals.plans import LoadedService, load_services
 from plugins.meals.schedule import compute_schedule
 from plugins.meals.settings import MealSettings
 from plugins.meals.tables import MealException, MealPause, MealService
-
-BILLING_HEADERS = (
-    N_("Customer number"),
-    N_("Customer"),
-    N_("Product"),
-    N_("Description"),
-    N_("Quantity"),
-    N_("Unit price"),
-    N_("Amount"),
-    N_("Days"),
+from valvomo.api import (
+    N_,
+    BillingLine,
+    BillingPeriod,
+    Cell,
+    audit,
+    customer_names,
+    fmt_date,
+    gettext,
+    label,
+    transaction,
 )
+
 DEVIATION_HEADERS = (
     N_("Date"),
     N_("Customer number"),
@@ -65,23 +61,6 @@ async def billing_by_customer(
     names = await customer_names(list(by_customer))
     customers = [CustomerBilling(c, names.get(c, ""), lines) for c, lines in by_customer.items()]
     return sorted(customers, key=lambda c: (c.name, c.customer_id))
-
-
-def billing_rows(customers: list[CustomerBilling]) -> list[list[Cell]]:
-    return [
-        [
-            c.customer_id,
-            c.name,
-            ln.product,
-            ln.description,
-            ln.quantity,
-            ln.unit_price,
-            ln.amount,
-            ln.detail,
-        ]
-        for c in customers
-        for ln in c.lines
-    ]
 
 
 async def record_report_view(
@@ -126,9 +105,9 @@ async def deviations(period: BillingPeriod) -> list[dict[str, Any]]:
         & (MealPause.end_date.is_null() | (MealPause.end_date >= first))
     )
     for p in pauses:
-        until = p["end_date"].isoformat() if p["end_date"] else "…"
+        until = fmt_date(p["end_date"]) if p["end_date"] else "…"
         rows.append(
-            _deviation(p["start_date"], p, N_("Pause"), f"–{until} {p['reason']}", "service.")
+            _deviation(p["start_date"], p, N_("Paused"), f"–{until} {p['reason']}", "service.")
         )
     exc: Any = MealException.service
     exceptions = await MealException.select(
@@ -142,9 +121,9 @@ async def deviations(period: BillingPeriod) -> list[dict[str, Any]]:
         exc.customer.last_name,
     ).where((MealException.day >= first) & (MealException.day <= last))
     for e in exceptions:
-        what = (
-            e["kind"] if e["kind"] == "cancel" else f"{e['kind']} {e['product']} ×{e['quantity']}"
-        )
+        what = label("meals.exception_kind", e["kind"])
+        if e["kind"] != "cancel":
+            what += f": {gettext(e['product'])} ×{e['quantity']}"
         rows.append(
             _deviation(e["day"], e, N_("Exception"), f"{what} {e['note']}".strip(), "service.")
         )

@@ -6,8 +6,12 @@ Rules, in order, for one meal day:
 2. the standing-order lines valid on that day for its weekday give the meals;
 3. an exception for that day cancels them, adds extra meals, or replaces the product.
 Each meal day is carried by the delivery on its line's `delivery_weekday` on or before the day;
+extra meals on a day without a standing order travel with the customer's latest regular delivery
+on or before that day (or, with no standing order at all, a delivery on the day itself);
 a delivery falling on a public holiday moves to the previous day that is neither a holiday nor a
-Sunday (holiday rule "previous_working_day"), or stays (rule "keep").
+Sunday (holiday rule "previous_working_day"), or stays (rule "keep"). No delivery is made before
+the service starts: meals whose delivery day would fall before the start day are carried by a
+first delivery on the start day (which is what the kitchen and route lists of that day show).
 """
 
 from __future__ import annotations
@@ -139,9 +143,25 @@ def _meals_and_delivery(
     else:
         meals = _apply_exceptions(standing, exceptions)
     meals = {product: n for product, n in meals.items() if n > 0}
-    if not meals or delivery_weekday is None:
+    if not meals:
         return meals, None
+    if delivery_weekday is None:  # extras on a day without a standing order
+        delivery_weekday = _carrying_weekday(by_weekday, day)
     return meals, day - dt.timedelta(days=(weekday - delivery_weekday) % 7)
+
+
+def _carrying_weekday(by_weekday: dict[int, list[OrderLine]], day: dt.date) -> int:
+    """The delivery weekday of the customer's latest regular delivery on or before `day`, so
+    an extra meal travels with it; the day's own weekday when no standing order is valid."""
+    weekdays = {
+        line.delivery_weekday
+        for lines in by_weekday.values()
+        for line in lines
+        if line.valid_on(day)
+    }
+    if not weekdays:
+        return day.weekday()
+    return min(weekdays, key=lambda wd: (day.weekday() - wd) % 7)
 
 
 def _settled_weekdays(
@@ -223,6 +243,7 @@ def _regular_schedule(
     first: dt.date,
     last: dt.date,
     move: Callable[[dt.date], dt.date],
+    start: dt.date,
 ) -> Schedule:
     """The fast path of `compute_schedule` for a service following its weekly order."""
     schedule = Schedule()
@@ -241,7 +262,7 @@ def _regular_schedule(
         offset = offsets.get(weekday)
         if offset is None:
             continue
-        delivered = move(day - offset)
+        delivered = max(move(day - offset), start)
         if first <= delivered <= last:
             schedule.deliveries.setdefault(delivered, []).append(day)
     return schedule
@@ -261,7 +282,7 @@ def compute_schedule(
     start = max(first, plan.start)
     settled = _settled_weekdays(by_weekday, start, horizon)
     if len(settled) == 7 and _is_regular(plan, start, horizon):
-        return _regular_schedule(settled, days(start, horizon), first, last, move)
+        return _regular_schedule(settled, days(start, horizon), first, last, move, plan.start)
     for day, _weekday in days(start, horizon):
         meals, planned = _meals_and_delivery(plan, day, by_weekday, settled)
         if not meals:
@@ -270,7 +291,12 @@ def compute_schedule(
             schedule.meals[day] = meals
         if planned is None:
             continue
-        delivered = move(planned)
+        delivered = max(move(planned), plan.start)
         if first <= delivered <= last:
             schedule.deliveries.setdefault(delivered, []).append(day)
     return schedule
+
+
+def meals_with_exception(plan: ServicePlan, exception: DayException) -> dict[str, int]:
+    """The meals of `exception.day` if `exception` were added to the day's exceptions."""
+    return _apply_exceptions(meals_on(plan, exception.day), [exception])

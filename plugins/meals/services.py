@@ -6,39 +6,65 @@ Plain async functions; call them inside `core.db.transaction()`. Each writes its
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
-from piccolo.query.functions.aggregate import Count
-
-from core.audit import services as audit
-from core.audit.services import Actor
-from core.common.clock import now, today
-from core.common.errors import NotFound, ValidationFailed
-from core.common.versioned import update_versioned
-from core.customers.services import get_customer
-from core.i18n import N_
-from core.plugins import TaskKind
-from core.tasks.services import create_task
-from core.tasks.tables import Task
-from plugins.meals import forms
+from plugins.meals import decisions, diets, forms
 from plugins.meals.forms import WeeklyOrder
 from plugins.meals.plans import load_plan
-from plugins.meals.schedule import meals_on, planned_delivery
+from plugins.meals.schedule import (
+    DayException,
+    meals_on,
+    meals_with_exception,
+    planned_delivery,
+)
 from plugins.meals.settings import MealSettings
 from plugins.meals.tables import (
     DeliveryRoute,
     Kitchen,
+    MealChangeReport,
     MealException,
     MealOrderLine,
     MealPause,
     MealRouteAssignment,
     MealService,
 )
+from valvomo.api import (
+    CLOSED_BY_ACTION,
+    HELSINKI,
+    N_,
+    Actor,
+    Customer,
+    NotFound,
+    TaskKind,
+    ValidationFailed,
+    audit,
+    close_tasks,
+    create_task,
+    get_customer,
+    now,
+    parse_form,
+    search_condition,
+    today,
+    update_versioned,
+)
 
 COORDINATOR = "meal_coordinator"
 KITCHEN = "kitchen"
-OPENING_TASK = TaskKind("meals.opening", N_("Complete a meal service opening"), COORDINATOR)
-ENDING_TASK = TaskKind("meals.ending", N_("Decide on ending a meal service"), "client_guidance")
+OPENING_TASK = TaskKind(
+    "meals.opening",
+    N_("Complete a meal service opening"),
+    COORDINATOR,
+    link="/meals/services/{meal_service}/complete",
+    closed_by=CLOSED_BY_ACTION,
+)
+ENDING_TASK = TaskKind(
+    "meals.ending",
+    N_("Decide on ending a meal service"),
+    "client_guidance",
+    link="/meals/services/{meal_service}/decide",
+    closed_by=CLOSED_BY_ACTION,
+)
 STATUSES = {
     "opening_requested": N_("Opening requested"),
     "active": N_("Active"),
@@ -47,6 +73,9 @@ STATUSES = {
     "ended": N_("Ended"),
 }
 RUNNING = ("active", "paused")
+CHANGEABLE = (*RUNNING, "ending_requested")  # a service whose order, route or days may change
+MAX_SEARCH_MATCHES = 2000
+DIET_KEY_LENGTH = 400  # meals_service.diet
 EXCEPTION_KINDS = {
     "cancel": N_("Cancel the day's meals"),
     "extra": N_("Extra meals"),
@@ -71,9 +100,29 @@ async def current_service(customer_id: int) -> dict[str, Any] | None:
     )
 
 
+def takes_exceptions(service: dict[str, Any]) -> bool:
+    return service["status"] in CHANGEABLE
+
+
 def _require_status(service: dict[str, Any], allowed: tuple[str, ...], field: str) -> None:
     if service["status"] not in allowed:
         raise ValidationFailed({field: N_("Not possible in the service's current state.")})
+
+
+def opening_choice(
+    data: dict[str, Any], settings: MealSettings, errors: dict[str, str]
+) -> diets.DietChoice:
+    """The diets, allergies and texture of an opening; a request naming one `diet` code
+    only (API clients, older forms) gives that diet alone."""
+    legacy = str(data.get("diet") or "").strip()
+    if legacy and not data.get("texture"):
+        if legacy not in dict(settings.offered("diets")):
+            errors["diet"] = N_("Choose a diet.")
+        return diets.DietChoice.opening(legacy)
+    choice = diets.parse_choice(data, settings, errors)
+    if len(choice.key) > DIET_KEY_LENGTH:
+        errors["diets"] = N_("Too many diets and allergies for one customer.")
+    return choice
 
 
 async def open_service(
@@ -82,25 +131,21 @@ async def open_service(
     """Client guidance enters an opening; it lands in the meal coordinator's inbox."""
     customer = await get_customer(customer_id)
     errors: dict[str, str] = {}
-    start = forms.parse_date(data, "start_date", errors)
-    diet = forms.text(data, "diet", 40)
-    if diet not in settings.diets:
-        errors["diet"] = N_("Choose a diet.")
-    requested = forms.text(data, "requested_meals", 1000)
-    if not requested:
-        errors["requested_meals"] = N_("Describe the meals the customer needs.")
+    diet = opening_choice(data, settings, errors).key
     existing = await current_service(customer_id)
     if existing is not None and existing["status"] != "ended":
         errors["start_date"] = N_("The customer already has a meal service.")
-    if errors:
-        raise ValidationFailed(errors)
+    opening = parse_form(forms.OpeningForm, data, errors=errors)
+    if problems := decisions.decision_problems(opening, None):
+        raise ValidationFailed(problems)
+    start, requested = opening.start_date, opening.requested_meals
     values: dict[str, Any] = {
         "customer": customer_id,
         "status": "opening_requested",
         "start_date": start,
         "diet": diet,
         "requested_meals": requested,
-        "door_notes": forms.text(data, "door_notes", 1000),
+        "door_notes": opening.door_notes,
         "created_at": now(),
     }
     rows = await MealService.insert(MealService(**values)).returning(MealService.id)
@@ -120,39 +165,28 @@ async def open_service(
         customer_id=customer_id,
         payload={"meal_service": service_id},
     )
+    decision = decisions.decision_values(opening)
+    await decisions.record_decision(actor, service_id, customer, "opening", decision, start)
     return service_id
 
 
-async def _check_route(data: dict[str, Any], errors: dict[str, str]) -> tuple[int, int, int]:
-    """Kitchen, route and stop number; the route must belong to the kitchen."""
-    try:
-        kitchen_id = int(str(data.get("kitchen", "")))
-    except ValueError:
-        kitchen_id = 0
-    try:
-        route_id = int(str(data.get("route", "")))
-    except ValueError:
-        route_id = 0
-    stop = 0
-    try:
-        stop = int(str(data.get("route_stop", "0") or "0"))
-        if not 0 <= stop <= 10_000:
-            raise ValueError
-    except ValueError:
-        errors["route_stop"] = N_("Enter a stop number from 0 to 10,000.")
+async def _check_route(data: dict[str, Any]) -> tuple[forms.RouteForm, dict[str, str]]:
+    """Kitchen, route and stop number, and the problems with them: the route must belong to
+    the kitchen."""
+    route_form = parse_form(forms.RouteForm, data)
+    kitchen_id, route_id = route_form.kitchen, route_form.route
     if not await Kitchen.exists().where(Kitchen.id == kitchen_id):
-        errors["kitchen"] = N_("Choose a kitchen.")
-        return kitchen_id, route_id, stop
+        return route_form, {"kitchen": N_("Choose a kitchen.")}
     route = (
         await DeliveryRoute.select(DeliveryRoute.kitchen)
         .where(DeliveryRoute.id == route_id)
         .first()
     )
     if route is None:
-        errors["route"] = N_("Choose a delivery route.")
-    elif route["kitchen"] != kitchen_id:
-        errors["route"] = N_("The route belongs to another kitchen.")
-    return kitchen_id, route_id, stop
+        return route_form, {"route": N_("Choose a delivery route.")}
+    if route["kitchen"] != kitchen_id:
+        return route_form, {"route": N_("The route belongs to another kitchen.")}
+    return route_form, {}
 
 
 async def _replace_order(service_id: int, order: WeeklyOrder, valid_from: dt.date) -> None:
@@ -212,20 +246,15 @@ async def complete_opening(
     """The coordinator adds kitchen, route and weekly order; the service becomes active."""
     service = await get_service(service_id)
     _require_status(service, ("opening_requested",), "kitchen")
-    errors: dict[str, str] = {}
-    kitchen_id, route_id, stop = await _check_route(data, errors)
-    try:
-        order = forms.parse_weekly_order(data, settings)
-    except ValidationFailed as exc:
-        errors.update(exc.errors)
-    if errors:
-        raise ValidationFailed(errors)
+    route_form, errors = await _check_route(data)
+    order = forms.parse_weekly_order(data, settings, errors)
+    kitchen_id, route_id = route_form.kitchen, route_form.route
     changes = {
         "status": "active",
         "kitchen": kitchen_id,
         "route": route_id,
-        "route_stop": stop,
-        "door_notes": forms.text(data, "door_notes", 1000) or service["door_notes"],
+        "route_stop": route_form.route_stop,
+        "door_notes": route_form.door_notes or service["door_notes"],
     }
     await update_versioned(
         MealService,
@@ -254,16 +283,11 @@ async def change_order(
     """A new weekly order from `valid_from` on; the old one stays in history."""
     service = await get_service(service_id)
     _require_status(service, (*RUNNING, "ending_requested"), "valid_from")
+    valid_from = parse_form(forms.ValidFromForm, data).valid_from
     errors: dict[str, str] = {}
-    valid_from = forms.parse_date(data, "valid_from", errors)
-    if valid_from is not None and valid_from < service["start_date"]:
+    if valid_from < service["start_date"]:
         errors["valid_from"] = N_("The change cannot start before the service starts.")
-    try:
-        order = forms.parse_weekly_order(data, settings)
-    except ValidationFailed as exc:
-        errors.update(exc.errors)
-    if errors or valid_from is None:
-        raise ValidationFailed(errors)
+    order = forms.parse_weekly_order(data, settings, errors)
     await update_versioned(MealService, service_id, version, {}, data)
     await _replace_order(service_id, order, valid_from)
     await audit.record(
@@ -279,23 +303,20 @@ async def change_order(
 async def update_delivery(
     actor: Actor, service_id: int, version: int, data: dict[str, Any], settings: MealSettings
 ) -> None:
-    """Kitchen, route, stop, diet and door/key notes; a new kitchen or route applies from
-    today on (the assignment history keeps the earlier one for past days)."""
+    """Kitchen, route, stop and door/key notes; a new kitchen or route applies from today on
+    (the assignment history keeps the earlier one for past days). Diets change from a date
+    of their own (`diets.change_diet`)."""
     service = await get_service(service_id)
     _require_status(service, (*RUNNING, "ending_requested"), "kitchen")
-    errors: dict[str, str] = {}
-    kitchen_id, route_id, stop = await _check_route(data, errors)
-    diet = forms.text(data, "diet", 40)
-    if diet not in settings.diets:
-        errors["diet"] = N_("Choose a diet.")
+    route_form, errors = await _check_route(data)
     if errors:
         raise ValidationFailed(errors)
+    kitchen_id, route_id = route_form.kitchen, route_form.route
     after = {
         "kitchen": kitchen_id,
         "route": route_id,
-        "route_stop": stop,
-        "diet": diet,
-        "door_notes": forms.text(data, "door_notes", 1000),
+        "route_stop": route_form.route_stop,
+        "door_notes": route_form.door_notes,
     }
     await update_versioned(
         MealService,
@@ -319,30 +340,39 @@ async def update_delivery(
 
 
 async def add_exception(
-    actor: Actor, service_id: int, data: dict[str, Any], settings: MealSettings
+    actor: Actor,
+    service_id: int,
+    data: dict[str, Any],
+    settings: MealSettings,
+    reported_by: str = "",
 ) -> int:
-    """One day differs: the day must have a delivered standing order."""
+    """One day differs: the day must have a delivered standing order. `reported_by` is
+    "customer" or "proxy" for an absence reported online (core.citizen)."""
     await _plan_changed(service_id)  # first: see `_plan_changed`
     service = await get_service(service_id)
-    _require_status(service, (*RUNNING, "ending_requested"), "day")
+    _require_status(service, CHANGEABLE, "day")
+    exception = parse_form(forms.ExceptionForm, data, choices={"kind": EXCEPTION_KINDS})
+    day, kind, product, quantity = (
+        exception.day,
+        exception.kind,
+        exception.product,
+        exception.quantity,
+    )
     errors: dict[str, str] = {}
-    day = forms.parse_date(data, "day", errors)
-    kind = forms.text(data, "kind", 10)
-    if kind not in EXCEPTION_KINDS:
-        errors["kind"] = N_("Choose what changes.")
-    product = forms.text(data, "product", 40)
-    quantity = forms.parse_quantity(data.get("quantity"), "quantity", errors)
     if kind in ("extra", "replace") and product not in settings.products:
         errors["product"] = N_("Choose a meal product.")
-    if kind == "extra" and quantity == 0 and "quantity" not in errors:
+    if kind == "extra" and quantity == 0:
         errors["quantity"] = N_("Enter how many extra meals.")
-    if day is not None:
-        plan = await load_plan(service_id)
-        if plan.exceptions.get(day):
-            errors["day"] = N_("This day already has an exception.")
-        elif not meals_on(plan, day) or planned_delivery(plan, day) is None:
-            errors["day"] = N_("The customer has no meals delivered on this day.")
-    if errors or day is None:
+    plan = await load_plan(service_id)
+    if plan.exceptions.get(day):
+        errors["day"] = N_("This day already has an exception.")
+    elif not meals_on(plan, day) or planned_delivery(plan, day) is None:
+        errors["day"] = N_("The customer has no meals delivered on this day.")
+    elif kind in ("extra", "replace") and "quantity" not in errors:
+        after = meals_with_exception(plan, DayException(day, kind, product, quantity))
+        if max(after.values(), default=0) > forms.MAX_MEALS_PER_DAY:
+            errors["quantity"] = N_("At most 10 meals of a product a day.")
+    if errors:
         raise ValidationFailed(errors)
     cancel = kind == "cancel"
     values: dict[str, Any] = {
@@ -350,7 +380,8 @@ async def add_exception(
         "kind": kind,
         "product": "" if cancel else product,
         "quantity": 0 if cancel else quantity,
-        "note": forms.text(data, "note", 300),
+        "note": exception.note,
+        "reported_by": reported_by,
     }
     rows = await MealException.insert(MealException(service=service_id, **values)).returning(
         MealException.id
@@ -366,7 +397,8 @@ async def add_exception(
     return int(rows[0]["id"])
 
 
-async def remove_exception(actor: Actor, service_id: int, exception_id: int) -> None:
+async def remove_exception(actor: Actor, service_id: int, exception_id: int) -> dict[str, Any]:
+    """Remove one day's exception; returns the removed row (for an undo)."""
     await _plan_changed(service_id)  # first: see `_plan_changed`
     service = await get_service(service_id)
     row = (
@@ -385,6 +417,7 @@ async def remove_exception(actor: Actor, service_id: int, exception_id: int) -> 
         customer_id=service["customer"],
         before={"day": row["day"], "kind": row["kind"]},
     )
+    return dict(row)
 
 
 async def _plan_changed(service_id: int) -> None:
@@ -398,7 +431,7 @@ async def _plan_changed(service_id: int) -> None:
     )
 
 
-def _overlaps(start: dt.date, end: dt.date | None, pause: dict[str, Any]) -> bool:
+def overlaps(start: dt.date, end: dt.date | None, pause: dict[str, Any]) -> bool:
     other_end = pause["end_date"]
     return (end is None or pause["start_date"] <= end) and (other_end is None or start <= other_end)
 
@@ -407,21 +440,15 @@ async def pause_service(actor: Actor, service_id: int, version: int, data: dict[
     """A pause with a reason and an optional end; without an end it lasts until reactivation."""
     service = await get_service(service_id)
     _require_status(service, ("active", "ending_requested"), "start_date")
+    pause = parse_form(forms.PauseForm, data)
+    start, end, reason = pause.start_date, pause.end_date, pause.reason
     errors: dict[str, str] = {}
-    start = forms.parse_date(data, "start_date", errors)
-    end = forms.parse_date(data, "end_date", errors, required=False)
-    reason = forms.text(data, "reason", 300)
-    if not reason:
-        errors["reason"] = N_("Give a reason, e.g. hospital stay.")
-    if start is not None and end is not None and end < start:
-        errors["end_date"] = N_("The end date is before the start date.")
-    if start is not None and start < service["start_date"]:
+    if start < service["start_date"]:
         errors["start_date"] = N_("The pause cannot start before the service starts.")
-    if start is not None and "end_date" not in errors:
-        pauses = await MealPause.select().where(MealPause.service == service_id)
-        if any(_overlaps(start, end, p) for p in pauses):
-            errors["start_date"] = N_("The pause overlaps another pause.")
-    if errors or start is None:
+    pauses = await MealPause.select().where(MealPause.service == service_id)
+    if any(overlaps(start, end, p) for p in pauses):
+        errors["start_date"] = N_("The pause overlaps another pause.")
+    if errors:
         raise ValidationFailed(errors)
     status = "paused" if end is None and service["status"] == "active" else service["status"]
     await update_versioned(MealService, service_id, version, {MealService.status: status}, data)
@@ -445,17 +472,14 @@ async def reactivate_service(
     """End the open pause: meals run again from `resume_date`."""
     service = await get_service(service_id)
     _require_status(service, ("paused",), "resume_date")
-    errors: dict[str, str] = {}
-    resume = forms.parse_date(data, "resume_date", errors)
+    resume = parse_form(forms.ResumeForm, data).resume_date
     pause = (
         await MealPause.select()
         .where((MealPause.service == service_id) & MealPause.end_date.is_null())
         .first()
     )
-    if resume is not None and pause is not None and resume <= pause["start_date"]:
-        errors["resume_date"] = N_("Meals resume after the pause has started.")
-    if errors or resume is None:
-        raise ValidationFailed(errors)
+    if pause is not None and resume <= pause["start_date"]:
+        raise ValidationFailed({"resume_date": N_("Meals resume after the pause has started.")})
     await update_versioned(MealService, service_id, version, {MealService.status: "active"}, data)
     if pause is not None:
         last_paused = resume - dt.timedelta(days=1)
@@ -477,16 +501,16 @@ async def request_ending(actor: Actor, service_id: int, version: int, data: dict
     """The coordinator ends the service; client guidance decides."""
     service = await get_service(service_id)
     _require_status(service, RUNNING, "end_date")
-    errors: dict[str, str] = {}
-    end = forms.parse_date(data, "end_date", errors)
-    reason = forms.text(data, "ending_reason", 1000)
-    if not reason:
-        errors["ending_reason"] = N_("Give a reason for ending.")
-    if end is not None and end < service["start_date"]:
-        errors["end_date"] = N_("The end date is before the start date.")
-    if errors or end is None:
-        raise ValidationFailed(errors)
-    changes = {"status": "ending_requested", "end_date": end, "ending_reason": reason}
+    ending = parse_form(forms.EndingRequestForm, data)
+    end, reason = ending.end_date, ending.ending_reason
+    if end < service["start_date"]:
+        raise ValidationFailed({"end_date": N_("The end date is before the start date.")})
+    changes = {
+        "status": "ending_requested",
+        "end_date": end,
+        "ending_reason": reason,
+        "ending_requested_on": today(),
+    }
     await update_versioned(
         MealService,
         service_id,
@@ -513,56 +537,48 @@ async def request_ending(actor: Actor, service_id: int, version: int, data: dict
     )
 
 
-async def decide_ending(actor: Actor, service_id: int, version: int) -> None:
-    """Client guidance's formal decision closes the service on its end date."""
+async def decide_ending(actor: Actor, service_id: int, version: int, data: dict[str, Any]) -> int:
+    """Client guidance's formal decision: date, decision maker, basis and the last day of
+    meals (the requested end date unless changed). Meals go on until that day; the customer
+    is sent a notice. Completes the inbox task."""
     service = await get_service(service_id)
-    _require_status(service, ("ending_requested",), "decision")
-    await update_versioned(MealService, service_id, version, {MealService.status: "ended"}, {})
+    _require_status(service, ("ending_requested",), "decided_on")
+    requested_on = service["ending_requested_on"] or service["created_at"].date()
+    ending = parse_form(forms.EndingDecisionForm, data)
+    errors = decisions.decision_problems(ending, requested_on)
+    effective = ending.effective_date or service["end_date"]
+    if effective is not None and effective < service["start_date"]:
+        errors["effective_date"] = N_("The end date is before the start date.")
+    if errors:
+        raise ValidationFailed(errors)
+    decision = decisions.decision_values(ending)
+    await update_versioned(
+        MealService,
+        service_id,
+        version,
+        {MealService.status: "ended", MealService.end_date: effective},
+        data,
+    )
     await audit.record(
         actor,
         "update",
         "meal_service",
         service_id,
         customer_id=service["customer"],
-        before={"status": service["status"]},
-        after={"status": "ended", "end_date": service["end_date"]},
+        before={"status": service["status"], "end_date": service["end_date"]},
+        after={"status": "ended", "end_date": effective},
+    )
+    customer = await get_customer(service["customer"])
+    decision_id = await decisions.record_decision(
+        actor, service_id, customer, "ending", decision, effective
     )
     await _close_tasks(actor, ENDING_TASK, service, "decided")
+    return decision_id
 
 
 async def _close_tasks(actor: Actor, kind: TaskKind, service: dict[str, Any], outcome: str) -> None:
     """Completing the work on the service page also completes its inbox task."""
-    service_id = service["id"]
-    tasks = (
-        await Task.select(Task.id, Task.payload, Task.customer)
-        .where(
-            (Task.kind == kind.code)
-            & (Task.status == "open")
-            & (Task.customer == service["customer"])
-        )
-        .output(load_json=True)
-    )
-    for task in tasks:
-        if task["payload"].get("meal_service") != service_id:
-            continue
-        await Task.update(
-            {
-                Task.status: "done",
-                Task.completed_at: now(),
-                Task.completed_by: actor.id,
-                Task.outcome: outcome,
-                Task.version: Task.version + 1,
-            }
-        ).where(Task.id == task["id"])
-        await audit.record(
-            actor,
-            "update",
-            "task",
-            task["id"],
-            customer_id=task["customer"],
-            before={"status": "open"},
-            after={"status": "done"},
-        )
+    await close_tasks(actor, kind, service["customer"], {"meal_service": service["id"]}, outcome)
 
 
 async def end_for_deceased(actor: Actor, customer_id: int, died_on: dt.date) -> None:
@@ -594,17 +610,99 @@ async def end_for_deceased(actor: Actor, customer_id: int, died_on: dt.date) -> 
         await _close_tasks(actor, kind, service, "customer deceased")
 
 
-async def status_counts() -> dict[str, int]:
-    """How many services are in each status (the coordinator's dashboard)."""
-    rows = await MealService.select(MealService.status, Count(alias="services")).group_by(
-        MealService.status
-    )
-    return {row["status"]: int(row["services"]) for row in rows}
+def start_of(day: dt.date) -> dt.datetime:
+    """Midnight at the start of `day` in Helsinki."""
+    return dt.datetime.combine(day, dt.time(), tzinfo=HELSINKI)
 
 
-async def list_services(status: str, page: int, page_size: int) -> tuple[int, list[dict[str, Any]]]:
-    """One page of services by customer name, optionally of one status; and the total."""
-    condition = MealService.status == status if status in STATUSES else None
+def status_label(service: dict[str, Any], day: dt.date) -> tuple[str, dict[str, Any]]:
+    """What the service's status reads as on `day`: an ending decided for a later day shows
+    "ending decided, meals until …"; a planned pause is not yet a status."""
+    if service["status"] == "ended" and service["end_date"] and service["end_date"] >= day:
+        return N_("Ending decided, meals until %(date)s"), {"date": service["end_date"]}
+    return STATUSES.get(service["status"], service["status"]), {}
+
+
+@dataclass(frozen=True)
+class ServiceFilter:
+    """What the services list shows: a status, kitchen or route, services changed this week,
+    and a customer search (name, phone, identity code or customer number)."""
+
+    status: str = ""
+    kitchen: int = 0
+    route: int = 0
+    changed_this_week: bool = False
+    query: str = ""
+    municipality: str = ""  # the customer's municipality in the register
+
+
+async def changed_between(first: dt.date, last: dt.date) -> set[int]:
+    """Services with a change taking effect first..last: a start or end, an order or route
+    change, a pause starting or ending, an exception, or a reported change."""
+    queries = [
+        MealService.select(MealService.id).where(
+            ((MealService.start_date >= first) & (MealService.start_date <= last))
+            | ((MealService.end_date >= first) & (MealService.end_date <= last))
+        ),
+        MealOrderLine.select(MealOrderLine.service.as_alias("id")).where(
+            (MealOrderLine.valid_from >= first) & (MealOrderLine.valid_from <= last)
+        ),
+        MealRouteAssignment.select(MealRouteAssignment.service.as_alias("id")).where(
+            (MealRouteAssignment.valid_from >= first) & (MealRouteAssignment.valid_from <= last)
+        ),
+        MealPause.select(MealPause.service.as_alias("id")).where(
+            ((MealPause.start_date >= first) & (MealPause.start_date <= last))
+            | ((MealPause.end_date >= first) & (MealPause.end_date <= last))
+        ),
+        MealException.select(MealException.service.as_alias("id")).where(
+            (MealException.day >= first) & (MealException.day <= last)
+        ),
+        MealChangeReport.select(MealChangeReport.service.as_alias("id")).where(
+            MealChangeReport.reported_at >= start_of(first)
+        ),
+    ]
+    found: set[int] = set()
+    for query in queries:
+        found.update(int(r["id"]) for r in await query)
+    return found
+
+
+async def matching_service_ids(query: str, limit: int) -> list[int]:
+    """Up to `limit` services of the customers a search finds (none for an empty search)."""
+    if not query.strip():
+        return []
+    customers = Customer.select(Customer.id).where(search_condition(query)).limit(limit + 1)
+    ids = [r["id"] for r in await customers]
+    if len(ids) > limit:
+        return [0] * (limit + 1)  # more customers than asked for: no single match
+    rows = await MealService.select(MealService.id).where(MealService.customer.is_in(ids or [0]))
+    return [r["id"] for r in rows][: limit + 1]
+
+
+async def list_services(
+    filters: ServiceFilter, page: int, page_size: int
+) -> tuple[int, list[dict[str, Any]]]:
+    """One page of services by customer name, filtered; and the total."""
+    conditions: list[Any] = []
+    if filters.status in STATUSES:
+        conditions.append(MealService.status == filters.status)
+    if filters.kitchen:
+        conditions.append(MealService.kitchen == filters.kitchen)
+    if filters.route:
+        conditions.append(MealService.route == filters.route)
+    if filters.municipality:
+        conditions.append(MealService.customer.municipality == filters.municipality)
+    if filters.changed_this_week:
+        monday = today() - dt.timedelta(days=today().weekday())
+        ids = await changed_between(monday, monday + dt.timedelta(days=6))
+        conditions.append(MealService.id.is_in(sorted(ids) or [0]))
+    if filters.query.strip():
+        matching = (
+            await Customer.select(Customer.id)
+            .where(search_condition(filters.query))
+            .limit(MAX_SEARCH_MATCHES)
+        )
+        conditions.append(MealService.customer.is_in([r["id"] for r in matching] or [0]))
     query = (
         MealService.select(
             MealService.id,
@@ -614,6 +712,7 @@ async def list_services(status: str, page: int, page_size: int) -> tuple[int, li
             MealService.customer,
             MealService.customer.first_name,
             MealService.customer.last_name,
+            MealService.customer.phone,
             MealService.kitchen.name,
             MealService.route.name,
         )
@@ -622,6 +721,9 @@ async def list_services(status: str, page: int, page_size: int) -> tuple[int, li
         .offset((page - 1) * page_size)
     )
     count = MealService.count()
-    if condition is not None:
+    if conditions:
+        condition = conditions[0]
+        for extra in conditions[1:]:
+            condition &= extra
         query, count = query.where(condition), count.where(condition)
     return await count, await query

@@ -3,18 +3,24 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from core.i18n import N_, add_region_terms
-from core.plugins import PluginConfigError
+from valvomo.api import N_, PluginConfigError, PriceSeed, Product, add_region_terms
 
 DELIVERY = N_("delivery")  # a product code; core billing shows it translated
+SERVICE = N_("meals")  # core billing shows codes through the catalogues
+UNIT_MEAL, UNIT_DELIVERY = N_("meal"), N_("delivery")
 HOLIDAY_RULES = ("previous_working_day", "keep")
 
 DEFAULT_SETTINGS: dict[str, Any] = {
     "holiday_rule": "previous_working_day",
+    # Customers report absences online until this hour of the working day that is this many
+    # working days before the day; after it the page gives `absence_phone` to call.
+    "absence_cutoff_working_days": 2,
+    "absence_cutoff_hour": 12,
+    "absence_phone": "",
     "products": {"lunch": "Lunch", "evening_meal": "Evening meal"},
     "diets": {
         "normal": "Normal",
@@ -23,6 +29,8 @@ DEFAULT_SETTINGS: dict[str, Any] = {
         "soft": "Soft",
         "diabetic": "Diabetic",
     },
+    "allergies": {"milk": "Milk", "egg": "Egg", "fish": "Fish", "nuts": "Nuts", "celery": "Celery"},
+    "textures": {"normal": "Normal", "soft": "Soft", "pureed": "Puréed"},
     "prices": [
         {"product": "lunch", "valid_from": "2025-01-01", "price": "6.50"},
         {"product": "evening_meal", "valid_from": "2025-01-01", "price": "5.20"},
@@ -50,13 +58,43 @@ class MealSettings:
     diets: dict[str, str]
     prices: tuple[Price, ...]
     holiday_rule: str = "previous_working_day"
+    absence_cutoff_working_days: int = 2
+    absence_cutoff_hour: int = 12
+    absence_phone: str = ""
+    allergies: dict[str, str] = field(default_factory=dict)
+    textures: dict[str, str] = field(default_factory=dict)
+    # (kind, code) of code-list entries retired on the admin pages (plugins.meals.codes)
+    retired: frozenset[tuple[str, str]] = frozenset()
 
-    def price_on(self, product: str, day: dt.date) -> Decimal:
-        """The price valid on `day`; the latest-starting one wins where periods overlap."""
-        matching = [p for p in self.prices if p.product == product and p.covers(day)]
-        if not matching:
-            raise LookupError(f"no price for {product} on {day.isoformat()}")
-        return max(matching, key=lambda p: p.valid_from).amount
+    def offered(self, kind: str) -> list[tuple[str, str]]:
+        """(code, label) of the entries of `kind` (diets, allergies, textures) forms offer."""
+        entries: dict[str, str] = getattr(self, kind)
+        return [(c, label) for c, label in entries.items() if (kind, c) not in self.retired]
+
+    def diet_label(self, key: str) -> str:
+        """A production-list diet key (diets, allergies, texture) in the region's words."""
+        from plugins.meals.diets import label
+
+        return label(self, key)
+
+    def products_for_billing(self) -> list[Product]:
+        """The meal products and the delivery fee, with the prices of this file as seeds for
+        core's price lists (`core.billing.prices`), where billers keep them from then on."""
+        labels = {**self.products, DELIVERY: N_("Delivery")}
+        return [
+            Product(
+                code,
+                SERVICE,
+                label,
+                unit=UNIT_DELIVERY if code == DELIVERY else UNIT_MEAL,
+                seed_prices=tuple(
+                    PriceSeed(p.valid_from, p.amount, p.valid_to)
+                    for p in sorted(self.prices, key=lambda p: p.valid_from)
+                    if p.product == code
+                ),
+            )
+            for code, label in labels.items()
+        ]
 
 
 def _date(raw: Any, where: str) -> dt.date:
@@ -111,7 +149,22 @@ def parse_settings(raw: dict[str, Any]) -> MealSettings:
     for product in [*products, DELIVERY]:
         if not any(p.product == product for p in prices):
             raise PluginConfigError(f"prices: no price for {product!r}")
-    return MealSettings(products, _labels(merged["diets"], "diets"), prices, merged["holiday_rule"])
+    days, hour = merged["absence_cutoff_working_days"], merged["absence_cutoff_hour"]
+    if type(days) is not int or not 0 <= days <= 10:
+        raise PluginConfigError("absence_cutoff_working_days must be a whole number 0–10")
+    if type(hour) is not int or not 0 <= hour <= 23:
+        raise PluginConfigError("absence_cutoff_hour must be an hour 0–23")
+    return MealSettings(
+        products,
+        _labels(merged["diets"], "diets"),
+        prices,
+        merged["holiday_rule"],
+        allergies=_labels(merged["allergies"], "allergies"),
+        textures=_labels(merged["textures"], "textures"),
+        absence_cutoff_working_days=days,
+        absence_cutoff_hour=hour,
+        absence_phone=str(merged["absence_phone"]),
+    )
 
 
 _current = parse_settings({})
@@ -120,7 +173,9 @@ _current = parse_settings({})
 def configure(raw: dict[str, Any]) -> None:
     global _current
     _current = parse_settings(raw)
-    add_region_terms({**_current.products, **_current.diets})
+    add_region_terms(
+        {**_current.products, **_current.diets, **_current.allergies, **_current.textures}
+    )
 
 
 def current() -> MealSettings:

@@ -5,6 +5,7 @@ open-ended): a change closes the old rows and adds new ones, so any past day can
 """
 
 from piccolo.columns import (
+    Boolean,
     Date,
     ForeignKey,
     Integer,
@@ -16,7 +17,7 @@ from piccolo.columns import (
 )
 from piccolo.table import Table
 
-from core.customers.tables import Customer
+from valvomo.api import Customer, StaffUser
 
 
 class Kitchen(Table, tablename="meals_kitchen"):
@@ -42,13 +43,15 @@ class MealService(Table, tablename="meals_service"):
     status = Varchar(length=20, default="opening_requested", index=True)
     start_date = Date()
     end_date = Date(null=True, default=None)
-    diet = Varchar(length=40, default="normal")
+    # the opening's diets, allergies and texture as one combination key (plugins.meals.diets)
+    diet = Varchar(length=400, default="normal")
     requested_meals = Text(default="")
     kitchen = ForeignKey(Kitchen, on_delete=OnDelete.restrict, null=True, index=True)
     route = ForeignKey(DeliveryRoute, on_delete=OnDelete.restrict, null=True, index=True)
     route_stop = Integer(default=0)
     door_notes = Text(default="")
     ending_reason = Text(default="")
+    ending_requested_on = Date(null=True, default=None)
     created_at = Timestamptz()
     version = Integer(default=1)
 
@@ -90,6 +93,7 @@ class MealException(Table, tablename="meals_exception"):
     quantity = Integer(default=0)
     note = Varchar(length=300, default="")
     version = Integer(default=1)
+    reported_by = Varchar(length=20, default="")  # "" staff; "customer" or "proxy" online
 
 
 class MealPause(Table, tablename="meals_pause"):
@@ -128,6 +132,83 @@ class MealDayMonth(Table, tablename="meals_day_month"):
     holiday_rule = Varchar(length=30)
 
 
+class KitchenUser(Table, tablename="meals_kitchen_user"):
+    """A staff user bound to a kitchen: a user without `meals.manage` sees only the lists and
+    customers of the kitchens bound to them (row scope)."""
+
+    id = Serial(primary_key=True)
+    user = ForeignKey(StaffUser, on_delete=OnDelete.cascade, index=True)
+    kitchen = ForeignKey(Kitchen, on_delete=OnDelete.cascade, index=True)
+
+
+class MealDecision(Table, tablename="meals_decision"):
+    """A formal decision to open or end a service: when, by whom, on what basis, from when;
+    and how the customer was told (an SMS in the outbox, or a printed letter)."""
+
+    id = Serial(primary_key=True)
+    service = ForeignKey(MealService, on_delete=OnDelete.cascade, index=True)
+    kind = Varchar(length=10)
+    decided_on = Date()
+    decision_maker = Varchar(length=200)
+    basis = Text()
+    effective_date = Date()
+    notice_channel = Varchar(length=10, default="letter")
+    notice_language = Varchar(length=2, default="fi")
+    created_by = ForeignKey(StaffUser, on_delete=OnDelete.set_null, null=True)
+    created_at = Timestamptz()
+
+
+class MealChangeReport(Table, tablename="meals_change_report"):
+    """A change reported by home care, client guidance or other staff (hospital stay, new
+    address, death, wish to end …); the coordinator turns it into an action."""
+
+    id = Serial(primary_key=True)
+    service = ForeignKey(MealService, on_delete=OnDelete.cascade, index=True)
+    kind = Varchar(length=20)
+    start_date = Date(null=True, default=None)
+    end_date = Date(null=True, default=None)
+    details = Text(default="")
+    channel = Varchar(length=20)
+    reported_by = ForeignKey(StaffUser, on_delete=OnDelete.set_null, null=True)
+    reported_at = Timestamptz(index=True)
+    status = Varchar(length=10, default="open")
+    handled_action = Varchar(length=20, default="")
+    handled_at = Timestamptz(null=True, default=None)
+    outcome = Text(default="")
+    version = Integer(default=1)
+
+
+class MealDietPeriod(Table, tablename="meals_diet_period"):
+    """A service's special diets, allergies and meal texture from `valid_from` on, until the
+    next row of the same service: the kitchens' lists of a day use the row valid that day.
+    Codes are the region's (`[plugins.meals]` diets, allergies, textures), comma-separated;
+    rows are kept as the change history. Without any row the service's own `diet` holds."""
+
+    id = Serial(primary_key=True)
+    service = ForeignKey(MealService, on_delete=OnDelete.cascade, index=True)
+    valid_from = Date()
+    diets = Varchar(length=400, default="")
+    allergies = Varchar(length=400, default="")
+    texture = Varchar(length=40, default="normal")
+    created_by = ForeignKey(StaffUser, on_delete=OnDelete.set_null, null=True)
+    created_at = Timestamptz()
+
+
+class MealCode(Table, tablename="meals_code"):
+    """An entry of the region's code lists (`kind` diets, allergies or textures) kept on the
+    admin pages. A kind without rows uses `[plugins.meals]` of valvomo.toml; the first change to
+    a kind stores those entries first, and from then on the rows are the whole list. A retired
+    entry is no longer offered, but its label still names it in past lists and histories."""
+
+    id = Serial(primary_key=True)
+    kind = Varchar(length=20)
+    code = Varchar(length=40)
+    label = Varchar(length=100)
+    retired = Boolean(default=False)
+    position = Integer(default=0)
+    version = Integer(default=1)
+
+
 TABLES = (
     Kitchen,
     DeliveryRoute,
@@ -138,4 +219,9 @@ TABLES = (
     MealPause,
     MealDay,
     MealDayMonth,
+    KitchenUser,
+    MealDecision,
+    MealChangeReport,
+    MealDietPeriod,
+    MealCode,
 )

@@ -7,27 +7,46 @@ from typing import Any
 
 import click
 
-from core.audit.services import Actor
-from core.customers.services import CustomerRecord
-from core.i18n import N_
-from core.identity.services import CurrentUser
-from core.plugins import (
+from plugins.security_phones import settings as phone_settings
+from plugins.security_phones.alarms import TECHNICAL_ALARM
+from plugins.security_phones.customer_service import COLLECT_DEVICES
+from valvomo.api import (
+    N_,
+    Actor,
     BillingLine,
     BillingPeriod,
+    CurrentUser,
+    CustomerRecord,
     DemoContext,
     NavItem,
     Panel,
     Permission,
+    Product,
     Report,
     Role,
     TaskKind,
     hookimpl,
+    register_labels,
 )
-from plugins.security_phones import settings as phone_settings
-from plugins.security_phones.alarms import TECHNICAL_ALARM
-from plugins.security_phones.customer_service import COLLECT_DEVICES
 
 HERE = Path(__file__).parent
+
+register_labels("plugin", {"security_phones": N_("Security phones")})
+register_labels(
+    "audit.entity",
+    {
+        "sp_alarm": N_("Alarm"),
+        "sp_alarm_centre": N_("Alarm centre"),
+        "sp_calling_order": N_("Calling order"),
+        "sp_device": N_("Security phone device"),
+        "sp_key": N_("Key"),
+        "sp_service": N_("Security phone service"),
+        "sp_visit": N_("Alarm visit"),
+        "security_phone_device": N_("Security phone device"),
+        "security_phone_service": N_("Security phone service"),
+        "security_phone_alarm": N_("Alarm"),
+    },
+)
 COORDINATOR = "security_phone_coordinator"
 
 
@@ -152,10 +171,18 @@ async def valvomo_dashboard_panels(user: CurrentUser) -> list[Panel]:
 
 
 @hookimpl
-async def valvomo_billing_lines(period: BillingPeriod) -> list[BillingLine]:
+def valvomo_billing_products() -> list[Product]:
+    return phone_settings.current().products_for_billing()
+
+
+@hookimpl
+async def valvomo_billing_lines(
+    period: BillingPeriod, customers: frozenset[int] | None
+) -> list[BillingLine]:
     from plugins.security_phones.billing import billing_lines
 
-    return await billing_lines(period, phone_settings.current())
+    lines = await billing_lines(period, phone_settings.current())
+    return lines if customers is None else [ln for ln in lines if ln.customer_id in customers]
 
 
 @hookimpl
@@ -177,3 +204,10 @@ def valvomo_cli_commands(cli: click.Group) -> None:
     from plugins.security_phones.commands import add_commands
 
     add_commands(cli)
+
+
+@hookimpl
+def valvomo_metrics() -> list[Any]:
+    from plugins.security_phones.metrics import phone_metrics
+
+    return phone_metrics()

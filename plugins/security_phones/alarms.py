@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import hashlib
 import hmac
 import io
@@ -12,17 +13,20 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from core.audit import services as audit
-from core.audit.services import Actor
-from core.common.clock import now
-from core.common.errors import ValidationFailed
-from core.db import insert_rows
-from core.i18n import N_, gettext
-from core.plugins import TaskKind
-from core.tasks.services import create_task
-from core.tasks.tables import Task
-from plugins.security_phones.parsing import parse_moment
 from plugins.security_phones.tables import Alarm, AlarmCentre, Device, PhoneService
+from valvomo.api import (
+    N_,
+    Actor,
+    Task,
+    TaskKind,
+    ValidationFailed,
+    audit,
+    create_task,
+    gettext,
+    insert_rows,
+    now,
+    parse_moment,
+)
 
 KINDS = ("button", "fall", "smoke", "door", "technical")
 CSV_COLUMNS = (
@@ -164,8 +168,10 @@ def _alarm_values(
     alarm_id = str(raw.get("alarm_id") or "").strip()
     if not alarm_id or len(alarm_id) > 64:
         problems.append("alarm_id is missing or longer than 64 characters")
-    moment = parse_moment(str(raw.get("time") or ""))
-    if moment is None:
+    try:
+        moment: dt.datetime | None = parse_moment(str(raw.get("time") or ""))
+    except ValueError:
+        moment = None
         problems.append(f"time {raw.get('time')!r} is not a time like 2026-11-23T14:30:00+02:00")
     kind = str(raw.get("kind") or "").strip().lower()
     if kind not in KINDS:

@@ -9,12 +9,16 @@ from typing import Any
 from litestar import Controller, Request, get, post, put
 from litestar.response import Response
 
-from core.audit.services import SystemActor
-from core.common.errors import NotFound
-from core.customers.services import get_customer, record_view
-from core.db import transaction
-from core.identity.guards import require_user
 from plugins.security_phones import alarms, customer_service, inventory, visits
+from valvomo.api import (
+    NotFound,
+    RecordId,
+    SystemActor,
+    get_customer,
+    record_view,
+    require_user,
+    transaction,
+)
 
 Req = Request[Any, Any, Any]
 
@@ -136,7 +140,9 @@ class AlarmCentreApi(Controller):
         opt={"public": True, "exclude_from_csrf": True},
         status_code=200,
     )
-    async def receive_alarm(self, request: Req, centre_id: int, data: AlarmIn) -> Response[Any]:
+    async def receive_alarm(
+        self, request: Req, centre_id: RecordId, data: AlarmIn
+    ) -> Response[Any]:
         """Receive one alarm; authenticate with `Authorization: Bearer <the centre's token>`.
 
         401 without a valid token, 403 with another centre's token, 400 for a malformed alarm
@@ -179,7 +185,7 @@ class SecurityPhoneApi(Controller):
         )
 
     @get("/customers/{customer_id:int}")
-    async def customer_service(self, request: Req, customer_id: int) -> ServiceOut:
+    async def customer_service(self, request: Req, customer_id: RecordId) -> ServiceOut:
         """A customer's service, installed devices, calling order and keys with hand-overs."""
         await get_customer(customer_id)
         async with transaction():
@@ -220,7 +226,7 @@ class SecurityPhoneApi(Controller):
         )
 
     @get("/alarms/{alarm_id:int}/visit", opt={"permission": "security_phones.visits"})
-    async def get_visit(self, request: Req, alarm_id: int) -> VisitOut | None:
+    async def get_visit(self, request: Req, alarm_id: RecordId) -> VisitOut | None:
         """The visit recorded for an alarm, or null."""
         alarm = await visits.get_alarm(alarm_id)
         if alarm["customer"]:
@@ -230,7 +236,7 @@ class SecurityPhoneApi(Controller):
         return _visit_out(visit) if visit else None
 
     @put("/alarms/{alarm_id:int}/visit", opt={"permission": "security_phones.visits"})
-    async def save_visit(self, request: Req, alarm_id: int, data: VisitIn) -> VisitOut:
+    async def save_visit(self, request: Req, alarm_id: RecordId, data: VisitIn) -> VisitOut:
         """Record the visit of an alarm, or update it with the `version` last read (409: stale)."""
         async with transaction():
             await visits.save_visit(require_user(request), alarm_id, data.version, asdict(data))

@@ -11,15 +11,14 @@ from collections import Counter
 from decimal import Decimal
 from typing import Any
 
-from core.common.clock import HELSINKI
-from core.i18n import N_, gettext
-from core.plugins import BillingLine, BillingPeriod
-from plugins.security_phones.settings import PhoneSettings
+from plugins.security_phones.settings import SERVICE, PhoneSettings
 from plugins.security_phones.tables import AlarmVisit, Installation, PhoneService
+from valvomo.api import HELSINKI, BillingLine, BillingPeriod, PriceList, gettext, price_list
+from valvomo.api import encode_days as day_code
 
-SERVICE = N_("security_phones")  # core billing shows it translated
 BASIC_KINDS = ("base_unit", "wrist_button")  # included in the monthly fee; others are extras
-QUANTITY = Decimal("0.0001")
+QUANTITY = Decimal("0.001")  # core stores quantities with three decimals
+PRICE_STEP = Decimal("0.0001")  # and unit prices with four
 
 
 def _days(days: int, period: BillingPeriod) -> str:
@@ -41,20 +40,50 @@ def billable_share(
     return (Decimal(days) / Decimal(month_days)).quantize(QUANTITY), days
 
 
+def priced_share(
+    price: Decimal, start: dt.date, end: dt.date | None, period: BillingPeriod, rule: str
+) -> tuple[Decimal, Decimal, int]:
+    """(quantity, unit price, days) of a monthly fee: one month at the monthly price, or under
+    `by_days` in a start or end month the days at the monthly price over the month's days (so
+    10 days of a 30-day month at 30 € are 10,00 €, which a share with three decimals is not)."""
+    share, days = billable_share(start, end, period, rule)
+    if share in (0, 1):
+        return share, price, days
+    return Decimal(days), (price / period.last_day.day).quantize(PRICE_STEP), days
+
+
+def covered_days(start: dt.date, end: dt.date | None, period: BillingPeriod) -> str:
+    """The days of the month from `start` to `end` as core's day code, for fee decisions."""
+    first = max(start, period.first_day)
+    last = min(end or period.last_day, period.last_day)
+    return day_code({day: 1 for day in range(first.day, last.day + 1)}) if first <= last else ""
+
+
 def _overlapping(start: Any, end: Any, period: BillingPeriod) -> Any:
     return (start <= period.last_day) & (end.is_null() | (end >= period.first_day))
 
 
+def _price(prices: PriceList, product: str, day: dt.date) -> Decimal | None:
+    """The price valid on `day`, or None when the region has set none (nothing is billed)."""
+    try:
+        return prices.price_on(product, day)
+    except LookupError:
+        return None
+
+
 async def billing_lines(period: BillingPeriod, settings: PhoneSettings) -> list[BillingLine]:
-    lines = await _monthly_fees(period, settings)
-    lines += await _installation_fees(period, settings)
-    lines += await _extra_device_fees(period, settings)
-    lines += await _visit_fees(period, settings)
+    prices = await price_list(settings.products_for_billing())
+    lines = await _monthly_fees(period, settings, prices)
+    lines += await _installation_fees(period, settings, prices)
+    lines += await _extra_device_fees(period, settings, prices)
+    lines += await _visit_fees(period, settings, prices)
     return lines
 
 
-async def _monthly_fees(period: BillingPeriod, settings: PhoneSettings) -> list[BillingLine]:
-    price = settings.price("monthly_fee", period.first_day)
+async def _monthly_fees(
+    period: BillingPeriod, settings: PhoneSettings, prices: PriceList
+) -> list[BillingLine]:
+    price = _price(prices, "monthly_fee", period.first_day)
     if price is None:
         return []
     services = await PhoneService.select(
@@ -62,8 +91,8 @@ async def _monthly_fees(period: BillingPeriod, settings: PhoneSettings) -> list[
     ).where(_overlapping(PhoneService.start_date, PhoneService.end_date, period))
     lines = []
     for s in services:
-        share, days = billable_share(
-            s["start_date"], s["end_date"], period, settings.start_end_month_rule
+        share, unit_price, days = priced_share(
+            price, s["start_date"], s["end_date"], period, settings.start_end_month_rule
         )
         if share:
             lines.append(
@@ -73,14 +102,17 @@ async def _monthly_fees(period: BillingPeriod, settings: PhoneSettings) -> list[
                     product="monthly_fee",
                     description=gettext("Security phone monthly fee"),
                     quantity=share,
-                    unit_price=price,
+                    unit_price=unit_price,
                     detail=_days(days, period),
+                    period_days=covered_days(s["start_date"], s["end_date"], period),
                 )
             )
     return lines
 
 
-async def _installation_fees(period: BillingPeriod, settings: PhoneSettings) -> list[BillingLine]:
+async def _installation_fees(
+    period: BillingPeriod, settings: PhoneSettings, prices: PriceList
+) -> list[BillingLine]:
     services = await PhoneService.select(
         PhoneService.customer, PhoneService.installation_date
     ).where(
@@ -90,7 +122,7 @@ async def _installation_fees(period: BillingPeriod, settings: PhoneSettings) -> 
     )
     lines = []
     for s in services:
-        price = settings.price("installation_fee", s["installation_date"])
+        price = _price(prices, "installation_fee", s["installation_date"])
         if price is not None:
             lines.append(
                 BillingLine(
@@ -101,13 +133,16 @@ async def _installation_fees(period: BillingPeriod, settings: PhoneSettings) -> 
                     quantity=Decimal(1),
                     unit_price=price,
                     detail=s["installation_date"].strftime("%d.%m.%Y"),
+                    days=str(s["installation_date"].day),
                 )
             )
     return lines
 
 
-async def _extra_device_fees(period: BillingPeriod, settings: PhoneSettings) -> list[BillingLine]:
-    price = settings.price("extra_device_fee", period.first_day)
+async def _extra_device_fees(
+    period: BillingPeriod, settings: PhoneSettings, prices: PriceList
+) -> list[BillingLine]:
+    price = _price(prices, "extra_device_fee", period.first_day)
     if price is None:
         return []
     installations = await Installation.select(
@@ -122,8 +157,8 @@ async def _extra_device_fees(period: BillingPeriod, settings: PhoneSettings) -> 
     )
     lines = []
     for i in installations:
-        share, days = billable_share(
-            i["installed_on"], i["removed_on"], period, settings.start_end_month_rule
+        share, unit_price, days = priced_share(
+            price, i["installed_on"], i["removed_on"], period, settings.start_end_month_rule
         )
         if share:
             lines.append(
@@ -133,8 +168,9 @@ async def _extra_device_fees(period: BillingPeriod, settings: PhoneSettings) -> 
                     product="extra_device_fee",
                     description=gettext("Security phone extra device"),
                     quantity=share,
-                    unit_price=price,
+                    unit_price=unit_price,
                     detail=f"{i['device.serial_number']}, {_days(days, period)}",
+                    period_days=covered_days(i["installed_on"], i["removed_on"], period),
                 )
             )
     return lines
@@ -147,7 +183,9 @@ def month_bounds(period: BillingPeriod) -> tuple[dt.datetime, dt.datetime]:
     return start.astimezone(dt.UTC), end.astimezone(dt.UTC)
 
 
-async def _visit_fees(period: BillingPeriod, settings: PhoneSettings) -> list[BillingLine]:
+async def _visit_fees(
+    period: BillingPeriod, settings: PhoneSettings, prices: PriceList
+) -> list[BillingLine]:
     """One line per customer and price for the visits sent out during the month."""
     start, end = month_bounds(period)
     visits = await AlarmVisit.select(AlarmVisit.alarm.customer, AlarmVisit.dispatched_at).where(
@@ -156,10 +194,13 @@ async def _visit_fees(period: BillingPeriod, settings: PhoneSettings) -> list[Bi
         & AlarmVisit.alarm.customer.is_not_null()
     )
     counts: Counter[tuple[int, Decimal]] = Counter()
+    visit_days: dict[tuple[int, Decimal], Counter[int]] = {}
     for v in visits:
-        price = settings.price("visit_fee", v["dispatched_at"].astimezone(HELSINKI).date())
+        day = v["dispatched_at"].astimezone(HELSINKI).date()
+        price = _price(prices, "visit_fee", day)
         if price is not None:
             counts[(v["alarm.customer"], price)] += 1
+            visit_days.setdefault((v["alarm.customer"], price), Counter())[day.day] += 1
     return [
         BillingLine(
             customer_id=customer_id,
@@ -169,6 +210,7 @@ async def _visit_fees(period: BillingPeriod, settings: PhoneSettings) -> list[Bi
             quantity=Decimal(count),
             unit_price=price,
             detail=gettext("%(n)s visits", n=count),
+            days=day_code(visit_days[(customer_id, price)]),
         )
         for (customer_id, price), count in sorted(counts.items())
     ]

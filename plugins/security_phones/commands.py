@@ -7,8 +7,7 @@ from pathlib import Path
 
 import click
 
-from core.audit.services import SystemActor
-from core.common.errors import ValidationFailed
+from valvomo.api import SystemActor, ValidationFailed
 
 
 class RefusedImport(Exception):
@@ -16,11 +15,9 @@ class RefusedImport(Exception):
 
 
 def add_commands(cli: click.Group) -> None:
-    group = cli.commands.get("import")
-    if not isinstance(group, click.Group):
-        group = click.Group("import", help="Import data from the old spreadsheets and systems.")
-        cli.add_command(group)
-    group.add_command(import_alarms_command)
+    from valvomo.api import import_group
+
+    import_group(cli).add_command(import_alarms_command)
     cli.add_command(security_phones_group)
 
 
@@ -29,9 +26,9 @@ def add_commands(cli: click.Group) -> None:
 @click.option("--centre", required=True, help="The name of the alarm centre that sent the file.")
 def import_alarms_command(file: Path, centre: str) -> None:
     """Import an alarm centre's CSV file; rows already imported are skipped."""
-    from core.cli import console, load_runtime, run_with_database
     from plugins.security_phones.alarms import ImportResult, import_alarms, read_csv
     from plugins.security_phones.tables import AlarmCentre
+    from valvomo.api import console, load_runtime, run_with_database
 
     rows, problems = read_csv(file.read_text(encoding="utf-8-sig"))
     if problems:
@@ -75,8 +72,8 @@ def security_phones_group() -> None:
 @click.argument("name")
 def add_centre(name: str) -> None:
     """Add an alarm centre and print its API token (shown only once)."""
-    from core.cli import console, load_runtime, run_with_database
     from plugins.security_phones.alarms import create_centre
+    from valvomo.api import console, load_runtime, run_with_database
 
     runtime = load_runtime()
 

@@ -6,18 +6,17 @@ import datetime as dt
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from core.audit import services as audit
-from core.audit.services import Actor
-from core.common.clock import now, today
-from core.common.errors import NotFound, ValidationFailed
-from core.common.versioned import update_versioned
-from core.customers.services import get_customer
-from core.customers.tables import ContactPerson
-from core.i18n import N_, gettext
-from core.plugins import TaskKind
-from core.tasks.services import create_task
+import msgspec
+
+from plugins.security_phones.forms import (
+    EndServiceForm,
+    InstallationVisitForm,
+    InstallDeviceForm,
+    RemoveDeviceForm,
+    ServiceForm,
+    calling_order_form,
+)
 from plugins.security_phones.inventory import INSTALLABLE, log_event
-from plugins.security_phones.parsing import parse_date
 from plugins.security_phones.tables import (
     AlarmCentre,
     CallingContact,
@@ -26,6 +25,22 @@ from plugins.security_phones.tables import (
     Installation,
     KeyHandover,
     PhoneService,
+)
+from valvomo.api import (
+    N_,
+    Actor,
+    ContactPerson,
+    NotFound,
+    TaskKind,
+    ValidationFailed,
+    audit,
+    create_task,
+    get_customer,
+    gettext,
+    now,
+    parse_form,
+    today,
+    update_versioned,
 )
 
 COLLECT_DEVICES = TaskKind(
@@ -76,28 +91,11 @@ async def active_service(customer_id: int) -> ServiceRecord:
 
 
 async def _clean_service(form: dict[str, Any]) -> dict[str, Any]:
-    errors: dict[str, str] = {}
-    decision = parse_date(form.get("decision_date"), "decision_date", errors)
-    start = parse_date(form.get("start_date"), "start_date", errors)
-    if decision and start and start < decision:
-        errors["start_date"] = N_("The service cannot start before the decision.")
-    centre_raw = str(form.get("centre") or "")
-    centre: int | None = None
-    if centre_raw:
-        centre = int(centre_raw) if centre_raw.isdigit() and len(centre_raw) < 10 else -1
-        if not await AlarmCentre.exists().where(AlarmCentre.id == centre):
-            errors["centre"] = N_("Choose one of the alarm centres.")
-    centre_customer_id = str(form.get("centre_customer_id") or "").strip()
-    if len(centre_customer_id) > 50:
-        errors["centre_customer_id"] = N_("At most 50 characters.")
-    if errors:
-        raise ValidationFailed(errors)
-    return {
-        "decision_date": decision,
-        "start_date": start,
-        "centre": centre,
-        "centre_customer_id": centre_customer_id,
-    }
+    service = parse_form(ServiceForm, form)
+    centre = service.centre
+    if centre is not None and not await AlarmCentre.exists().where(AlarmCentre.id == centre):
+        raise ValidationFailed({"centre": N_("Choose one of the alarm centres.")})
+    return msgspec.structs.asdict(service)
 
 
 async def start_service(actor: Actor, customer_id: int, form: dict[str, Any]) -> int:
@@ -145,15 +143,12 @@ async def record_installation_visit(
     actor: Actor, customer_id: int, version: int, form: dict[str, Any]
 ) -> None:
     service = await active_service(customer_id)
-    errors: dict[str, str] = {}
-    day = parse_date(form.get("installation_date"), "installation_date", errors)
-    installer = str(form.get("installer") or "").strip()
-    if not installer or len(installer) > 200:
-        errors["installer"] = N_("Enter who installed the phone (at most 200 characters).")
-    if day and day < service.start_date:
-        errors["installation_date"] = N_("The installation cannot be before the service starts.")
-    if errors:
-        raise ValidationFailed(errors)
+    visit = parse_form(InstallationVisitForm, form)
+    day, installer = visit.installation_date, visit.installer
+    if day < service.start_date:
+        raise ValidationFailed(
+            {"installation_date": N_("The installation cannot be before the service starts.")}
+        )
     values = {"installation_date": day, "installer": installer}
     await update_versioned(
         PhoneService,
@@ -179,10 +174,10 @@ async def record_installation_visit(
 async def install_device(actor: Actor, customer_id: int, form: dict[str, Any]) -> int:
     """Install a device from stock; refuse one installed elsewhere, retired, lost or in repair."""
     service = await active_service(customer_id)
+    installing = parse_form(InstallDeviceForm, form)
+    day = installing.installed_on
     errors: dict[str, str] = {}
-    day = parse_date(form.get("installed_on"), "installed_on", errors)
-    serial = str(form.get("serial_number") or "").strip().upper()
-    device = await Device.select().where(Device.serial_number == serial).first() if serial else None
+    device = await Device.select().where(Device.serial_number == installing.serial_number).first()
     if device is None:
         errors["serial_number"] = N_("No device has this serial number.")
     elif device["status"] == "installed":
@@ -191,9 +186,9 @@ async def install_device(actor: Actor, customer_id: int, form: dict[str, Any]) -
         errors["serial_number"] = N_("This device is retired and cannot be installed.")
     elif device["status"] not in INSTALLABLE:
         errors["serial_number"] = N_("This device is lost or in maintenance.")
-    if day and day < service.start_date:
+    if day < service.start_date:
         errors["installed_on"] = N_("The installation cannot be before the service starts.")
-    if errors or device is None or day is None:
+    if errors or device is None:
         raise ValidationFailed(errors)
     updated = (
         await Device.update(
@@ -229,8 +224,6 @@ async def install_device(actor: Actor, customer_id: int, form: dict[str, Any]) -
 async def remove_device(
     actor: Actor, customer_id: int, device_id: int, form: dict[str, Any]
 ) -> None:
-    errors: dict[str, str] = {}
-    day = parse_date(form.get("removed_on"), "removed_on", errors)
     installation = (
         await Installation.select()
         .where(
@@ -242,10 +235,11 @@ async def remove_device(
     )
     if installation is None:
         raise NotFound(f"device {device_id} at customer {customer_id}")
-    if day and day < installation["installed_on"]:
-        errors["removed_on"] = N_("The device cannot be removed before it was installed.")
-    if errors:
-        raise ValidationFailed(errors)
+    day = parse_form(RemoveDeviceForm, form).removed_on
+    if day < installation["installed_on"]:
+        raise ValidationFailed(
+            {"removed_on": N_("The device cannot be removed before it was installed.")}
+        )
     await Installation.update({Installation.removed_on: day}).where(
         Installation.id == installation["id"]
     )
@@ -313,16 +307,12 @@ async def set_calling_order(actor: Actor, customer_id: int, form: dict[str, Any]
             "Someone changed the contact persons or their order meanwhile; check and save again."
         )})  # fmt: skip
     contacts = {c["id"]: c for c in current}
-    chosen: list[tuple[int, int]] = []
-    for contact_id in contacts:
-        raw = str(form.get(f"position_{contact_id}") or "").strip()
-        if not raw:
-            continue
-        if not raw.isdigit() or not 1 <= int(raw) <= 99:
-            raise ValidationFailed(
-                {f"position_{contact_id}": N_("Enter a number from 1 to 99 or leave empty.")}
-            )
-        chosen.append((int(raw), contact_id))
+    positions = msgspec.structs.asdict(parse_form(calling_order_form(list(contacts)), form))
+    chosen = [
+        (position, contact_id)
+        for contact_id in contacts
+        if (position := positions[f"position_{contact_id}"]) is not None
+    ]
     if len({p for p, _ in chosen}) != len(chosen):
         raise ValidationFailed(
             {"calling_order": N_("Give each contact person a different number.")}
@@ -450,12 +440,9 @@ async def keys_with_handovers(customer_id: int) -> list[dict[str, Any]]:
 async def end_service(actor: Actor, customer_id: int, version: int, form: dict[str, Any]) -> int:
     """End the service and put a task to collect the devices and return the keys in the inbox."""
     service = await active_service(customer_id)
-    errors: dict[str, str] = {}
-    end = parse_date(form.get("end_date"), "end_date", errors)
-    if end and end < service.start_date:
-        errors["end_date"] = N_("The service cannot end before it starts.")
-    if errors or end is None:
-        raise ValidationFailed(errors)
+    end = parse_form(EndServiceForm, form).end_date
+    if end < service.start_date:
+        raise ValidationFailed({"end_date": N_("The service cannot end before it starts.")})
     await update_versioned(
         PhoneService, service.id, version, {PhoneService.end_date: end}, {"end_date": end}
     )

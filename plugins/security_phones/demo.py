@@ -5,10 +5,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from core.common.clock import HELSINKI, now
-from core.customers.tables import ContactPerson
-from core.db import insert_objects
-from core.plugins import DemoContext
 from plugins.security_phones.alarms import token_hash
 from plugins.security_phones.tables import (
     Alarm,
@@ -22,6 +18,7 @@ from plugins.security_phones.tables import (
     KeyHandover,
     PhoneService,
 )
+from valvomo.api import HELSINKI, ContactPerson, DemoContext, insert_objects, now
 
 MODELS = {
     "base_unit": "Essence Care@Home",

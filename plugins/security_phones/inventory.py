@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.audit import services as audit
-from core.audit.services import Actor
-from core.common.clock import now
-from core.common.errors import NotFound, ValidationFailed
-from core.common.pagination import ResultPage
-from core.common.versioned import update_versioned
-from core.i18n import N_
 from plugins.security_phones.tables import Device, DeviceEvent
+from valvomo.api import (
+    N_,
+    Actor,
+    NotFound,
+    ResultPage,
+    ValidationFailed,
+    audit,
+    now,
+    update_versioned,
+)
 
 KINDS = (
     "base_unit",

@@ -11,13 +11,9 @@ from typing import Any
 
 from piccolo.query.functions.aggregate import Count
 
-from core.common.clock import HELSINKI
-from core.common.exports import to_csv
-from core.customers.tables import Customer
-from core.db import chunked
-from core.i18n import N_, gettext
 from plugins.security_phones.alarms import KINDS
 from plugins.security_phones.tables import Alarm, AlarmVisit, Device, PhoneService
+from valvomo.api import HELSINKI, N_, Customer, chunked, gettext, to_csv
 
 KIND_HEADERS = {
     "button": N_("Button"),

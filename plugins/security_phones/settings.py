@@ -7,10 +7,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from core.i18n import N_
-from core.plugins import PluginConfigError
+from valvomo.api import N_, PluginConfigError, PriceSeed, Product
 
 RULES = ("whole_month", "by_days")
+SERVICE = N_("security_phones")  # core billing shows it translated
 # Product codes; core billing shows them translated, so they are messages too.
 PRODUCTS = (N_("monthly_fee"), N_("installation_fee"), N_("visit_fee"), N_("extra_device_fee"))
 
@@ -22,21 +22,28 @@ class Price:
     valid_from: dt.date
     valid_to: dt.date | None = None
 
-    def valid_on(self, day: dt.date) -> bool:
-        return self.valid_from <= day and (self.valid_to is None or day <= self.valid_to)
-
 
 @dataclass(frozen=True)
 class PhoneSettings:
     start_end_month_rule: str = "whole_month"
     prices: tuple[Price, ...] = field(default_factory=tuple)
 
-    def price(self, product: str, day: dt.date) -> Decimal | None:
-        """The price of `product` valid on `day`, or None when the region has set none."""
-        for price in self.prices:
-            if price.product == product and price.valid_on(day):
-                return price.amount
-        return None
+    def products_for_billing(self) -> list[Product]:
+        """The products, with this file's prices as seeds for core's price lists."""
+        return [
+            Product(
+                code,
+                SERVICE,
+                code,
+                unit=N_("month") if code == "monthly_fee" else N_("piece"),
+                seed_prices=tuple(
+                    PriceSeed(p.valid_from, p.amount, p.valid_to)
+                    for p in sorted(self.prices, key=lambda p: p.valid_from)
+                    if p.product == code
+                ),
+            )
+            for code in PRODUCTS
+        ]
 
 
 _current = PhoneSettings()

@@ -13,8 +13,7 @@ from piccolo.columns import (
 )
 from piccolo.table import Table
 
-from core.customers.tables import ContactPerson, Customer
-from core.identity.tables import StaffUser
+from valvomo.api import ContactPerson, Customer, StaffUser
 
 
 class AlarmCentre(Table, tablename="sp_alarm_centre"):

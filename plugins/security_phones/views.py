@@ -6,17 +6,29 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from litestar import Controller, Request, get, post
-from litestar.response import Redirect, Response, Template
+from litestar.response import Response, Template
 
-from core.common.clock import HELSINKI, today
-from core.common.errors import ValidationFailed, VersionConflict
-from core.customers.services import get_customer, record_view
-from core.db import transaction
-from core.i18n import N_
-from core.identity.guards import require_user
-from core.identity.services import CurrentUser
-from core.web.pages import form_data, int_field, render
 from plugins.security_phones import alarms, customer_service, inventory, reports, visits
+from valvomo.api import (
+    HELSINKI,
+    N_,
+    CurrentUser,
+    ValidationFailed,
+    VersionConflict,
+    form_data,
+    get_customer,
+    int_field,
+    is_confirmed,
+    month_text,
+    parse_period,
+    record_view,
+    redirect_with_notice,
+    render,
+    render_confirmation,
+    require_user,
+    today,
+    transaction,
+)
 
 Req = Request[Any, Any, Any]
 BASE = "/security-phones"
@@ -73,7 +85,7 @@ class DevicePages(Controller):
                 device_id = await inventory.add_device(require_user(request), data)
         except ValidationFailed as exc:
             return await self._list(request, "", "", "", 1, data, exc.errors, 400)
-        return Redirect(path=f"{BASE}/devices/{device_id}")
+        return redirect_with_notice(f"{BASE}/devices/{device_id}", N_("The device was added."))
 
     @get("/{device_id:int}")
     async def device_page(self, request: Req, device_id: int) -> Template:
@@ -112,10 +124,13 @@ class DevicePages(Controller):
             return await self._page(request, device_id, exc.errors, 400)
         except VersionConflict as exc:
             return conflict_page(request, exc, f"{BASE}/devices/{device_id}")
-        return Redirect(path=f"{BASE}/devices/{device_id}")
+        return redirect_with_notice(
+            f"{BASE}/devices/{device_id}", N_("The device's status was changed.")
+        )
 
 
 Action = Callable[[CurrentUser, int, dict[str, Any]], Awaitable[Any]]
+Confirmation = tuple[str, str, str]  # title, message, confirm button (N_() msgids)
 
 
 class CustomerPages(Controller):
@@ -164,9 +179,27 @@ class CustomerPages(Controller):
         )
 
     async def _act(
-        self, request: Req, customer_id: int, form: str, action: Action
+        self,
+        request: Req,
+        customer_id: int,
+        form: str,
+        action: Action,
+        notice: str,
+        confirm: Confirmation | None = None,
     ) -> Response[Any]:
         data = await form_data(request)
+        back = f"{BASE}/customers/{customer_id}#{form}"
+        if confirm is not None and not is_confirmed(data):
+            title, message, confirm_label = confirm
+            return render_confirmation(
+                request,
+                title=title,
+                message=message,
+                action=request.url.path,
+                fields=data,
+                confirm_label=confirm_label,
+                cancel_href=back,
+            )
         try:
             async with transaction():
                 await action(require_user(request), customer_id, data)
@@ -174,18 +207,26 @@ class CustomerPages(Controller):
             return await self._render(request, customer_id, None, form, data, exc.errors, 400)
         except VersionConflict as exc:
             return conflict_page(request, exc, f"{BASE}/customers/{customer_id}")
-        return Redirect(path=f"{BASE}/customers/{customer_id}#{form}")
+        return redirect_with_notice(back, notice)
 
     @post("/service")
     async def start_service(self, request: Req, customer_id: int) -> Response[Any]:
-        return await self._act(request, customer_id, "service", customer_service.start_service)
+        return await self._act(
+            request,
+            customer_id,
+            "service",
+            customer_service.start_service,
+            N_("The security phone service was started."),
+        )
 
     @post("/service/edit")
     async def update_service(self, request: Req, customer_id: int) -> Response[Any]:
         async def update(user: CurrentUser, cid: int, data: dict[str, Any]) -> None:
             await customer_service.update_service(user, cid, int_field(data, "version"), data)
 
-        return await self._act(request, customer_id, "service", update)
+        return await self._act(
+            request, customer_id, "service", update, N_("The service details were saved.")
+        )
 
     @post("/installation")
     async def installation_visit(self, request: Req, customer_id: int) -> Response[Any]:
@@ -194,28 +235,53 @@ class CustomerPages(Controller):
                 user, cid, int_field(data, "version"), data
             )
 
-        return await self._act(request, customer_id, "installation", record)
+        return await self._act(
+            request, customer_id, "installation", record, N_("The installation visit was recorded.")
+        )
 
     @post("/devices")
     async def install_device(self, request: Req, customer_id: int) -> Response[Any]:
-        return await self._act(request, customer_id, "devices", customer_service.install_device)
+        return await self._act(
+            request,
+            customer_id,
+            "devices",
+            customer_service.install_device,
+            N_("The device was installed."),
+        )
 
     @post("/devices/{device_id:int}/remove")
     async def remove_device(self, request: Req, customer_id: int, device_id: int) -> Response[Any]:
         async def remove(user: CurrentUser, cid: int, data: dict[str, Any]) -> None:
             await customer_service.remove_device(user, cid, device_id, data)
 
-        return await self._act(request, customer_id, "devices", remove)
+        return await self._act(
+            request,
+            customer_id,
+            "devices",
+            remove,
+            N_("The device was removed from the customer."),
+            (
+                N_("Remove the device?"),
+                N_("The device will be marked as removed from the customer's home."),
+                N_("Remove the device"),
+            ),
+        )
 
     @post("/calling-order")
     async def calling_order(self, request: Req, customer_id: int) -> Response[Any]:
         return await self._act(
-            request, customer_id, "calling-order", customer_service.set_calling_order
+            request,
+            customer_id,
+            "calling-order",
+            customer_service.set_calling_order,
+            N_("The calling order was saved."),
         )
 
     @post("/keys")
     async def add_key(self, request: Req, customer_id: int) -> Response[Any]:
-        return await self._act(request, customer_id, "keys", customer_service.add_key)
+        return await self._act(
+            request, customer_id, "keys", customer_service.add_key, N_("The key was added.")
+        )
 
     @post("/keys/{key_id:int}")
     async def hand_over_key(self, request: Req, customer_id: int, key_id: int) -> Response[Any]:
@@ -224,14 +290,27 @@ class CustomerPages(Controller):
                 user, cid, key_id, int_field(data, "version"), data
             )
 
-        return await self._act(request, customer_id, "keys", hand_over)
+        return await self._act(
+            request, customer_id, "keys", hand_over, N_("The key handover was recorded.")
+        )
 
     @post("/end")
     async def end_service(self, request: Req, customer_id: int) -> Response[Any]:
         async def end(user: CurrentUser, cid: int, data: dict[str, Any]) -> None:
             await customer_service.end_service(user, cid, int_field(data, "version"), data)
 
-        return await self._act(request, customer_id, "end", end)
+        return await self._act(
+            request,
+            customer_id,
+            "end",
+            end,
+            N_("The security phone service was ended."),
+            (
+                N_("End the security phone service?"),
+                N_("The service ends on the day you gave; billing stops after it."),
+                N_("End the service"),
+            ),
+        )
 
 
 class AlarmPages(Controller):
@@ -240,9 +319,24 @@ class AlarmPages(Controller):
     opt = {"permission": "security_phones.visits"}
 
     @get("/")
-    async def list_alarms(self, request: Req, waiting: bool = False, page: int = 1) -> Template:
-        result = await visits.list_alarms(waiting_only=waiting, page=page)
-        return render(request, "security_phones/alarms.html", result=result, waiting=waiting)
+    async def list_alarms(
+        self, request: Req, waiting: bool = False, page: int = 1, month: str = ""
+    ) -> Template:
+        """Every alarm, or those waiting for a visit, or (from the situational picture) those
+        of one month."""
+        try:
+            period = parse_period(month) if month else None
+        except ValueError:
+            period = None
+        result = await visits.list_alarms(waiting_only=waiting, page=page, month=period)
+        return render(
+            request,
+            "security_phones/alarms.html",
+            result=result,
+            waiting=waiting,
+            month=f"{period.year}-{period.month:02d}" if period else "",
+            month_text=month_text(period) if period else "",
+        )
 
     @get("/{alarm_id:int}")
     async def alarm_page(self, request: Req, alarm_id: int) -> Template:
@@ -289,7 +383,7 @@ class AlarmPages(Controller):
             )
         except VersionConflict as exc:
             return conflict_page(request, exc, f"{BASE}/alarms/{alarm_id}")
-        return Redirect(path=f"{BASE}/alarms/{alarm_id}")
+        return redirect_with_notice(f"{BASE}/alarms/{alarm_id}", N_("The alarm visit was saved."))
 
 
 def _visit_values(visit: dict[str, Any] | None) -> dict[str, Any]:

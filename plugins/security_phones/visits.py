@@ -4,14 +4,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.audit import services as audit
-from core.audit.services import Actor
-from core.common.errors import NotFound, ValidationFailed
-from core.common.pagination import ResultPage
-from core.common.versioned import update_versioned
-from core.i18n import N_
-from plugins.security_phones.parsing import parse_time_field
+import msgspec
+
+from plugins.security_phones.forms import VisitForm
 from plugins.security_phones.tables import Alarm, AlarmVisit
+from valvomo.api import (
+    N_,
+    Actor,
+    BillingPeriod,
+    NotFound,
+    ResultPage,
+    ValidationFailed,
+    audit,
+    month_bounds,
+    parse_form,
+    update_versioned,
+)
 
 PAGE_SIZE = 50
 VISIT_FIELDS = ("dispatched_at", "arrived_at", "done_at", "notes")
@@ -50,27 +58,23 @@ async def get_visit(alarm_id: int) -> dict[str, Any] | None:
 
 
 def _clean_visit(form: dict[str, Any], alarm: dict[str, Any]) -> dict[str, Any]:
+    visit = parse_form(VisitForm, form)
+    dispatched, arrived, done = visit.dispatched_at, visit.arrived_at, visit.done_at
     errors: dict[str, str] = {}
-    dispatched = parse_time_field(form.get("dispatched_at"), "dispatched_at", errors)
-    arrived = parse_time_field(form.get("arrived_at"), "arrived_at", errors, required=False)
-    done = parse_time_field(form.get("done_at"), "done_at", errors, required=False)
-    notes = str(form.get("notes") or "").strip()
     occurred = alarm["occurred_at"]
-    if dispatched and dispatched < occurred:
+    if dispatched < occurred:
         errors["dispatched_at"] = N_("Help cannot be sent before the alarm.")
     if arrived and arrived < occurred:
         errors["arrived_at"] = N_("The visit cannot arrive before its alarm.")
-    elif arrived and dispatched and arrived < dispatched:
+    elif arrived and arrived < dispatched:
         errors["arrived_at"] = N_("The visit cannot arrive before it was sent.")
     if done and not arrived:
         errors["arrived_at"] = N_("Enter the arrival time of a finished visit.")
     elif done and arrived and done < arrived:
         errors["done_at"] = N_("The visit cannot end before it arrived.")
-    if len(notes) > 5000:
-        errors["notes"] = N_("At most 5,000 characters.")
     if errors:
         raise ValidationFailed(errors)
-    return {"dispatched_at": dispatched, "arrived_at": arrived, "done_at": done, "notes": notes}
+    return msgspec.structs.asdict(visit)
 
 
 async def save_visit(actor: Actor, alarm_id: int, version: int | None, form: dict[str, Any]) -> int:
@@ -124,10 +128,17 @@ async def count_waiting_alarms() -> int:
 
 
 async def list_alarms(
-    waiting_only: bool = False, customer_id: int | None = None, page: int = 1
+    waiting_only: bool = False,
+    customer_id: int | None = None,
+    page: int = 1,
+    month: BillingPeriod | None = None,
 ) -> ResultPage:
-    """Alarms newest first; `waiting_only` keeps those needing a visit that has none yet."""
+    """Alarms newest first; `waiting_only` keeps those needing a visit that has none yet,
+    `month` those received in that month (Helsinki time)."""
     condition: Any = Alarm.id > 0
+    if month is not None:
+        start, end = month_bounds(month)
+        condition &= (Alarm.occurred_at >= start) & (Alarm.occurred_at < end)
     if waiting_only:
         condition &= _waiting_condition()
     if customer_id is not None:

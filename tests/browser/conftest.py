@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 from playwright.async_api import Browser, Page, async_playwright
+
+from core.web.runtime import Runtime
+from tests.conftest import serve_in_process
 
 CHROMIUM = os.environ.get("VALVOMO_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -40,6 +43,14 @@ async def browser(chromium_path: str) -> AsyncIterator[Browser]:
         )
         yield chromium
         await chromium.close()
+
+
+@pytest.fixture(scope="session")
+def high_contrast_server(
+    runtime: Runtime, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """The same app and database served in the high-contrast theme."""
+    yield from serve_in_process(runtime, tmp_path_factory.mktemp("live-hc"), "high_contrast")
 
 
 @pytest.fixture

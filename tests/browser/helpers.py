@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from axe_playwright_python.async_playwright import Axe
+import os
+
 from playwright.async_api import Page
 
+from core.config import PROJECT_ROOT
 from tests.helpers import PASSWORD
-
-SERIOUS = {"serious", "critical"}
+from valvomo import testing
 
 
 async def browser_sign_in(
@@ -20,12 +21,56 @@ async def browser_sign_in(
     await page.wait_for_url(f"{live_server}/")
 
 
+DESKTOP = (1366, 900)
+# With VALVOMO_SCREENSHOTS=1, the design walk and the citizen journey save the gallery that
+# docs/screenshots.md shows.
+GALLERY = PROJECT_ROOT / "docs" / "screenshots"
+SAVE_SCREENSHOTS = os.environ.get("VALVOMO_SCREENSHOTS") == "1"
+SHOT_MAX_HEIGHT = 3000  # px; the rest of a long list adds bytes, not understanding
+GALLERY_MAX_BYTES = 5_000_000
+PHONE = (360, 740)
+
+
+async def axe_clean(page: Page) -> None:
+    """No serious or critical axe-core violation on the current page."""
+    await testing.assert_accessible(page)
+
+
 async def assert_accessible(page: Page) -> None:
-    """Fail on any serious or critical axe-core violation on the current page."""
-    results = await Axe().run(page)
-    serious = [v for v in results.response["violations"] if v.get("impact") in SERIOUS]
-    report = "\n".join(
-        f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']][:3]}"
-        for v in serious
+    """The check of every page a journey reaches: axe-core clean, and no sideways scrolling at
+    1366 px nor on a 360 px phone (the viewport is put back as it was)."""
+    await axe_clean(page)
+    viewport = page.viewport_size or {"width": DESKTOP[0], "height": DESKTOP[1]}
+    for width, height in (DESKTOP, PHONE):
+        await page.set_viewport_size({"width": width, "height": height})
+        await assert_fits(page, width)
+    await page.set_viewport_size(viewport)
+
+
+async def assert_fits(page: Page, width: int) -> None:
+    """The page itself never scrolls sideways; wide tables scroll inside their own box."""
+    overflow = await page.evaluate(
+        """() => {
+          const root = document.documentElement;
+          const wide = [...document.querySelectorAll('body *')]
+            .filter(e => e.getBoundingClientRect().right > root.clientWidth + 1
+                      && !e.closest('table'))
+            .slice(0, 5).map(e => e.tagName + '.' + e.className);
+          const spilling = [...document.querySelectorAll('.panel')]
+            .filter(p => p.scrollWidth > p.clientWidth + 1)
+            .map(p => (p.querySelector('h2') || p).textContent.trim().slice(0, 40));
+          return {scroll: root.scrollWidth, client: root.clientWidth, wide, spilling};
+        }"""
     )
-    assert not serious, f"Accessibility violations on {page.url}:\n{report}"
+    assert overflow["scroll"] <= overflow["client"], f"{page.url} at {width} px: {overflow}"
+    assert not overflow["spilling"], f"{page.url} at {width} px: panels overflow: {overflow}"
+
+
+async def save_screenshot(page: Page, shot: str, width: int) -> None:
+    """The page from its top, at most SHOT_MAX_HEIGHT px long, so the gallery stays small."""
+    GALLERY.mkdir(parents=True, exist_ok=True)
+    height = min(await page.evaluate("document.documentElement.scrollHeight"), SHOT_MAX_HEIGHT)
+    clip = {"x": 0, "y": 0, "width": width, "height": height}
+    await page.screenshot(path=str(GALLERY / f"{shot}.jpg"), full_page=True, clip=clip, quality=35)
+    total = sum(f.stat().st_size for f in GALLERY.glob("*.jpg"))
+    assert total < GALLERY_MAX_BYTES, f"the gallery is {total} bytes; keep it under 5 MB"

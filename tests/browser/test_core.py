@@ -53,9 +53,9 @@ async def test_customer_life_in_the_browser(browser: Browser, page: Page, live_s
     await assert_accessible(page)
     await page.click("text=Tallenna omat arvoni tallennettujen päälle")
     await page.wait_for_url(customer_url)
-    assert "040 222 2222" in await page.locator("dl.facts").inner_text()
+    assert "040 222 2222" in await page.locator("dl.summary-list").inner_text()
 
-    await page.click("header button[type=submit]")
+    await page.click("header form.logout button[type=submit]")
     await page.wait_for_url(f"{live_server}/login")
     await page.goto(customer_url)
     assert "/login" in page.url
@@ -67,5 +67,5 @@ async def test_pages_work_without_javascript(page_without_js: Page, live_server:
     await page_without_js.goto(f"{live_server}/customers")
     await page_without_js.fill("#f-q", "ei ketään")
     await page_without_js.click("form.search button[type=submit]")
-    await page_without_js.wait_for_url(f"{live_server}/customers")
+    await page_without_js.wait_for_url(f"{live_server}/customers/search")
     assert "ei ketään" in await page_without_js.input_value("#f-q")

@@ -32,7 +32,8 @@ async def failed_message() -> int:
 async def send_failed_message_again(page: Page, live_server: str, with_axe: bool) -> None:
     message_id = await failed_message()
     await browser_sign_in(page, live_server, await make_user("admin"))
-    await page.click("nav a[href='/notifications']")
+    await page.click(".site-nav--wide .nav-group summary")  # the administration menu
+    await page.click(".site-nav--wide a[href='/notifications']")
     await page.select_option("#f-status", "failed")
     await page.click("form.search button[type=submit]")
     await page.wait_for_url(f"{live_server}/notifications?status=failed")
@@ -46,7 +47,8 @@ async def send_failed_message_again(page: Page, live_server: str, with_axe: bool
         await assert_accessible(page)
     await page.click("main form button[type=submit]")
     await page.wait_for_url(f"{live_server}/notifications/{message_id}")
-    assert await page.locator("dd.status-queued").is_visible()
+    assert await page.locator("dd .tag--info").is_visible()
+    assert await page.locator(".notice--success[role=status]").is_visible()
     assert await page.locator("main form").count() == 0
 
 

@@ -10,7 +10,7 @@ import httpx
 from core.audit.tables import AuditEntry
 from core.customers import services
 from core.customers.tables import ContactPerson, Customer
-from tests.helpers import post_form
+from tests.helpers import post_confirmed, post_form
 
 VALID = {
     "identity_code": "010150-123A",  # not real: checksum computed below
@@ -111,7 +111,8 @@ async def test_search_by_name_phone_and_identity_code_never_puts_code_in_url(
     ]:
         response = await post_form(admin, "/customers/search", {"q": query})
         assert response.status_code == 200
-        assert str(response.url) == "http://testserver.local/customers"
+        # a single match opens the customer page at once; the query itself is never in the URL
+        assert str(response.url).startswith("http://testserver.local/customers")
         assert expected in response.text and absent not in response.text, query
         assert valid_code("020250", "A", "456") not in str(response.url)
 
@@ -160,7 +161,7 @@ async def test_contact_persons(admin: httpx.AsyncClient) -> None:
     )
     assert ok.status_code == 200 and "Liisa Virtanen" in ok.text
     contact = await ContactPerson.select().first()
-    removed = await post_form(
+    removed = await post_confirmed(
         admin, f"/customers/{customer_id}/contacts/{contact['id']}", {"action": "delete"}
     )
     assert removed.status_code == 200

@@ -92,7 +92,7 @@ async def test_third_party_plugin_gets_table_page_navigation_permission_and_pane
             assert (await client.get("/hello")).status_code == 403
     finally:
         await hello_runtime.database.stop()
-        runtime.database.activate()
+        runtime.activate()
         await database.drop_database(url)
 
 
@@ -102,7 +102,7 @@ async def test_unknown_plugin_is_a_start_up_error_naming_it(
     settings = replace(runtime.settings, enabled_plugins=("no_such_plugin",), plugin_settings={})
     with pytest.raises(PluginError, match=r"'no_such_plugin'.*not installed"):
         build_runtime(settings)
-    runtime.database.activate()
+    runtime.activate()
 
 
 async def test_settings_for_a_disabled_plugin_are_a_start_up_error(
@@ -111,14 +111,14 @@ async def test_settings_for_a_disabled_plugin_are_a_start_up_error(
     settings = replace(runtime.settings, enabled_plugins=(), plugin_settings={"hello": {}})
     with pytest.raises(PluginError, match=r"'hello'.*disabled"):
         build_runtime(settings)
-    runtime.database.activate()
+    runtime.activate()
 
 
 async def test_plugin_that_fails_to_import_is_named(site_dir: Path, runtime: Runtime) -> None:
     settings = replace(runtime.settings, enabled_plugins=("broken",), plugin_settings={})
     with pytest.raises(PluginError, match=r"'broken'.*failed to load"):
         build_runtime(settings)
-    runtime.database.activate()
+    runtime.activate()
 
 
 async def test_plugin_with_invalid_settings_is_named(site_dir: Path, runtime: Runtime) -> None:
@@ -127,7 +127,7 @@ async def test_plugin_with_invalid_settings_is_named(site_dir: Path, runtime: Ru
     )
     with pytest.raises(PluginError, match=r"'hello'.*invalid settings.*greeting"):
         build_runtime(settings)
-    runtime.database.activate()
+    runtime.activate()
 
 
 async def test_new_plugin_scaffold_installs_migrates_and_serves(
@@ -163,6 +163,6 @@ async def test_new_plugin_scaffold_installs_migrates_and_serves(
             assert page.status_code == 200 and "0 notes" in page.text
     finally:
         await laundry.database.stop()
-        runtime.database.activate()
+        runtime.activate()
         await database.drop_database(url)
         sys.path.remove(str(site))

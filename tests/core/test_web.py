@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import replace
 from decimal import Decimal
+from pathlib import Path
 
 import httpx
 import pytest
 from litestar.testing import RequestFactory
 
 from core import i18n
+from core.config import ConfigError
 from core.web.app import create_app
 from core.web.errors import handle_server_error
 from core.web.runtime import Runtime
@@ -30,8 +35,10 @@ async def test_language_follows_the_users_choice(client: httpx.AsyncClient) -> N
 
 
 async def test_pages_need_no_javascript(admin: httpx.AsyncClient) -> None:
+    """The only script is the static progressive enhancement (no inline code, CSP-friendly)."""
     for path in ("/", "/customers", "/customers/new", "/admin/users"):
-        assert "<script" not in (await admin.get(path)).text, path
+        scripts = re.findall(r"<script[^>]*>", (await admin.get(path)).text)
+        assert scripts == ['<script src="/static/valvomo.js" defer>'], path
 
 
 async def test_not_found_page(admin: httpx.AsyncClient) -> None:
@@ -93,3 +100,56 @@ async def test_region_terms_name_codes_no_catalogue_knows() -> None:
     with i18n_language("sv"):
         assert i18n.gettext("test_breakfast") == "Aamiainen"
         assert i18n.gettext("Sign in") == "Logga in"  # catalogues still win
+
+
+async def test_the_region_logo_is_the_default_emblem_or_the_regions_own(
+    runtime: Runtime, tmp_path: Path
+) -> None:
+    async with themed_client(runtime) as client:
+        assert (
+            '<img class="brand__logo" src="/static/region-logo.svg"'
+            in (await client.get("/login")).text
+        )
+        emblem = await client.get("/static/region-logo.svg")
+        assert emblem.status_code == 200 and "<svg" in emblem.text
+
+    own_theme = tmp_path / "region-theme"
+    (own_theme / "static").mkdir(parents=True)
+    (own_theme / "static" / "logo.svg").write_text('<svg xmlns="http://www.w3.org/2000/svg"/>')
+    async with themed_client(runtime, theme=str(own_theme), region_logo="logo.svg") as client:
+        assert 'src="/static/logo.svg"' in (await client.get("/login")).text
+        assert (await client.get("/static/logo.svg")).status_code == 200
+
+
+async def test_a_logo_missing_from_the_theme_stops_the_start(runtime: Runtime) -> None:
+    for name in ("missing.svg", "../secret.key", "/etc/passwd"):
+        settings = replace(runtime.settings, region_logo=name)
+        with pytest.raises(ConfigError, match=r"\[region\] logo"):
+            create_app(runtime=replace(runtime, settings=settings))
+
+
+async def test_a_theme_whose_text_colours_lack_contrast_stops_the_start(
+    runtime: Runtime, tmp_path: Path
+) -> None:
+    for shipped in ("default", "high_contrast"):  # both keep WCAG AA
+        create_app(runtime=replace(runtime, settings=replace(runtime.settings, theme=shipped)))
+    pale = tmp_path / "pale-theme"
+    (pale / "static").mkdir(parents=True)
+    (pale / "static" / "theme.css").write_text(
+        ":root { --brand: #7fb2e5; --header-bg: #eeeeee; --header-ink: #999999; }"
+    )
+    settings = replace(runtime.settings, theme=str(pale))
+    with pytest.raises(ConfigError) as refused:
+        create_app(runtime=replace(runtime, settings=settings))
+    message = str(refused.value)
+    assert "--brand-ink #ffffff on --brand #7fb2e5" in message  # white button text
+    assert "--header-ink #999999 on --header-bg #eeeeee" in message
+    assert "--ink #1f2a33 on --paper" not in message  # the pairs it keeps are not named
+
+
+@asynccontextmanager
+async def themed_client(runtime: Runtime, **settings: str) -> AsyncIterator[httpx.AsyncClient]:
+    themed = replace(runtime, settings=replace(runtime.settings, **settings))
+    transport = httpx.ASGITransport(app=create_app(runtime=themed))
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        yield client

@@ -48,3 +48,16 @@ async def biller(client: httpx.AsyncClient) -> httpx.AsyncClient:
     response = await sign_in(client, await make_user("biller"))
     assert response.status_code == 200
     return client
+
+
+def column(name: str) -> int:
+    """The index of an export column by its English header."""
+    from core.billing.exports import COLUMNS
+
+    return COLUMNS.index(name)
+
+
+def line_rows(rows: list[list[str]] | list[tuple[object, ...]]) -> list[list[object]]:
+    """The rows of an export that are billing lines (not totals), without the header."""
+    product = column("Product")
+    return [list(r) for r in rows[1:] if r[product]]

@@ -16,6 +16,7 @@ from core.common.errors import ValidationFailed, VersionConflict
 from core.db import transaction
 from core.plugins import BillingPeriod
 from core.web.runtime import Runtime
+from tests.core.billing.conftest import add_customer
 from tests.core.billing.fake_service import FakeService
 from tests.helpers import SYSTEM
 
@@ -53,10 +54,12 @@ async def test_billed_over_all_months_equals_the_final_recomputed_totals(
     await BilledLine.delete(force=True)
     await BillingPeriodRecord.delete(force=True)
     fake_service.lines.clear()
+    customers = [await add_customer("Aino", f"Asiakas{n}") for n in range(3)]
     for action, month_index, customer, price, quantity in steps:
         month = MONTHS[month_index]
         if action == "set":
-            fake_service.bill(month.year, month.month, customer, str(quantity), price)
+            customer_id = customers[customer - 1]
+            fake_service.bill(month.year, month.month, customer_id, str(quantity), price)
             continue
         try:  # months out of order are refused; the invariant must hold either way
             async with transaction():

@@ -14,9 +14,9 @@ from core.audit.tables import AuditEntry
 from core.billing.periods import period_containing, previous_period
 from core.billing.tables import BilledLine, BillingPeriodRecord
 from core.common.clock import today
-from tests.core.billing.conftest import add_customer
+from tests.core.billing.conftest import add_customer, column, line_rows
 from tests.core.billing.fake_service import FakeService
-from tests.helpers import api_headers, make_user, post_form, sign_in
+from tests.helpers import api_headers, make_user, notices, post_form, sign_in
 
 
 async def two_customers(fake_service: FakeService) -> tuple[int, int]:
@@ -86,14 +86,18 @@ async def test_csv_export_uses_finnish_conventions_and_is_audited(
     assert "billing-2025-03.csv" in response.headers["content-disposition"]
     text = response.content.decode("utf-8-sig")
     rows = list(csv.reader(io.StringIO(text), delimiter=";"))
-    assert len(rows) == 4
-    by_product = {(r[1], r[4]): r for r in rows[1:]}
+    assert len(rows) == 1 + 3 + 2 + 1  # header, lines, a total per customer, the grand total
+    number, product = column("Customer number"), column("Product")
+    by_product = {(r[number], r[product]): r for r in line_rows(rows)}
     lunch = by_product[(str(aino), "Lunch")]
-    assert lunch[2] == "Virtanen Aino"
-    assert lunch[6:9] == ["20", "8,5", "170,00"]
-    assert by_product[(str(eero), "Lunch")][8] == "91,00"
+    assert lunch[column("Customer")] == "Virtanen Aino"
+    assert lunch[column("Quantity") : column("Amount") + 1] == ["20", "8,50", "170,00"]
+    assert by_product[(str(eero), "Lunch")][column("Amount")] == "91,00"
+    assert rows[-1][column("Amount")] == "273,80"
     exported = await AuditEntry.select().where(AuditEntry.action == "export").output(load_json=True)
-    assert [(e["entity_id"], e["after"]["customers"]) for e in exported] == [("2025-03", 2)]
+    summary = [e for e in exported if e["customer_id"] is None]
+    assert [(e["entity_id"], e["after"]["customers"]) for e in summary] == [("2025-03", 2)]
+    assert sorted(e["customer_id"] for e in exported if e["customer_id"]) == sorted([aino, eero])
 
 
 async def test_csv_export_defuses_spreadsheet_formulas(
@@ -112,14 +116,13 @@ async def test_xlsx_export_has_numbers_and_totals(
     response = await biller.get("/billing/2025/3/xlsx")
     assert response.status_code == 200
     workbook = openpyxl.load_workbook(io.BytesIO(response.content))
-    lines, totals = workbook.worksheets
-    rows = list(lines.iter_rows(values_only=True))
-    assert len(rows) == 4
-    lunch = next(r for r in rows[1:] if r[1] == aino and r[4] == "Lunch")
-    assert lunch[2] == "Virtanen Aino"
-    assert Decimal(str(lunch[8])) == Decimal("170")
-    total_row = list(totals.iter_rows(values_only=True))[-1]
-    assert Decimal(str(total_row[4])) == Decimal("273.80")
+    rows = list(workbook.worksheets[0].iter_rows(values_only=True))
+    assert len(rows) == 7
+    number, product = column("Customer number"), column("Product")
+    lunch = next(r for r in line_rows(rows) if r[number] == str(aino) and r[product] == "Lunch")
+    assert lunch[column("Customer")] == "Virtanen Aino"
+    assert Decimal(str(lunch[column("Amount")])) == Decimal("170")
+    assert Decimal(str(rows[-1][column("Amount")])) == Decimal("273.80")
     assert (await biller.get("/billing/2025/3/pdf")).status_code == 404
 
 
@@ -165,7 +168,8 @@ async def test_closing_the_next_month_settles_its_corrections(
     biller: httpx.AsyncClient, fake_service: FakeService
 ) -> None:
     aino, _ = await two_customers(fake_service)
-    assert (await close(biller, 2025, 3)).status_code == 200
+    closed = await close(biller, 2025, 3)
+    assert notices(closed.text) == [("success", "Kuukausi 3/2025 on suljettu.")], closed.text
     fake_service.bill(2025, 3, aino, "21")
     fake_service.bill(2025, 4, aino, "18")
     response = await biller.post(
@@ -201,8 +205,11 @@ async def test_refusals_name_the_reason_and_write_nothing(
     missing_confirmation = await post_form(biller, "/billing/2025/3/close", {"version": 1})
     assert missing_confirmation.status_code == 400
     assert 'id="f-confirm-error"' in missing_confirmation.text
+    this_month = today()
     current_month = await biller.post(
-        "/api/billing/2026/11/close", json={"version": 1}, headers=api_headers(biller)
+        f"/api/billing/{this_month.year}/{this_month.month}/close",
+        json={"version": 1},
+        headers=api_headers(biller),
     )
     assert current_month.status_code == 400
     assert "period" in current_month.json()["errors"]

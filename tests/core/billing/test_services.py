@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from decimal import Decimal
 
 import pytest
@@ -15,6 +16,7 @@ from core.db import transaction
 from core.plugins import BillingLine, BillingPeriod, hookimpl
 from core.plugins.host import PluginError
 from core.web.runtime import Runtime
+from tests.core.billing.conftest import add_customer
 from tests.core.billing.fake_service import FakeService
 from tests.helpers import SYSTEM
 
@@ -60,6 +62,8 @@ def test_correction_amount_is_the_difference_of_rounded_amounts() -> None:
     ("value", "problem"),
     [
         ("not a line", "not BillingLine"),
+        (BillingLine(1, "Meals", "Lunch", "", Decimal(1), 8.5), r"unit_price is 8\.5, a float"),  # type: ignore[arg-type]
+        (BillingLine(None, "Meals", "Lunch", "", Decimal(1), Decimal(1)), "without a customer"),  # type: ignore[arg-type]
         (BillingLine(1, "", "Lunch", "", Decimal(1), Decimal(1)), "service is empty"),
         (BillingLine(1, "Meals", "x" * 121, "", Decimal(1), Decimal(1)), "product is empty or"),
         (BillingLine(1, "Meals", "Lunch", "", Decimal("NaN"), Decimal(1)), "finite"),
@@ -78,19 +82,46 @@ async def test_a_plugin_breaking_the_line_contract_is_refused(
 
     runtime.host.pm.register(Broken(), name="broken_billing")
     try:
-        with pytest.raises(PluginError, match=problem):
+        with pytest.raises(PluginError, match=problem) as refused:
             await services.month_bill(runtime.host, JAN)
+        assert refused.value.plugin == "broken_billing"
     finally:
         runtime.host.pm.unregister(name="broken_billing")
+
+
+async def test_a_line_for_a_customer_that_does_not_exist_is_refused_naming_the_plugin(
+    runtime: Runtime, make_customer: Callable[..., Awaitable[int]]
+) -> None:
+    customer_id = await make_customer(last_name="Olemassa")
+    missing_id = customer_id + 1000
+
+    class Stray:
+        @hookimpl
+        def valvomo_billing_lines(self, period: BillingPeriod) -> list[BillingLine]:
+            return [
+                BillingLine(customer_id, "Meals", "Lunch", "", Decimal(1), Decimal("8.50")),
+                BillingLine(missing_id, "Meals", "Lunch", "", Decimal(1), Decimal("8.50")),
+            ]
+
+    runtime.host.pm.register(Stray(), name="stray_billing")
+    try:
+        with pytest.raises(PluginError) as refused:
+            await services.month_bill(runtime.host, JAN)
+    finally:
+        runtime.host.pm.unregister(name="stray_billing")
+    assert refused.value.plugin == "stray_billing"
+    assert f"customer_id {missing_id}, but no customer has that id" in str(refused.value)
+    assert "Plugin 'stray_billing'" in str(refused.value)
 
 
 async def test_corrections_go_to_the_first_open_month_after_the_closed_run(
     runtime: Runtime, fake_service: FakeService
 ) -> None:
-    fake_service.bill(2025, 1, 7, "10")
+    customer = await add_customer("Aino", "Korhonen")
+    fake_service.bill(2025, 1, customer, "10")
     async with transaction():
         await services.close_period(SYSTEM, runtime.host, JAN, 1, LATER)
-    fake_service.bill(2025, 1, 7, "12")
+    fake_service.bill(2025, 1, customer, "12")
     february = await services.month_bill(runtime.host, FEB)
     assert [(x.quantity, x.corrects) for x in february.lines] == [(Decimal(2), JAN)]
     assert (await services.month_bill(runtime.host, MAR)).lines == []
@@ -107,11 +138,12 @@ async def test_corrections_go_to_the_first_open_month_after_the_closed_run(
 async def test_a_closed_month_is_read_from_its_snapshot_without_asking_plugins(
     runtime: Runtime, fake_service: FakeService
 ) -> None:
-    fake_service.bill(2025, 1, 7, "10", detail="ten days")
+    customer = await add_customer("Aino", "Korhonen")
+    fake_service.bill(2025, 1, customer, "10", detail="ten days")
     async with transaction():
         await services.close_period(SYSTEM, runtime.host, JAN, 1, LATER)
     fake_service.calls.clear()
-    fake_service.bill(2025, 1, 7, "0")
+    fake_service.bill(2025, 1, customer, "0")
     bill = await services.month_bill(runtime.host, JAN)
     assert fake_service.calls == []
     assert [(x.quantity, x.amount, x.detail) for x in bill.lines] == [

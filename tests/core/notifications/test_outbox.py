@@ -9,7 +9,12 @@ import pytest
 from core.common.clock import now
 from core.common.errors import ValidationFailed
 from core.db import transaction
-from core.notifications.services import cancel_messages, queue_message, sms_recipient_problem
+from core.notifications.services import (
+    allow_sms_countries,
+    cancel_messages,
+    queue_message,
+    sms_recipient_problem,
+)
 from core.notifications.tables import CANCELLED, QUEUED, SENT, OutboxMessage
 
 
@@ -71,7 +76,7 @@ async def test_future_send_time_is_kept() -> None:
         ("040 123 4567", True),
         ("+358 50 123 4567", True),
         ("0451234567", True),
-        ("+46 70 123 4567", True),
+        ("+46 70 123 4567", False),  # abroad: only [notifications] sms_country_codes
         ("09 123 4567", False),
         ("06 421 1234", False),
         ("not a number", False),
@@ -79,6 +84,15 @@ async def test_future_send_time_is_kept() -> None:
 )
 def test_sms_recipient_problem(phone: str, ok: bool) -> None:
     assert (sms_recipient_problem(phone) is None) is ok
+
+
+def test_sms_countries_come_from_configuration() -> None:
+    allow_sms_countries(("358", "46"))
+    try:
+        assert sms_recipient_problem("+46 70 123 4567") is None
+        assert sms_recipient_problem("+44 7911 123456") is not None
+    finally:
+        allow_sms_countries(("358",))
 
 
 @pytest.mark.parametrize(

@@ -78,3 +78,26 @@ def tomorrow_at(hour: int, minute: int = 0) -> dt.datetime:
     moment = local_moment(today() + dt.timedelta(days=2), dt.time(hour, minute))
     assert moment is not None
     return moment
+
+
+async def add_colleague(setup: BookingSetup, type_ids: tuple[int, ...] = ()) -> int:
+    """A second professional in the same unit, with the advice type open 09:00–11:00 daily."""
+    username = await make_user("professional")
+    user = await StaffUser.select(StaffUser.id).where(StaffUser.username == username).first()
+    async with transaction():
+        professional = await Professional.insert(
+            Professional(user=user["id"], unit=setup.unit_id, title="Sosiaaliohjaaja")
+        ).returning(Professional.id)
+        for type_id in type_ids or (setup.advice_type_id,):
+            for weekday in range(7):
+                await Opening.insert(
+                    Opening(
+                        professional=professional[0]["id"],
+                        appointment_type=type_id,
+                        weekday=weekday,
+                        valid_from=today() - dt.timedelta(days=7),
+                        start_time=dt.time(9),
+                        end_time=dt.time(11),
+                    )
+                )
+    return int(professional[0]["id"])

@@ -81,6 +81,15 @@ def test_reminder_is_same_wall_clock_time_the_day_before_across_dst() -> None:
     assert after_autumn - reminder_moment(after_autumn, 24) == dt.timedelta(hours=25)
 
 
+def test_no_slot_spans_the_autumn_change() -> None:
+    # 29 October 2028: at 04.00 summer time the clocks go back to 03.00, so 03.45–04.00 on the
+    # wall would last 75 minutes; the repeated hour's slots are offered once, in summer time.
+    opening = {"start_time": dt.time(3, 30), "end_time": dt.time(4, 15)}
+    slots = availability.opening_slots(opening, dt.date(2028, 10, 29), 15)
+    assert [s.astimezone(HELSINKI).strftime("%H:%M") for s, _ in slots] == ["03:30", "04:00"]
+    assert all(end - start == dt.timedelta(minutes=15) for start, end in slots)
+
+
 def test_skipped_spring_hour_offers_no_slot() -> None:
     opening = {"start_time": dt.time(2, 30), "end_time": dt.time(4, 30)}
     slots = availability.opening_slots(opening, dt.date(2027, 3, 28), 30)
@@ -97,10 +106,13 @@ async def test_free_times_start_after_minimum_notice_and_skip_other_types() -> N
     assert free[0].starts_at.astimezone(HELSINKI).hour == 13
 
 
-SPRING_FORWARD_DAYS = {
-    dt.date(year, 3, 31) - dt.timedelta(days=(dt.date(year, 3, 31).weekday() + 1) % 7)
-    for year in range(2026, 2031)
-}
+def last_sunday(year: int, month: int) -> dt.date:
+    last = dt.date(year, month, 31)
+    return last - dt.timedelta(days=(last.weekday() + 1) % 7)
+
+
+# On these days a slot in the skipped hour (spring) or across the change (autumn) is not offered.
+CLOCK_CHANGE_DAYS = {last_sunday(year, month) for year in range(2026, 2031) for month in (3, 10)}
 
 
 @pytest.mark.nodb
@@ -124,5 +136,5 @@ def test_slots_lie_inside_their_opening_on_the_helsinki_clock(
         assert local_begin.date() == day
         assert start <= local_begin.time() and local_end.time() <= end
         assert finishes - begins == dt.timedelta(minutes=duration)  # no slot spans a DST change
-    if day not in SPRING_FORWARD_DAYS:  # elsewhere every whole slot of the opening is offered
+    if day not in CLOCK_CHANGE_DAYS:  # elsewhere every whole slot of the opening is offered
         assert len(slots) == max(0, (end_minutes - start_minutes) // duration)

@@ -6,6 +6,7 @@ import asyncio
 
 import httpx
 import pytest
+from litestar import Litestar
 
 from core.audit.tables import AuditEntry
 from core.common.clock import now
@@ -18,13 +19,25 @@ from tests.plugins.booking.setup_data import create_setup, tomorrow_at
 from tests.plugins.booking.test_public import details
 
 
-async def test_fifty_simultaneous_requests_for_one_slot(client: httpx.AsyncClient) -> None:
+async def test_fifty_simultaneous_requests_for_one_slot(
+    client: httpx.AsyncClient, app: Litestar
+) -> None:
     setup = await create_setup()
     await client.get("/book/")  # the CSRF cookie, shared by the fifty requests
     form = details(setup, tomorrow_at(10))
 
     async def confirm(n: int) -> httpx.Response:
-        return await post_form(client, "/book/confirm", {**form, "name": f"Asiakas {n}"})
+        # Fifty people: each from their own address and phone, under the rate limits.
+        transport = httpx.ASGITransport(app=app, client=(f"198.51.100.{n + 1}", 1))
+        async with httpx.AsyncClient(
+            transport=transport,
+            base_url="http://testserver.local",
+            cookies=client.cookies,
+            follow_redirects=True,
+        ) as person:
+            phone = f"040 777 {1000 + n}"
+            data = {**form, "name": f"Asiakas {n}", "phone": phone}
+            return await post_form(person, "/book/confirm", data)
 
     responses = await asyncio.gather(*(confirm(n) for n in range(50)))
     statuses = sorted(r.status_code for r in responses)

@@ -44,7 +44,7 @@ def manage_path(response: httpx.Response) -> str:
 async def book(client: httpx.AsyncClient, setup: BookingSetup, starts_at: dt.datetime) -> str:
     response = await post_form(client, "/book/confirm", details(setup, starts_at))
     assert response.status_code == 200, response.text
-    assert 'class="notice" role="status"' in response.text
+    assert 'class="notice notice--success" role="status"' in response.text
     return manage_path(response)
 
 
@@ -97,13 +97,16 @@ async def test_cancel_by_link_frees_time_and_cancels_unsent_messages(
     path = await book(client, setup, tomorrow_at(9))
     page = await client.get(path)
     assert page.status_code == 200
-    cancelled = await post_form(client, f"{path}/cancel", {})
+    asked = await post_form(client, f"{path}/cancel", {})
+    assert asked.status_code == 200 and 'name="confirm"' in asked.text
+    assert (await Booking.select().first())["status"] == "booked"  # nothing until confirmed
+    cancelled = await post_form(client, f"{path}/cancel", {"confirm": "yes"})
     assert cancelled.status_code == 200
     booking = await Booking.select().first()
     assert booking["status"] == "cancelled" and booking["slot_key"] is None
     statuses = {m["status"] for m in await OutboxMessage.select(OutboxMessage.status)}
     assert statuses == {"cancelled"}
-    again = await post_form(client, f"{path}/cancel", {})
+    again = await post_form(client, f"{path}/cancel", {"confirm": "yes"})
     assert again.status_code == 409
     # the time can be booked again
     await book(client, setup, tomorrow_at(9))

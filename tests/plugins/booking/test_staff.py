@@ -31,7 +31,7 @@ from plugins.booking.tables import (
 )
 from tests.core.test_customers import create as create_customer
 from tests.core.test_customers import form as customer_form
-from tests.helpers import SYSTEM, make_user, post_form, sign_in
+from tests.helpers import SYSTEM, make_user, post_confirmed, post_form, sign_in
 from tests.plugins.booking.setup_data import BookingSetup, create_setup, tomorrow_at
 from tests.plugins.booking.test_public import details
 
@@ -133,9 +133,16 @@ async def test_professional_opens_and_closes_times_and_sees_week(
     )
     assert closed.status_code == 200 and await Closure.count() == 1
     week = await client.get("/booking", params={"date": day.isoformat()})
-    assert week.status_code == 200 and "16:00–17:00" in week.text
+    assert week.status_code == 200 and '<th scope="row">16.45</th>' in week.text
     day_view = await client.get("/booking", params={"date": day.isoformat(), "view": "day"})
     assert day_view.status_code == 200
+    late = re.findall(r'class="slot slot--(\w+)">(\d+\.\d+)', day_view.text)
+    assert [cell for cell in late if cell[1].startswith("16.")] == [
+        ("closed", "16.00"),
+        ("closed", "16.15"),
+        ("free", "16.30"),
+        ("free", "16.45"),
+    ]
 
 
 async def test_staff_books_for_customer_and_marks_no_show_which_is_billed_when_enabled(
@@ -189,6 +196,15 @@ async def test_staff_books_for_customer_and_marks_no_show_which_is_billed_when_e
     monkeypatch.setattr(settings, "_current", settings.parse_settings({"no_show_fee": "25.50"}))
     lines = await billing.no_show_lines(period)
     assert [(line.customer_id, line.amount) for line in lines] == [(customer_id, Decimal("25.50"))]
+    # The fee is in core's price lists: a biller's price replaces the settings' seed.
+    from core.billing.prices import add_price
+    from tests.helpers import SYSTEM
+
+    [product] = settings.current().products_for_billing()
+    async with transaction():
+        await add_price(SYSTEM, product, {"amount": "30,00", "valid_from": "1.1.2020"})
+    lines = await billing.no_show_lines(period)
+    assert [line.amount for line in lines] == [Decimal("30.00")]
 
 
 async def test_booking_right_is_single_use_and_expires(
@@ -386,10 +402,12 @@ async def test_removing_an_opening_stops_offering_its_times(client: httpx.AsyncC
     opening = (
         await Opening.select().where(Opening.appointment_type == setup.followup_type_id).first()
     )
-    removed = await post_form(
+    removed = await post_confirmed(
         client, "/booking/openings", {"action": "remove", "id": opening["id"]}
     )
     assert removed.status_code == 200
     assert not await Opening.exists().where(Opening.id == opening["id"])
-    again = await post_form(client, "/booking/openings", {"action": "remove", "id": opening["id"]})
+    again = await post_confirmed(
+        client, "/booking/openings", {"action": "remove", "id": opening["id"]}
+    )
     assert again.status_code == 404

@@ -9,16 +9,22 @@ from typing import Any
 
 from core.common.clock import now
 from core.customers.tables import Customer
+from core.customers.validation import phone_digits
 from core.db import transaction
 from plugins.meals import places, services
 from plugins.meals.settings import current
 from tests.helpers import SYSTEM
 
 _numbers = itertools.count(1)
+OPENING_DECISION = {
+    "decided_on": "2026-02-20",
+    "decision_maker": "Sosiaaliohjaaja Laine",
+    "basis": "Palvelutarpeen arviointi",
+}
 MONDAY = dt.date(2026, 3, 2)
 
 
-async def new_customer(last_name: str = "Virtanen") -> int:
+async def new_customer(last_name: str = "Virtanen", phone: str = "", language: str = "fi") -> int:
     moment = now()
     number = next(_numbers)
     rows = await Customer.insert(
@@ -30,6 +36,9 @@ async def new_customer(last_name: str = "Virtanen") -> int:
             street_address="Kauppatie 1",
             postal_code="60100",
             municipality="Seinäjoki",
+            phone=phone,
+            phone_digits=phone_digits(phone),
+            language=language,
             created_at=moment,
             updated_at=moment,
         )
@@ -65,14 +74,23 @@ def weekly_order(lunches: int = 1, delivery: dict[int, int] | None = None) -> di
 
 
 async def active_service(
-    region: Region, start: dt.date = MONDAY, lunches: int = 1, **extra: Any
+    region: Region,
+    start: dt.date = MONDAY,
+    lunches: int = 1,
+    customer: int | None = None,
+    **extra: Any,
 ) -> int:
-    customer = await new_customer()
+    customer = customer or await new_customer()
     async with transaction():
         service_id = await services.open_service(
             SYSTEM,
             customer,
-            {"start_date": start.isoformat(), "diet": "normal", "requested_meals": "lunch daily"},
+            {
+                "start_date": start.isoformat(),
+                "diet": "normal",
+                "requested_meals": "lunch daily",
+                **OPENING_DECISION,
+            },
             current(),
         )
         await services.complete_opening(

@@ -79,7 +79,7 @@ async def test_opening_requests_are_not_billed() -> None:
 async def test_a_day_without_price_is_a_clear_error() -> None:
     region = await new_region()
     await active_service(region, start=dt.date(2024, 6, 3))
-    with pytest.raises(ValidationFailed, match=r"(delivery|lunch) .*3\.6\.2024"):
+    with pytest.raises(ValidationFailed, match=r"(Kuljetus|Delivery|Lounas|Lunch) .*3\.6\.2024"):
         await billing_lines(BillingPeriod(2024, 6), PRICES)
 
 

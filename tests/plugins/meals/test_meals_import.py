@@ -8,11 +8,13 @@ from pathlib import Path
 from openpyxl import Workbook
 
 from core.common.clock import now
+from core.common.spreadsheets import read_rows
 from core.customers.tables import Customer
 from core.db import transaction
+from core.imports import numbered
 from core.web.runtime import Runtime
 from plugins.meals import places
-from plugins.meals.importer import check_rows, read_rows, write_services
+from plugins.meals.importer import check_rows, write_services
 from plugins.meals.plans import load_plan
 from plugins.meals.schedule import planned_delivery
 from plugins.meals.settings import current
@@ -38,7 +40,7 @@ async def register(*codes: str) -> None:
 
 async def test_sample_file_imports_two_services_with_derived_deliveries() -> None:
     await register("010150-123A", "020245-4567")
-    report = await check_rows(read_rows(SAMPLE), current())
+    report = await check_rows(numbered(read_rows(SAMPLE)), current())
     assert report.errors == []
     async with transaction():
         await write_services(SYSTEM, report.services)
@@ -60,15 +62,14 @@ async def test_bad_rows_are_reported_by_row_and_column(tmp_path: Path) -> None:
         "030355-7890,Lapua,Seinäjoki 1,2026-13-05,normal,lunch,99,1,funday\n",
         encoding="utf-8",
     )
-    report = await check_rows(read_rows(bad), current())
-    assert "row 3, kitchen: unknown kitchen 'Nowhere'" in report.errors
-    assert any(e.startswith("row 4, identity_code") for e in report.errors)
-    assert any(e.startswith("row 4, route") for e in report.errors)
-    assert any(e.startswith("row 4, start_date") for e in report.errors)
-    assert any(e.startswith("row 4, mon") for e in report.errors)
-    assert any(e.startswith("row 4, delivery_days") for e in report.errors)
+    report = await check_rows(numbered(read_rows(bad)), current())
+    texts = [str(e) for e in report.errors]
+    assert "rivi 3, kitchen: tuntematon keittiö 'Nowhere'" in texts  # Finnish by default
+    found = {(e.row, e.column) for e in report.errors}
+    for column in ("identity_code", "route", "start_date", "mon", "delivery_days"):
+        assert (4, column) in found
     # Row 2 is valid, but its customer's row 3 is not: --partial writes neither.
-    assert "rows 2: not imported, another row of the same customer has problems" in report.errors
+    assert "rivi 2: ei tuotu: saman asiakkaan toisella rivillä on virheitä" in texts
     assert report.services == []
 
 
@@ -84,10 +85,11 @@ async def test_rows_of_one_customer_must_agree(tmp_path: Path) -> None:
         "020245-4567,Lapua,Lapua 1,2026-01-05,normal,lunch,1,0,0,mon\n",
         encoding="utf-8",
     )
-    report = await check_rows(read_rows(path), current())
-    assert "row 3, diet: differs from row 2 of the same customer" in report.errors
-    assert "row 4, product: 'lunch' is already on row 2 of the same customer" in report.errors
-    assert "row 5, delivery_days: differ from row 2 of the same customer" in report.errors
+    report = await check_rows(numbered(read_rows(path)), current())
+    texts = [str(e) for e in report.errors]
+    assert "rivi 3, diet: eri kuin saman asiakkaan rivillä 2" in texts
+    assert "rivi 4, product: 'lunch' on jo saman asiakkaan rivillä 2" in texts
+    assert "rivi 5, delivery_days: eri kuin saman asiakkaan rivillä 2" in texts
     assert [s.rows for s in report.services] == [[6]]  # the other customer only
 
 
@@ -100,7 +102,8 @@ async def test_unreadable_files_get_a_message_not_a_traceback(
     one_column.write_text("identity_code\n010150-123A\n", encoding="utf-8")
     for path in (broken, one_column):
         result = run_cli(runtime, "import", "meals", str(path))
-        assert result.returncode == 2 and f"Cannot read {path.name}" in result.stdout
+        assert result.returncode == 2, result.stdout + result.stderr
+        assert f"Tiedostoa {path.name} ei voi lukea" in result.stdout
         assert "Traceback" not in result.stderr
 
 
@@ -113,7 +116,7 @@ async def test_xlsx_files_are_read_like_csv(tmp_path: Path) -> None:
         sheet.append(row.split(";"))
     path = tmp_path / "orders.xlsx"
     workbook.save(path)
-    report = await check_rows(read_rows(path), current())
+    report = await check_rows(numbered(read_rows(path)), current())
     assert report.errors == [] and len(report.services) == 2
 
 
@@ -129,10 +132,11 @@ async def test_import_command_writes_nothing_unless_partial(
         encoding="utf-8",
     )
     dry = run_cli(runtime, "import", "meals", str(bad), "--dry-run")
-    assert dry.returncode == 1 and "row 3, kitchen" in dry.stdout and "Dry run" in dry.stdout
+    assert dry.returncode == 1 and "rivi 3, kitchen" in dry.stdout and "Koeajo" in dry.stdout
     refused = run_cli(runtime, "import", "meals", str(bad))
-    assert refused.returncode == 1 and "Nothing was imported" in refused.stdout
+    assert refused.returncode == 1 and "Mitään ei tuotu" in refused.stdout
     assert await MealService.count() == 0
     partial = run_cli(runtime, "import", "meals", str(bad), "--partial")
-    assert "Imported 1 meal services" in partial.stdout, partial.stdout + partial.stderr
+    assert "ateriapalvelut: 1 uutta" in partial.stdout, partial.stdout + partial.stderr
+    assert "Left out" not in partial.stdout and "rivit 3" in partial.stdout
     assert await MealService.count() == 1

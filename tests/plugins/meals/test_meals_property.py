@@ -86,6 +86,12 @@ def scenarios(draw: st.DrawFn) -> tuple[BillingPeriod, ServicePlan, MealSettings
     return period, plan, prices
 
 
+def price_on(prices: MealSettings, product: str, day: dt.date) -> Decimal:
+    """The oracle's price: the latest-starting of the settings' prices valid on `day`."""
+    valid = [p for p in prices.prices if p.product == product and p.covers(day)]
+    return max(valid, key=lambda p: p.valid_from).amount
+
+
 def day_by_day(plan: ServicePlan, day: dt.date) -> tuple[dict[str, int], int | None]:
     """The oracle: one day's meals and delivery weekday, straight from the rules."""
     if day < plan.start or (plan.end is not None and day > plan.end):
@@ -111,7 +117,12 @@ def day_by_day(plan: ServicePlan, day: dt.date) -> tuple[dict[str, int], int | N
         else:
             total = sum(meals.values())
             meals = {exception.product: exception.quantity or total}
-    return {p: n for p, n in meals.items() if n}, delivery
+    meals = {p: n for p, n in meals.items() if n}
+    if meals and delivery is None:
+        # Extras without a standing order ride with the latest regular delivery on or before.
+        carrying = [ln.delivery_weekday for ln in plan.lines if ln.valid_on(day)]
+        delivery = min(carrying, key=lambda wd: (day.weekday() - wd) % 7, default=day.weekday())
+    return meals, delivery
 
 
 def delivery_date(day: dt.date, delivery_weekday: int, rule: str) -> dt.date:
@@ -137,12 +148,13 @@ def expected_bill(
         if day <= period.last_day:
             for product, n in meals.items():
                 meals_by_product[product] = meals_by_product.get(product, 0) + n
-                amount += n * prices.price_on(product, day)
+                amount += n * price_on(prices, product, day)
         if meals and delivery_weekday is not None:
-            date = delivery_date(day, delivery_weekday, prices.holiday_rule)
+            # no delivery before the start: the first one is on the start day
+            date = max(delivery_date(day, delivery_weekday, prices.holiday_rule), plan.start)
             if period.first_day <= date <= period.last_day:
                 deliveries.add(date)
-    amount += sum(prices.price_on(DELIVERY, d) for d in deliveries)
+    amount += sum(price_on(prices, DELIVERY, d) for d in deliveries)
     return meals_by_product, len(deliveries), amount
 
 
@@ -159,7 +171,7 @@ def test_recorded_days_equal_a_day_by_day_count(
     for _service, day, product, quantity, _day_bit in rows:
         if product != DELIVERY:
             meals[product] = meals.get(product, 0) + quantity
-        amount += quantity * prices.price_on(product, day)
+        amount += quantity * price_on(prices, product, day)
     deliveries = sum(1 for row in rows if row[2] == DELIVERY)
     assert (meals, deliveries, amount) == expected_bill(period, plan, prices)
 

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from core.audit.tables import AuditEntry
+from core.common.clock import today
 from core.common.errors import ValidationFailed, VersionConflict
 from core.customers.services import get_customer
 from core.db import transaction
@@ -22,6 +23,7 @@ from plugins.meals.tables import MealException, MealOrderLine, MealPause, MealSe
 from tests.helpers import SYSTEM
 from tests.plugins.meals.conftest import (
     MONDAY,
+    OPENING_DECISION,
     active_service,
     new_customer,
     new_region,
@@ -48,7 +50,9 @@ async def test_opening_refuses_bad_input_and_writes_nothing() -> None:
             await services.open_service(
                 SYSTEM, customer, {"start_date": "2026-13-01", "diet": "x"}, current()
             )
-    assert set(failure.value.errors) == {"start_date", "diet", "requested_meals"}
+    assert set(failure.value.errors) == {
+        "start_date", "diet", "requested_meals", "decided_on", "decision_maker", "basis",
+    }  # fmt: skip
     assert await MealService.count() == 0 and await Task.count() == 0
 
 
@@ -59,7 +63,12 @@ async def test_route_of_another_kitchen_and_absurd_quantity_are_refused() -> Non
         service_id = await services.open_service(
             SYSTEM,
             customer,
-            {"start_date": "2026-03-02", "diet": "normal", "requested_meals": "lunch"},
+            {
+                "start_date": "2026-03-02",
+                "diet": "normal",
+                "requested_meals": "lunch",
+                **OPENING_DECISION,
+            },
             current(),
         )
     data = {"kitchen": region.kitchen, "route": region.other_route, **weekly_order()}
@@ -201,7 +210,12 @@ async def test_ending_goes_to_client_guidance_whose_decision_closes() -> None:
     ending = await Task.select(Task.role, Task.status).where(Task.kind == "meals.ending").first()
     assert ending == {"role": "client_guidance", "status": "open"}
     async with transaction():
-        await services.decide_ending(SYSTEM, service_id, await version_of(service_id))
+        await services.decide_ending(
+            SYSTEM,
+            service_id,
+            await version_of(service_id),
+            {"decided_on": today().isoformat(), "decision_maker": "Laine", "basis": "moved"},
+        )
     assert (await services.get_service(service_id))["status"] == "ended"
     assert await Task.count().where(Task.status == "open") == 0
 

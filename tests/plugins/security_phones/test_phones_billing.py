@@ -30,8 +30,8 @@ def test_shares_under_each_rule() -> None:
     start, end = dt.date(2026, 3, 20), dt.date(2026, 4, 10)
     assert billable_share(start, end, MARCH, "whole_month") == (Decimal(1), 12)
     assert billable_share(start, end, APRIL, "whole_month") == (Decimal(1), 10)
-    assert billable_share(start, end, MARCH, "by_days") == (Decimal("0.3871"), 12)
-    assert billable_share(start, end, APRIL, "by_days") == (Decimal("0.3333"), 10)
+    assert billable_share(start, end, MARCH, "by_days") == (Decimal("0.387"), 12)
+    assert billable_share(start, end, APRIL, "by_days") == (Decimal("0.333"), 10)
     assert billable_share(start, None, APRIL, "by_days") == (Decimal(1), 30)
     assert billable_share(start, end, BillingPeriod(2026, 5), "by_days") == (Decimal(0), 0)
     assert billable_share(dt.date(2026, 2, 28), dt.date(2026, 3, 1), MARCH, "by_days")[1] == 1
@@ -65,13 +65,16 @@ async def test_start_and_end_months(prices: phone_settings.PhoneSettings, rule: 
     ended_before = await service(dt.date(2026, 1, 1), dt.date(2026, 2, 28))
     march = await billing_lines(MARCH, settings)
     april = await billing_lines(APRIL, settings)
-    expected_march = Decimal(1) if rule == "whole_month" else Decimal("0.3871")
-    expected_april = Decimal(1) if rule == "whole_month" else Decimal("0.3333")
+    # by_days: the days at the monthly price over the month's days (30/31 € and 30/30 €)
+    expected_march = (
+        (Decimal(1), Decimal("30.00")) if rule == "whole_month" else (12, Decimal("0.9677"))
+    )
+    expected_april = (Decimal(1), Decimal("30.00")) if rule == "whole_month" else (10, Decimal(1))
     assert by_product(march, spanning) == {
-        "monthly_fee": (expected_march, Decimal("30.00")),
+        "monthly_fee": expected_march,
         "installation_fee": (Decimal(1), Decimal("50.00")),
     }
-    assert by_product(april, spanning) == {"monthly_fee": (expected_april, Decimal("30.00"))}
+    assert by_product(april, spanning) == {"monthly_fee": expected_april}
     assert by_product(march, whole) == {"monthly_fee": (Decimal(1), Decimal("30.00"))}
     assert by_product(march, ended_before) == {}
     fee = next(line for line in march if line.customer_id == spanning)
@@ -132,9 +135,8 @@ async def test_price_validity_extra_devices_and_visits(
     assert july_lines["extra_device_fee"] == (Decimal(1), Decimal("5.00"))  # base unit is not extra
     assert july_lines["visit_fee"] == (Decimal(2), Decimal("25.00"))
     by_days = phone_settings.PhoneSettings("by_days", prices.prices)
-    assert by_product(await billing_lines(july, by_days), customer)["extra_device_fee"][
-        0
-    ] == Decimal("0.5161")
+    extra = by_product(await billing_lines(july, by_days), customer)["extra_device_fee"]
+    assert extra == (Decimal(16), Decimal("0.1613"))  # 16 days at 5,00 € / 31
     june = by_product(await billing_lines(BillingPeriod(2026, 6), prices), customer)
     assert june == {"monthly_fee": (Decimal(1), Decimal("30.00"))}
 
@@ -198,4 +200,4 @@ def test_shares_are_between_nothing_and_a_whole_month(
     assert days == same_days and 0 <= days <= period.last_day.day
     assert whole == (1 if days else 0)
     assert 0 <= by_days <= 1 and (by_days == 1) == (days == period.last_day.day)
-    assert abs(by_days - Decimal(days) / period.last_day.day) < Decimal("0.0001")
+    assert abs(by_days - Decimal(days) / period.last_day.day) <= Decimal("0.0005")

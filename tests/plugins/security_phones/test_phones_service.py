@@ -20,7 +20,7 @@ from plugins.security_phones.tables import (
     KeyHandover,
     PhoneService,
 )
-from tests.helpers import make_user, post_form, sign_in
+from tests.helpers import make_user, post_confirmed, post_form, sign_in
 from tests.plugins.security_phones.factories import new_customer
 
 BASE = "/security-phones"
@@ -114,13 +114,13 @@ async def test_remove_returns_device_and_history_shows_who_had_it(
     await start_service(coordinator, customer)
     device_id = await add_device(coordinator, "C1", kind="fall_detector")
     await install(coordinator, customer, "C1")
-    before_install = await post_form(
+    before_install = await post_confirmed(
         coordinator,
         f"{BASE}/customers/{customer}/devices/{device_id}/remove",
         {"removed_on": "2026-03-01"},
     )
     assert before_install.status_code == 400
-    response = await post_form(
+    response = await post_confirmed(
         coordinator,
         f"{BASE}/customers/{customer}/devices/{device_id}/remove",
         {"removed_on": "2026-04-30"},
@@ -222,13 +222,13 @@ async def test_keys_calling_order_and_ending_create_a_collection_task(
     ]
 
     service = await PhoneService.select().where(PhoneService.customer == customer).first()
-    too_early = await post_form(
+    too_early = await post_confirmed(
         coordinator,
         f"{BASE}/customers/{customer}/end",
         {"end_date": "2026-01-01", "version": service["version"]},
     )
     assert too_early.status_code == 400
-    ended = await post_form(
+    ended = await post_confirmed(
         coordinator,
         f"{BASE}/customers/{customer}/end",
         {"end_date": "2026-08-31", "version": service["version"]},
@@ -311,7 +311,7 @@ async def test_one_active_service_at_a_time_and_a_new_one_after_the_end(
     )
     assert second.status_code == 400
     service = await PhoneService.select().where(PhoneService.customer == customer).first()
-    await post_form(
+    await post_confirmed(
         coordinator,
         f"{BASE}/customers/{customer}/end",
         {"end_date": "2026-05-31", "version": service["version"]},

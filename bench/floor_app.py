@@ -1,0 +1,76 @@
+"""The floor of bench/http_load.py: a bare Litestar app that runs a page's main SQL query and
+renders a comparable Jinja2 template, nothing else (no session, no audit, no panels).
+
+Served by bench/http_load.py with `core.web.serving.serve("bench.floor_app:app", ...)`, so it
+gets the same uvicorn set-up as Valvomo (TCP_NODELAY, workers). Environment:
+FLOOR_DATABASE_URL (PostgreSQL) and FLOOR_QUERIES (a pickle of {page: (sql, args)}).
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+from jinja2 import DictLoader, Environment, select_autoescape
+from litestar import Litestar, get
+from litestar.contrib.jinja import JinjaTemplateEngine
+from litestar.response import Template
+from litestar.template.config import TemplateConfig
+
+PAGE = """<!doctype html>
+<html lang="fi">
+<head><meta charset="utf-8"><title>{{ name }} – Valvomo</title>
+<link rel="stylesheet" href="/static/style.css"></head>
+<body>
+<header class="site-header"><div class="brand"><a href="/">Valvomo</a></div>
+<nav><ul class="nav">{% for item in navigation %}<li><a href="{{ item }}">{{ item }}</a></li>
+{% endfor %}</ul></nav></header>
+<main id="main"><h1>{{ name }}</h1>
+<table>{% for row in rows %}<tr>{% for key, value in row.items() %}
+<td data-key="{{ key }}">{{ value }}</td>{% endfor %}</tr>{% endfor %}</table>
+</main><footer class="site-footer">Valvomo</footer></body></html>
+"""
+NAVIGATION = [f"/section/{n}" for n in range(10)]
+QUERIES: dict[str, tuple[str, tuple[Any, ...]]] = pickle.loads(
+    Path(os.environ["FLOOR_QUERIES"]).read_bytes()
+)
+_pool: list[asyncpg.Pool] = []
+
+
+async def _no_reset(connection: Any) -> None:
+    """The floor keeps no session state either: no reset round trip on release."""
+
+
+async def start() -> None:
+    _pool.append(
+        await asyncpg.create_pool(
+            os.environ["FLOOR_DATABASE_URL"], min_size=2, max_size=20, reset=_no_reset
+        )
+    )
+
+
+async def stop() -> None:
+    await _pool.pop().close()
+
+
+@get("/{page:str}")
+async def page(page: str) -> Template:
+    sql, args = QUERIES[page]
+    rows = await _pool[0].fetch(sql, *args)
+    return Template(
+        "page.html",
+        context={"name": page, "rows": [dict(r) for r in rows], "navigation": NAVIGATION},
+    )
+
+
+environment = Environment(loader=DictLoader({"page.html": PAGE}), autoescape=select_autoescape())
+app = Litestar(
+    route_handlers=[page],
+    on_startup=[start],
+    on_shutdown=[stop],
+    template_config=TemplateConfig(engine=JinjaTemplateEngine.from_environment(environment)),
+    logging_config=None,
+)

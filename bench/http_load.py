@@ -1,0 +1,419 @@
+"""Pages under concurrency against the floor: Valvomo and a bare Litestar app, side by side.
+
+    .venv/bin/python bench/http_load.py [--customers 30000] [--seconds 5] [--connections 10,50]
+        [--workers 2] [--pages customer,search,...] [--search-sizes 1500,150000]
+
+Builds a PostgreSQL database with the demo data of every enabled plugin and `--customers`
+customers, then serves it twice with `core.web.serving.serve` (uvicorn, `--workers` each,
+TCP_NODELAY, no access log): Valvomo, and bench/floor_app.py, which runs only the page's main
+SQL query (the slowest SELECT Valvomo ran for the page, with the same arguments) and renders
+a comparable Jinja2 template. For each page and connection count a keep-alive load of
+`--seconds` seconds measures requests/s, p50 and p99 on both, one after the other.
+
+Also printed: SQL statements per request of each page (counted in-process on the request's
+connection, BEGIN and COMMIT included), and, with `--search-sizes`, the customer search's p50
+at one connection on registers of those sizes.
+
+Targets (issue 16): every page within 2x of the floor's requests/s at 10 connections; the
+customer page's p99 under 300 ms at 50 connections with 2 workers; customer page at most 8
+statements; search p50 at 150,000 customers within 1.5x of that at 1,500.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import pickle
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.support import bench_runtime, free_port
+from core.config import PROJECT_ROOT, load_settings
+from core.customers.tables import Customer
+from core.db import insert_objects, transaction
+from core.demo import DEMO_PASSWORD, customer_rows, load_demo
+from core.engines import Statement, count_statements
+from core.web.app import create_app
+from core.web.runtime import Runtime
+
+SEARCH = "virt"
+SEARCH_QUERIES = ["virt", "mäki", "aino", "kalevi ko", "hakala", "sill", "ahola eila", "nie"]
+SECRET = "bench-secret-" + "x" * 32
+
+
+@dataclass(frozen=True)
+class Load:
+    requests: int
+    per_second: float
+    p50: float
+    p99: float
+    errors: int
+
+
+# -- data --------------------------------------------------------------------------------
+
+
+async def prepare(runtime: Runtime, customers: int, reuse: bool) -> dict[str, str]:
+    """Migrate, load the demo data and return the path of each measured page."""
+    await runtime.migrate()
+    if reuse:
+        customers = await Customer.count()
+    else:
+        await load_demo(runtime, customers=customers)
+    from plugins.booking.tables import AppointmentType
+    from plugins.meals.tables import Kitchen
+
+    customer = await Customer.select(Customer.id).order_by(Customer.id).offset(customers // 2)
+    kitchen = await Kitchen.select(Kitchen.id).order_by(Kitchen.id).first()
+    booking_type = (
+        await AppointmentType.select(AppointmentType.id, AppointmentType.modes)
+        .where(AppointmentType.public.eq(True))
+        .order_by(AppointmentType.id)
+        .first()
+        .output(load_json=True)
+    )
+    assert customer and kitchen and booking_type, "the demo data lacks a page to measure"
+    return {
+        "customer page": f"/customers/{customer[0]['id']}",
+        "customer search": "/customers",
+        "meal services": "/meals/services",
+        "kitchen list": f"/meals/lists/kitchens/{kitchen['id']}",
+        "dashboard": "/",
+        "public booking": f"/book/times?type_id={booking_type['id']}"
+        f"&mode={booking_type['modes'][0]}",
+    }
+
+
+async def sign_in(client: httpx.AsyncClient) -> None:
+    await client.get("/login")
+    token = client.cookies["valvomo_csrf"]
+    response = await client.post(
+        "/login", data={"username": "admin", "password": DEMO_PASSWORD, "_csrf_token": token}
+    )
+    assert response.status_code == 200, response.status_code
+    await client.post("/customers/search", data={"q": SEARCH, "_csrf_token": token})
+
+
+async def statements_per_page(
+    runtime: Runtime, paths: dict[str, str]
+) -> dict[str, list[Statement]]:
+    """Each page's statements, counted in-process on the request's connection."""
+    app = create_app(runtime=runtime)
+    transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 50000))
+    result = {}
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://bench", follow_redirects=True
+    ) as client:
+        await sign_in(client)
+        for name, path in paths.items():
+            await client.get(path)  # warm caches
+            with count_statements() as statements:
+                response = await client.get(path)
+                await asyncio.sleep(0)  # the query loggers run on the next loop iteration
+            assert response.status_code == 200, (name, response.status_code)
+            result[name] = list(statements)
+    return result
+
+
+def main_query(statements: list[Statement]) -> tuple[str, tuple[Any, ...]]:
+    """The page's main query: its slowest SELECT besides the session lookup."""
+    selects = [
+        s
+        for s in statements
+        if s.sql.lstrip().upper().startswith(("SELECT", "WITH")) and "staff_session" not in s.sql
+    ]
+    slowest = max(selects, key=lambda s: s.seconds)
+    return slowest.sql, slowest.args
+
+
+# -- servers -----------------------------------------------------------------------------
+
+
+def start_server(
+    app: str, workers: int, env: dict[str, str]
+) -> tuple[subprocess.Popen[bytes], int]:
+    port = free_port()
+    code = (
+        "from core.web.serving import serve; "
+        f"serve({app!r}, '127.0.0.1', {port}, {workers}, log_level='warning', access_log=False)"
+    )
+    log = open(Path(tempfile.gettempdir()) / f"valvomo-http-load-{port}.log", "wb")
+    process = subprocess.Popen(
+        [sys.executable, "-c", code],
+        cwd=PROJECT_ROOT,
+        env={**os.environ, **env},
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    return process, port
+
+
+def wait_until_serving(port: int, path: str, process: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited with {process.returncode}")
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}{path}", timeout=2).status_code < 500:
+                return
+        except httpx.HTTPError:
+            time.sleep(0.5)
+    raise RuntimeError("server did not start in 180 seconds")
+
+
+def http_session(port: int) -> str:
+    """Sign in over HTTP and store the search; the Cookie header of that session."""
+
+    async def run() -> str:
+        async with httpx.AsyncClient(
+            base_url=f"http://127.0.0.1:{port}", follow_redirects=True
+        ) as client:
+            await sign_in(client)
+            return "; ".join(f"{k}={v}" for k, v in client.cookies.items())
+
+    return asyncio.run(run())
+
+
+# -- load --------------------------------------------------------------------------------
+
+
+async def _read_response(reader: asyncio.StreamReader) -> int:
+    head = await reader.readuntil(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    status = int(lines[0].split()[1])
+    headers = {k.lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:])}
+    if "content-length" in headers:
+        await reader.readexactly(int(headers["content-length"]))
+    elif headers.get("transfer-encoding") == "chunked":
+        while size := int((await reader.readuntil(b"\r\n")).strip(), 16):
+            await reader.readexactly(size + 2)
+        await reader.readuntil(b"\r\n")
+    return status
+
+
+async def _load(port: int, path: str, cookie: str, connections: int, seconds: float) -> Load:
+    request = (
+        f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nCookie: {cookie}\r\n\r\n"
+    ).encode()
+    timings: list[float] = []
+    errors = 0
+
+    async def connection(until: float, record: bool) -> None:
+        nonlocal errors
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        try:
+            while time.perf_counter() < until:
+                started = time.perf_counter()
+                writer.write(request)
+                status = await _read_response(reader)
+                if record:
+                    timings.append(time.perf_counter() - started)
+                    errors += status != 200
+        finally:
+            writer.close()
+
+    warm = time.perf_counter() + min(2.0, seconds / 2)
+    await asyncio.gather(*(connection(warm, False) for _ in range(connections)))
+    started = time.perf_counter()
+    await asyncio.gather(*(connection(started + seconds, True) for _ in range(connections)))
+    elapsed = time.perf_counter() - started
+    ordered = sorted(timings)
+    return Load(
+        requests=len(ordered),
+        per_second=len(ordered) / elapsed,
+        p50=ordered[len(ordered) // 2] * 1000,
+        p99=ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000,
+        errors=errors,
+    )
+
+
+def load(port: int, path: str, cookie: str, connections: int, seconds: float) -> Load:
+    return asyncio.run(_load(port, path, cookie, connections, seconds))
+
+
+# -- search at two register sizes --------------------------------------------------------
+
+
+async def search_p50(database_url: str, tmp: Path, customers: int, rounds: int) -> float:
+    """p50 of the customer search page at one connection (in-process) on `customers`."""
+    runtime = bench_runtime(database_url, tmp)
+    await runtime.database.start()
+    try:
+        await runtime.migrate()
+        from core.audit.services import SystemActor
+        from core.identity.services import create_user
+
+        async with transaction():
+            await create_user(
+                SystemActor(full_name="bench"),
+                username="admin",
+                full_name="Bench",
+                password=DEMO_PASSWORD,
+                role_codes=["admin"],
+            )
+            rows = customer_rows(random.Random(7), customers, runtime.settings.municipalities)
+            await insert_objects(Customer, rows)
+        await Customer.raw("ANALYZE customer")
+        app = create_app(runtime=runtime)
+        transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 50000))
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://bench", follow_redirects=True
+        ) as client:
+            await sign_in(client)
+            token = client.cookies["valvomo_csrf"]
+            headers = {"x-csrftoken": token}
+            timings = []
+            for i in range(rounds + 10):
+                query = SEARCH_QUERIES[i % len(SEARCH_QUERIES)]
+                started = time.perf_counter()
+                response = await client.post(
+                    "/api/customers/search", json={"query": query}, headers=headers
+                )
+                if i >= 10:
+                    timings.append((time.perf_counter() - started) * 1000)
+                assert response.status_code == 200
+        return statistics.median(timings)
+    finally:
+        await runtime.database.stop()
+
+
+# -- the run -----------------------------------------------------------------------------
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
+    parser.add_argument("--customers", type=int, default=30_000)
+    parser.add_argument("--seconds", type=float, default=5.0, help="per page and load")
+    parser.add_argument("--connections", default="10,50")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--pages", default="", help="comma-separated names; default all")
+    parser.add_argument(
+        "--search-sizes", default="", help="e.g. 1500,150000: search p50 per register size"
+    )
+    parser.add_argument("--search-rounds", type=int, default=200)
+    parser.add_argument("--search-only", action="store_true", help="only --search-sizes")
+    parser.add_argument("--keep", action="store_true", help="keep the database; print its URL")
+    parser.add_argument("--database-url", default="", help="reuse a database kept by --keep")
+    args = parser.parse_args()
+    os.environ["VALVOMO_TEST_DATABASE"] = "postgres"
+    if args.search_only:
+        search_scaling(args.search_sizes or "1500,150000", args.search_rounds)
+        return
+    from tests.database import create_database, drop_database
+
+    tmp = Path(tempfile.mkdtemp(prefix="valvomo-http-load-"))
+    database_url = args.database_url or asyncio.run(create_database(tmp))
+    processes: list[subprocess.Popen[bytes]] = []
+    try:
+        enabled = load_settings(PROJECT_ROOT / "valvomo.toml").enabled_plugins
+        runtime = bench_runtime(database_url, tmp, enabled)
+
+        async def build() -> tuple[dict[str, str], dict[str, list[Statement]]]:
+            await runtime.database.start()
+            try:
+                paths = await prepare(runtime, args.customers, reuse=bool(args.database_url))
+                return paths, await statements_per_page(runtime, paths)
+            finally:
+                await runtime.database.stop()
+
+        started = time.perf_counter()
+        paths, statements = asyncio.run(build())
+        print(f"{args.customers} customers and demo data in {time.perf_counter() - started:.0f} s")
+        if args.pages:
+            wanted = [p.strip() for p in args.pages.split(",")]
+            paths = {k: v for k, v in paths.items() if k in wanted}
+        queries = {name.replace(" ", "-"): main_query(statements[name]) for name in paths}
+        (tmp / "floor.pickle").write_bytes(pickle.dumps(queries))
+        valvomo, valvomo_port = start_server(
+            "core.web.asgi:app",
+            args.workers,
+            {
+                "VALVOMO_DATABASE_URL": database_url,
+                "VALVOMO_VAR_DIR": str(tmp),
+                "VALVOMO_SECRET": SECRET,
+            },
+        )
+        floor, floor_port = start_server(
+            "bench.floor_app:app",
+            args.workers,
+            {"FLOOR_DATABASE_URL": database_url, "FLOOR_QUERIES": str(tmp / "floor.pickle")},
+        )
+        processes += [valvomo, floor]
+        wait_until_serving(valvomo_port, "/login", valvomo)
+        wait_until_serving(floor_port, "/" + next(iter(queries)), floor)
+        cookie = http_session(valvomo_port)
+        print(
+            f"{args.workers} uvicorn workers each, TCP_NODELAY, {args.seconds:g} s per load, "
+            f"{os.cpu_count()} CPUs shared with the load generator"
+        )
+        print(
+            f"{'page':16} {'conns':>5} {'valvomo r/s':>11} {'floor r/s':>9} {'ratio':>6} "
+            f"{'p50 ms':>7} {'p99 ms':>7} {'floor p50':>9} {'floor p99':>9} {'errors':>6}"
+        )
+        for name, path in paths.items():
+            for connections in [int(c) for c in args.connections.split(",")]:
+                ours = load(valvomo_port, path, cookie, connections, args.seconds)
+                base = load(floor_port, "/" + name.replace(" ", "-"), "", connections, args.seconds)
+                print(
+                    f"{name:16} {connections:5} {ours.per_second:11.0f} {base.per_second:9.0f} "
+                    f"{base.per_second / ours.per_second:5.1f}x {ours.p50:7.1f} {ours.p99:7.1f} "
+                    f"{base.p50:9.1f} {base.p99:9.1f} {ours.errors + base.errors:6}"
+                )
+        print("\nSQL statements per request (BEGIN and COMMIT included)")
+        for name in paths:
+            sql = [s.sql for s in statements[name]]
+            audit = sum(1 for s in sql if "audit_" in s or s.startswith(("BEGIN", "COMMIT")))
+            print(f"{name:16} {len(sql):3}  ({audit} of them the audit entry's transaction)")
+        print(
+            "targets: ratio <= 2.0x at 10 connections; customer page p99 < 300 ms at 50; "
+            "customer page <= 8 statements"
+        )
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            try:
+                process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        if args.keep or args.database_url:
+            print(f"database kept: --database-url {database_url}")
+        else:
+            asyncio.run(drop_database(database_url))
+    if args.search_sizes:
+        search_scaling(args.search_sizes, args.search_rounds)
+
+
+def search_scaling(sizes: str, rounds: int) -> None:
+    from tests.database import create_database, drop_database
+
+    print("\ncustomer search API, p50 at one connection (in-process), PostgreSQL")
+    figures = []
+    for size in [int(s) for s in sizes.split(",")]:
+        tmp = Path(tempfile.mkdtemp(prefix="valvomo-search-"))
+        url = asyncio.run(create_database(tmp))
+        try:
+            figures.append((size, asyncio.run(search_p50(url, tmp, size, rounds))))
+        finally:
+            asyncio.run(drop_database(url))
+        print(f"{size:8} customers  p50 {figures[-1][1]:6.1f} ms")
+    if len(figures) > 1:
+        print(f"ratio largest/smallest {figures[-1][1] / figures[0][1]:.2f}x (target <= 1.5x)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,97 @@
+"""The customer's own data as a readable PDF (fpdf2): the same sections as the page
+`/oma/my-data`, in the reader's language, to keep or print."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fpdf import FPDF
+
+from core.common.clock import now
+from core.i18n import fmt_datetime, gettext
+from core.labels import label
+from core.web.templates import shown_value
+
+# DejaVu Sans covers every name's letters; without it Helvetica, which knows Latin-1 only.
+UNICODE_FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
+UNICODE_BOLD = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf")
+HIDDEN_PARTS = ("exceptions", "pauses")
+
+
+class DataDocument:
+    """A plain A4 document of headings, name–value lines and paragraphs."""
+
+    def __init__(self, title: str) -> None:
+        self.pdf = FPDF(format="A4")
+        self.pdf.set_title(title)
+        self.unicode = UNICODE_FONT.exists() and UNICODE_BOLD.exists()
+        if self.unicode:
+            self.pdf.add_font("body", "", str(UNICODE_FONT))
+            self.pdf.add_font("body", "B", str(UNICODE_BOLD))
+        self.family = "body" if self.unicode else "Helvetica"
+        self.pdf.add_page()
+
+    def text(self, value: str) -> str:
+        return value if self.unicode else value.encode("latin-1", "replace").decode("latin-1")
+
+    def heading(self, value: str, size: int = 13) -> None:
+        self.pdf.ln(3)
+        self.pdf.set_font(self.family, style="B", size=size)
+        self.pdf.multi_cell(0, 7, self.text(value), new_x="LMARGIN", new_y="NEXT")
+
+    def line(self, value: str) -> None:
+        self.pdf.set_font(self.family, size=10)
+        self.pdf.multi_cell(0, 5, self.text(value), new_x="LMARGIN", new_y="NEXT")
+
+    def pair(self, name: str, value: str) -> None:
+        self.line(f"{name}: {value}")
+
+    def output(self) -> bytes:
+        return bytes(self.pdf.output())
+
+
+def _customer_value(name: str, value: Any) -> str:
+    if name == "status":
+        return label("customer.status", value)
+    if name == "language":
+        return label("language", value)
+    return shown_value(value)
+
+
+def _records(section: Any) -> list[dict[str, Any]]:
+    if isinstance(section, dict):
+        return list(section.get("services", []))
+    return list(section) if isinstance(section, list) else []
+
+
+def data_pdf(data: dict[str, Any], customer_name: str, region_name: str) -> bytes:
+    """`core.citizen.my_data.customer_data` as a document."""
+    doc = DataDocument(gettext("Your data"))
+    doc.heading(f"{gettext('Your data')}: {customer_name}", size=16)
+    doc.line(f"{region_name}, {fmt_datetime(now())}")
+    doc.heading(gettext("Your details"))
+    for name, value in data["customer"].items():
+        if value not in (None, ""):
+            doc.pair(label("field", name), _customer_value(name, value))
+    if data["contact_persons"]:
+        doc.heading(gettext("Contact persons"))
+        for person in data["contact_persons"]:
+            parts = [person["name"], person.get("relationship") or "", person.get("phone") or ""]
+            doc.line(", ".join(p for p in parts if p))
+    for title, section in data["services"].items():
+        doc.heading(title)
+        for record in _records(section):
+            for name, value in record.items():
+                if name not in HIDDEN_PARTS and value not in (None, ""):
+                    doc.pair(label("field", name), shown_value(value))
+            doc.pdf.ln(2)
+    doc.heading(gettext("Who has viewed your data"))
+    for entry in data["access_log"]:
+        roles = ", ".join(label("role", c) for c in (entry["actor_roles"] or "").split(",") if c)
+        who = f"{entry['actor_name']} ({roles})" if roles else entry["actor_name"]
+        what = (
+            f"{label('audit.action', entry['action'])} – {label('audit.entity', entry['entity'])}"
+        )
+        doc.line(f"{fmt_datetime(entry['at'])}  {who}: {what}")
+    return doc.output()

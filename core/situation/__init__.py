@@ -1,0 +1,1 @@
+"""The situational picture ("tilannekuva"): figures of every service per area and month."""

@@ -1,0 +1,167 @@
+"""Staff pages for a sick day or other closure: the bookings it covers, and per booking "move to
+a colleague", "offer new times" or "cancel with notice". Thin: parse, call a service, render."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, get, post
+from litestar.response import Response, Template
+
+from plugins.booking import absences, bookings
+from plugins.booking.customer_links import book_again_url, manage_url_for, offer_url
+from plugins.booking.views import _professional
+from valvomo.api import (
+    N_,
+    ValidationFailed,
+    form_data,
+    int_field,
+    is_confirmed,
+    now,
+    redirect_with_notice,
+    render,
+    render_confirmation,
+    require_user,
+    transaction,
+)
+
+Req = Request[Any, Any, Any]
+
+
+class AbsencePages(Controller):
+    path = "/booking/closures"
+    include_in_schema = False
+    opt = {"permission": "booking.work"}
+
+    @get("/{closure_id:int}")
+    async def closure_page(
+        self, request: Req, closure_id: int, professional_id: int = 0
+    ) -> Template:
+        return await self._page(request, closure_id, professional_id, {}, {})
+
+    async def _page(
+        self,
+        request: Req,
+        closure_id: int,
+        professional_id: int,
+        values: dict[str, Any],
+        errors: dict[str, str],
+        status: int = 200,
+        error_booking: int = 0,
+    ) -> Template:
+        professional = await _professional(request, professional_id)
+        closure = await absences.get_closure(closure_id, professional["id"])
+        rows = await absences.bookings_in_closure(closure)
+        return render(
+            request,
+            "booking/closure.html",
+            status_code=status,
+            professional=professional,
+            closure=closure,
+            bookings=[{**row, "colleagues": await absences.colleagues_for(row)} for row in rows],
+            reasons=absences.REASONS,
+            values=values,
+            errors=errors,
+            error_booking=error_booking,
+            query=f"?professional_id={professional_id}" if professional_id else "",
+        )
+
+    @post("/{closure_id:int}/bookings/{booking_id:int}")
+    async def handle_booking(
+        self, request: Req, closure_id: int, booking_id: int, professional_id: int = 0
+    ) -> Response[Any]:
+        professional = await _professional(request, professional_id)
+        closure = await absences.get_closure(closure_id, professional["id"])
+        data = await form_data(request)
+        user = require_user(request)
+        choice = str(data.get("choice", ""))
+        reason = str(data.get("reason", ""))
+        try:
+            if booking_id not in {b["id"] for b in await absences.bookings_in_closure(closure)}:
+                raise ValidationFailed({"booking": N_("This booking has already been handled.")})
+            if choice == "cancel":
+                absences.check_reason(reason)
+                if not is_confirmed(data):
+                    return _confirm_cancel(request, data, 1, _back(closure_id, professional_id))
+            async with transaction():
+                if choice == "move":
+                    colleague = int_field(data, f"colleague_{booking_id}")
+                    await absences.move_to_colleague(
+                        user, booking_id, colleague, manage_url_for(request), now()
+                    )
+                elif choice == "offer":
+                    await absences.offer_new_times(
+                        user, booking_id, reason, offer_url(request), now()
+                    )
+                elif choice == "cancel":
+                    await absences.cancel_with_notice(
+                        user, booking_id, reason, book_again_url(request), now()
+                    )
+                else:
+                    raise ValidationFailed({"choice": N_("Choose what happens to the booking.")})
+        except ValidationFailed as exc:
+            return await self._page(
+                request, closure_id, professional_id, data, exc.errors, 400, booking_id
+            )
+        except bookings.SlotTaken:
+            errors = {"colleague": bookings.SLOT_TAKEN}
+            return await self._page(
+                request, closure_id, professional_id, data, errors, 409, booking_id
+            )
+        return redirect_with_notice(_back(closure_id, professional_id), DONE[choice])
+
+    @post("/{closure_id:int}/cancel-all")
+    async def cancel_all(
+        self, request: Req, closure_id: int, professional_id: int = 0
+    ) -> Response[Any]:
+        professional = await _professional(request, professional_id)
+        closure = await absences.get_closure(closure_id, professional["id"])
+        data = await form_data(request)
+        try:
+            absences.check_reason(str(data.get("reason", "")))
+            if not is_confirmed(data):
+                count = len(await absences.bookings_in_closure(closure))
+                return _confirm_cancel(request, data, count, _back(closure_id, professional_id))
+            async with transaction():
+                count = await absences.cancel_all_with_notice(
+                    require_user(request),
+                    closure,
+                    str(data.get("reason", "")),
+                    book_again_url(request),
+                    now(),
+                )
+        except ValidationFailed as exc:
+            return await self._page(request, closure_id, professional_id, data, exc.errors, 400)
+        return redirect_with_notice(
+            _back(closure_id, professional_id),
+            N_("%(count)s appointments were cancelled and the customers told."),
+            count=count,
+        )
+
+
+DONE = {
+    "move": N_("The booking was moved to the colleague and the customer was told."),
+    "offer": N_("The customer was sent a link to choose a new time."),
+    "cancel": N_("The appointment was cancelled and the customer was told."),
+}
+
+
+def _back(closure_id: int, professional_id: int) -> str:
+    suffix = f"?professional_id={professional_id}" if professional_id else ""
+    return f"/booking/closures/{closure_id}{suffix}"
+
+
+def _confirm_cancel(request: Req, data: dict[str, Any], count: int, back: str) -> Template:
+    return render_confirmation(
+        request,
+        title=N_("Cancel %(count)s appointments?"),
+        message=N_(
+            "Each customer is told that the appointment is cancelled, why, and where to book "
+            "a new time."
+        ),
+        action=f"{request.url.path}?{request.url.query}" if request.url.query else request.url.path,
+        fields=data,
+        confirm_label=N_("Cancel and tell the customers"),
+        cancel_href=back,
+        count=count,
+    )

@@ -1,0 +1,270 @@
+"""Joint meetings: professionals (and optionally a customer) at a time free for all of them.
+
+Each professional holds the time through their own `Booking` row (with `meeting` set), so the
+unique `slot_key` that guards single bookings guards the meeting too: of simultaneous
+attempts at the same common time exactly one commits. Call these inside `transaction()`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from plugins.booking import availability, bookings, meeting_guests
+from plugins.booking.tables import Booking, JointMeeting, Professional
+from valvomo.api import (
+    HELSINKI,
+    N_,
+    Actor,
+    NotFound,
+    ValidationFailed,
+    audit,
+    gettext,
+    in_language,
+    queue_message,
+)
+
+MAX_PARTICIPANTS = 8
+
+
+@dataclass(frozen=True)
+class CommonTime:
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+
+    @property
+    def day(self) -> dt.date:
+        return self.starts_at.astimezone(HELSINKI).date()
+
+
+def _free_slots(
+    openings: list[dict[str, Any]],
+    busy: dict[int, list[tuple[dt.datetime, dt.datetime]]],
+    earliest: dt.datetime,
+    day: dt.date,
+) -> dict[int, set[tuple[dt.datetime, dt.datetime]]]:
+    free: dict[int, set[tuple[dt.datetime, dt.datetime]]] = {}
+    for opening in openings:
+        if not availability.opening_applies(opening, day):
+            continue
+        periods = busy.get(opening["professional"], [])
+        for start, end in availability.opening_slots(
+            opening, day, opening["appointment_type.duration_minutes"]
+        ):
+            if start >= earliest and not availability.overlaps(start, end, periods):
+                free.setdefault(opening["professional"], set()).add((start, end))
+    return free
+
+
+async def common_free_times(
+    appointment_type_id: int,
+    professional_ids: list[int],
+    earliest: dt.datetime,
+    last_day: dt.date,
+    limit: int = 12,
+) -> list[CommonTime]:
+    """The first `limit` slots of the type that every professional has open and free."""
+    wanted = sorted(set(professional_ids))
+    first_day = earliest.astimezone(HELSINKI).date()
+    openings = [
+        o
+        for o in await availability.openings_for(appointment_type_id, first_day, last_day)
+        if o["professional"] in wanted
+    ]
+    found: list[CommonTime] = []
+    window_start, window_days = first_day, 1
+    while openings and window_start <= last_day and len(found) < limit:
+        window_end = min(window_start + dt.timedelta(days=window_days - 1), last_day)
+        since = availability.local_moment(window_start, dt.time(0)) or earliest
+        until = availability.local_moment(window_end + dt.timedelta(days=1), dt.time(0)) or since
+        busy = await availability.busy_periods(wanted, max(since, earliest), until)
+        day = window_start
+        while day <= window_end and len(found) < limit:
+            free = _free_slots(openings, busy, earliest, day)
+            if len(free) == len(wanted):
+                shared = set.intersection(*free.values())
+                found.extend(CommonTime(s, e) for s, e in sorted(shared))
+            day += dt.timedelta(days=1)
+        window_start = window_end + dt.timedelta(days=1)
+        window_days = min(window_days * 2, availability.MAX_WINDOW_DAYS)
+    return found[:limit]
+
+
+async def _participants(professional_ids: list[int]) -> list[dict[str, Any]]:
+    rows = await Professional.select(
+        Professional.id, Professional.user, Professional.user._.full_name, Professional.user.email
+    ).where(Professional.id.is_in(professional_ids))
+    return list(rows)
+
+
+async def book_meeting(
+    actor: Actor,
+    *,
+    organiser_id: int,
+    colleague_ids: list[int],
+    appointment_type_id: int,
+    starts_at: dt.datetime,
+    mode: str,
+    title: str,
+    customer_id: int | None,
+    moment: dt.datetime,
+) -> int:
+    """One meeting and a held booking for each participant; ValidationFailed names who is not
+    free, SlotTaken if another meeting or booking took the time first."""
+    ids = sorted({organiser_id, *colleague_ids})
+    errors: dict[str, str] = {}
+    if len(ids) < 2:
+        errors["colleagues"] = N_("Choose at least one colleague.")
+    if len(ids) > MAX_PARTICIPANTS:
+        errors["colleagues"] = N_("At most eight professionals in one meeting.")
+    if not 2 <= len(title.strip()) <= 200:
+        errors["title"] = N_("Give the meeting a title.")
+    if mode not in bookings.MODES:
+        errors["mode"] = N_("Choose how you want to meet.")
+    if errors:
+        raise ValidationFailed(errors)
+    participants = await _participants(ids)
+    if len(participants) != len(ids):
+        raise ValidationFailed({"colleagues": N_("Choose colleagues from the list.")})
+    slot = await _check_everyone_free(participants, appointment_type_id, starts_at, moment)
+    rows = await JointMeeting.insert(
+        JointMeeting(
+            title=title.strip(),
+            organiser=organiser_id,
+            starts_at=slot[0],
+            ends_at=slot[1],
+            created_at=moment,
+        )
+    ).returning(JointMeeting.id)
+    meeting_id = int(rows[0]["id"])
+    try:
+        await Booking.insert(
+            *[
+                Booking(
+                    professional=p["id"],
+                    appointment_type=appointment_type_id,
+                    starts_at=slot[0],
+                    ends_at=slot[1],
+                    mode=mode,
+                    status=bookings.ACTIVE,
+                    slot_key=availability.slot_key(p["id"], slot[0]),
+                    customer=customer_id if p["id"] == organiser_id else None,
+                    description=title.strip(),
+                    reminder_channel="none",
+                    booked_by=actor.id,
+                    created_at=moment,
+                    meeting=meeting_id,
+                )
+                for p in participants
+            ]
+        )
+    except Exception as exc:
+        if bookings.is_unique_violation(exc):
+            raise bookings.SlotTaken() from exc
+        raise
+    await audit.record(
+        actor,
+        "create",
+        "booking_meeting",
+        meeting_id,
+        customer_id=customer_id,
+        after={"professionals": ids, "starts_at": slot[0].isoformat(), "title": title},
+    )
+    return meeting_id
+
+
+async def _check_everyone_free(
+    participants: list[dict[str, Any]],
+    appointment_type_id: int,
+    starts_at: dt.datetime,
+    moment: dt.datetime,
+) -> tuple[dt.datetime, dt.datetime]:
+    if starts_at <= moment:
+        raise ValidationFailed({"starts_at": N_("This time has already passed. Choose another.")})
+    slot = None
+    for p in participants:
+        slot = await availability.offered_slot(p["id"], appointment_type_id, starts_at)
+        if slot is None:
+            message = N_("%(name)s has no opening of this type at this time.")
+            raise ValidationFailed({"starts_at": gettext(message, name=p["user.full_name"])})
+    assert slot is not None
+    busy = await availability.busy_periods([p["id"] for p in participants], slot[0], slot[1])
+    for p in participants:
+        if busy.get(p["id"]):
+            message = N_("%(name)s is busy at this time.")
+            raise ValidationFailed({"starts_at": gettext(message, name=p["user.full_name"])})
+    return slot
+
+
+async def get_meeting(meeting_id: int) -> dict[str, Any]:
+    meeting = await JointMeeting.select().where(JointMeeting.id == meeting_id).first()
+    if meeting is None:
+        raise NotFound(f"meeting {meeting_id}")
+    participants = await Booking.select(
+        Booking.id,
+        Booking.professional,
+        Booking.status,
+        Booking.customer,
+        Booking.appointment_type,
+        Booking.mode,
+        Booking.professional._.user._.full_name,
+        Booking.professional._.user._.email,
+        Booking.professional._.user._.language,
+    ).where(Booking.meeting == meeting_id)
+    customers = [p["customer"] for p in participants if p["customer"]]
+    return {
+        **meeting,
+        "participants": participants,
+        "mode": participants[0]["mode"] if participants else "",
+        "customer": customers[0] if customers else None,
+    }
+
+
+async def cancel_meeting(actor: Actor, meeting_id: int, moment: dt.datetime) -> int:
+    """Free everyone's time and tell each participant with an e-mail address; returns how many
+    were told."""
+    meeting = await get_meeting(meeting_id)
+    if meeting["status"] != bookings.ACTIVE:
+        raise ValidationFailed({"meeting": N_("This meeting has already been cancelled.")})
+    rows = (
+        await JointMeeting.update(
+            {JointMeeting.status: "cancelled", JointMeeting.version: JointMeeting.version + 1}
+        )
+        .where((JointMeeting.id == meeting_id) & (JointMeeting.version == meeting["version"]))
+        .returning(JointMeeting.id)
+    )
+    if not rows:
+        raise ValidationFailed({"meeting": N_("This meeting was changed at the same time.")})
+    told = 0
+    for participant in meeting["participants"]:
+        if participant["status"] == bookings.ACTIVE:
+            await bookings.cancel_booking(
+                actor, participant["id"], by="staff", reason="schedule", moment=moment
+            )
+        told += await _tell(meeting, participant)
+    await audit.record(
+        actor, "update", "booking_meeting", meeting_id, after={"status": "cancelled"}
+    )
+    cancelled = {**meeting, "version": meeting["version"] + 1}
+    return told + await meeting_guests.tell_guests(cancelled, "cancelled", "")
+
+
+async def _tell(meeting: dict[str, Any], participant: dict[str, Any]) -> int:
+    email = participant["professional.user.email"]
+    if not email:
+        return 0
+    with in_language(participant["professional.user.language"]):
+        when = meeting["starts_at"].astimezone(HELSINKI).strftime("%d.%m.%Y %H:%M")
+        await queue_message(
+            channel="email",
+            recipient=email,
+            subject=gettext("Meeting cancelled: %(title)s", title=meeting["title"]),
+            body=gettext(
+                "The joint meeting %(title)s on %(when)s has been cancelled.",
+                title=meeting["title"],
+                when=when,
+            ),
+            reference=f"booking-meeting:{meeting['id']}:cancelled:{participant['professional']}",
+        )
+    return 1

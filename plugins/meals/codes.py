@@ -1,0 +1,282 @@
+"""The region's code lists of the meal service: special diets, allergies and textures.
+
+valvomo.toml's `[plugins.meals]` seeds each list: a kind without stored rows is read from the
+file, and the first change made on the admin pages stores the file's entries of that kind first,
+so from then on the stored rows are the whole list (the file's list of that kind is no longer
+read). Entries are renamed and retired, never deleted: a retired entry is not offered on forms,
+but past lists and histories still show its label. An entry that a running service has now or
+from a later day cannot be retired.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import unicodedata
+from dataclasses import dataclass
+from typing import Any
+
+from plugins.meals.diets import (
+    NO_SPECIAL_DIET,
+    NORMAL_TEXTURE,
+    DietChoice,
+    choice_on,
+    period_of_row,
+)
+from plugins.meals.settings import MealSettings, current
+from plugins.meals.tables import MealCode, MealDietPeriod, MealService
+from valvomo.api import N_, Actor, NotFound, ValidationFailed, audit, today, update_versioned
+
+KINDS = {
+    "diets": N_("Special diets"),
+    "allergies": N_("Allergies"),
+    "textures": N_("Textures"),
+}
+# "No special diet" and the normal texture are what a customer has without any choice
+BASE_CODES = {"diets": NO_SPECIAL_DIET, "textures": NORMAL_TEXTURE}
+LABEL_LENGTH, CODE_LENGTH = 100, 40
+
+
+@dataclass(frozen=True)
+class CodeEntry:
+    kind: str
+    code: str
+    label: str
+    retired: bool = False
+    version: int = 0  # 0: a seed from valvomo.toml, not stored yet
+
+    @property
+    def is_base(self) -> bool:
+        return BASE_CODES.get(self.kind) == self.code
+
+
+def check_kind(kind: str) -> str:
+    if kind not in KINDS:
+        raise NotFound(f"meal code list {kind}")
+    return kind
+
+
+def _seeds(kind: str, base: MealSettings) -> list[CodeEntry]:
+    return [CodeEntry(kind, code, label) for code, label in getattr(base, kind).items()]
+
+
+def _entry(row: dict[str, Any]) -> CodeEntry:
+    return CodeEntry(row["kind"], row["code"], row["label"], row["retired"], row["version"])
+
+
+async def all_entries(base: MealSettings | None = None) -> dict[str, list[CodeEntry]]:
+    """Every kind's entries in list order: the stored ones, or the file's where none are."""
+    base = base or current()
+    rows = await MealCode.select().order_by(MealCode.position, MealCode.id)
+    stored: dict[str, list[CodeEntry]] = {kind: [] for kind in KINDS}
+    for row in rows:
+        stored.setdefault(row["kind"], []).append(_entry(row))
+    return {kind: stored[kind] or _seeds(kind, base) for kind in KINDS}
+
+
+async def with_codes(base: MealSettings) -> MealSettings:
+    """`base` with the stored code lists: labels of every entry, retired ones marked."""
+    entries = await all_entries(base)
+
+    def labels(kind: str) -> dict[str, str]:
+        return {e.code: e.label for e in entries[kind]}
+
+    retired = frozenset((e.kind, e.code) for items in entries.values() for e in items if e.retired)
+    return dataclasses.replace(
+        base,
+        diets=labels("diets"),
+        allergies=labels("allergies"),
+        textures=labels("textures"),
+        retired=retired,
+    )
+
+
+async def effective() -> MealSettings:
+    """The region's settings as a request should use them (the file plus the stored lists)."""
+    return await with_codes(current())
+
+
+async def _store_seeds(kind: str) -> None:
+    if await MealCode.exists().where(MealCode.kind == kind):
+        return
+    seeds = _seeds(kind, current())
+    await MealCode.insert(
+        *[MealCode(kind=kind, code=s.code, label=s.label, position=i) for i, s in enumerate(seeds)]
+    )
+
+
+async def _stored(kind: str, code: str) -> dict[str, Any]:
+    row = await MealCode.select().where((MealCode.kind == kind) & (MealCode.code == code)).first()
+    if row is None:
+        raise NotFound(f"meal code {kind}:{code}")
+    return row
+
+
+async def entry(kind: str, code: str) -> CodeEntry:
+    for item in (await all_entries())[check_kind(kind)]:
+        if item.code == code:
+            return item
+    raise NotFound(f"meal code {kind}:{code}")
+
+
+def _label(data: dict[str, Any], errors: dict[str, str]) -> str:
+    label = " ".join(str(data.get("label", "")).split())
+    if not label:
+        errors["label"] = N_("Enter a name.")
+    elif len(label) > LABEL_LENGTH:
+        errors["label"] = N_("A name has at most 100 characters.")
+    return label
+
+
+def code_from(label: str) -> str:
+    """A code for a new entry from its name: "Kananmuna" → "kananmuna", "Ei sianlihaa" →
+    "ei_sianlihaa" (letters a–z, digits and underscores)."""
+    plain = unicodedata.normalize("NFKD", label).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "_", plain.lower()).strip("_")[:CODE_LENGTH]
+
+
+def _code(data: dict[str, Any], label: str, errors: dict[str, str]) -> str:
+    typed = str(data.get("code", "")).strip()
+    code = typed or code_from(label)
+    if typed and not re.fullmatch(r"[a-z0-9_]{1,40}", typed):
+        errors["code"] = N_("A code has 1–40 letters a–z, digits or underscores.")
+    elif label and not code:
+        errors["code"] = N_("Enter a code of letters a–z, digits or underscores.")
+    return code
+
+
+def _same_label(entries: list[CodeEntry], label: str, except_code: str = "") -> bool:
+    return any(e.label.casefold() == label.casefold() and e.code != except_code for e in entries)
+
+
+async def add(actor: Actor, kind: str, data: dict[str, Any]) -> CodeEntry:
+    """A new entry at the end of the list."""
+    entries = (await all_entries())[check_kind(kind)]
+    errors: dict[str, str] = {}
+    label = _label(data, errors)
+    code = _code(data, label, errors)
+    if any(e.code == code for e in entries):
+        errors["code"] = N_("The list has this code already.")
+    if label and _same_label(entries, label):
+        errors["label"] = N_("The list has an entry with this name already.")
+    if errors:
+        raise ValidationFailed(errors)
+    await _store_seeds(kind)
+    rows = await MealCode.insert(
+        MealCode(kind=kind, code=code, label=label, position=len(entries))
+    ).returning(MealCode.id)
+    await audit.record(
+        actor,
+        "create",
+        "meal_code",
+        rows[0]["id"],
+        after={"kind": kind, "code": code, "label": label},
+    )
+    return CodeEntry(kind, code, label, version=1)
+
+
+async def rename(
+    actor: Actor, kind: str, code: str, version: int, data: dict[str, Any]
+) -> CodeEntry:
+    """A new name for an entry; lists and histories show it from now on, past ones too."""
+    entries = (await all_entries())[check_kind(kind)]
+    old = await entry(kind, code)
+    errors: dict[str, str] = {}
+    label = _label(data, errors)
+    if label and _same_label(entries, label, except_code=code):
+        errors["label"] = N_("The list has an entry with this name already.")
+    if errors:
+        raise ValidationFailed(errors)
+    row = await _stored_after_seeding(kind, code)
+    await update_versioned(
+        MealCode,
+        row["id"],
+        version if old.version else row["version"],
+        {MealCode.label: label},
+        data,
+    )
+    await audit.record(
+        actor, "update", "meal_code", row["id"],
+        before={"kind": kind, "code": code, "label": old.label},
+        after={"kind": kind, "code": code, "label": label},
+    )  # fmt: skip
+    return dataclasses.replace(old, label=label)
+
+
+async def _stored_after_seeding(kind: str, code: str) -> dict[str, Any]:
+    await _store_seeds(kind)
+    return await _stored(kind, code)
+
+
+async def retire(actor: Actor, kind: str, code: str, version: int) -> None:
+    """No longer offered; refused while a running service has the entry now or later."""
+    old = await entry(kind, code)
+    if old.is_base:
+        raise ValidationFailed(
+            {"retire": N_("A customer without any choice has this entry: it cannot be retired.")}
+        )
+    if await services_using(kind, code):
+        raise ValidationFailed(
+            {"retire": N_("Running meal services have this entry: change their diets first.")}
+        )
+    await _set_retired(actor, old, version, True)
+
+
+async def restore(actor: Actor, kind: str, code: str, version: int) -> None:
+    """A retired entry is offered again."""
+    await _set_retired(actor, await entry(check_kind(kind), code), version, False)
+
+
+async def _set_retired(actor: Actor, old: CodeEntry, version: int, retired: bool) -> None:
+    row = await _stored_after_seeding(old.kind, old.code)
+    await update_versioned(
+        MealCode,
+        row["id"],
+        version if old.version else row["version"],
+        {MealCode.retired: retired},
+        {"version": version},
+    )
+    await audit.record(
+        actor, "update", "meal_code", row["id"],
+        before={"kind": old.kind, "code": old.code, "retired": old.retired},
+        after={"kind": old.kind, "code": old.code, "retired": retired},
+    )  # fmt: skip
+
+
+def _has(choice: DietChoice, kind: str, code: str) -> bool:
+    if kind == "diets":
+        return code in choice.diets
+    if kind == "allergies":
+        return code in choice.allergies
+    return choice.texture == code
+
+
+async def services_using(kind: str, code: str) -> list[int]:
+    """Services with meals from today on whose diets today or from a later day hold the code."""
+    day = today()
+    running = (MealService.status != "ended") | (MealService.end_date >= day)
+    services = await MealService.select(
+        MealService.id, MealService.diet, MealService.start_date
+    ).where(running)
+    of_running = (MealDietPeriod.service.status != "ended") | (
+        MealDietPeriod.service.end_date >= day
+    )
+    periods = await MealDietPeriod.select(
+        MealDietPeriod.service,
+        MealDietPeriod.valid_from,
+        MealDietPeriod.diets,
+        MealDietPeriod.allergies,
+        MealDietPeriod.texture,
+    ).where(of_running)
+    by_service: dict[int, list[Any]] = {}
+    for row in periods:
+        by_service.setdefault(row["service"], []).append(period_of_row(row))
+    using = []
+    for service in services:
+        own = by_service.get(service["id"], [])
+        first = max(day, service["start_date"])
+        choices = [choice_on(own, DietChoice.from_key(service["diet"]), first)]
+        choices += [p.choice for p in own if p.valid_from > first]
+        if any(_has(c, kind, code) for c in choices):
+            using.append(service["id"])
+    return using

@@ -1,0 +1,194 @@
+"""Dashboard panels of the meal service: each role's day at a glance.
+
+The coordinator: openings waiting (and the oldest one's age), services running and paused
+today, pauses starting and ending this week, endings this month and changes reported since
+yesterday, per kitchen. The kitchen: its next delivery day's meals and one-click prints. Client
+guidance and home care: the requests and reports they sent, and their state.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from plugins.meals import lists
+from plugins.meals.services import OPENING_TASK, start_of
+from plugins.meals.settings import MealSettings
+from plugins.meals.tables import MealChangeReport, MealException, MealService
+from valvomo.api import CurrentUser, Task, today
+
+COUNTS_SQL = """
+SELECT s.kitchen AS kitchen,
+  SUM(CASE WHEN s.status = 'opening_requested' THEN 1 ELSE 0 END) AS openings,
+  SUM(CASE WHEN s.status = 'ending_requested' THEN 1 ELSE 0 END) AS endings_waiting,
+  SUM(CASE WHEN s.status <> 'opening_requested' AND s.start_date <= {}
+      AND (s.end_date IS NULL OR s.end_date >= {}) THEN 1 ELSE 0 END) AS running,
+  SUM(CASE WHEN s.status IN ('ending_requested', 'ended') AND s.end_date >= {}
+      AND s.end_date <= {} THEN 1 ELSE 0 END) AS endings_this_month
+FROM meals_service s GROUP BY s.kitchen
+"""
+PAUSES_SQL = """
+SELECT s.kitchen AS kitchen,
+  SUM(CASE WHEN p.start_date >= {} AND p.start_date <= {} THEN 1 ELSE 0 END) AS pauses_starting,
+  SUM(CASE WHEN p.end_date >= {} AND p.end_date <= {} THEN 1 ELSE 0 END) AS pauses_ending
+FROM meals_pause p JOIN meals_service s ON s.id = p.service
+WHERE (p.start_date >= {} AND p.start_date <= {}) OR (p.end_date >= {} AND p.end_date <= {})
+GROUP BY s.kitchen
+"""
+PAUSED_TODAY_SQL = """
+SELECT s.kitchen AS kitchen, COUNT(DISTINCT s.id) AS paused
+FROM meals_pause p JOIN meals_service s ON s.id = p.service
+WHERE p.start_date <= {} AND (p.end_date IS NULL OR p.end_date >= {})
+  AND s.status <> 'opening_requested' AND s.start_date <= {}
+  AND (s.end_date IS NULL OR s.end_date >= {})
+GROUP BY s.kitchen
+"""
+REPORTS_SQL = """
+SELECT s.kitchen AS kitchen, COUNT(*) AS reported
+FROM meals_change_report r JOIN meals_service s ON s.id = r.service
+WHERE r.reported_at >= {} GROUP BY s.kitchen
+"""
+FIGURES = (
+    "openings", "endings_waiting", "running", "paused", "pauses_starting", "pauses_ending",
+    "endings_this_month", "reported",
+)  # fmt: skip
+
+
+@dataclass
+class CoordinatorDay:
+    """The coordinator's figures, per kitchen (None = no kitchen yet: openings) and in all."""
+
+    day: dt.date
+    by_kitchen: dict[int | None, dict[str, int]] = field(default_factory=dict)
+    kitchen_names: dict[int, str] = field(default_factory=dict)
+    oldest_opening_days: int | None = None
+
+    @property
+    def totals(self) -> dict[str, int]:
+        return {f: sum(k.get(f, 0) for k in self.by_kitchen.values()) for f in FIGURES}
+
+    @property
+    def kitchens(self) -> list[tuple[str, dict[str, int]]]:
+        """Rows per kitchen by name; services without a kitchen (openings) are left out."""
+        rows = [(self.kitchen_names.get(k, "?"), v) for k, v in self.by_kitchen.items() if k]
+        return sorted(rows, key=lambda row: row[0])
+
+
+def week_of(day: dt.date) -> tuple[dt.date, dt.date]:
+    monday = day - dt.timedelta(days=day.weekday())
+    return monday, monday + dt.timedelta(days=6)
+
+
+def month_of(day: dt.date) -> tuple[dt.date, dt.date]:
+    first = day.replace(day=1)
+    following = (first + dt.timedelta(days=32)).replace(day=1)
+    return first, following - dt.timedelta(days=1)
+
+
+def count_queries(day: dt.date) -> list[tuple[str, tuple[Any, ...]]]:
+    """The dashboard's counting statements with their parameters (also run bare by the bench)."""
+    monday, sunday = week_of(day)
+    first, last = month_of(day)
+    since = start_of(day - dt.timedelta(days=1))
+    return [
+        (COUNTS_SQL, (day, day, first, last)),
+        (PAUSED_TODAY_SQL, (day, day, day, day)),
+        (PAUSES_SQL, (monday, sunday) * 4),
+        (REPORTS_SQL, (since,)),
+    ]
+
+
+async def coordinator_day(day: dt.date | None = None) -> CoordinatorDay:
+    day = day or today()
+    result = CoordinatorDay(day)
+    for sql, params in count_queries(day):
+        for row in await MealService.raw(sql, *params):
+            figures = result.by_kitchen.setdefault(row["kitchen"], {})
+            for name, value in row.items():
+                if name != "kitchen":
+                    figures[name] = int(value or 0)
+    result.kitchen_names = {k["id"]: k["name"] for k in await lists.kitchens()}
+    oldest = (
+        await MealService.select(MealService.created_at)
+        .where(MealService.status == "opening_requested")
+        .order_by(MealService.created_at)
+        .first()
+    )
+    if oldest is not None:
+        result.oldest_opening_days = (day - oldest["created_at"].date()).days
+    return result
+
+
+async def reported_online(since: dt.date, limit: int = 20) -> list[dict[str, Any]]:
+    """Coming days away that customers or their proxies reported online, soonest first."""
+    return await (
+        MealException.select(
+            MealException.day,
+            MealException.reported_by,
+            MealException.service._.customer._.id.as_alias("customer"),
+            MealException.service._.customer._.first_name.as_alias("first_name"),
+            MealException.service._.customer._.last_name.as_alias("last_name"),
+        )
+        .where((MealException.reported_by != "") & (MealException.day >= since))
+        .order_by(MealException.day)
+        .limit(limit)
+    )
+
+
+async def kitchen_day(kitchen_ids: frozenset[int], settings: MealSettings) -> list[dict[str, Any]]:
+    """Each of the user's kitchens: its next delivery day and the meals to prepare for it."""
+    out = []
+    names = {k["id"]: k["name"] for k in await lists.kitchens()}
+    for kitchen_id in sorted(kitchen_ids, key=lambda k: names.get(k, "")):
+        day = await lists.next_delivery_day(frozenset({kitchen_id}), today(), settings)
+        counts = await lists.production_list(kitchen_id, day, settings)
+        out.append(
+            {
+                "id": kitchen_id,
+                "name": names.get(kitchen_id, "?"),
+                "day": day,
+                "counts": counts,
+                "total": sum(counts.values()),
+            }
+        )
+    return out
+
+
+async def requests_of(user: CurrentUser, since_days: int = 60) -> dict[str, list[dict[str, Any]]]:
+    """The opening requests and change reports `user` sent lately, newest first, with state."""
+    since = start_of(today() - dt.timedelta(days=since_days))
+    openings = (
+        await Task.select(
+            Task.id,
+            Task.status,
+            Task.created_at,
+            Task.payload,
+            Task.summary,
+            Task.customer.first_name,
+            Task.customer.last_name,
+        )
+        .where(
+            (Task.created_by == user.id)
+            & (Task.kind == OPENING_TASK.code)
+            & (Task.created_at >= since)
+        )
+        .order_by(Task.created_at, ascending=False)
+        .limit(20)
+        .output(load_json=True)
+    )
+    reports = (
+        await MealChangeReport.select(
+            MealChangeReport.id,
+            MealChangeReport.service,
+            MealChangeReport.kind,
+            MealChangeReport.status,
+            MealChangeReport.reported_at,
+            MealChangeReport.service.customer.first_name,  # type: ignore[union-attr]
+            MealChangeReport.service.customer.last_name,  # type: ignore[union-attr]
+        )
+        .where((MealChangeReport.reported_by == user.id) & (MealChangeReport.reported_at >= since))
+        .order_by(MealChangeReport.reported_at, ascending=False)
+        .limit(20)
+    )
+    return {"openings": openings, "reports": reports}

@@ -1,0 +1,91 @@
+"""Retention: what expired is counted, deleted in batches and audited without its content."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from core.audit.sealing import verify_chain
+from core.audit.tables import AuditEntry
+from core.common.clock import now
+from core.db import transaction
+from core.notifications.services import queue_message
+from core.notifications.tables import QUEUED, SENT, OutboxMessage
+from core.operations import retention
+from core.operations.maintenance import RETENTION_JOB, claim_night
+from core.web.runtime import Runtime
+from tests.core.operations.cli import valvomo
+
+
+async def message(age_days: int, status: str) -> int:
+    async with transaction():
+        message_id = await queue_message(
+            channel="sms", recipient="040 765 4321", body="Ateriapalvelu alkaa", customer_id=None
+        )
+    created = now() - dt.timedelta(days=age_days)
+    await OutboxMessage.update(
+        {OutboxMessage.created_at: created, OutboxMessage.status: status}
+    ).where(OutboxMessage.id == message_id)
+    return message_id
+
+
+def plans_of(runtime: Runtime, configured: dict[str, int]) -> list[retention.RetentionPlan]:
+    return retention.plans(runtime.host.collect("valvomo_retention_rules"), configured)
+
+
+async def test_finished_messages_go_after_90_days_and_each_deletion_is_audited(
+    runtime: Runtime,
+) -> None:
+    old_sent = await message(100, SENT)
+    recent_sent = await message(10, SENT)
+    old_queued = await message(100, QUEUED)  # not finished: kept whatever its age
+    plans = plans_of(runtime, {})
+
+    dry = {r.kind: r for r in await retention.run(plans, dry_run=True)}
+    assert dry["outbox_messages"].records == 1
+    assert dry["outbox_messages"].days == 90
+    assert dry["meals_ended_services"].days is None  # kept until the region sets it
+    assert await OutboxMessage.count() == 3
+
+    done = {r.kind: r for r in await retention.run(plans, dry_run=False)}
+    assert done["outbox_messages"].records == 1
+    remaining = {r["id"] for r in await OutboxMessage.select(OutboxMessage.id)}
+    assert remaining == {recent_sent, old_queued}
+
+    audit = await AuditEntry.select().where(AuditEntry.action == "retention_delete")
+    assert len(audit) == 1
+    assert audit[0]["entity"] == "outbox_message"
+    assert audit[0]["entity_id"] == str(old_sent)
+    assert audit[0]["actor_name"] == "valvomo retention"
+    assert "040" not in str(audit[0]) and "Ateriapalvelu" not in str(audit[0])
+    report, problems = await verify_chain()
+    assert problems == [] and report.checked > 0
+
+
+async def test_the_region_sets_days_per_kind_and_unknown_kinds_are_refused(
+    runtime: Runtime,
+) -> None:
+    await message(10, SENT)
+    plans = plans_of(runtime, {"outbox_messages": 7})
+    assert [
+        r.records for r in await retention.run(plans, dry_run=True) if r.kind == "outbox_messages"
+    ] == [1]
+    with pytest.raises(ValueError, match="unknown kinds customers_forever"):
+        plans_of(runtime, {"customers_forever": 30})
+
+
+async def test_one_worker_claims_the_nightly_run_once_a_day() -> None:
+    assert await claim_night(RETENTION_JOB) is True
+    assert await claim_night(RETENTION_JOB) is False
+
+
+async def test_retention_dry_run_command_lists_each_kind(runtime: Runtime, tmp_path: Path) -> None:
+    await message(100, SENT)
+    result = valvomo(runtime.database.url, tmp_path, "retention", "--dry-run")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Would be deleted" in result.stdout
+    line = next(line for line in result.stdout.splitlines() if "outbox_messages" in line)
+    assert "│ 1 " in line and "90 days" in line
+    assert await OutboxMessage.count() == 1

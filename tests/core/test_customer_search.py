@@ -1,0 +1,78 @@
+"""Customer search through the trigram index: same answers as the plain conditions, kept in
+step with edits, and the index is what the database uses."""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+import httpx
+
+from core.customers import services
+from core.customers.services import LIST_COLUMNS, search_condition
+from core.customers.tables import Customer
+from core.db import get_database, insert_objects, is_sqlite, transaction
+from core.demo import customer_rows
+from tests.core.test_customers import create, form, valid_code
+from tests.helpers import make_user, post_form
+
+
+async def _names(query: str) -> list[str]:
+    page = await services.search_customers(query)
+    return sorted(f"{r['last_name']} {r['first_name']}" for r in page.rows)
+
+
+async def test_search_finds_word_prefixes_and_phone_fragments(admin: httpx.AsyncClient) -> None:
+    await create(admin, first_name="Aino", last_name="Virtanen", phone="040 123 4567")
+    await create(
+        admin,
+        identity_code=valid_code("020250", "A", "456"),
+        first_name="Eino",
+        last_name="Mäki-Kovero",
+        phone="050 765 4321",
+    )
+    assert await _names("virt") == ["Virtanen Aino"]
+    assert await _names("ain virta") == ["Virtanen Aino"]
+    assert await _names("ino") == []  # word prefixes only, as before the index
+    assert await _names("mäki") == ["Mäki-Kovero Eino"]
+    assert await _names("kovero") == []  # within a word is not a word start
+    assert await _names("765 43") == ["Mäki-Kovero Eino"]
+    assert await _names("e") == ["Mäki-Kovero Eino"]
+    assert len(await _names("")) == 2
+
+
+async def test_search_follows_corrections_and_removals(admin: httpx.AsyncClient) -> None:
+    customer_id = await create(admin, first_name="Aino", last_name="Virtanen")
+    response = await post_form(
+        admin, f"/customers/{customer_id}/edit", form(last_name="Niemi", version=1)
+    )
+    assert response.status_code == 200
+    assert await _names("virt") == []
+    assert await _names("niemi") == ["Niemi Aino"]
+    await Customer.delete().where(Customer.id == customer_id)
+    assert await _names("niemi") == []
+
+
+async def test_name_search_is_answered_from_the_trigram_index() -> None:
+    await make_user()
+    rows = customer_rows(random.Random(3), 300, ("Seinäjoki",))
+    async with transaction():
+        await insert_objects(Customer, rows)
+    select = Customer.select(*LIST_COLUMNS).where(search_condition("virtanen aino"))
+    plan = await _plan(str(select))
+    expected = "customer_search" if is_sqlite(Customer._meta.db) else "customer_search_name_trgm"
+    assert expected in plan, plan
+    phone_plan = await _plan(str(Customer.select().where(search_condition("4012345"))))
+    expected = "customer_search" if is_sqlite(Customer._meta.db) else "customer_phone_digits_trgm"
+    assert expected in phone_plan, phone_plan
+
+
+async def _plan(sql: str) -> str:
+    rows: list[dict[str, Any]]
+    if is_sqlite(Customer._meta.db):
+        rows = await Customer.raw(f"EXPLAIN QUERY PLAN {sql}")
+    else:
+        async with get_database().transaction():
+            await Customer.raw("SET LOCAL enable_seqscan = off")  # a small table is scanned
+            rows = await Customer.raw(f"EXPLAIN {sql}")
+    return "\n".join(" ".join(str(v) for v in row.values()) for row in rows)

@@ -1,0 +1,221 @@
+"""Relatives acting for a customer: rights recorded by staff, used through the broker."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+from litestar import Litestar
+
+from core.audit.tables import AuditEntry
+from core.citizen.tables import CitizenSession, ProxyRight
+from core.common.clock import today
+from core.i18n import fmt_date
+from tests.citizens import (
+    customer_with_code,
+    hidden_inputs,
+    href,
+    identify,
+    new_identity_code,
+    person_at_broker,
+    record_right,
+)
+from tests.helpers import assert_asks_first, make_user, notices, post_confirmed, post_form, sign_in
+from tests.oidc_provider import Provider
+from tests.plugins.meals.conftest import active_service, new_region
+
+
+def hidden_form_action(html: str) -> str:
+    """Where the page's change form posts."""
+    found = re.search(r'<form method="post" action="(/customers/\d+/proxies/\d+/edit)"', html)
+    assert found, "no form to change the right"
+    return found.group(1)
+
+
+def client(app: Litestar) -> httpx.AsyncClient:
+    return httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app, client=("127.0.0.1", 50000)),
+        base_url="http://testserver.local",
+        follow_redirects=True,
+    )
+
+
+@pytest.fixture
+async def staff(citizen_site: Litestar) -> AsyncIterator[httpx.AsyncClient]:
+    async with client(citizen_site) as browser:
+        await sign_in(browser, await make_user("client_guidance"))
+        yield browser
+
+
+@pytest.fixture
+async def relative(citizen_site: Litestar) -> AsyncIterator[httpx.AsyncClient]:
+    async with client(citizen_site) as browser:
+        yield browser
+
+
+async def test_staff_record_a_right_reached_from_the_customer_page(
+    staff: httpx.AsyncClient,
+) -> None:
+    customer = await customer_with_code(new_identity_code())
+    page = await staff.get(f"/customers/{customer}")
+    assert f'href="/customers/{customer}/proxies"' in page.text
+    code = new_identity_code()
+    response = await record_right(staff, customer, code)
+    assert response.status_code == 200
+    assert notices(response.text) == [("success", "Asiamiehen oikeus tallennettiin.")]
+    assert "Liisa Virtanen" in response.text and code not in response.text
+    assert code not in str(response.url)
+    row = await ProxyRight.select().first()
+    assert row["proxy_identity_code"] == code and row["services"] == "meals"
+    entry = (
+        await AuditEntry.select(AuditEntry.after)
+        .where(AuditEntry.entity == "proxy_right")
+        .first()
+        .output(load_json=True)
+    )
+    assert code not in str(entry)
+
+
+async def test_a_bad_identity_code_is_refused_next_to_the_field(
+    staff: httpx.AsyncClient,
+) -> None:
+    customer = await customer_with_code(new_identity_code())
+    response = await record_right(staff, customer, "010101-0000")
+    assert response.status_code == 400
+    assert 'id="f-proxy_identity_code-error"' in response.text
+    assert "010101-0000" not in response.text
+    assert await ProxyRight.count() == 0
+
+
+async def test_proxy_chooses_whose_matters_and_acts_by_x_for_y(
+    staff: httpx.AsyncClient, relative: httpx.AsyncClient, oidc_provider: Provider
+) -> None:
+    customer = await customer_with_code(new_identity_code(), first="Aino", last="Virtanen")
+    code = new_identity_code()
+    await record_right(staff, customer, code)
+    sub = person_at_broker(oidc_provider, code, name="Liisa Virtanen")
+    choose = await identify(relative, oidc_provider, sub)
+    assert str(choose.url).endswith("/oma/choose")
+    assert "Aino Virtanen" in choose.text
+    front = await post_form(relative, "/oma/choose", {"customer": str(customer)})
+    assert "asioit henkilön Aino Virtanen puolesta" in front.text
+    log = await relative.get("/oma/access-log")
+    assert "Liisa Virtanen (Asiamies)" in log.text
+    by_proxy = await AuditEntry.select(AuditEntry.actor_name, AuditEntry.action).where(
+        (AuditEntry.customer_id == customer) & (AuditEntry.actor_roles == "proxy")
+    )
+    assert {"actor_name": "Liisa Virtanen", "action": "login"} in by_proxy
+    assert {"actor_name": "Liisa Virtanen", "action": "view"} in by_proxy
+
+
+async def test_a_withdrawn_right_stops_at_once(
+    staff: httpx.AsyncClient, relative: httpx.AsyncClient, oidc_provider: Provider
+) -> None:
+    customer = await customer_with_code(new_identity_code())
+    code = new_identity_code()
+    await record_right(staff, customer, code)
+    await identify(relative, oidc_provider, person_at_broker(oidc_provider, code))
+    await post_form(relative, "/oma/choose", {"customer": str(customer)})
+    right = (await ProxyRight.select(ProxyRight.id).first())["id"]
+    path = f"/customers/{customer}/proxies/{right}/withdraw"
+    await assert_asks_first(staff, path, {})
+    withdrawn = await post_confirmed(staff, path, {})
+    assert notices(withdrawn.text) == [("success", "Asiamiehen oikeus peruttiin.")]
+    response = await relative.get("/oma", follow_redirects=False)
+    assert response.headers["location"] == "/oma/choose"
+    refused = await post_form(relative, "/oma/choose", {"customer": str(customer)})
+    assert str(refused.url).endswith("/oma/login")
+    session = await CitizenSession.select(CitizenSession.acting_for).first()
+    assert session is None or session["acting_for"] is None
+
+
+async def test_an_expired_right_gives_no_sign_in(
+    staff: httpx.AsyncClient, relative: httpx.AsyncClient, oidc_provider: Provider
+) -> None:
+    customer = await customer_with_code(new_identity_code())
+    code = new_identity_code()
+    await record_right(staff, customer, code, valid_to=today() - dt.timedelta(days=1))
+    response = await identify(relative, oidc_provider, person_at_broker(oidc_provider, code))
+    assert response.status_code == 403
+    assert await CitizenSession.count() == 0
+
+
+async def test_a_right_for_other_services_shows_no_meals(
+    staff: httpx.AsyncClient, relative: httpx.AsyncClient, oidc_provider: Provider
+) -> None:
+    customer = await customer_with_code(new_identity_code())
+    await active_service(await new_region(), customer=customer)
+    code = new_identity_code()
+    await record_right(staff, customer, code, services="booking")
+    await identify(relative, oidc_provider, person_at_broker(oidc_provider, code))
+    front = await post_form(relative, "/oma/choose", {"customer": str(customer)})
+    assert "Ilmoita poissaolo" not in front.text
+    refused = await relative.get("/oma/meals/absence", follow_redirects=False)
+    assert refused.status_code in (302, 303)
+
+
+async def test_staff_change_a_right_and_a_shortened_one_stops_at_once(
+    staff: httpx.AsyncClient, relative: httpx.AsyncClient, oidc_provider: Provider
+) -> None:
+    customer = await customer_with_code(new_identity_code())
+    await active_service(await new_region(), customer=customer)
+    code = new_identity_code()
+    await record_right(staff, customer, code, services="booking")
+    await identify(relative, oidc_provider, person_at_broker(oidc_provider, code))
+    front = await post_form(relative, "/oma/choose", {"customer": str(customer)})
+    assert "Ilmoita poissaolo" not in front.text
+    listing = await staff.get(f"/customers/{customer}/proxies")
+    form = await staff.get(href(listing.text, f"/customers/{customer}/proxies/"))
+    assert form.status_code == 200 and code not in form.text
+    path = hidden_form_action(form.text)
+    fields = {**hidden_inputs(form.text, path), "proxy_name": "Liisa Virtanen-Koski",
+              "valid_from": fmt_date(today() - dt.timedelta(days=30)), "valid_to": "",
+              "basis": "guardianship", "services": ["booking", "meals"]}  # fmt: skip
+    saved = await post_form(staff, path, fields)
+    assert notices(saved.text) == [("success", "Asiamiehen oikeus tallennettiin.")]
+    assert "Liisa Virtanen-Koski" in saved.text and "Edunvalvojan määräys" in saved.text
+    front = await relative.get("/oma")
+    assert "Ilmoita poissaolo" in front.text  # meals added: at the next request
+    stale = await post_form(staff, path, fields)  # the version of the first form again
+    assert stale.status_code == 409
+    form = await staff.get(path)
+    shortened = {**hidden_inputs(form.text, path), **fields,
+                 "valid_to": fmt_date(today() - dt.timedelta(days=1))}  # fmt: skip
+    shortened["version"] = hidden_inputs(form.text, path)["version"]
+    assert notices((await post_form(staff, path, shortened)).text)[0][0] == "success"
+    response = await relative.get("/oma", follow_redirects=False)
+    assert response.headers["location"] == "/oma/choose"
+    entries = await (
+        AuditEntry.select(AuditEntry.before, AuditEntry.after)
+        .where((AuditEntry.entity == "proxy_right") & (AuditEntry.action == "update"))
+        .order_by(AuditEntry.id)
+        .output(load_json=True)
+    )
+    assert [e["after"]["services"] for e in entries] == ["booking,meals", "booking,meals"]
+    assert entries[0]["before"]["proxy_name"] == "Liisa Virtanen"
+    assert entries[1]["after"]["valid_to"] == str(today() - dt.timedelta(days=1))
+    assert code not in str(entries)
+
+
+async def test_a_bad_change_is_refused_next_to_the_field_and_nothing_is_saved(
+    staff: httpx.AsyncClient,
+) -> None:
+    customer = await customer_with_code(new_identity_code())
+    await record_right(staff, customer, new_identity_code())
+    right = (await ProxyRight.select(ProxyRight.id).first())["id"]
+    path = f"/customers/{customer}/proxies/{right}/edit"
+    form = await staff.get(path)
+    ended = fmt_date(today() - dt.timedelta(days=2))
+    bad = {**hidden_inputs(form.text, path), "proxy_name": "", "basis": "authorisation",
+           "valid_from": fmt_date(today()), "valid_to": ended}  # fmt: skip
+    refused = await post_form(staff, path, bad)
+    assert refused.status_code == 400
+    assert 'id="f-valid_to-error"' in refused.text and 'id="f-proxy_name-error"' in refused.text
+    assert (await ProxyRight.select(ProxyRight.proxy_name).first())["proxy_name"] == (
+        "Liisa Virtanen"
+    )
+    other = await customer_with_code(new_identity_code())
+    assert (await staff.get(f"/customers/{other}/proxies/{right}/edit")).status_code == 404
