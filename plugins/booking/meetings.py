@@ -11,7 +11,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from plugins.booking import availability, bookings, meeting_guests
+from plugins.booking import availability, bookings, meeting_customer, meeting_guests
 from plugins.booking.tables import Booking, JointMeeting, Professional
 from valvomo.api import (
     HELSINKI,
@@ -109,9 +109,11 @@ async def book_meeting(
     title: str,
     customer_id: int | None,
     moment: dt.datetime,
+    secret: str = "",
 ) -> int:
     """One meeting and a held booking for each participant; ValidationFailed names who is not
-    free, SlotTaken if another meeting or booking took the time first."""
+    free, SlotTaken if another meeting or booking took the time first. The customer, if any,
+    gets a confirmation and a reminder (`secret` makes a remote meeting's video room)."""
     ids = sorted({organiser_id, *colleague_ids})
     errors: dict[str, str] = {}
     if len(ids) < 2:
@@ -171,6 +173,18 @@ async def book_meeting(
         customer_id=customer_id,
         after={"professionals": ids, "starts_at": slot[0].isoformat(), "title": title},
     )
+    if customer_id:
+        booked = {
+            "id": meeting_id,
+            "title": title.strip(),
+            "organiser": organiser_id,
+            "starts_at": slot[0],
+            "ends_at": slot[1],
+            "mode": mode,
+            "version": 1,
+            "customer": customer_id,
+        }
+        await meeting_customer.tell_booked(booked, secret, moment)
     return meeting_id
 
 
@@ -222,8 +236,8 @@ async def get_meeting(meeting_id: int) -> dict[str, Any]:
 
 
 async def cancel_meeting(actor: Actor, meeting_id: int, moment: dt.datetime) -> int:
-    """Free everyone's time and tell each participant with an e-mail address; returns how many
-    were told."""
+    """Free everyone's time and tell each participant with an e-mail address, the guests and
+    the customer; returns how many were told."""
     meeting = await get_meeting(meeting_id)
     if meeting["status"] != bookings.ACTIVE:
         raise ValidationFailed({"meeting": N_("This meeting has already been cancelled.")})
@@ -247,6 +261,7 @@ async def cancel_meeting(actor: Actor, meeting_id: int, moment: dt.datetime) -> 
         actor, "update", "booking_meeting", meeting_id, after={"status": "cancelled"}
     )
     cancelled = {**meeting, "version": meeting["version"] + 1}
+    told += await meeting_customer.tell_cancelled(cancelled, meeting["version"])
     return told + await meeting_guests.tell_guests(cancelled, "cancelled", "")
 
 
