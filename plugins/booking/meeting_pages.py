@@ -241,8 +241,13 @@ class MeetingPages(Controller):
         times: list[meetings.CommonTime] = []
         if meeting["status"] == bookings.ACTIVE and held:
             horizon = today() + dt.timedelta(days=settings().booking_horizon_days)
+            own = (meeting["starts_at"].astimezone(dt.UTC), meeting["ends_at"].astimezone(dt.UTC))
             times = await meetings.common_free_times(
-                held[0]["appointment_type"], [p["professional"] for p in held], now(), horizon
+                held[0]["appointment_type"],
+                [p["professional"] for p in held],
+                now(),
+                horizon,
+                own=own,
             )
         return render(
             request,

@@ -63,8 +63,11 @@ async def common_free_times(
     earliest: dt.datetime,
     last_day: dt.date,
     limit: int = 12,
+    own: tuple[dt.datetime, dt.datetime] | None = None,
 ) -> list[CommonTime]:
-    """The first `limit` slots of the type that every professional has open and free."""
+    """The first `limit` slots of the type that every professional has open and free. `own`
+    is a meeting's current time, held by each of them: not busy for its own move (so a time
+    overlapping it is offered), but the time itself is not offered."""
     wanted = sorted(set(professional_ids))
     first_day = earliest.astimezone(HELSINKI).date()
     openings = [
@@ -79,16 +82,28 @@ async def common_free_times(
         since = availability.local_moment(window_start, dt.time(0)) or earliest
         until = availability.local_moment(window_end + dt.timedelta(days=1), dt.time(0)) or since
         busy = await availability.busy_periods(wanted, max(since, earliest), until)
+        if own is not None:
+            busy = {p: _without(periods, own) for p, periods in busy.items()}
         day = window_start
         while day <= window_end and len(found) < limit:
             free = _free_slots(openings, busy, earliest, day)
             if len(free) == len(wanted):
                 shared = set.intersection(*free.values())
-                found.extend(CommonTime(s, e) for s, e in sorted(shared))
+                found.extend(CommonTime(s, e) for s, e in sorted(shared) if (s, e) != own)
             day += dt.timedelta(days=1)
         window_start = window_end + dt.timedelta(days=1)
         window_days = min(window_days * 2, availability.MAX_WINDOW_DAYS)
     return found[:limit]
+
+
+def _without(
+    periods: list[tuple[dt.datetime, dt.datetime]], own: tuple[dt.datetime, dt.datetime]
+) -> list[tuple[dt.datetime, dt.datetime]]:
+    """The periods less one that is exactly `own` (a closure of the same time stays)."""
+    rest = list(periods)
+    if own in rest:
+        rest.remove(own)
+    return rest
 
 
 async def _participants(professional_ids: list[int]) -> list[dict[str, Any]]:

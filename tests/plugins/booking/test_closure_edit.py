@@ -13,10 +13,12 @@ from core.audit.tables import AuditEntry
 from core.common.clock import today
 from core.db import transaction
 from plugins.booking.public import next_times
-from plugins.booking.tables import Closure
+from plugins.booking.tables import Booking, Closure, WaitlistEntry
 from tests.helpers import post_form
 from tests.plugins.booking.setup_data import add_colleague, tomorrow_at
 from tests.plugins.booking.test_absences import book, signed_in
+from tests.plugins.booking.test_waitlist import booked_day, hold_messages
+from tests.plugins.booking.test_waitlist_changes import closure_form, join
 
 DAY = "{0.day}.{0.month}.{0.year}"
 
@@ -118,3 +120,37 @@ async def test_another_professionals_closure_is_not_found(client: httpx.AsyncCli
     refused = await post_form(client, edit, {**fields, "version": "1"})
     assert refused.status_code == 404
     assert (await closure_row())["ends_at"] == tomorrow_at(10)
+
+
+async def test_an_edited_closure_gives_freed_times_to_the_line_and_takes_back_holds(
+    client: httpx.AsyncClient, other_client: httpx.AsyncClient
+) -> None:
+    setup = await signed_in(client)
+    await closure_form(client, "8.00", "12.00")  # the whole day's advice times
+    await join(other_client, setup, "0401000001")
+    assert (await WaitlistEntry.select().first())["status"] == "waiting"
+    closure = await closure_row()
+    edit = f"/booking/closures/{closure['id']}/edit"
+    fields = {"closure_date": booked_day().isoformat(), "closure_start": "8.00", "reason": ""}
+
+    shorter = await post_form(
+        client,
+        edit,
+        {**fields, "closure_end": "9.30", "version": version_of((await client.get(edit)).text)},
+    )
+    assert shorter.status_code == 200
+    held = await Booking.select().where(Booking.status == "held").first()
+    assert held["starts_at"] == tomorrow_at(9, 30)  # offered in the edit's own transaction
+    assert len(await hold_messages("+358401000001")) == 1
+
+    longer = await post_form(
+        client,
+        edit,
+        {**fields, "closure_end": "10.00", "version": version_of((await client.get(edit)).text)},
+    )
+    assert longer.status_code == 200
+    taken_back = await Booking.select().where(Booking.id == held["id"]).first()
+    assert taken_back["status"] == "cancelled"  # as when a closure is added over a held time
+    now_held = await Booking.select().where(Booking.status == "held").first()
+    assert now_held["starts_at"] == tomorrow_at(10)
+    assert len(await hold_messages("+358401000001")) == 2

@@ -11,11 +11,11 @@ import httpx
 
 from core.common.clock import now, today
 from core.db import transaction
-from plugins.booking import bookings, links
+from plugins.booking import availability, bookings, links, meetings
 from plugins.booking.tables import Booking, Opening
 from tests.core.test_customers import create as create_customer
 from tests.helpers import SYSTEM, post_form
-from tests.plugins.booking.setup_data import tomorrow_at
+from tests.plugins.booking.setup_data import add_colleague, tomorrow_at
 from tests.plugins.booking.test_absences import book, signed_in
 from tests.plugins.booking.test_public import SECRET
 
@@ -91,3 +91,52 @@ async def test_booking_for_a_customer_preselects_no_time(
     assert await Booking.count() == 0
     radios = re.findall(r'<input type="radio"[^>]*name="slot"[^>]*>', unchosen.text)
     assert radios and not [r for r in radios if "checked" in r]
+
+
+async def test_a_joint_meeting_may_move_to_a_time_overlapping_its_current_one(
+    client: httpx.AsyncClient,
+) -> None:
+    setup = await signed_in(client)
+    colleague = await add_colleague(setup)
+    day = today() + dt.timedelta(days=1)  # the move page lists the first 12 common times
+
+    def at(hour: int, minute: int = 0) -> dt.datetime:
+        moment = availability.local_moment(day, dt.time(hour, minute))
+        assert moment is not None
+        return moment
+
+    async with transaction():
+        meeting_id = await meetings.book_meeting(
+            SYSTEM,
+            organiser_id=setup.professional_id,
+            colleague_ids=[colleague],
+            appointment_type_id=setup.advice_type_id,
+            starts_at=at(9),
+            mode="office",
+            title="Palaveri",
+            customer_id=None,
+            moment=now(),
+        )
+        for professional in (setup.professional_id, colleague):  # both also open 9.05–9.20
+            await Opening.insert(
+                Opening(
+                    professional=professional,
+                    appointment_type=setup.advice_type_id,
+                    on_date=day,
+                    valid_from=day,
+                    start_time=dt.time(9, 5),
+                    end_time=dt.time(9, 20),
+                )
+            )
+    path = f"/booking/meetings/{meeting_id}/move"
+    form = await client.get(path)
+    times = offered(form.text)
+    assert at(9, 5) in times and at(9) not in times
+    version = re.search(r'name="version" value="(\d+)"', form.text)
+    assert version
+    moved = await post_form(
+        client, path, {"starts_at": at(9, 5).isoformat(), "version": version[1]}
+    )
+    assert moved.status_code == 200, moved.text
+    rows = await Booking.select().where(Booking.meeting == meeting_id)
+    assert {r["starts_at"] for r in rows} == {at(9, 5)} and all(r["slot_key"] for r in rows)
