@@ -11,17 +11,19 @@ from core.db import CachedQuery, get_database
 from core.engines import count_statements
 
 CONTACTS = CachedQuery(
-    lambda customer_id, name: ContactPerson.select(
-        ContactPerson.id, ContactPerson.name, ContactPerson.customer.last_name
+    lambda customer_id, name: (
+        ContactPerson.select(ContactPerson.id, ContactPerson.name, ContactPerson.customer.last_name)
+        .where((ContactPerson.customer == customer_id) & (ContactPerson.name != name))
+        .order_by(ContactPerson.name)
     )
-    .where((ContactPerson.customer == customer_id) & (ContactPerson.name != name))
-    .order_by(ContactPerson.name)
 )
 NEWEST = CachedQuery(
-    lambda status, limit: Customer.select(Customer.id, Customer.last_name)
-    .where(Customer.status == status)
-    .order_by(Customer.id, ascending=False)
-    .limit(limit)
+    lambda status, limit: (
+        Customer.select(Customer.id, Customer.last_name)
+        .where(Customer.status == status)
+        .order_by(Customer.id, ascending=False)
+        .limit(limit)
+    )
 )
 
 

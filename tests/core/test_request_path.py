@@ -53,9 +53,9 @@ async def test_customer_page_runs_on_one_connection_in_few_statements(
     sql = [s.sql.strip() for s in statements]
     assert not any("RESET ALL" in s or s.startswith("PRAGMA") for s in sql), sql
     assert not any(s.upper().startswith(("BEGIN", "COMMIT")) for s in sql), sql
-    assert [s for s in sql if s.startswith("INSERT")] == [
-        s for s in sql if "audit_log" in s
-    ], "\n".join(sql)  # the view's access-log entry, and nothing else written
+    assert [s for s in sql if s.startswith("INSERT")] == [s for s in sql if "audit_log" in s], (
+        "\n".join(sql)
+    )  # the view's access-log entry, and nothing else written
     assert len([s for s in sql if "audit_log" in s]) == 1
     assert len(sql) == 3 + panels <= CUSTOMER_PAGE_STATEMENTS, "\n".join(sql)
 
