@@ -7,6 +7,7 @@ import contextlib
 import io
 import logging
 import os
+import warnings
 from collections.abc import AsyncIterator, Iterable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
@@ -182,7 +183,10 @@ class Database:
         os.environ["PICCOLO_CONF"] = "core.piccolo_conf"
         if isinstance(self.engine, SQLiteEngine):
             await self.engine.run_ddl("PRAGMA journal_mode=WAL")
-        with contextlib.redirect_stdout(io.StringIO()):  # Piccolo prints its progress
+        with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
+            # Piccolo prints its progress, and warns in colour on SQLite that a column's
+            # length cannot change there (SQLite enforces no length): noise for whoever migrates.
+            warnings.filterwarnings("ignore", message=".*SQLITE doesn't support changes in length")
             result = await run_forwards("all")
         if not result.success:
             raise RuntimeError(f"Migration failed: {result.message}")
