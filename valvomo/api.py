@@ -130,6 +130,7 @@ from core.web.forms import (
     OneOf,
     Parse,
     parse_form,
+    read_form,
     submit_form,
 )
 from core.web.notices import Undo, add_notice, redirect_with_notice
@@ -278,6 +279,7 @@ __all__ = [
     "previous_period",
     "price_list",
     "queue_message",
+    "read_form",
     "read_rows",
     "record_view",
     "record_views",
