@@ -186,29 +186,28 @@ async def _customer_page(
     )
 
 
-class CustomerBillingPages(Controller):
-    """A customer's fee decisions and payers, for billers."""
+class CustomerRecordPages(Controller):
+    """A customer's billing records of one kind, for billers: the list with a form for a new
+    one. A subclass names its `records` (the path), `template`, `audited` (the kind its views
+    are logged as) and `saved` notice, and gives `_save` and `_context`."""
 
-    path = "/billing/customers"
     include_in_schema = False
     opt = {"permission": "billing.prices"}
+    records = template = audited = saved = ""
+    start_values: dict[str, Any] = {}
 
-
-class FeeDecisionPages(CustomerBillingPages):
-    """A customer's fee decisions: the list and a form for a new one."""
-
-    @get("/{customer_id:int}/fees")
-    async def decisions(self, request: Req, customer_id: int) -> Template:
+    @get("/")
+    async def records_page(self, request: Req, customer_id: int) -> Template:
         return await self._page(request, customer_id)
 
-    @post("/{customer_id:int}/fees")
-    async def add_decision(self, request: Req, customer_id: int) -> Response[Any]:
+    @post("/")
+    async def add_record(self, request: Req, customer_id: int) -> Response[Any]:
         return await _save_form(
             request,
-            lambda actor, data: fees.add_decision(actor, customer_id, data),
+            lambda actor, data: self._save(actor, customer_id, data),
             lambda errors, data: self._page(request, customer_id, errors, data),
-            f"/billing/customers/{customer_id}/fees",
-            N_("The fee decision was saved."),
+            f"/billing/customers/{customer_id}/{self.records}",
+            self.saved,
         )
 
     async def _page(
@@ -219,38 +218,57 @@ class FeeDecisionPages(CustomerBillingPages):
         values: dict[str, Any] | None = None,
     ) -> Template:
         return await _customer_page(
-            request, customer_id, "billing/fees.html", errors, values or {"kind": "reduction"},
-            audited="fee_decision",
-            decisions=await fees.customer_decisions(customer_id),
-            product_options=[(p.code, gettext(p.label)) for p in billing_products(request)],
+            request, customer_id, self.template, errors, values or self.start_values,
+            audited=self.audited, **await self._context(request, customer_id),
         )  # fmt: skip
 
+    async def _save(self, actor: Actor, customer_id: int, data: dict[str, Any]) -> Any:
+        raise NotImplementedError
 
-class PayerPages(CustomerBillingPages):
-    """A customer's payers as dated periods: the history and a form for a change."""
+    async def _context(self, request: Req, customer_id: int) -> dict[str, Any]:
+        raise NotImplementedError
 
-    @get("/{customer_id:int}/payers")
-    async def history(self, request: Req, customer_id: int) -> Template:
-        return await self._page(request, customer_id)
 
-    @post("/{customer_id:int}/payers")
-    async def add_payer(self, request: Req, customer_id: int) -> Response[Any]:
-        return await _save_form(
-            request,
-            lambda actor, data: self._add(actor, customer_id, data),
-            lambda errors, data: self._page(request, customer_id, errors, data),
-            f"/billing/customers/{customer_id}/payers",
-            N_("The payer was saved."),
-        )
+class FeeDecisionPages(CustomerRecordPages):
+    """A customer's fee decisions."""
 
-    async def _add(self, actor: Actor, customer_id: int, data: dict[str, Any]) -> int:
+    path = "/billing/customers/{customer_id:int}/fees"
+    records, template, audited = "fees", "billing/fees.html", "fee_decision"
+    saved = N_("The fee decision was saved.")
+    start_values = {"kind": "reduction"}
+
+    async def _save(self, actor: Actor, customer_id: int, data: dict[str, Any]) -> int:
+        return await fees.add_decision(actor, customer_id, data)
+
+    async def _context(self, request: Req, customer_id: int) -> dict[str, Any]:
+        return {
+            "decisions": await fees.customer_decisions(customer_id),
+            "product_options": [(p.code, gettext(p.label)) for p in billing_products(request)],
+        }
+
+
+class PayerPages(CustomerRecordPages):
+    """A customer's payers as dated periods: the history, a form for a change, and each
+    period's page to correct or end it."""
+
+    path = "/billing/customers/{customer_id:int}/payers"
+    records, template, audited = "payers", "billing/payers.html", "payer"
+    saved = N_("The payer was saved.")
+
+    async def _save(self, actor: Actor, customer_id: int, data: dict[str, Any]) -> int:
         return await payers.add_payer(actor, customer_id, data, await prices.last_closed_day())
 
-    @get("/{customer_id:int}/payers/{payer_id:int}")
+    async def _context(self, request: Req, customer_id: int) -> dict[str, Any]:
+        return {
+            "periods": await payers.customer_payers(customer_id),
+            "locked_until": await prices.last_closed_day(),
+        }
+
+    @get("/{payer_id:int}")
     async def period(self, request: Req, customer_id: int, payer_id: int) -> Template:
         return await self._period_page(request, customer_id, payer_id)
 
-    @post("/{customer_id:int}/payers/{payer_id:int}")
+    @post("/{payer_id:int}")
     async def change(self, request: Req, customer_id: int, payer_id: int) -> Response[Any]:
         data = await form_data(request)
         locked_until = await prices.last_closed_day()
@@ -276,7 +294,7 @@ class PayerPages(CustomerBillingPages):
             ),
         )  # fmt: skip
 
-    @post("/{customer_id:int}/payers/{payer_id:int}/end")
+    @post("/{payer_id:int}/end")
     async def end(self, request: Req, customer_id: int, payer_id: int) -> Response[Any]:
         data = await form_data(request)
         back = f"/billing/customers/{customer_id}/payers/{payer_id}"
@@ -342,20 +360,6 @@ class PayerPages(CustomerBillingPages):
             values or payers.form_values(period),
             audited="payer", period=period, locked_until=locked_until,
             billed=payers.is_billed(period, locked_until),
-        )  # fmt: skip
-
-    async def _page(
-        self,
-        request: Req,
-        customer_id: int,
-        errors: dict[str, str] | None = None,
-        values: dict[str, Any] | None = None,
-    ) -> Template:
-        return await _customer_page(
-            request, customer_id, "billing/payers.html", errors, values or {},
-            audited="payer",
-            periods=await payers.customer_payers(customer_id),
-            locked_until=await prices.last_closed_day(),
         )  # fmt: skip
 
 
