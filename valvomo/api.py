@@ -138,6 +138,7 @@ from core.web.forms import (
     OneOf,
     Parse,
     parse_form,
+    read_form,
     submit_form,
 )
 from core.web.notices import Undo, add_notice, redirect_with_notice
@@ -287,6 +288,7 @@ __all__ = [
     "previous_period",
     "price_list",
     "queue_message",
+    "read_form",
     "read_rows",
     "record_view",
     "record_views",

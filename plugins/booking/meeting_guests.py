@@ -12,7 +12,7 @@ import hashlib
 import hmac
 from typing import Any
 
-from plugins.booking import bookings
+from plugins.booking import bookings, forms
 from plugins.booking.reminders import MODE_NAMES
 from plugins.booking.settings import current as settings
 from plugins.booking.tables import MeetingGuest
@@ -26,9 +26,9 @@ from valvomo.api import (
     gettext,
     in_language,
     queue_message,
+    read_form,
 )
 
-LANGUAGES = ("fi", "sv", "en")
 MAX_GUESTS = 6
 MEETING_FULL = N_("At most six other participants in one meeting.")
 
@@ -47,32 +47,26 @@ def video_url(secret: str, meeting: dict[str, Any]) -> str:
 def clean_guest(form: dict[str, Any]) -> dict[str, str]:
     """Name, relation, a phone or e-mail for the chosen channel and the language the guest's
     messages are written in; ValidationFailed names every bad field."""
-    contact = bookings.BookingRequest(
-        professional_id=0,
-        appointment_type_id=0,
-        starts_at=dt.datetime.now(dt.UTC),
-        mode="office",
-        name=str(form.get("guest_name", "")).strip(),
-        phone=str(form.get("guest_phone", "")).strip(),
-        email=str(form.get("guest_email", "")).strip(),
-        reminder_channel=str(form.get("guest_channel", "sms")),
-    )
     errors: dict[str, str] = {}
-    if contact.reminder_channel not in ("sms", "email"):
-        errors["channel"] = N_("Choose text message or e-mail.")
-    language = str(form.get("guest_language", ""))
-    if language not in LANGUAGES:
-        errors["language"] = N_("Choose the language of the messages.")
-    bookings._check_contact(contact, True, errors)
+    guest = read_form(forms.GuestForm, form, errors)
+    if guest is None:
+        raise ValidationFailed(errors)
+    contact = forms.ContactForm(
+        name=guest.guest_name,
+        phone=guest.guest_phone,
+        email=guest.guest_email,
+        reminder_channel=guest.guest_channel,
+    )
+    phone = bookings.contact_problems(contact, True, errors)
     if errors:
         raise ValidationFailed({f"guest_{name}": message for name, message in errors.items()})
     return {
         "name": contact.name[:200],
-        "relation": str(form.get("guest_relation", "")).strip()[:100],
-        "phone": contact.phone,
+        "relation": guest.guest_relation,
+        "phone": phone,
         "email": contact.email,
         "channel": contact.reminder_channel,
-        "language": language,
+        "language": guest.guest_language,
     }
 
 

@@ -10,7 +10,7 @@ from piccolo.table import Table
 
 from plugins.booking import forms
 from plugins.booking.availability import local_moment
-from plugins.booking.bookings import MODES
+from plugins.booking.forms import MODES
 from plugins.booking.tables import AppointmentType, Closure, Opening, Professional, ServiceUnit
 from valvomo.api import (
     HELSINKI,
