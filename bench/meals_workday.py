@@ -13,7 +13,9 @@ the ASGI app (the framework, the session, the queries and the template, no netwo
   with the ratio of the two;
 - the coordinator's dashboard, and the bare SQL of its counts (the same statements, run directly);
   the ratio of the two (target ≤ 3);
-- "print all" of the kitchen with 10 routes for its next delivery day.
+- "print all" of the kitchen with 10 routes for its next delivery day;
+- the statements of the dashboard and of one search by name (on SQLite these include the ones
+  SQLite runs inside its FTS5 tables, e.g. reading a candidate's text back).
 Targets: search and dashboard medians < 50 ms, print all < 300 ms.
 """
 
