@@ -40,7 +40,15 @@ from core.customers.services import (
 )
 from core.customers.tables import ContactPerson, Customer
 from core.customers.validation import normalise_phone
-from core.db import chunked, get_database, insert_objects, insert_rows, is_sqlite, transaction
+from core.db import (
+    CachedQuery,
+    chunked,
+    get_database,
+    insert_objects,
+    insert_rows,
+    is_sqlite,
+    transaction,
+)
 from core.demo import DEMO_PASSWORD
 from core.i18n import (
     N_,
@@ -152,6 +160,7 @@ __all__ = [
     "After",
     "BillingLine",
     "BillingPeriod",
+    "CachedQuery",
     "Cell",
     "Check",
     "Citizen",

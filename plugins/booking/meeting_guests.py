@@ -1,7 +1,8 @@
 """People other than staff in a joint meeting (relatives, others the customer wants there) and
 the meeting's video link. A guest is told of the meeting when added, and of its move or
-cancellation, in their own channel; a remote meeting's one video room is in every message.
-Call inside `transaction()`.
+cancellation, in their own channel and in the language given for them (not the staff
+member's); a remote meeting's one video room is in every message. Call inside
+`transaction()`.
 """
 
 from __future__ import annotations
@@ -21,13 +22,13 @@ from valvomo.api import (
     NotFound,
     ValidationFailed,
     audit,
-    current_language,
     fmt_datetime,
     gettext,
     in_language,
     queue_message,
 )
 
+LANGUAGES = ("fi", "sv", "en")
 MAX_GUESTS = 6
 MEETING_FULL = N_("At most six other participants in one meeting.")
 
@@ -44,8 +45,8 @@ def video_url(secret: str, meeting: dict[str, Any]) -> str:
 
 
 def clean_guest(form: dict[str, Any]) -> dict[str, str]:
-    """Name, relation and a phone or e-mail for the chosen channel; ValidationFailed names
-    every bad field."""
+    """Name, relation, a phone or e-mail for the chosen channel and the language the guest's
+    messages are written in; ValidationFailed names every bad field."""
     contact = bookings.BookingRequest(
         professional_id=0,
         appointment_type_id=0,
@@ -58,7 +59,10 @@ def clean_guest(form: dict[str, Any]) -> dict[str, str]:
     )
     errors: dict[str, str] = {}
     if contact.reminder_channel not in ("sms", "email"):
-        errors["guest_channel"] = N_("Choose text message or e-mail.")
+        errors["channel"] = N_("Choose text message or e-mail.")
+    language = str(form.get("guest_language", ""))
+    if language not in LANGUAGES:
+        errors["language"] = N_("Choose the language of the messages.")
     bookings._check_contact(contact, True, errors)
     if errors:
         raise ValidationFailed({f"guest_{name}": message for name, message in errors.items()})
@@ -68,6 +72,7 @@ def clean_guest(form: dict[str, Any]) -> dict[str, str]:
         "phone": contact.phone,
         "email": contact.email,
         "channel": contact.reminder_channel,
+        "language": language,
     }
 
 
@@ -93,7 +98,7 @@ async def add_guest(
             phone=guest["phone"],
             email=guest["email"],
             channel=guest["channel"],
-            language=current_language.get(),
+            language=guest["language"],
             created_at=moment,
         )
     ).returning(MeetingGuest.id)
@@ -106,7 +111,7 @@ async def add_guest(
         customer_id=meeting.get("customer"),
         after={"meeting": meeting["id"], "relation": guest["relation"]},
     )
-    row = {**guest, "id": guest_id, "language": current_language.get()}
+    row = {**guest, "id": guest_id}
     await tell_guest(row, meeting, "invited", secret)
     return guest_id
 
