@@ -34,6 +34,7 @@ from valvomo.api import (
     HELSINKI,
     N_,
     Actor,
+    CachedQuery,
     Customer,
     NotFound,
     TaskKind,
@@ -90,14 +91,20 @@ async def get_service(service_id: int) -> dict[str, Any]:
     return row
 
 
-async def current_service(customer_id: int) -> dict[str, Any] | None:
-    """The customer's latest meal service (ended ones too)."""
-    return (
-        await MealService.select()
+_LATEST_SERVICE = CachedQuery(
+    lambda customer_id: (
+        MealService.select()
         .where(MealService.customer == customer_id)
         .order_by(MealService.id, ascending=False)
-        .first()
+        .limit(1)
     )
+)
+
+
+async def current_service(customer_id: int) -> dict[str, Any] | None:
+    """The customer's latest meal service (ended ones too)."""
+    rows: list[dict[str, Any]] = await _LATEST_SERVICE(customer_id)
+    return rows[0] if rows else None
 
 
 def takes_exceptions(service: dict[str, Any]) -> bool:
