@@ -122,15 +122,16 @@ def fmt_number(value: Decimal | float | int) -> str:
     return format_decimal(value, locale=_locale())
 
 
-def fmt_date_weekday(value: dt.date | dt.datetime | None) -> str:
-    """A day with its weekday where that helps: "ma 7.12." (sv "mån 7.12.", en "Mon 7.12.")."""
+def fmt_date_weekday(value: dt.date | dt.datetime | None, year: bool = False) -> str:
+    """A day with its weekday where that helps: "ma 7.12." (sv "mån 7.12.", en "Mon 7.12.");
+    with `year`, "ma 7.12.2026", for a date that ends a sentence."""
     if value is None:
         return ""
     if isinstance(value, dt.datetime):
         value = value.astimezone(HELSINKI).date()
     pattern = "EEEEEE" if _locale() == "fi_FI" else "EEE"
-    weekday = format_date(value, format=pattern, locale=_locale())
-    return f"{weekday.rstrip('.')} {value.day}.{value.month}."
+    weekday = format_date(value, format=pattern, locale=_locale()).rstrip(".")
+    return f"{weekday} {fmt_date(value)}" if year else f"{weekday} {value.day}.{value.month}."
 
 
 def fmt_month(value: dt.date | Any | None) -> str:

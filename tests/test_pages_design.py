@@ -86,11 +86,11 @@ async def test_no_code_on_citizen_pages(demo: None, client: httpx.AsyncClient) -
 
 @pytest.mark.nodb
 def test_screenshot_gallery_stays_small_and_complete() -> None:
-    """docs/screenshots.md shows every image, and the gallery stays under 5 MB."""
+    """docs/screenshots.md shows every image and only those, and the gallery stays under 5 MB."""
     folder = PROJECT_ROOT / "docs" / "screenshots"
-    images = {p.name for p in folder.glob("*.jpg")}
+    images = {p.name for p in folder.glob("*.png")}
     shown = set(
-        re.findall(r"screenshots/([\w-]+\.jpg)", (folder.parent / "screenshots.md").read_text())
+        re.findall(r"screenshots/([\w-]+\.png)", (folder.parent / "screenshots.md").read_text())
     )
-    assert shown and shown <= images, sorted(shown - images)
+    assert shown and shown == images, (sorted(shown - images), sorted(images - shown))
     assert sum((folder / name).stat().st_size for name in images) < 5 * 1024 * 1024

@@ -9,7 +9,7 @@ from typing import Any
 from fpdf import FPDF
 
 from core.common.clock import now
-from core.i18n import fmt_datetime, gettext
+from core.i18n import fmt_datetime, fmt_phone, gettext
 from core.labels import label
 from core.web.templates import shown_value
 
@@ -56,6 +56,8 @@ def _customer_value(name: str, value: Any) -> str:
         return label("customer.status", value)
     if name == "language":
         return label("language", value)
+    if name == "phone":
+        return fmt_phone(value)
     return shown_value(value)
 
 
@@ -77,7 +79,7 @@ def data_pdf(data: dict[str, Any], customer_name: str, region_name: str) -> byte
     if data["contact_persons"]:
         doc.heading(gettext("Contact persons"))
         for person in data["contact_persons"]:
-            parts = [person["name"], person.get("relationship") or "", person.get("phone") or ""]
+            parts = [person["name"], person.get("relationship") or "", fmt_phone(person["phone"])]
             doc.line(", ".join(p for p in parts if p))
     for title, section in data["services"].items():
         doc.heading(title)

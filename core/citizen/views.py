@@ -251,7 +251,7 @@ class CitizenPages(Controller):
         token = request.cookies.get(CITIZEN_COOKIE)
         if token:
             await services.log_out(token)
-        response = Redirect(path=f"{CITIZEN_PATH}/login")
+        response = redirect_with_notice(f"{CITIZEN_PATH}/login", N_("You have signed out."))
         response.delete_cookie(CITIZEN_COOKIE)
         response.delete_cookie(CSRF_COOKIE)
         return response

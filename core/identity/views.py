@@ -100,7 +100,7 @@ class SessionController(Controller):
         provider = settings.identity.provider(str(data.get("provider", "")))
         response: Response[Any]
         if provider is None:
-            response = Redirect(path="/login")
+            response = redirect_with_notice("/login", N_("You have signed out."))
         else:
             request.scope["user"] = None
             response = render(

@@ -90,15 +90,19 @@ class CitizenBookingPages(Controller):
 
     @get("/new")
     async def choose_type(self, request: Req, type_id: str = "") -> Template:
-        await acting_customer(request)
+        _citizen, customer_id = await acting_customer(request)
         types = await setup.list_types(public_only=True)
         chosen = next((t for t in types if t["id"] == bookings.record_id(type_id)), None)
+        # Said before the four steps, not only at their end (the confirmation still checks).
+        cap = settings().max_open_bookings
+        full = await bookings.open_bookings_of_customer(customer_id, now()) >= cap
         return render_citizen(
             request,
             "booking/citizen_new.html",
             types=types,
             chosen=chosen,
             units=await setup.list_units(),
+            cap=cap if full else 0,
         )
 
     @get("/times")

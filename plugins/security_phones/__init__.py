@@ -15,6 +15,7 @@ from valvomo.api import (
     Actor,
     BillingLine,
     BillingPeriod,
+    Citizen,
     CurrentUser,
     CustomerRecord,
     DemoContext,
@@ -25,7 +26,9 @@ from valvomo.api import (
     Report,
     Role,
     TaskKind,
+    gettext,
     hookimpl,
+    may_use,
     register_labels,
 )
 
@@ -157,6 +160,28 @@ async def valvomo_customer_panels(customer: CustomerRecord, user: CurrentUser) -
             order=40,
         ),
     ]
+
+
+@hookimpl
+async def valvomo_citizen_panels(customer_id: int, citizen: Citizen) -> list[Panel]:
+    """The customer's security phone service and the devices at home, on Oma Valvomo."""
+    if not await may_use(citizen, "security_phones"):
+        return []
+    from plugins.security_phones.citizen import citizen_panel
+
+    context = await citizen_panel(customer_id)
+    if context is None:
+        return []
+    return [Panel(N_("Security phone"), "security_phones/citizen_panel.html", context, order=35)]
+
+
+@hookimpl
+async def valvomo_citizen_data(customer_id: int) -> dict[str, Any]:
+    """The customer's security phone services for their own download."""
+    from plugins.security_phones.citizen import customer_data
+
+    data = await customer_data(customer_id)
+    return {gettext("Security phone"): data} if data else {}
 
 
 @hookimpl

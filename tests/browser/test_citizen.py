@@ -64,22 +64,24 @@ async def identify_in_browser(page: Page, server: str, sub: str) -> None:
     await page.click("button:has-text('Authorize')")
 
 
-async def report_and_check(page: Page, server: str, name: str) -> None:
+async def report_and_check(page: Page, server: str, name: str, shots: str = "oma") -> None:
+    """Report an absence, see it on the front page, read the access log; the pages are saved
+    in the gallery as `shots`-absence, -front and -access-log."""
     await page.click("text=Ilmoita poissaolo")
     await page.wait_for_url(f"{server}/oma/meals/absence")
-    await fits_the_screen(page, "oma-absence")
+    await fits_the_screen(page, f"{shots}-absence")
     day = first_open_day(now(), current()) + dt.timedelta(days=7)
     await page.fill("#f-first_day", fmt_date(day))
     await page.click("main button[type=submit]")
     await page.wait_for_url(f"{server}/oma")
     assert "ateriat peruttiin 1 päivältä" in await page.inner_text(".notice")
     assert "Päivät ilman aterioita" in await page.inner_text("main")
-    await fits_the_screen(page, "oma-front")
+    await fits_the_screen(page, f"{shots}-front")
     await page.click("text=Ketkä ovat katselleet tietojasi")
     await page.wait_for_url(f"{server}/oma/access-log")
     log = await page.inner_text("main")
     assert name in log
-    await fits_the_screen(page, "oma-access-log")
+    await fits_the_screen(page, f"{shots}-access-log")
 
 
 async def test_customer_reports_an_absence_and_reads_the_access_log(
@@ -94,6 +96,22 @@ async def test_customer_reports_an_absence_and_reads_the_access_log(
     await fits_the_screen(phone)
     await report_and_check(phone, citizen_server, "Aino Virtanen (Asiakas)")
     assert code not in phone.url
+    await phone.click("main a[href='/oma']")
+    await phone.click("text=Lataa tietosi")
+    await phone.wait_for_url(f"{citizen_server}/oma/my-data")
+    assert "Aino Virtanen" in await phone.inner_text("main")
+    await fits_the_screen(phone, "oma-my-data")
+
+
+async def test_a_person_not_in_the_register_gets_a_polite_page(
+    citizen_server: str, oidc_provider: Provider, phone: Page
+) -> None:
+    code = new_identity_code()
+    await identify_in_browser(phone, citizen_server, person_at_broker(oidc_provider, code))
+    await phone.wait_for_selector("main h1")
+    assert "emme löytäneet sinua asiakkaistamme" in (await phone.inner_text("main")).lower()
+    assert code not in await phone.content()
+    await fits_the_screen(phone, "oma-refused")
 
 
 async def test_relative_acts_for_the_customer(
@@ -113,7 +131,7 @@ async def test_relative_acts_for_the_customer(
     await phone.click("text=Aino Virtanen")
     await phone.wait_for_url(f"{citizen_server}/oma")
     assert "asioit henkilön Aino Virtanen puolesta" in await phone.inner_text("main")
-    await report_and_check(phone, citizen_server, "Liisa Virtanen (Asiamies)")
+    await report_and_check(phone, citizen_server, "Liisa Virtanen (Asiamies)", "oma-proxy")
 
 
 async def test_customer_books_and_cancels_an_appointment_and_reads_decisions(

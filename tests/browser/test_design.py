@@ -57,8 +57,10 @@ async def staff_pages() -> dict[str, str]:
         "billing": "/billing",
         "messages": "/notifications",
         "reports": "/reports",
+        "proxies": f"/customers/{customer['id']}/proxies",
         "users": "/admin/users",
         "roles": "/admin/roles",
+        "second-factor": "/account/second-factor",
     }
 
 
@@ -83,7 +85,7 @@ async def check(page: Page, base: str, path: str, width: str, shot: str | None) 
 def fresh_gallery() -> None:
     """A regeneration rewrites the whole gallery, so no stale picture stays or counts."""
     if SAVE_SCREENSHOTS:
-        for old in GALLERY.glob("*.jpg"):
+        for old in [*GALLERY.glob("*.png"), *GALLERY.glob("*.jpg")]:
             old.unlink()
 
 

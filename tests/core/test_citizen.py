@@ -12,6 +12,7 @@ from pypdf import PdfReader
 
 from core.audit.tables import AuditEntry
 from core.citizen.tables import CitizenSession
+from core.customers.tables import Customer
 from core.identity.tables import StaffSession
 from core.web.runtime import Runtime
 from tests.citizens import (
@@ -22,7 +23,7 @@ from tests.citizens import (
     new_identity_code,
     person_at_broker,
 )
-from tests.helpers import make_user, post_form, sign_in
+from tests.helpers import make_user, notices, post_form, sign_in
 from tests.oidc_provider import Provider
 
 
@@ -115,6 +116,7 @@ async def test_citizen_sign_out_ends_the_session(
     await identify(citizen_client, oidc_provider, person_at_broker(oidc_provider, code))
     response = await post_form(citizen_client, "/oma/logout", {})
     assert str(response.url).endswith("/oma/login")
+    assert notices(response.text) == [("success", "Olet kirjautunut ulos.")]
     assert await CitizenSession.count() == 0
 
 
@@ -159,12 +161,14 @@ async def test_data_download_as_json_and_readable_page(
 ) -> None:
     code = new_identity_code()
     customer = await customer_with_code(code, first="Eino", last="Leino")
+    await Customer.update({Customer.phone: "+358401234567"}).where(Customer.id == customer)
     await identify(
         citizen_client, oidc_provider, person_at_broker(oidc_provider, code, "Eino Leino")
     )
     page = await citizen_client.get("/oma/my-data")
     assert page.status_code == 200
     assert "Leino" in page.text and "Seinäjoki" in page.text
+    assert "040 123 4567" in page.text and "+358" not in page.text  # phones in national form
     download = await citizen_client.get("/oma/my-data.json")
     assert download.headers["content-disposition"].startswith("attachment")
     assert download.headers["cache-control"] == "no-store"
@@ -183,6 +187,7 @@ async def test_data_download_as_a_readable_pdf(
 ) -> None:
     code = new_identity_code()
     customer = await customer_with_code(code, first="Åke", last="Öberg")
+    await Customer.update({Customer.phone: "+358401234567"}).where(Customer.id == customer)
     front = await identify(
         citizen_client, oidc_provider, person_at_broker(oidc_provider, code, "Åke Öberg")
     )
@@ -198,6 +203,7 @@ async def test_data_download_as_a_readable_pdf(
     )
     assert "Tietosi: Åke Öberg" in text
     assert "Seinäjoki" in text
+    assert "040 123 4567" in text and "+358" not in text
     assert "Ketkä ovat katselleet tietojasi" in text and "Åke Öberg (Asiakas)" in text
     assert code in text  # the customer's own identity code is their data
     exports = await AuditEntry.count().where(

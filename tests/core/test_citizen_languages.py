@@ -25,7 +25,7 @@ from tests.citizens import (
     new_identity_code,
     person_at_broker,
 )
-from tests.helpers import post_form, visible_text
+from tests.helpers import codes_on_screen, post_form, visible_text
 from tests.oidc_provider import Provider
 from tests.plugins.booking.setup_data import create_setup
 from tests.plugins.booking.test_citizen_booking import book_by_links
@@ -151,3 +151,17 @@ async def test_citizen_pages_render_fully_in_the_chosen_language(
         assert "Dina egna tjänster" in front.text and "Beslut och meddelanden" in front.text
     else:
         assert "Your own services" in front.text and "Decisions and notices" in front.text
+
+
+async def test_finnish_citizen_pages_show_no_code_iso_date_or_english(
+    citizen_client: httpx.AsyncClient, oidc_provider: Provider
+) -> None:
+    """The design system's no-code-on-screen check over every Oma Valvomo page a customer
+    reaches by links (the staff pages and the booking site have theirs in
+    tests/test_pages_design.py)."""
+    front = await a_customer_with_everything(citizen_client, oidc_provider, "fi")
+    pages = await pages_by_links(citizen_client, front)
+    assert {"/oma/access-log", "/oma/my-data", "/oma/decisions", "/oma/booking"} <= set(pages)
+    problems = {href: codes_on_screen(html) for href, html in pages.items()}
+    assert all('<html lang="fi">' in html for html in pages.values())
+    assert not {href: found for href, found in problems.items() if found}, problems

@@ -68,6 +68,7 @@ def test_one_format_everywhere_in_each_language() -> None:
     day = dt.date(2026, 12, 7)
     with i18n_language("fi"):
         assert i18n.fmt_date_weekday(day) == "ma 7.12."
+        assert i18n.fmt_date_weekday(day, year=True) == "ma 7.12.2026"  # ends a sentence
         assert i18n.fmt_month(day) == "joulukuu 2026"
         assert i18n.fmt_time(dt.time(9, 0)) == "9.00"
         assert i18n.fmt_date_field(day) == i18n.fmt_date_field("2026-12-07") == "7.12.2026"
@@ -78,6 +79,7 @@ def test_one_format_everywhere_in_each_language() -> None:
     with i18n_language("sv"):
         assert i18n.fmt_month(day) == "december 2026"
         assert i18n.fmt_date_weekday(day).startswith("mån")
+        assert i18n.fmt_date_weekday(day, year=True) == "mån 7.12.2026"
     with i18n_language("en"):
         assert i18n.fmt_month(day) == "December 2026"
 

@@ -7,7 +7,7 @@ import re
 import httpx
 
 from core.identity.tables import LoginAttempt, StaffRole, StaffSession, StaffUser
-from tests.helpers import PASSWORD, csrf, make_user, post_form, sign_in
+from tests.helpers import PASSWORD, csrf, make_user, notices, post_form, sign_in
 
 
 async def test_sign_in_and_out(client: httpx.AsyncClient) -> None:
@@ -17,6 +17,7 @@ async def test_sign_in_and_out(client: httpx.AsyncClient) -> None:
     assert await StaffSession.count() == 1
     out = await post_form(client, "/logout", {})
     assert out.url.path == "/login"
+    assert notices(out.text) == [("success", "Olet kirjautunut ulos.")]
     assert await StaffSession.count() == 0
     assert (await client.get("/customers")).url.path == "/login"
 

@@ -39,8 +39,8 @@ async def create_setup(weekdays: tuple[int, ...] = (0, 1, 2, 3, 4, 5, 6)) -> Boo
                 duration_minutes=15,
                 modes=["phone", "office"],
                 public=True,
-                preparation="Think about your questions.",
-                bring_list="Kela card",
+                preparation="Mieti kysymyksesi etukäteen.",
+                bring_list="Kela-kortti",
             ),
             AppointmentType(
                 code="FOLLOW30",

@@ -66,7 +66,7 @@ async def test_public_booking_flow_keeps_contact_apart_and_queues_messages(
         "/book/details",
         params={"type_id": setup.advice_type_id, "mode": "office", "slot": slot[1]},
     )
-    assert form.status_code == 200 and "Kela card" in form.text
+    assert form.status_code == 200 and "Kela-kortti" in form.text
     starts_at = tomorrow_at(9)
     path = await book(client, setup, starts_at)
 

@@ -10,7 +10,7 @@ import httpx
 from core.audit.tables import AuditEntry
 from core.common.clock import HELSINKI, now
 from core.db import transaction
-from core.i18n import fmt_date
+from core.i18n import fmt_date, fmt_date_weekday
 from core.plugins import BillingPeriod
 from plugins.meals import dashboard, services
 from plugins.meals.absences import cutoff_for, first_open_day
@@ -136,7 +136,11 @@ async def test_after_the_cut_off_the_page_says_whom_to_call(
 ) -> None:
     person = await meal_customer(oidc_provider)
     await identify(citizen_client, oidc_provider, person.sub)
-    too_soon = first_open_day(now(), current()) - dt.timedelta(days=1)
+    first_open = first_open_day(now(), current())
+    form = await citizen_client.get("/oma/meals/absence")
+    # One full stop after the date, not "on la 28.11..".
+    assert f"verkossa, on {fmt_date_weekday(first_open, year=True)}.\n" in form.text
+    too_soon = first_open - dt.timedelta(days=1)
     response = await post_form(
         citizen_client, "/oma/meals/absence", {"first_day": fmt_date(too_soon)}
     )
