@@ -167,7 +167,7 @@ def declared(
         kind=kind,
         list_path=listing[0],
         list_permission=listing[1],
-        list_areas=("municipality", "unit") if listing[0] == "/meals/services" else (),
+        list_areas=("municipality", "unit"),  # every list behind them narrows to both
         order=order,
         stamp=stamp,
         customer_stamps=customer_stamps,

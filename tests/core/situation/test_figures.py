@@ -82,8 +82,11 @@ async def test_small_cells_are_hidden_from_those_without_the_customers(runtime: 
     assert value(leader["meals.customers"]) == 5  # five customers is not a small cell
     coordinator = await figures(runtime, selection)
     assert value(coordinator["meals.openings"]) == 3
-    # the deviations report cannot be narrowed to a municipality, the services list can
-    assert coordinator["meals.openings"].list_href == ""
+    # the lists behind the figures are narrowed to the municipality
+    assert (
+        coordinator["meals.openings"].list_href
+        == "/meals/reports/deviations?month=2026-03&municipality=Sein%C3%A4joki"
+    )
     assert coordinator["meals.customers"].list_href == "/meals/services?municipality=Sein%C3%A4joki"
     region = await figures(runtime, Selection(MARCH, MARCH))
     assert region["meals.openings"].list_href == "/meals/reports/deviations?month=2026-03"
