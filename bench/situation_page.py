@@ -8,9 +8,9 @@ every declared metric for 36 months for the region, 60 of `--municipalities` mun
 (the first figure, which the page splits by municipality: all of them) and 20 of `--units`
 units: somewhat more rows than the national run of bench/situation_picture.py leaves
 (59,074), which takes half an hour to build on the shared machine; this takes seconds.
-Then it times the page for the whole country and 24 months as a leader gets it, each request followed by the bare SQL the
-page runs (bench/situation_picture.py's BARE_SQL), prints both medians and their ratio
-(target ≤ 3), and with `--profile` the functions the page spends most of its time in.
+Then it times the page for the whole country and 24 months as a leader gets it, each request
+followed by the bare SQL the page runs (bench/situation_picture.py's BARE_SQL), prints both
+medians and their ratio (target ≤ 3), and with `--profile` the functions the page spends most of its time in.
 """
 
 from __future__ import annotations
