@@ -10,7 +10,8 @@ units: somewhat more rows than the national run of bench/situation_picture.py le
 (59,074), which takes half an hour to build on the shared machine; this takes seconds.
 Then it times the page for the whole country and 24 months as a leader gets it, each request
 followed by the bare SQL the page runs (bench/situation_picture.py's BARE_SQL), prints both
-medians and their ratio (target ≤ 3), and with `--profile` the functions the page spends most of its time in.
+medians and their ratio (target ≤ 3), and with `--profile` the functions the page spends
+most of its time in.
 """
 
 from __future__ import annotations
