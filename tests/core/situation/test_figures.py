@@ -139,3 +139,40 @@ async def test_a_month_is_filed_under_the_municipality_valid_at_its_end(runtime:
         ):
             got = await figures(runtime, Selection(period, period, municipality=municipality))
             assert value(got["meals.customers"]) == count, (period, municipality)
+
+
+async def test_a_kitchens_past_months_keep_the_services_it_delivered(runtime: Runtime) -> None:
+    """A service moved to another kitchen on 10.4.2026 counts in its first kitchen in March and
+    in the new one in April (the kitchen and route history), not in its current kitchen."""
+    from core.db import transaction
+    from plugins.meals import services as meal_services
+    from plugins.meals.tables import DeliveryRoute, Kitchen
+
+    await meals_march()
+    april = BillingPeriod(2026, 4)
+    moved = (
+        await MealService.select(MealService.id)
+        .where(MealService.end_date.is_null())
+        .order_by(MealService.id)
+        .first()
+    )["id"]
+    lapua = (await Kitchen.select(Kitchen.id).where(Kitchen.name == "Lapua").first())["id"]
+    route = (await DeliveryRoute.select(DeliveryRoute.id).where(DeliveryRoute.kitchen == lapua))[0]
+    async with transaction():
+        await meal_services._assign_route(moved, lapua, route["id"], dt.date(2026, 4, 10))
+        await MealService.update(
+            {MealService.kitchen: lapua, MealService.route: route["id"]}
+        ).where(MealService.id == moved)
+    await compute(runtime, MARCH, april, names=("meals.customers",))
+    first_kitchen = "Seinäjoki keskuskeittiö"
+
+    async def customers(month: BillingPeriod, unit: str) -> Decimal | None:
+        got = await figures(
+            runtime, Selection(month, month, unit=unit, metric_names=("meals.customers",))
+        )
+        return value(got["meals.customers"])
+
+    assert await customers(MARCH, first_kitchen) == 5
+    assert await customers(MARCH, "Lapua") == 0
+    assert await customers(april, first_kitchen) == 3
+    assert await customers(april, "Lapua") == 1
