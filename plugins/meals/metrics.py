@@ -43,8 +43,7 @@ KITCHEN_AT = (
     " AND a.valid_from <= :last ORDER BY a.valid_from DESC, a.id DESC LIMIT 1), s.kitchen)"
 )
 WITH_CUSTOMER = (
-    " JOIN customer c ON c.id = s.customer"
-    f" LEFT JOIN meals_kitchen k ON k.id = {KITCHEN_AT}"
+    f" JOIN customer c ON c.id = s.customer LEFT JOIN meals_kitchen k ON k.id = {KITCHEN_AT}"
 )
 
 SERVICES = grouped(
