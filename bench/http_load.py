@@ -39,7 +39,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.support import bench_runtime, free_port
+from bench.support import BENCH_HOST, bench_runtime, free_port
 from core.config import PROJECT_ROOT, load_settings
 from core.customers.tables import Customer
 from core.db import insert_objects, transaction
@@ -114,7 +114,7 @@ async def statements_per_page(
     transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 50000))
     result = {}
     async with httpx.AsyncClient(
-        transport=transport, base_url="http://bench", follow_redirects=True
+        transport=transport, base_url=f"http://{BENCH_HOST}", follow_redirects=True
     ) as client:
         await sign_in(client)
         for name, path in paths.items():
@@ -177,8 +177,8 @@ def http_session(port: int) -> str:
     """Sign in over HTTP and store the search; the Cookie header of that session."""
 
     async def run() -> str:
-        async with httpx.AsyncClient(
-            base_url=f"http://127.0.0.1:{port}", follow_redirects=True
+        async with httpx.AsyncClient(  # a loaded machine hashes a password slowly
+            base_url=f"http://127.0.0.1:{port}", follow_redirects=True, timeout=120
         ) as client:
             await sign_in(client)
             return "; ".join(f"{k}={v}" for k, v in client.cookies.items())
@@ -269,7 +269,7 @@ async def search_p50(database_url: str, tmp: Path, customers: int, rounds: int) 
         app = create_app(runtime=runtime)
         transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 50000))
         async with httpx.AsyncClient(
-            transport=transport, base_url="http://bench", follow_redirects=True
+            transport=transport, base_url=f"http://{BENCH_HOST}", follow_redirects=True
         ) as client:
             await sign_in(client)
             token = client.cookies["valvomo_csrf"]
@@ -336,6 +336,11 @@ def main() -> None:
         if args.pages:
             wanted = [p.strip() for p in args.pages.split(",")]
             paths = {k: v for k, v in paths.items() if k in wanted}
+        print("SQL statements per request (BEGIN and COMMIT included)", flush=True)
+        for name in paths:
+            sql = [s.sql for s in statements[name]]
+            audit = sum(1 for s in sql if "audit_" in s or s.startswith(("BEGIN", "COMMIT")))
+            print(f"  {name:16} {len(sql):3}  ({audit} of them audit)")
         queries = {name.replace(" ", "-"): main_query(statements[name]) for name in paths}
         (tmp / "floor.pickle").write_bytes(pickle.dumps(queries))
         valvomo, valvomo_port = start_server(
@@ -345,6 +350,7 @@ def main() -> None:
                 "VALVOMO_DATABASE_URL": database_url,
                 "VALVOMO_VAR_DIR": str(tmp),
                 "VALVOMO_SECRET": SECRET,
+                "VALVOMO_DEVELOPMENT": "1",  # plain http: cookies without Secure
             },
         )
         floor, floor_port = start_server(
@@ -371,13 +377,9 @@ def main() -> None:
                 print(
                     f"{name:16} {connections:5} {ours.per_second:11.0f} {base.per_second:9.0f} "
                     f"{base.per_second / ours.per_second:5.1f}x {ours.p50:7.1f} {ours.p99:7.1f} "
-                    f"{base.p50:9.1f} {base.p99:9.1f} {ours.errors + base.errors:6}"
+                    f"{base.p50:9.1f} {base.p99:9.1f} {ours.errors + base.errors:6}",
+                    flush=True,
                 )
-        print("\nSQL statements per request (BEGIN and COMMIT included)")
-        for name in paths:
-            sql = [s.sql for s in statements[name]]
-            audit = sum(1 for s in sql if "audit_" in s or s.startswith(("BEGIN", "COMMIT")))
-            print(f"{name:16} {len(sql):3}  ({audit} of them the audit entry's transaction)")
         print(
             "targets: ratio <= 2.0x at 10 connections; customer page p99 < 300 ms at 50; "
             "customer page <= 8 statements"

@@ -25,15 +25,16 @@ pytestmark = pytest.mark.nodb
 
 HELLO = PROJECT_ROOT / "tests" / "fixtures" / "valvomo-hello"
 TUTORIAL = PROJECT_ROOT / "docs" / "plugin-tutorial.md"
-STEP = re.compile(r"<!-- (file|append): (\S+) -->\n```python\n(.*?)```", re.S)
+STEP = re.compile(r"<!-- (file|append): (\S+) -->\n```(?:python|html)\n(.*?)```", re.S)
 
 
 def apply_tutorial(package: Path) -> None:
     """Write the tutorial's files into the generated package, as a reader would."""
     steps = STEP.findall(TUTORIAL.read_text())
-    assert len(steps) >= 5
+    assert len(steps) >= 10
     for kind, relative, code in steps:
         path = package / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text((path.read_text() + "\n\n" if kind == "append" else "") + code)
 
 
@@ -150,6 +151,6 @@ def test_the_developer_commands_and_the_plugins_own_tests(environment: Environme
     (hello_tests / "tests" / "test_hello.py").write_text(test_file.read_text())
     pytest_command = ["python", "-m", "pytest", "-q", "-p", "no:cacheprovider"]
     assert "2 passed" in run(pytest_command, hello_tests, env)  # the installed wheel's
-    assert "3 passed" in run(pytest_command, generated, env)  # generated + the tutorial's
+    assert "5 passed" in run(pytest_command, generated, env)  # generated + the tutorial's
     lines = python_lines(generated)
     assert f"it is {lines} lines" in TUTORIAL.read_text(), f"update the tutorial's size: {lines}"

@@ -41,7 +41,15 @@ from core.customers.services import (
 )
 from core.customers.tables import ContactPerson, Customer
 from core.customers.validation import normalise_phone
-from core.db import chunked, get_database, insert_objects, insert_rows, is_sqlite, transaction
+from core.db import (
+    CachedQuery,
+    chunked,
+    get_database,
+    insert_objects,
+    insert_rows,
+    is_sqlite,
+    transaction,
+)
 from core.demo import DEMO_PASSWORD
 from core.i18n import (
     N_,
@@ -131,6 +139,7 @@ from core.web.forms import (
     OneOf,
     Parse,
     parse_form,
+    read_form,
     submit_form,
 )
 from core.web.notices import Undo, add_notice, redirect_with_notice
@@ -153,6 +162,7 @@ __all__ = [
     "After",
     "BillingLine",
     "BillingPeriod",
+    "CachedQuery",
     "Cell",
     "Check",
     "Citizen",
@@ -282,6 +292,7 @@ __all__ = [
     "previous_period",
     "price_list",
     "queue_message",
+    "read_form",
     "read_rows",
     "record_view",
     "record_views",

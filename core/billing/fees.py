@@ -20,6 +20,7 @@ from core.billing.tables import FeeDecision
 from core.common.clock import now
 from core.common.errors import NotFound, ValidationFailed
 from core.customers.tables import Customer
+from core.db import CachedQuery
 from core.i18n import N_, fmt_money, gettext
 from core.plugins.types import BillingLine, BillingPeriod
 from core.web.forms import parse_form
@@ -93,13 +94,17 @@ async def decisions_in(period: BillingPeriod) -> dict[int, list[FeeRule]]:
     return found
 
 
-async def customer_decisions(customer_id: int) -> list[FeeRule]:
-    rows = (
-        await FeeDecision.select()
+_CUSTOMER_DECISIONS = CachedQuery(
+    lambda customer_id: (
+        FeeDecision.select()
         .where(FeeDecision.customer == customer_id)
         .order_by(FeeDecision.valid_from)
     )
-    return [_rule(r) for r in rows]
+)
+
+
+async def customer_decisions(customer_id: int) -> list[FeeRule]:
+    return [_rule(r) for r in await _CUSTOMER_DECISIONS(customer_id)]
 
 
 @dataclass(frozen=True)

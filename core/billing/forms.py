@@ -1,4 +1,5 @@
-"""The billers' forms (a price, a fee decision, a payer), declared on core's form layer."""
+"""The billers' forms (a price, a fee decision), declared on core's form layer; the payer form is
+the customer register's (`core.customers.payers.PayerForm`)."""
 
 from __future__ import annotations
 

@@ -68,13 +68,13 @@ class PricePages(Controller):
     @post("/{code:str}")
     async def add_price(self, request: Req, code: str) -> Response[Any]:
         product = _product(request, code)
-        data = await form_data(request)
-        try:
-            async with transaction():
-                await prices.add_price(require_user(request), product, data)
-        except ValidationFailed as exc:
-            return await self._product_page(request, product, exc.errors, data)
-        return redirect_with_notice(f"/billing/prices/{code}", N_("The price was saved."))
+        return await _save_form(
+            request,
+            lambda actor, data: prices.add_price(actor, product, data),
+            lambda errors, data: self._product_page(request, product, errors, data),
+            f"/billing/prices/{code}",
+            N_("The price was saved."),
+        )
 
     @post("/{code:str}/accounts")
     async def save_accounts(self, request: Req, code: str) -> Response[Any]:
@@ -143,27 +143,71 @@ class PricePages(Controller):
         )
 
 
-class FeeDecisionPages(Controller):
-    """A customer's fee decisions: the list and a form for a new one (billers)."""
+async def _save_form(
+    request: Req,
+    save: Callable[[Actor, dict[str, Any]], Awaitable[Any]],
+    page: Callable[[dict[str, str], dict[str, Any]], Awaitable[Template]],
+    back: str,
+    notice: str,
+) -> Response[Any]:
+    """A form's POST: `save` the submitted data in a transaction and go `back` with the
+    `notice`, or show the `page` again with the errors at their fields and the input kept."""
+    data = await form_data(request)
+    try:
+        async with transaction():
+            await save(require_user(request), data)
+    except ValidationFailed as exc:
+        return await page(exc.errors, data)
+    return redirect_with_notice(back, notice)
 
-    path = "/billing/customers"
+
+async def _customer_page(
+    request: Req,
+    customer_id: int,
+    template: str,
+    errors: dict[str, str] | None,
+    values: dict[str, Any],
+    *,
+    audited: str,
+    **context: Any,
+) -> Template:
+    """A billing page of one customer's records (`audited`, the kind of record its view is
+    logged as), 400 when it shows errors."""
+    customer = await get_customer(customer_id)
+    await _audit_view(request, customer_id, audited)
+    return render(
+        request,
+        template,
+        status_code=400 if errors else 200,
+        customer=customer,
+        errors=errors or {},
+        values=values,
+        **context,
+    )
+
+
+class CustomerRecordPages(Controller):
+    """A customer's billing records of one kind, for billers: the list with a form for a new
+    one. A subclass names its `records` (the path), `template`, `audited` (the kind its views
+    are logged as) and `saved` notice, and gives `_save` and `_context`."""
+
     include_in_schema = False
     opt = {"permission": "billing.prices"}
+    records = template = audited = saved = ""
+    start_values: dict[str, Any] = {}
 
-    @get("/{customer_id:int}/fees")
-    async def decisions(self, request: Req, customer_id: int) -> Template:
+    @get("/")
+    async def records_page(self, request: Req, customer_id: int) -> Template:
         return await self._page(request, customer_id)
 
-    @post("/{customer_id:int}/fees")
-    async def add_decision(self, request: Req, customer_id: int) -> Response[Any]:
-        data = await form_data(request)
-        try:
-            async with transaction():
-                await fees.add_decision(require_user(request), customer_id, data)
-        except ValidationFailed as exc:
-            return await self._page(request, customer_id, exc.errors, data)
-        return redirect_with_notice(
-            f"/billing/customers/{customer_id}/fees", N_("The fee decision was saved.")
+    @post("/")
+    async def add_record(self, request: Req, customer_id: int) -> Response[Any]:
+        return await _save_form(
+            request,
+            lambda actor, data: self._save(actor, customer_id, data),
+            lambda errors, data: self._page(request, customer_id, errors, data),
+            f"/billing/customers/{customer_id}/{self.records}",
+            self.saved,
         )
 
     async def _page(
@@ -173,58 +217,63 @@ class FeeDecisionPages(Controller):
         errors: dict[str, str] | None = None,
         values: dict[str, Any] | None = None,
     ) -> Template:
-        customer = await get_customer(customer_id)
-        async with transaction():
-            await audit.record(
-                require_user(request), "view", "fee_decision", customer_id, customer_id=customer_id
-            )
-        return render(
-            request,
-            "billing/fees.html",
-            status_code=400 if errors else 200,
-            customer=customer,
-            decisions=await fees.customer_decisions(customer_id),
-            product_options=[(p.code, gettext(p.label)) for p in billing_products(request)],
-            errors=errors or {},
-            values=values or {"kind": "reduction"},
-        )
+        return await _customer_page(
+            request, customer_id, self.template, errors, values or self.start_values,
+            audited=self.audited, **await self._context(request, customer_id),
+        )  # fmt: skip
+
+    async def _save(self, actor: Actor, customer_id: int, data: dict[str, Any]) -> Any:
+        raise NotImplementedError
+
+    async def _context(self, request: Req, customer_id: int) -> dict[str, Any]:
+        raise NotImplementedError
 
 
-class PayerPages(Controller):
-    """A customer's payers as dated periods (billers): the history and a form for a change."""
+class FeeDecisionPages(CustomerRecordPages):
+    """A customer's fee decisions."""
 
-    path = "/billing/customers"
-    include_in_schema = False
-    opt = {"permission": "billing.prices"}
+    path = "/billing/customers/{customer_id:int}/fees"
+    records, template, audited = "fees", "billing/fees.html", "fee_decision"
+    saved = N_("The fee decision was saved.")
+    start_values = {"kind": "reduction"}
 
-    @get("/{customer_id:int}/payers")
-    async def history(self, request: Req, customer_id: int) -> Template:
-        return await self._page(request, customer_id)
+    async def _save(self, actor: Actor, customer_id: int, data: dict[str, Any]) -> int:
+        return await fees.add_decision(actor, customer_id, data)
 
-    @post("/{customer_id:int}/payers")
-    async def add_payer(self, request: Req, customer_id: int) -> Response[Any]:
-        data = await form_data(request)
-        try:
-            async with transaction():
-                await payers.add_payer(
-                    require_user(request), customer_id, data, await prices.last_closed_day()
-                )
-        except ValidationFailed as exc:
-            return await self._page(request, customer_id, exc.errors, data)
-        return redirect_with_notice(
-            f"/billing/customers/{customer_id}/payers", N_("The payer was saved.")
-        )
+    async def _context(self, request: Req, customer_id: int) -> dict[str, Any]:
+        return {
+            "decisions": await fees.customer_decisions(customer_id),
+            "product_options": [(p.code, gettext(p.label)) for p in billing_products(request)],
+        }
 
-    @get("/{customer_id:int}/payers/{payer_id:int}")
+
+class PayerPages(CustomerRecordPages):
+    """A customer's payers as dated periods: the history, a form for a change, and each
+    period's page to correct or end it."""
+
+    path = "/billing/customers/{customer_id:int}/payers"
+    records, template, audited = "payers", "billing/payers.html", "payer"
+    saved = N_("The payer was saved.")
+
+    async def _save(self, actor: Actor, customer_id: int, data: dict[str, Any]) -> int:
+        return await payers.add_payer(actor, customer_id, data, await prices.last_closed_day())
+
+    async def _context(self, request: Req, customer_id: int) -> dict[str, Any]:
+        return {
+            "periods": await payers.customer_payers(customer_id),
+            "locked_until": await prices.last_closed_day(),
+        }
+
+    @get("/{payer_id:int}")
     async def period(self, request: Req, customer_id: int, payer_id: int) -> Template:
         return await self._period_page(request, customer_id, payer_id)
 
-    @post("/{customer_id:int}/payers/{payer_id:int}")
+    @post("/{payer_id:int}")
     async def change(self, request: Req, customer_id: int, payer_id: int) -> Response[Any]:
         data = await form_data(request)
         locked_until = await prices.last_closed_day()
         period = await payers.payer_period(customer_id, payer_id)
-        values, _ = payers.parse_dates(data)
+        values = payers.parse_dates(data)
         if values is not None and payers.shortens(period, values) and not is_confirmed(data):
             return render_confirmation(
                 request,
@@ -245,7 +294,7 @@ class PayerPages(Controller):
             ),
         )  # fmt: skip
 
-    @post("/{customer_id:int}/payers/{payer_id:int}/end")
+    @post("/{payer_id:int}/end")
     async def end(self, request: Req, customer_id: int, payer_id: int) -> Response[Any]:
         data = await form_data(request)
         back = f"/billing/customers/{customer_id}/payers/{payer_id}"
@@ -304,45 +353,18 @@ class PayerPages(Controller):
         errors: dict[str, str] | None = None,
         values: dict[str, Any] | None = None,
     ) -> Template:
-        customer = await get_customer(customer_id)
         period = await payers.payer_period(customer_id, payer_id)
-        await _audit_view(request, customer_id)
         locked_until = await prices.last_closed_day()
-        return render(
-            request,
-            "billing/payer.html",
-            status_code=400 if errors else 200,
-            customer=customer,
-            period=period,
+        return await _customer_page(
+            request, customer_id, "billing/payer.html", errors,
+            values or payers.form_values(period),
+            audited="payer", period=period, locked_until=locked_until,
             billed=payers.is_billed(period, locked_until),
-            locked_until=locked_until,
-            errors=errors or {},
-            values=values or payers.form_values(period),
-        )
-
-    async def _page(
-        self,
-        request: Req,
-        customer_id: int,
-        errors: dict[str, str] | None = None,
-        values: dict[str, Any] | None = None,
-    ) -> Template:
-        customer = await get_customer(customer_id)
-        await _audit_view(request, customer_id)
-        return render(
-            request,
-            "billing/payers.html",
-            status_code=400 if errors else 200,
-            customer=customer,
-            periods=await payers.customer_payers(customer_id),
-            locked_until=await prices.last_closed_day(),
-            errors=errors or {},
-            values=values or {},
-        )
+        )  # fmt: skip
 
 
-async def _audit_view(request: Req, customer_id: int) -> None:
+async def _audit_view(request: Req, customer_id: int, audited: str) -> None:
     async with transaction():
         await audit.record(
-            require_user(request), "view", "payer", customer_id, customer_id=customer_id
+            require_user(request), "view", audited, customer_id, customer_id=customer_id
         )

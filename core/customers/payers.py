@@ -8,24 +8,52 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
+
+import msgspec
+from msgspec import Meta
 
 from core.audit import services as audit
 from core.common.clock import now, today
-from core.common.dates import parse_date
 from core.common.errors import NotFound, ValidationFailed, VersionConflict
 from core.customers import validation as v
 from core.customers.tables import Customer, CustomerPayer
 from core.db import chunked, insert_rows
 from core.i18n import N_
+from core.web.forms import After, Check, Message, parse_form
 
 if TYPE_CHECKING:
     from core.audit.services import Actor
 
 SINCE_ALWAYS = dt.date(2000, 1, 1)  # a payer imported at go-live: the payer so far
 FIELDS = ("name", "relationship", "street_address", "postal_code", "post_office")
-LIMITS = {"name": 200, "relationship": 100, "street_address": 200, "post_office": 100}
 ONE_DAY = dt.timedelta(days=1)
+TOO_LONG = Message(N_("The text is too long."))
+PayerDate = Annotated[dt.date, Message(N_("Enter a date like 1.1.2027."))]
+
+
+class PayerDates(msgspec.Struct, kw_only=True):
+    """The payer form's period: the change page asks before it takes days away."""
+
+    valid_from: Annotated[PayerDate, Message(missing=N_("Enter the first day this payer pays."))]
+    valid_to: Annotated[
+        PayerDate | None,
+        After("valid_from", N_("The end date is before the start date."), or_same=True),
+    ] = None
+
+
+class PayerForm(PayerDates, kw_only=True):
+    """Who pays from when: no name, the customer; another payer needs an address."""
+
+    name: Annotated[str, Meta(max_length=200), TOO_LONG] = ""
+    relationship: Annotated[str, Meta(max_length=100), TOO_LONG] = ""
+    street_address: Annotated[str, Meta(max_length=200), TOO_LONG] = ""
+    postal_code: Annotated[
+        str,
+        Check(v.is_postal_code),
+        Message(N_("A postal code has five digits.")),
+    ] = ""
+    post_office: Annotated[str, Meta(max_length=100), TOO_LONG] = ""
 
 
 @dataclass(frozen=True)
@@ -109,24 +137,13 @@ async def customer_payers(customer_id: int) -> list[PayerPeriod]:
     return [_period(r) for r in rows]
 
 
-def payer_problems(values: Mapping[str, str]) -> dict[str, str]:
-    """What is wrong with a payer's name and address (field → message msgid)."""
-    errors: dict[str, str] = {}
-    for name, limit in LIMITS.items():
-        if len(values.get(name, "")) > limit:
-            errors[name] = N_("The text is too long.")
-    if values.get("postal_code") and v.postal_code_problem(values["postal_code"]):
-        errors["postal_code"] = N_("A postal code has five digits.")
-    if values.get("name") and not (values.get("street_address") and values.get("postal_code")):
-        errors["street_address"] = N_("A payer other than the customer needs an address.")
-    return errors
-
-
-def parse_dates(data: Mapping[str, Any]) -> tuple[dict[str, Any] | None, dict[str, str]]:
-    """The form's dates, or None with the errors when they cannot be read."""
-    values, errors = _parse(data)
-    dated = {k: values.get(k) for k in ("valid_from", "valid_to")}
-    return (None, errors) if "valid_from" in errors or "valid_to" in errors else (dated, errors)
+def parse_dates(data: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The form's dates, or None when they cannot be read (the save names the problem)."""
+    try:
+        dates = parse_form(PayerDates, data)
+    except ValidationFailed:
+        return None
+    return {"valid_from": dates.valid_from, "valid_to": dates.valid_to}
 
 
 def form_values(period: PayerPeriod) -> dict[str, Any]:
@@ -135,21 +152,16 @@ def form_values(period: PayerPeriod) -> dict[str, Any]:
             "valid_from": period.valid_from, "valid_to": period.valid_to}  # fmt: skip
 
 
-def _parse(data: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
-    values: dict[str, Any] = {f: str(data.get(f, "")).strip() for f in FIELDS}
-    errors = payer_problems(values)
-    for name in ("valid_from", "valid_to"):
-        raw = str(data.get(name, "")).strip()
-        try:
-            values[name] = parse_date(raw) if raw else None
-        except ValueError:
-            errors[name] = N_("Enter a date like 1.1.2027.")
-    if values.get("valid_from") is None and "valid_from" not in errors:
-        errors["valid_from"] = N_("Enter the first day this payer pays.")
-    start, end = values.get("valid_from"), values.get("valid_to")
-    if start and end and end < start:
-        errors["valid_to"] = N_("The end date is before the start date.")
-    return values, errors
+def _parse(data: Mapping[str, Any]) -> dict[str, Any]:
+    """The payer form's values; ValidationFailed with a message next to each wrong field."""
+    named = str(data.get("name") or "").strip()
+    addressed = all(str(data.get(f) or "").strip() for f in ("street_address", "postal_code"))
+    errors = (
+        {"street_address": N_("A payer other than the customer needs an address.")}
+        if named and not addressed
+        else {}
+    )
+    return msgspec.structs.asdict(parse_form(PayerForm, data, errors=errors))
 
 
 async def add_payer(
@@ -160,9 +172,7 @@ async def add_payer(
     in a closed billing month (`locked_until`, its last day). Call inside a transaction."""
     if not await Customer.exists().where(Customer.id == customer_id):
         raise NotFound(f"customer {customer_id}")
-    values, errors = _parse(data)
-    if errors:
-        raise ValidationFailed(errors)
+    values = _parse(data)
     start, end = values["valid_from"], values["valid_to"]
     if locked_until is not None and start <= locked_until:
         raise ValidationFailed(
@@ -246,9 +256,8 @@ async def change_payer(
     period = await payer_period(customer_id, payer_id)
     if period.version != version:
         raise VersionConflict("payer", _audited(period), dict(data))
-    values, errors = _parse(data)
-    errors = errors or _locked_problems(period, values, locked_until)
-    if errors:
+    values = _parse(data)
+    if errors := _locked_problems(period, values, locked_until):
         raise ValidationFailed(errors)
     others = [o for o in await customer_payers(customer_id) if o.id != payer_id]
     _refuse_overlap(others, values["valid_from"], values["valid_to"])

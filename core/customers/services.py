@@ -279,9 +279,10 @@ def search_condition(query: str, status: str = "") -> Any:
 
     A customer number is the customer's id: up to seven digits without a leading zero (phone
     numbers start with 0 or +, but a number ending in those digits matches too). Names and phone
-    numbers are found through a trigram index (pg_trgm on PostgreSQL, an FTS5 table on SQLite,
-    see the core migration of 2026-11-25), so a search stays flat as the register grows; an
-    identity code is looked up by its unique index.
+    numbers are found through an index, so a search stays flat as the register grows: pg_trgm
+    on PostgreSQL; on SQLite an FTS5 word index for names and an FTS5 trigram table for phone
+    numbers (the core migrations of 2026-11-25 and 2026-11-26). An identity code is looked up
+    by its unique index.
     """
     query = query.strip()
     condition: Any = None
@@ -306,7 +307,7 @@ def search_condition(query: str, status: str = "") -> Any:
             )
             condition = term if condition is None else condition & term
         if condition is not None:
-            condition = _with_candidates(condition, "search_name", tokens)
+            condition = _with_name_candidates(condition, tokens)
     if status in STATUSES:
         by_status = Customer.status == status
         condition = by_status if condition is None else condition & by_status
@@ -327,6 +328,25 @@ def _with_candidates(condition: Any, column: str, fragments: list[str]) -> Any:
     return condition & WhereRaw(
         f'"customer"."id" IN (SELECT rowid FROM customer_search WHERE {likes})',  # noqa: S608
         *[f"%{f}%" for f in usable],
+    )
+
+
+def _with_name_candidates(condition: Any, tokens: list[str]) -> Any:
+    """On SQLite, `condition` checked only on the rows whose name has a word starting with each
+    token, found in the FTS5 word index `customer_name_words` from the index alone.
+
+    The word index splits as `condition` does (spaces; hyphens stay inside words), so every
+    row `condition` accepts is a candidate. A token without letters or digits has no word to
+    look up and is left to `condition`. On PostgreSQL the pg_trgm index answers the LIKEs.
+    """
+    words = [t for t in tokens if any(ch.isalnum() for ch in t)]
+    if not is_sqlite(Customer._meta.db) or not words:
+        return condition
+    match = " AND ".join('"{}"*'.format(word.replace('"', '""')) for word in words)
+    return condition & WhereRaw(
+        '"customer"."id" IN (SELECT rowid FROM customer_name_words'
+        " WHERE customer_name_words MATCH {})",
+        match,
     )
 
 

@@ -73,6 +73,10 @@ def phone_digits(phone: str) -> str:
     return phone.lstrip("+")
 
 
+def is_postal_code(value: str) -> bool:
+    return postal_code_problem(value) is None
+
+
 def postal_code_problem(value: str) -> str | None:
     if value and not re.fullmatch(r"\d{5}", value):
         return N_("A postal code has five digits, for example 60100.")

@@ -78,8 +78,8 @@ class CustomerPages(Controller):
     async def customer_page(self, request: Req, customer_id: int) -> Template:
         user = require_user(request)
         customer, contacts = await services.get_customer_with_contacts(customer_id)
-        async with transaction():
-            await services.record_view(user, customer_id)
+        # One INSERT is atomic on its own: no BEGIN and COMMIT round trips around it.
+        await services.record_view(user, customer_id)
         panels = await collect_panels(
             request, "valvomo_customer_panels", customer=customer, user=user
         )

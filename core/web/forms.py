@@ -274,6 +274,23 @@ def parse_form(
     return form(**values)
 
 
+def read_form(
+    form: type[FormT],
+    data: Mapping[str, Any],
+    errors: dict[str, str],
+    *,
+    choices: Mapping[str, Collection[Any]] | None = None,
+) -> FormT | None:
+    """`parse_form` for one part of a page's fields: the filled form, or None with its problems
+    added to `errors` (kept where the caller found one already), so that the rules of the other
+    parts still run and every wrong field is named at once."""
+    try:
+        return parse_form(form, data, choices=choices)
+    except ValidationFailed as refused:
+        errors.update({k: v for k, v in refused.errors.items() if k not in errors})
+        return None
+
+
 def _order_problems(
     form: type[msgspec.Struct], values: Mapping[str, Any], found: Mapping[str, str]
 ) -> dict[str, str]:

@@ -8,12 +8,13 @@ from typing import Any
 from litestar import Controller, Request, get, post
 from litestar.response import Response, Template
 
-from plugins.booking import absences, bookings
+from plugins.booking import absences, bookings, setup, waitlist, waitlist_changes
 from plugins.booking.customer_links import book_again_url, manage_url_for, offer_url
 from plugins.booking.views import _professional
 from valvomo.api import (
     N_,
     ValidationFailed,
+    VersionConflict,
     form_data,
     int_field,
     is_confirmed,
@@ -21,7 +22,9 @@ from valvomo.api import (
     redirect_with_notice,
     render,
     render_confirmation,
+    render_conflict,
     require_user,
+    runtime_of,
     transaction,
 )
 
@@ -65,6 +68,51 @@ class AbsencePages(Controller):
             error_booking=error_booking,
             query=f"?professional_id={professional_id}" if professional_id else "",
         )
+
+    @get("/{closure_id:int}/edit")
+    async def edit_closure(
+        self, request: Req, closure_id: int, professional_id: int = 0
+    ) -> Template:
+        professional = await _professional(request, professional_id)
+        closure = await absences.get_closure(closure_id, professional["id"])
+        return _closure_form(request, professional, professional_id, setup.closure_form(closure))
+
+    @post("/{closure_id:int}/edit")
+    async def update_closure(
+        self, request: Req, closure_id: int, professional_id: int = 0
+    ) -> Response[Any]:
+        """Change the closed time or its reason. As when a closure is added, held waiting-list
+        times inside it are taken back and its bookings are listed for a choice; times it no
+        longer covers are offered to the waiting list in the same transaction."""
+        professional = await _professional(request, professional_id)
+        data = await form_data(request)
+        user, settings, moment = require_user(request), runtime_of(request).settings, now()
+        try:
+            async with transaction():
+                saved = await setup.update_closure(
+                    user, professional["id"], closure_id, int_field(data, "version"), data
+                )
+                await waitlist_changes.take_back_holds_in(
+                    user, saved, settings.secret, settings.public_url, moment
+                )
+                await waitlist.serve(settings.secret, settings.public_url, moment)
+                covers = bool(await absences.bookings_in_closure(saved))
+        except ValidationFailed as exc:
+            values = {**data, "id": closure_id}
+            return _closure_form(request, professional, professional_id, values, exc.errors, 400)
+        except VersionConflict as exc:
+            action = (
+                f"{request.url.path}?{request.url.query}" if request.url.query else request.url.path
+            )
+            return render_conflict(request, exc, action, list(setup.CLOSURE_FIELDS))
+        suffix = f"?professional_id={professional_id}" if professional_id else ""
+        if covers:
+            return redirect_with_notice(
+                _back(closure_id, professional_id),
+                N_("The closure was saved. Decide below what happens to its appointments."),
+                kind="info",
+            )
+        return redirect_with_notice(f"/booking/openings{suffix}", N_("The closure was saved."))
 
     @post("/{closure_id:int}/bookings/{booking_id:int}")
     async def handle_booking(
@@ -144,6 +192,25 @@ DONE = {
     "offer": N_("The customer was sent a link to choose a new time."),
     "cancel": N_("The appointment was cancelled and the customer was told."),
 }
+
+
+def _closure_form(
+    request: Req,
+    professional: dict[str, Any],
+    professional_id: int,
+    values: dict[str, Any],
+    errors: dict[str, str] | None = None,
+    status: int = 200,
+) -> Template:
+    return render(
+        request,
+        "booking/closure_form.html",
+        status_code=status,
+        professional=professional,
+        values=values,
+        errors=errors or {},
+        query=f"?professional_id={professional_id}" if professional_id else "",
+    )
 
 
 def _back(closure_id: int, professional_id: int) -> str:

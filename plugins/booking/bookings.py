@@ -11,24 +11,28 @@ from typing import Any
 
 import asyncpg
 
-from plugins.booking import availability, reminders
+from plugins.booking import availability, forms, reminders
+from plugins.booking.forms import CHANNELS as CHANNELS
+from plugins.booking.forms import CHOOSE_TIME
+from plugins.booking.forms import EXTRA_NEEDS as EXTRA_NEEDS
+from plugins.booking.forms import MODES as MODES
+from plugins.booking.forms import parse_start as parse_start
 from plugins.booking.settings import current as settings
 from plugins.booking.tables import AppointmentType, Booking, BookingContact
 from valvomo.api import (
     N_,
     Actor,
+    CachedQuery,
     NotFound,
     ValidationFailed,
     audit,
     current_language,
     in_language,
     normalise_phone,
+    read_form,
     sms_recipient_problem,
 )
 
-MODES = ("phone", "remote", "office")
-CHANNELS = ("sms", "email")
-EXTRA_NEEDS = ("interpreter", "security_guard")
 ACTIVE = "booked"
 # "offered": the time was withdrawn by staff and the customer was sent a link to choose anew
 OFFERED = "offered"
@@ -62,83 +66,57 @@ class BookingRequest:
     needs_answers: list[dict[str, str]] = field(default_factory=list)
 
 
-def parse_start(raw: str) -> dt.datetime | None:
-    """An ISO 8601 moment with an offset, as put in the forms, in UTC."""
-    try:
-        moment = dt.datetime.fromisoformat(raw.strip())
-    except ValueError:
-        return None
-    return None if moment.tzinfo is None else moment.astimezone(dt.UTC)
-
-
 def record_id(raw: Any) -> int:
     """A record id from a query or form field: its digits, or 0 for anything else."""
     text = str(raw or "")
     return int(text) if text.isdigit() and len(text) < 10 else 0
 
 
-def _positive_int(raw: Any) -> int:
-    try:
-        number = int(str(raw))
-    except ValueError:
-        return 0
-    return number if 0 < number < 2**31 else 0
-
-
 def clean_request(form: dict[str, Any], *, contact_required: bool) -> BookingRequest:
     """A BookingRequest from form fields, or ValidationFailed naming every bad field."""
     errors: dict[str, str] = {}
-    starts_at = parse_start(str(form.get("starts_at", "")))
-    if starts_at is None:
-        errors["starts_at"] = N_("Choose a time.")
-    mode = str(form.get("mode", ""))
-    if mode not in MODES:
-        errors["mode"] = N_("Choose how you want to meet.")
-    channel = str(form.get("reminder_channel", "sms"))
-    if channel not in CHANNELS:
-        errors["reminder_channel"] = N_("Choose SMS or e-mail.")
-    needs = form.get("extra_needs", [])
-    needs = [needs] if isinstance(needs, str) else list(needs)
-    if any(n not in EXTRA_NEEDS for n in needs):
-        errors["extra_needs"] = N_("Choose from the listed needs.")
-    request = BookingRequest(
-        professional_id=_positive_int(form.get("professional_id")),
-        appointment_type_id=_positive_int(form.get("appointment_type_id")),
-        starts_at=starts_at or dt.datetime.min.replace(tzinfo=dt.UTC),
-        mode=mode,
-        description=str(form.get("description", "")).strip(),
-        name=str(form.get("name", "")).strip(),
-        phone=str(form.get("phone", "")).strip(),
-        email=str(form.get("email", "")).strip(),
-        reminder_channel=channel,
-        extra_needs=sorted(set(needs)),
-        interpreter_language=str(form.get("interpreter_language", "")).strip()[:50],
-    )
-    if not request.professional_id or not request.appointment_type_id:
-        errors["starts_at"] = N_("Choose a time.")
-    if len(request.description) > 2000:
-        errors["description"] = N_("At most 2,000 characters.")
-    if "interpreter" in request.extra_needs and not request.interpreter_language:
+    chosen = read_form(forms.BookingTimeForm, form, errors)
+    contact = read_form(forms.ContactForm, form, errors)
+    for hidden in ("professional_id", "appointment_type_id"):
+        if errors.pop(hidden, None):
+            errors["starts_at"] = CHOOSE_TIME
+    if chosen and "interpreter" in chosen.extra_needs and not chosen.interpreter_language:
         errors["interpreter_language"] = N_("Tell us the language you need an interpreter for.")
-    _check_contact(request, contact_required, errors)
-    if errors:
+    phone = contact_problems(contact, contact_required, errors) if contact else ""
+    if errors or chosen is None or contact is None:
         raise ValidationFailed(errors)
-    return request
+    return BookingRequest(
+        professional_id=chosen.professional_id,
+        appointment_type_id=chosen.appointment_type_id,
+        starts_at=chosen.starts_at,
+        mode=chosen.mode,
+        description=chosen.description,
+        name=contact.name,
+        phone=phone,
+        email=contact.email,
+        reminder_channel=contact.reminder_channel,
+        extra_needs=sorted(set(chosen.extra_needs)),
+        interpreter_language=chosen.interpreter_language,
+    )
 
 
-def _check_contact(request: BookingRequest, required: bool, errors: dict[str, str]) -> None:
-    if required and not 2 <= len(request.name) <= 200:
+def contact_problems(contact: forms.ContactForm, required: bool, errors: dict[str, str]) -> str:
+    """Puts into `errors` what is missing or wrong for the reminder channel (all of name,
+    phone and e-mail only when `required`); returns the phone in E.164 form."""
+    if required and not 2 <= len(contact.name) <= 200:
         errors["name"] = N_("Give your name.")
-    if request.phone or (required and request.reminder_channel == "sms"):
-        phone = normalise_phone(request.phone)
-        problem = sms_recipient_problem(request.phone)
-        if phone is None or (problem and request.reminder_channel == "sms"):
+    phone, channel = contact.phone, contact.reminder_channel
+    if phone or (required and channel == "sms"):
+        normal = normalise_phone(phone)
+        problem = sms_recipient_problem(phone)
+        if normal is None or (problem and channel == "sms"):
             errors["phone"] = problem or N_("Give a mobile number that can receive text messages.")
         else:
-            request.phone = phone
-    if request.email or (required and request.reminder_channel == "email"):
-        if not EMAIL_PATTERN.fullmatch(request.email) or len(request.email) > 254:
+            phone = normal
+    if contact.email or (required and channel == "email"):
+        if not EMAIL_PATTERN.fullmatch(contact.email) or len(contact.email) > 254:
             errors["email"] = N_("Give an e-mail address like name@example.fi.")
+    return phone
 
 
 async def open_bookings_of_contact(phone: str, email: str, moment: dt.datetime) -> int:
@@ -543,14 +521,22 @@ async def set_outcome(actor: Actor, booking_id: int, status: str, moment: dt.dat
     await cancel_booking(actor, booking_id, status)
 
 
-async def bookings_of_customer(customer_id: int, limit: int = 20) -> list[dict[str, Any]]:
-    return (
-        await Booking.select(*BOOKING_COLUMNS)
+_BOOKINGS_OF_CUSTOMER = CachedQuery(
+    lambda customer_id, limit: (
+        Booking.select(*BOOKING_COLUMNS)
         .where(Booking.customer == customer_id)
         .order_by(Booking.starts_at, ascending=False)
         .limit(limit)
         .output(load_json=True)
     )
+)
+
+
+async def bookings_of_customer(customer_id: int, limit: int = 20) -> list[dict[str, Any]]:
+    """The customer's latest bookings, newest first (the customer page's panel: its SQL, with
+    four joined columns, is built once)."""
+    result: list[dict[str, Any]] = await _BOOKINGS_OF_CUSTOMER(customer_id, limit=limit)
+    return result
 
 
 async def coming_bookings_of_customer(

@@ -1,5 +1,7 @@
-"""The forms of setting up booking, declared on core's form layer (`parse_form`): each
-field's type, limits and message; what needs the database or another field comes after."""
+"""The forms of booking, declared on core's form layer (`parse_form`, `read_form`): setting up
+(units, types, professionals, openings, closures), a booking request and a waiting-list
+request. Each field's type, limits and message; what needs the database, the clock or another
+field comes after, in the module that saves."""
 
 from __future__ import annotations
 
@@ -9,10 +11,15 @@ from typing import Annotated
 import msgspec
 from msgspec import Meta
 
-from plugins.booking.bookings import MODES
 from valvomo.api import N_, After, Check, DateField, Message, OneOf, Parse
 
+MODES = ("phone", "remote", "office")
+CHANNELS = ("sms", "email")
+GUEST_LANGUAGES = ("fi", "sv", "en")
+EXTRA_NEEDS = ("interpreter", "security_guard")
 END_AFTER_START = N_("The end must be after the start.")
+CHOOSE_TIME = N_("Choose a time.")
+CHOOSE_MODE = Message(N_("Choose how you want to meet."))
 REQUIRED = Message(missing=N_("Required."))
 RecordId = Annotated[int, Meta(ge=0, lt=2**31)]
 Time = Annotated[
@@ -81,3 +88,77 @@ class ClosureForm(msgspec.Struct):
     closure_start: Time
     closure_end: Annotated[Time, After("closure_start", END_AFTER_START)]
     reason: Annotated[str, Meta(max_length=200)] = ""
+
+
+def parse_start(raw: str) -> dt.datetime | None:
+    """An ISO 8601 moment with an offset, as put in the forms, in UTC."""
+    try:
+        moment = dt.datetime.fromisoformat(raw.strip())
+    except ValueError:
+        return None
+    return None if moment.tzinfo is None else moment.astimezone(dt.UTC)
+
+
+def _first(limit: int) -> Parse:
+    """The text cut to `limit` characters (a field whose excess is dropped, not refused)."""
+    return Parse(lambda text: text[:limit])
+
+
+class ContactForm(msgspec.Struct, kw_only=True):
+    """How to reach a person who books or waits; `bookings.contact_problems` checks it against
+    the reminder channel."""
+
+    name: str = ""
+    phone: str = ""
+    email: str = ""
+    reminder_channel: Annotated[str, OneOf(CHANNELS), Message(N_("Choose SMS or e-mail."))] = "sms"
+
+
+class BookingTimeForm(msgspec.Struct, kw_only=True):
+    """The chosen time (its professional and type come with it, hidden), the meeting mode and
+    the extra needs; a wrong hidden field is named at the time."""
+
+    starts_at: Annotated[dt.datetime, Parse(parse_start), Message(CHOOSE_TIME)]
+    professional_id: Annotated[int, Meta(gt=0, lt=2**31), Message(CHOOSE_TIME)]
+    appointment_type_id: Annotated[int, Meta(gt=0, lt=2**31), Message(CHOOSE_TIME)]
+    mode: Annotated[str, OneOf(MODES), CHOOSE_MODE]
+    extra_needs: Annotated[
+        list[str], OneOf(EXTRA_NEEDS), Message(N_("Choose from the listed needs."))
+    ] = []
+    interpreter_language: Annotated[str, _first(50)] = ""
+    description: Annotated[str, Meta(max_length=2000), Message(N_("At most 2,000 characters."))] = (
+        ""
+    )
+
+
+class WaitlistForm(msgspec.Struct, kw_only=True):
+    """A waiting-list request: the type's modes are its choices at run time."""
+
+    mode: Annotated[str, CHOOSE_MODE]
+    first_day: DateField
+    last_day: Annotated[
+        DateField, After("first_day", N_("The last day cannot be before the first."), or_same=True)
+    ]
+    unit_id: Annotated[RecordId, Message(N_("Choose an office from the list."))] = 0
+    description: Annotated[str, _first(2000)] = ""
+
+
+class WaitlistContactForm(ContactForm, kw_only=True):
+    reminder_channel: Annotated[
+        str, OneOf(CHANNELS), Message(N_("Choose text message or e-mail."))
+    ] = "sms"
+
+
+class GuestForm(msgspec.Struct, kw_only=True):
+    """A meeting's guest: checked as a `ContactForm` once read."""
+
+    guest_name: str = ""
+    guest_relation: Annotated[str, _first(100)] = ""
+    guest_phone: str = ""
+    guest_email: str = ""
+    guest_channel: Annotated[
+        str, OneOf(CHANNELS), Message(N_("Choose text message or e-mail."))
+    ] = "sms"
+    guest_language: Annotated[
+        str, OneOf(GUEST_LANGUAGES), Message(N_("Choose the language of the messages."))
+    ] = ""

@@ -1,7 +1,8 @@
 """People other than staff in a joint meeting (relatives, others the customer wants there) and
 the meeting's video link. A guest is told of the meeting when added, and of its move or
-cancellation, in their own channel; a remote meeting's one video room is in every message.
-Call inside `transaction()`.
+cancellation, in their own channel and in the language given for them (not the staff
+member's); a remote meeting's one video room is in every message. Call inside
+`transaction()`.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import hashlib
 import hmac
 from typing import Any
 
-from plugins.booking import bookings
+from plugins.booking import bookings, forms
 from plugins.booking.reminders import MODE_NAMES
 from plugins.booking.settings import current as settings
 from plugins.booking.tables import MeetingGuest
@@ -21,11 +22,11 @@ from valvomo.api import (
     NotFound,
     ValidationFailed,
     audit,
-    current_language,
     fmt_datetime,
     gettext,
     in_language,
     queue_message,
+    read_form,
 )
 
 MAX_GUESTS = 6
@@ -44,30 +45,28 @@ def video_url(secret: str, meeting: dict[str, Any]) -> str:
 
 
 def clean_guest(form: dict[str, Any]) -> dict[str, str]:
-    """Name, relation and a phone or e-mail for the chosen channel; ValidationFailed names
-    every bad field."""
-    contact = bookings.BookingRequest(
-        professional_id=0,
-        appointment_type_id=0,
-        starts_at=dt.datetime.now(dt.UTC),
-        mode="office",
-        name=str(form.get("guest_name", "")).strip(),
-        phone=str(form.get("guest_phone", "")).strip(),
-        email=str(form.get("guest_email", "")).strip(),
-        reminder_channel=str(form.get("guest_channel", "sms")),
-    )
+    """Name, relation, a phone or e-mail for the chosen channel and the language the guest's
+    messages are written in; ValidationFailed names every bad field."""
     errors: dict[str, str] = {}
-    if contact.reminder_channel not in ("sms", "email"):
-        errors["guest_channel"] = N_("Choose text message or e-mail.")
-    bookings._check_contact(contact, True, errors)
+    guest = read_form(forms.GuestForm, form, errors)
+    if guest is None:
+        raise ValidationFailed(errors)
+    contact = forms.ContactForm(
+        name=guest.guest_name,
+        phone=guest.guest_phone,
+        email=guest.guest_email,
+        reminder_channel=guest.guest_channel,
+    )
+    phone = bookings.contact_problems(contact, True, errors)
     if errors:
         raise ValidationFailed({f"guest_{name}": message for name, message in errors.items()})
     return {
         "name": contact.name[:200],
-        "relation": str(form.get("guest_relation", "")).strip()[:100],
-        "phone": contact.phone,
+        "relation": guest.guest_relation,
+        "phone": phone,
         "email": contact.email,
         "channel": contact.reminder_channel,
+        "language": guest.guest_language,
     }
 
 
@@ -93,7 +92,7 @@ async def add_guest(
             phone=guest["phone"],
             email=guest["email"],
             channel=guest["channel"],
-            language=current_language.get(),
+            language=guest["language"],
             created_at=moment,
         )
     ).returning(MeetingGuest.id)
@@ -106,7 +105,7 @@ async def add_guest(
         customer_id=meeting.get("customer"),
         after={"meeting": meeting["id"], "relation": guest["relation"]},
     )
-    row = {**guest, "id": guest_id, "language": current_language.get()}
+    row = {**guest, "id": guest_id}
     await tell_guest(row, meeting, "invited", secret)
     return guest_id
 

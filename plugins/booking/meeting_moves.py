@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from plugins.booking import availability, bookings, meeting_guests, meetings
+from plugins.booking import availability, bookings, meeting_customer, meeting_guests, meetings
 from plugins.booking.tables import Booking, JointMeeting
 from valvomo.api import (
     N_,
@@ -78,6 +78,9 @@ async def move_meeting(
     moved = {**meeting, "version": seen_version + 1, "starts_at": slot[0], "ends_at": slot[1]}
     video = meeting_guests.video_url(secret, moved)
     told = sum([await _tell(moved, p, meeting["starts_at"], video) for p in held])
+    told += await meeting_customer.tell_moved(
+        moved, seen_version, meeting["starts_at"], secret, moment
+    )
     return told + await meeting_guests.tell_guests(moved, "moved", secret)
 
 

@@ -9,7 +9,14 @@ from typing import Any
 from litestar import Controller, Request, get, post
 from litestar.response import Response, Template
 
-from plugins.booking import bookings, meeting_guests, meeting_moves, meetings, setup
+from plugins.booking import (
+    bookings,
+    meeting_customer,
+    meeting_guests,
+    meeting_moves,
+    meetings,
+    setup,
+)
 from plugins.booking.settings import current as settings
 from valvomo.api import (
     N_,
@@ -108,6 +115,7 @@ class MeetingPages(Controller):
                     title=str(data.get("title", "")),
                     customer_id=customer_id,
                     moment=now(),
+                    secret=runtime_of(request).settings.secret,
                 )
         except NotFound:
             errors = {"customer_id": N_("No customer has this number.")}
@@ -134,11 +142,19 @@ class MeetingPages(Controller):
         status: int = 200,
     ) -> Template:
         meeting = await meetings.get_meeting(meeting_id)
+        customer = None
+        if meeting["customer"]:
+            customer = await customers.get_customer(meeting["customer"])
+            async with transaction():
+                await customers.record_view(require_user(request), customer.id, "booking")
         return render(
             request,
             "booking/meeting.html",
             status_code=status,
             meeting=meeting,
+            customer=customer,
+            customer_phone=await meeting_customer.customer_phone(meeting["customer"]),
+            default_language=customer.language if customer else "fi",
             guests=await meeting_guests.guests_of(meeting_id),
             video_url=meeting_guests.video_url(runtime_of(request).settings.secret, meeting),
             values=values,
@@ -225,8 +241,13 @@ class MeetingPages(Controller):
         times: list[meetings.CommonTime] = []
         if meeting["status"] == bookings.ACTIVE and held:
             horizon = today() + dt.timedelta(days=settings().booking_horizon_days)
+            own = (meeting["starts_at"].astimezone(dt.UTC), meeting["ends_at"].astimezone(dt.UTC))
             times = await meetings.common_free_times(
-                held[0]["appointment_type"], [p["professional"] for p in held], now(), horizon
+                held[0]["appointment_type"],
+                [p["professional"] for p in held],
+                now(),
+                horizon,
+                own=own,
             )
         return render(
             request,

@@ -11,7 +11,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from plugins.booking import availability, bookings, meeting_guests
+from plugins.booking import availability, bookings, meeting_customer, meeting_guests
 from plugins.booking.tables import Booking, JointMeeting, Professional
 from valvomo.api import (
     HELSINKI,
@@ -63,8 +63,11 @@ async def common_free_times(
     earliest: dt.datetime,
     last_day: dt.date,
     limit: int = 12,
+    own: tuple[dt.datetime, dt.datetime] | None = None,
 ) -> list[CommonTime]:
-    """The first `limit` slots of the type that every professional has open and free."""
+    """The first `limit` slots of the type that every professional has open and free. `own`
+    is a meeting's current time, held by each of them: not busy for its own move (so a time
+    overlapping it is offered), but the time itself is not offered."""
     wanted = sorted(set(professional_ids))
     first_day = earliest.astimezone(HELSINKI).date()
     openings = [
@@ -79,16 +82,28 @@ async def common_free_times(
         since = availability.local_moment(window_start, dt.time(0)) or earliest
         until = availability.local_moment(window_end + dt.timedelta(days=1), dt.time(0)) or since
         busy = await availability.busy_periods(wanted, max(since, earliest), until)
+        if own is not None:
+            busy = {p: _without(periods, own) for p, periods in busy.items()}
         day = window_start
         while day <= window_end and len(found) < limit:
             free = _free_slots(openings, busy, earliest, day)
             if len(free) == len(wanted):
                 shared = set.intersection(*free.values())
-                found.extend(CommonTime(s, e) for s, e in sorted(shared))
+                found.extend(CommonTime(s, e) for s, e in sorted(shared) if (s, e) != own)
             day += dt.timedelta(days=1)
         window_start = window_end + dt.timedelta(days=1)
         window_days = min(window_days * 2, availability.MAX_WINDOW_DAYS)
     return found[:limit]
+
+
+def _without(
+    periods: list[tuple[dt.datetime, dt.datetime]], own: tuple[dt.datetime, dt.datetime]
+) -> list[tuple[dt.datetime, dt.datetime]]:
+    """The periods less one that is exactly `own` (a closure of the same time stays)."""
+    rest = list(periods)
+    if own in rest:
+        rest.remove(own)
+    return rest
 
 
 async def _participants(professional_ids: list[int]) -> list[dict[str, Any]]:
@@ -109,9 +124,11 @@ async def book_meeting(
     title: str,
     customer_id: int | None,
     moment: dt.datetime,
+    secret: str = "",
 ) -> int:
     """One meeting and a held booking for each participant; ValidationFailed names who is not
-    free, SlotTaken if another meeting or booking took the time first."""
+    free, SlotTaken if another meeting or booking took the time first. The customer, if any,
+    gets a confirmation and a reminder (`secret` makes a remote meeting's video room)."""
     ids = sorted({organiser_id, *colleague_ids})
     errors: dict[str, str] = {}
     if len(ids) < 2:
@@ -171,6 +188,18 @@ async def book_meeting(
         customer_id=customer_id,
         after={"professionals": ids, "starts_at": slot[0].isoformat(), "title": title},
     )
+    if customer_id:
+        booked = {
+            "id": meeting_id,
+            "title": title.strip(),
+            "organiser": organiser_id,
+            "starts_at": slot[0],
+            "ends_at": slot[1],
+            "mode": mode,
+            "version": 1,
+            "customer": customer_id,
+        }
+        await meeting_customer.tell_booked(booked, secret, moment)
     return meeting_id
 
 
@@ -222,8 +251,8 @@ async def get_meeting(meeting_id: int) -> dict[str, Any]:
 
 
 async def cancel_meeting(actor: Actor, meeting_id: int, moment: dt.datetime) -> int:
-    """Free everyone's time and tell each participant with an e-mail address; returns how many
-    were told."""
+    """Free everyone's time and tell each participant with an e-mail address, the guests and
+    the customer; returns how many were told."""
     meeting = await get_meeting(meeting_id)
     if meeting["status"] != bookings.ACTIVE:
         raise ValidationFailed({"meeting": N_("This meeting has already been cancelled.")})
@@ -247,6 +276,7 @@ async def cancel_meeting(actor: Actor, meeting_id: int, moment: dt.datetime) -> 
         actor, "update", "booking_meeting", meeting_id, after={"status": "cancelled"}
     )
     cancelled = {**meeting, "version": meeting["version"] + 1}
+    told += await meeting_customer.tell_cancelled(cancelled, meeting["version"])
     return told + await meeting_guests.tell_guests(cancelled, "cancelled", "")
 
 

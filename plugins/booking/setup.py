@@ -10,9 +10,10 @@ from piccolo.table import Table
 
 from plugins.booking import forms
 from plugins.booking.availability import local_moment
-from plugins.booking.bookings import MODES
+from plugins.booking.forms import MODES
 from plugins.booking.tables import AppointmentType, Closure, Opening, Professional, ServiceUnit
 from valvomo.api import (
+    HELSINKI,
     N_,
     Actor,
     NotFound,
@@ -20,6 +21,7 @@ from valvomo.api import (
     StaffUser,
     UserRole,
     ValidationFailed,
+    VersionConflict,
     audit,
     parse_form,
     update_versioned,
@@ -262,19 +264,63 @@ async def list_openings(professional_id: int) -> list[dict[str, Any]]:
     )
 
 
-async def add_closure(actor: Actor, professional_id: int, form: dict[str, Any]) -> int:
+CLOSURE_FIELDS = ("closure_date", "closure_start", "closure_end", "reason")
+
+
+def clean_closure(form: dict[str, Any]) -> dict[str, Any]:
+    """The closed time (UTC moments of a Helsinki day's times) and its reason."""
     closure = parse_form(forms.ClosureForm, form)
     day, start, end = closure.closure_date, closure.closure_start, closure.closure_end
     starts_at, ends_at = local_moment(day, start), local_moment(day, end)
     if starts_at is None or ends_at is None:
         raise ValidationFailed({"closure_start": N_("The clocks skip this time.")})
-    values = {
-        "professional": professional_id,
-        "starts_at": starts_at,
-        "ends_at": ends_at,
-        "reason": closure.reason,
+    return {"starts_at": starts_at, "ends_at": ends_at, "reason": closure.reason}
+
+
+def closure_form(row: dict[str, Any]) -> dict[str, Any]:
+    """A stored closure as the form's fields (Helsinki date and times)."""
+    start, end = row["starts_at"].astimezone(HELSINKI), row["ends_at"].astimezone(HELSINKI)
+    return {
+        "id": row["id"],
+        "version": row["version"],
+        "closure_date": start.date(),
+        "closure_start": start.strftime("%H:%M"),
+        "closure_end": end.strftime("%H:%M"),
+        "reason": row["reason"],
     }
+
+
+async def add_closure(actor: Actor, professional_id: int, form: dict[str, Any]) -> int:
+    values = {"professional": professional_id, **clean_closure(form)}
     return await _save(actor, Closure, values, "booking_closure")
+
+
+async def update_closure(
+    actor: Actor, professional_id: int, closure_id: int, version: int, form: dict[str, Any]
+) -> dict[str, Any]:
+    """Change a closure's time or reason with the version check (a stale form gets
+    VersionConflict, nothing written) and audit it; returns the saved closure."""
+    before = (
+        await Closure.select()
+        .where((Closure.id == closure_id) & (Closure.professional == professional_id))
+        .first()
+    )
+    if before is None:
+        raise NotFound(f"closure {closure_id}")
+    values = clean_closure(form)
+    columns = {Closure._meta.get_column_by_name(k): v for k, v in values.items()}
+    try:
+        saved = await update_versioned(Closure, closure_id, version, columns, values)
+    except VersionConflict as conflict:
+        submitted = {name: form.get(name, "") for name in CLOSURE_FIELDS}
+        raise VersionConflict(
+            "booking_closure", closure_form(conflict.current), submitted
+        ) from None
+    changed_before, changed_after = audit.changes(dict(before), values)
+    await audit.record(
+        actor, "update", "booking_closure", closure_id, before=changed_before, after=changed_after
+    )
+    return dict(saved)
 
 
 async def remove_closure(actor: Actor, professional_id: int, closure_id: int) -> None:

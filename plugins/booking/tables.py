@@ -75,6 +75,7 @@ class Closure(Table, tablename="booking_closure"):
     starts_at = Timestamptz()
     ends_at = Timestamptz()
     reason = Varchar(length=200, default="")
+    version = Integer(default=1)
 
 
 class BookingContact(Table, tablename="booking_contact"):

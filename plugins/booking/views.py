@@ -40,6 +40,7 @@ from valvomo.api import (
     is_confirmed,
     list_area,
     now,
+    parse_date,
     parse_period,
     redirect_with_notice,
     render,
@@ -467,9 +468,9 @@ class BookingPages(Controller):
         if professional is None:
             raise ValidationFailed({"appointment_type_id": N_("Only professionals grant rights.")})
         try:
-            valid_until = dt.date.fromisoformat(str(data.get("valid_until", "")))
+            valid_until = parse_date(str(data.get("valid_until", "")))
         except ValueError:
-            raise ValidationFailed({"valid_until": N_("Give a date like 2026-12-31.")}) from None
+            raise ValidationFailed({"valid_until": N_("Enter a date like 7.12.2026.")}) from None
         return await rights.grant_right(
             require_user(request),
             customer_id,

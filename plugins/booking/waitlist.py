@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from plugins.booking import availability, bookings, links
+from plugins.booking import availability, bookings, forms, links
 from plugins.booking.settings import current as settings
 from plugins.booking.tables import Booking, BookingContact, ServiceUnit, WaitlistEntry
 from valvomo.api import (
@@ -29,11 +29,11 @@ from valvomo.api import (
     ValidationFailed,
     audit,
     current_language,
-    date_from_form,
     fmt_datetime,
     gettext,
     in_language,
     queue_message,
+    read_form,
     transaction,
 )
 
@@ -58,49 +58,41 @@ class WaitlistRequest:
 
 async def clean_request(form: dict[str, Any], today: dt.date) -> WaitlistRequest:
     """A request from the form, or ValidationFailed naming every bad field."""
-    errors: dict[str, str] = {}
     appointment_type = await bookings.get_type(bookings.record_id(form.get("type_id")))
     if not appointment_type["public"]:
         raise NotFound("appointment type")
-    mode = str(form.get("mode", ""))
-    if mode not in appointment_type["modes"]:
-        errors["mode"] = N_("Choose how you want to meet.")
-    first = date_from_form(form, "first_day", errors)
-    last = date_from_form(form, "last_day", errors)
-    horizon = today + dt.timedelta(days=settings().booking_horizon_days)
-    if first and first < today:
-        errors["first_day"] = N_("The period cannot start in the past.")
-    if first and last and last < first:
-        errors["last_day"] = N_("The last day cannot be before the first.")
-    elif last and last > horizon:
-        errors["last_day"] = N_("The period reaches further ahead than times can be booked.")
-    contact = bookings.BookingRequest(
-        professional_id=0,
-        appointment_type_id=appointment_type["id"],
-        starts_at=dt.datetime.now(dt.UTC),
-        mode=mode,
-        name=str(form.get("name", "")).strip(),
-        phone=str(form.get("phone", "")).strip(),
-        email=str(form.get("email", "")).strip(),
-        reminder_channel=str(form.get("reminder_channel", "sms")),
-    )
-    if contact.reminder_channel not in ("sms", "email"):
-        errors["reminder_channel"] = N_("Choose text message or e-mail.")
-    bookings._check_contact(contact, True, errors)
-    unit = bookings.record_id(form.get("unit_id"))
-    if unit and not await ServiceUnit.exists().where(ServiceUnit.id == unit):
-        errors["unit_id"] = N_("Choose an office from the list.")
-    if errors:
+    errors: dict[str, str] = {}
+    modes = {"mode": appointment_type["modes"]}
+    wish = read_form(forms.WaitlistForm, form, errors, choices=modes)
+    contact = read_form(forms.WaitlistContactForm, form, errors)
+    if wish is not None:
+        horizon = today + dt.timedelta(days=settings().booking_horizon_days)
+        if wish.first_day < today:
+            errors["first_day"] = N_("The period cannot start in the past.")
+        if wish.last_day > horizon:
+            errors["last_day"] = N_("The period reaches further ahead than times can be booked.")
+        if wish.unit_id and not await ServiceUnit.exists().where(ServiceUnit.id == wish.unit_id):
+            errors["unit_id"] = N_("Choose an office from the list.")
+    phone = bookings.contact_problems(contact, True, errors) if contact else ""
+    if errors or wish is None or contact is None:
         raise ValidationFailed(errors)
-    assert first is not None and last is not None
     return WaitlistRequest(
         appointment_type["id"],
-        unit or None,
-        mode,
-        first,
-        last,
-        contact,
-        str(form.get("description", "")).strip()[:2000],
+        wish.unit_id or None,
+        wish.mode,
+        wish.first_day,
+        wish.last_day,
+        bookings.BookingRequest(
+            professional_id=0,
+            appointment_type_id=appointment_type["id"],
+            starts_at=dt.datetime.now(dt.UTC),
+            mode=wish.mode,
+            name=contact.name,
+            phone=phone,
+            email=contact.email,
+            reminder_channel=contact.reminder_channel,
+        ),
+        wish.description,
     )
 
 

@@ -52,13 +52,13 @@ class MealCodePages(Controller):
         except ValidationFailed as exc:
             return await self._list_page(request, kind, data, exc.errors, 400)
         return redirect_with_notice(
-            f"{BASE}/{kind}", N_("%(name)s was added to the list."), name=added.label
+            f"{BASE}/{kind}", N_("%(name)s was added to the list."), name=added.name
         )
 
     @get("/{kind:str}/{code:str}")
     async def entry_page(self, request: Req, kind: str, code: str) -> Template:
         entry = await codes.entry(kind, code)
-        return await self._entry_page(request, entry, {"label": entry.label}, {})
+        return await self._entry_page(request, entry, entry.names, {})
 
     @post("/{kind:str}/{code:str}")
     async def rename(self, request: Req, kind: str, code: str) -> Response[Any]:
@@ -72,9 +72,11 @@ class MealCodePages(Controller):
         except ValidationFailed as exc:
             return await self._entry_page(request, entry, data, exc.errors, 400)
         except VersionConflict as exc:
-            return render_conflict(request, exc, f"{BASE}/{kind}/{code}", ["label"])
+            return render_conflict(
+                request, exc, f"{BASE}/{kind}/{code}", ["label", "label_sv", "label_en"]
+            )
         return redirect_with_notice(
-            f"{BASE}/{kind}", N_("The name was changed to %(name)s."), name=renamed.label
+            f"{BASE}/{kind}", N_("The name was changed to %(name)s."), name=renamed.name
         )
 
     @post("/{kind:str}/{code:str}/retire")
@@ -93,16 +95,16 @@ class MealCodePages(Controller):
                 fields=data,
                 confirm_label=N_("Retire"),
                 cancel_href=f"{BASE}/{kind}/{code}",
-                name=entry.label,
+                name=entry.name,
             )
         try:
             async with transaction():
                 await codes.retire(require_user(request), kind, code, int_field(data, "version"))
         except ValidationFailed as exc:
-            return await self._entry_page(request, entry, {"label": entry.label}, exc.errors, 400)
+            return await self._entry_page(request, entry, entry.names, exc.errors, 400)
         except VersionConflict as exc:
             return render_conflict(request, exc, f"{BASE}/{kind}/{code}", ["retired"])
-        return redirect_with_notice(f"{BASE}/{kind}", N_("%(name)s was retired."), name=entry.label)
+        return redirect_with_notice(f"{BASE}/{kind}", N_("%(name)s was retired."), name=entry.name)
 
     @post("/{kind:str}/{code:str}/restore")
     async def restore(self, request: Req, kind: str, code: str) -> Response[Any]:
@@ -114,7 +116,7 @@ class MealCodePages(Controller):
         except VersionConflict as exc:
             return render_conflict(request, exc, f"{BASE}/{kind}/{code}", ["retired"])
         return redirect_with_notice(
-            f"{BASE}/{kind}", N_("%(name)s is in use again."), name=entry.label
+            f"{BASE}/{kind}", N_("%(name)s is in use again."), name=entry.name
         )
 
     @staticmethod

@@ -6,6 +6,9 @@ so from then on the stored rows are the whole list (the file's list of that kind
 read). Entries are renamed and retired, never deleted: a retired entry is not offered on forms,
 but past lists and histories still show its label. An entry that a running service has now or
 from a later day cannot be retired.
+
+Each entry has a Finnish name (`label`) and may have a Swedish and an English one; a page shows
+the name in its own language, the Finnish one where that is not given.
 """
 
 from __future__ import annotations
@@ -25,7 +28,16 @@ from plugins.meals.diets import (
 )
 from plugins.meals.settings import MealSettings, current
 from plugins.meals.tables import MealCode, MealDietPeriod, MealService
-from valvomo.api import N_, Actor, NotFound, ValidationFailed, audit, today, update_versioned
+from valvomo.api import (
+    N_,
+    Actor,
+    NotFound,
+    ValidationFailed,
+    audit,
+    current_language,
+    today,
+    update_versioned,
+)
 
 KINDS = {
     "diets": N_("Special diets"),
@@ -37,17 +49,33 @@ BASE_CODES = {"diets": NO_SPECIAL_DIET, "textures": NORMAL_TEXTURE}
 LABEL_LENGTH, CODE_LENGTH = 100, 40
 
 
+# The names an entry has besides the Finnish `label`: form field and column of each language
+OTHER_LANGUAGES = {"sv": "label_sv", "en": "label_en"}
+
+
 @dataclass(frozen=True)
 class CodeEntry:
     kind: str
     code: str
-    label: str
+    label: str  # the Finnish name
     retired: bool = False
     version: int = 0  # 0: a seed from valvomo.toml, not stored yet
+    label_sv: str = ""
+    label_en: str = ""
 
     @property
     def is_base(self) -> bool:
         return BASE_CODES.get(self.kind) == self.code
+
+    @property
+    def name(self) -> str:
+        """The name in the language of the page, or the Finnish name where it has none."""
+        column = OTHER_LANGUAGES.get(current_language.get())
+        return (getattr(self, column) if column else "") or self.label
+
+    @property
+    def names(self) -> dict[str, str]:
+        return {"label": self.label, "label_sv": self.label_sv, "label_en": self.label_en}
 
 
 def check_kind(kind: str) -> str:
@@ -57,11 +85,23 @@ def check_kind(kind: str) -> str:
 
 
 def _seeds(kind: str, base: MealSettings) -> list[CodeEntry]:
-    return [CodeEntry(kind, code, label) for code, label in getattr(base, kind).items()]
+    return [
+        CodeEntry(
+            kind,
+            code,
+            label,
+            label_sv=base.other_names.get((kind, code, "sv"), ""),
+            label_en=base.other_names.get((kind, code, "en"), ""),
+        )
+        for code, label in getattr(base, kind).items()
+    ]
 
 
 def _entry(row: dict[str, Any]) -> CodeEntry:
-    return CodeEntry(row["kind"], row["code"], row["label"], row["retired"], row["version"])
+    return CodeEntry(
+        row["kind"], row["code"], row["label"], row["retired"], row["version"],
+        row["label_sv"], row["label_en"],
+    )  # fmt: skip
 
 
 async def all_entries(base: MealSettings | None = None) -> dict[str, list[CodeEntry]]:
@@ -75,11 +115,12 @@ async def all_entries(base: MealSettings | None = None) -> dict[str, list[CodeEn
 
 
 async def with_codes(base: MealSettings) -> MealSettings:
-    """`base` with the stored code lists: labels of every entry, retired ones marked."""
+    """`base` with the stored code lists: names of every entry in the language of the page
+    (Finnish where an entry has no name in it), retired ones marked."""
     entries = await all_entries(base)
 
     def labels(kind: str) -> dict[str, str]:
-        return {e.code: e.label for e in entries[kind]}
+        return {e.code: e.name for e in entries[kind]}
 
     retired = frozenset((e.kind, e.code) for items in entries.values() for e in items if e.retired)
     return dataclasses.replace(
@@ -101,7 +142,10 @@ async def _store_seeds(kind: str) -> None:
         return
     seeds = _seeds(kind, current())
     await MealCode.insert(
-        *[MealCode(kind=kind, code=s.code, label=s.label, position=i) for i, s in enumerate(seeds)]
+        *[
+            MealCode(kind=kind, code=s.code, position=i, **s.names)  # type: ignore[arg-type]
+            for i, s in enumerate(seeds)
+        ]
     )
 
 
@@ -122,10 +166,20 @@ async def entry(kind: str, code: str) -> CodeEntry:
 def _label(data: dict[str, Any], errors: dict[str, str]) -> str:
     label = " ".join(str(data.get("label", "")).split())
     if not label:
-        errors["label"] = N_("Enter a name.")
+        errors["label"] = N_("Enter the name in Finnish.")
     elif len(label) > LABEL_LENGTH:
         errors["label"] = N_("A name has at most 100 characters.")
     return label
+
+
+def _other_names(data: dict[str, Any], errors: dict[str, str]) -> dict[str, str]:
+    """The Swedish and English names of a form (either may be empty)."""
+    names = {}
+    for field_name in OTHER_LANGUAGES.values():
+        names[field_name] = " ".join(str(data.get(field_name, "")).split())
+        if len(names[field_name]) > LABEL_LENGTH:
+            errors[field_name] = N_("A name has at most 100 characters.")
+    return names
 
 
 def code_from(label: str) -> str:
@@ -145,8 +199,21 @@ def _code(data: dict[str, Any], label: str, errors: dict[str, str]) -> str:
     return code
 
 
-def _same_label(entries: list[CodeEntry], label: str, except_code: str = "") -> bool:
-    return any(e.label.casefold() == label.casefold() and e.code != except_code for e in entries)
+def _same_label(
+    entries: list[CodeEntry], label: str, except_code: str = "", column: str = "label"
+) -> bool:
+    return any(
+        getattr(e, column).casefold() == label.casefold() and e.code != except_code for e in entries
+    )
+
+
+def _check_unique(
+    entries: list[CodeEntry], names: dict[str, str], errors: dict[str, str], except_code: str = ""
+) -> None:
+    """A name the list has already, in the same language, is refused next to its field."""
+    for column, name in names.items():
+        if name and column not in errors and _same_label(entries, name, except_code, column):
+            errors[column] = N_("The list has an entry with this name already.")
 
 
 async def add(actor: Actor, kind: str, data: dict[str, Any]) -> CodeEntry:
@@ -154,37 +221,39 @@ async def add(actor: Actor, kind: str, data: dict[str, Any]) -> CodeEntry:
     entries = (await all_entries())[check_kind(kind)]
     errors: dict[str, str] = {}
     label = _label(data, errors)
+    names = {"label": label, **_other_names(data, errors)}
     code = _code(data, label, errors)
     if any(e.code == code for e in entries):
         errors["code"] = N_("The list has this code already.")
-    if label and _same_label(entries, label):
-        errors["label"] = N_("The list has an entry with this name already.")
+    _check_unique(entries, names, errors)
     if errors:
         raise ValidationFailed(errors)
     await _store_seeds(kind)
     rows = await MealCode.insert(
-        MealCode(kind=kind, code=code, label=label, position=len(entries))
+        MealCode(kind=kind, code=code, position=len(entries), **names)  # type: ignore[arg-type]
     ).returning(MealCode.id)
     await audit.record(
         actor,
         "create",
         "meal_code",
         rows[0]["id"],
-        after={"kind": kind, "code": code, "label": label},
+        after={"kind": kind, "code": code, **names},
     )
-    return CodeEntry(kind, code, label, version=1)
+    return CodeEntry(
+        kind, code, label, version=1, label_sv=names["label_sv"], label_en=names["label_en"]
+    )
 
 
 async def rename(
     actor: Actor, kind: str, code: str, version: int, data: dict[str, Any]
 ) -> CodeEntry:
-    """A new name for an entry; lists and histories show it from now on, past ones too."""
+    """New names for an entry (Finnish, Swedish, English); lists and histories show them from
+    now on, past ones too."""
     entries = (await all_entries())[check_kind(kind)]
     old = await entry(kind, code)
     errors: dict[str, str] = {}
-    label = _label(data, errors)
-    if label and _same_label(entries, label, except_code=code):
-        errors["label"] = N_("The list has an entry with this name already.")
+    names = {"label": _label(data, errors), **_other_names(data, errors)}
+    _check_unique(entries, names, errors, except_code=code)
     if errors:
         raise ValidationFailed(errors)
     row = await _stored_after_seeding(kind, code)
@@ -192,15 +261,17 @@ async def rename(
         MealCode,
         row["id"],
         version if old.version else row["version"],
-        {MealCode.label: label},
+        {getattr(MealCode, column): name for column, name in names.items()},
         data,
     )
     await audit.record(
         actor, "update", "meal_code", row["id"],
-        before={"kind": kind, "code": code, "label": old.label},
-        after={"kind": kind, "code": code, "label": label},
+        before={"kind": kind, "code": code, **old.names},
+        after={"kind": kind, "code": code, **names},
     )  # fmt: skip
-    return dataclasses.replace(old, label=label)
+    return dataclasses.replace(
+        old, label=names["label"], label_sv=names["label_sv"], label_en=names["label_en"]
+    )
 
 
 async def _stored_after_seeding(kind: str, code: str) -> dict[str, Any]:

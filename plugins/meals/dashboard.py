@@ -44,10 +44,13 @@ WHERE p.start_date <= {} AND (p.end_date IS NULL OR p.end_date >= {})
   AND (s.end_date IS NULL OR s.end_date >= {})
 GROUP BY s.kitchen
 """
+# The reports of the last day first (index on reported_at), each one's kitchen looked up by
+# its service: a join let SQLite walk every service of the region and probe its reports.
 REPORTS_SQL = """
-SELECT s.kitchen AS kitchen, COUNT(*) AS reported
-FROM meals_change_report r JOIN meals_service s ON s.id = r.service
-WHERE r.reported_at >= {} GROUP BY s.kitchen
+SELECT k.kitchen AS kitchen, COUNT(*) AS reported
+FROM (SELECT (SELECT s.kitchen FROM meals_service s WHERE s.id = r.service) AS kitchen
+      FROM meals_change_report r WHERE r.reported_at >= {}) k
+GROUP BY k.kitchen
 """
 FIGURES = (
     "openings", "endings_waiting", "running", "paused", "pauses_starting", "pauses_ending",

@@ -34,6 +34,7 @@ from valvomo.api import (
     HELSINKI,
     N_,
     Actor,
+    CachedQuery,
     Customer,
     NotFound,
     TaskKind,
@@ -90,14 +91,20 @@ async def get_service(service_id: int) -> dict[str, Any]:
     return row
 
 
-async def current_service(customer_id: int) -> dict[str, Any] | None:
-    """The customer's latest meal service (ended ones too)."""
-    return (
-        await MealService.select()
+_LATEST_SERVICE = CachedQuery(
+    lambda customer_id: (
+        MealService.select()
         .where(MealService.customer == customer_id)
         .order_by(MealService.id, ascending=False)
-        .first()
+        .limit(1)
     )
+)
+
+
+async def current_service(customer_id: int) -> dict[str, Any] | None:
+    """The customer's latest meal service (ended ones too)."""
+    rows: list[dict[str, Any]] = await _LATEST_SERVICE(customer_id)
+    return rows[0] if rows else None
 
 
 def takes_exceptions(service: dict[str, Any]) -> bool:
@@ -697,12 +704,14 @@ async def list_services(
         ids = await changed_between(monday, monday + dt.timedelta(days=6))
         conditions.append(MealService.id.is_in(sorted(ids) or [0]))
     if filters.query.strip():
+        # A sub-select, not a list of ids: one statement each for the page and the count, and
+        # no list of up to 2,000 numbers to send and plan twice.
         matching = (
-            await Customer.select(Customer.id)
+            Customer.select(Customer.id)
             .where(search_condition(filters.query))
             .limit(MAX_SEARCH_MATCHES)
         )
-        conditions.append(MealService.customer.is_in([r["id"] for r in matching] or [0]))
+        conditions.append(MealService.customer.is_in(matching))
     query = (
         MealService.select(
             MealService.id,

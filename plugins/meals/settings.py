@@ -65,6 +65,10 @@ class MealSettings:
     textures: dict[str, str] = field(default_factory=dict)
     # (kind, code) of code-list entries retired on the admin pages (plugins.meals.codes)
     retired: frozenset[tuple[str, str]] = frozenset()
+    # (kind, code, language) → the Swedish or English name the file gives a diet, allergy or
+    # texture (`gluten_free = { fi = "Gluteeniton", sv = "Glutenfri" }`); the plain names above
+    # are the Finnish ones
+    other_names: dict[tuple[str, str, str], str] = field(default_factory=dict)
 
     def offered(self, kind: str) -> list[tuple[str, str]]:
         """(code, label) of the entries of `kind` (diets, allergies, textures) forms offer."""
@@ -134,6 +138,31 @@ def _labels(raw: Any, name: str) -> dict[str, str]:
     return {str(code): str(label) for code, label in raw.items()}
 
 
+NAME_LANGUAGES = ("fi", "sv", "en")
+
+
+def _code_names(raw: Any, kind: str, others: dict[tuple[str, str, str], str]) -> dict[str, str]:
+    """A code list's Finnish names, from `code = "name"` or `code = { fi = …, sv = …, en = … }`
+    (only `fi` required); the Swedish and English names go to `others`."""
+    if not isinstance(raw, dict) or not raw:
+        raise PluginConfigError(f"{kind} must be a non-empty table of code = label")
+    names = {}
+    for code, value in raw.items():
+        if not isinstance(value, dict):
+            names[str(code)] = str(value)
+            continue
+        unknown = set(value) - set(NAME_LANGUAGES)
+        if unknown or not value.get("fi"):
+            raise PluginConfigError(
+                f"{kind}.{code} must give a Finnish name (fi) and may give sv and en"
+            )
+        names[str(code)] = str(value["fi"])
+        for language in NAME_LANGUAGES[1:]:
+            if value.get(language):
+                others[(kind, str(code), language)] = str(value[language])
+    return names
+
+
 def parse_settings(raw: dict[str, Any]) -> MealSettings:
     """Validate `[plugins.meals]`; missing keys take the defaults above."""
     merged = {**DEFAULT_SETTINGS, **raw}
@@ -154,13 +183,15 @@ def parse_settings(raw: dict[str, Any]) -> MealSettings:
         raise PluginConfigError("absence_cutoff_working_days must be a whole number 0–10")
     if type(hour) is not int or not 0 <= hour <= 23:
         raise PluginConfigError("absence_cutoff_hour must be an hour 0–23")
+    others: dict[tuple[str, str, str], str] = {}
     return MealSettings(
         products,
-        _labels(merged["diets"], "diets"),
+        _code_names(merged["diets"], "diets", others),
         prices,
         merged["holiday_rule"],
-        allergies=_labels(merged["allergies"], "allergies"),
-        textures=_labels(merged["textures"], "textures"),
+        allergies=_code_names(merged["allergies"], "allergies", others),
+        textures=_code_names(merged["textures"], "textures", others),
+        other_names=others,
         absence_cutoff_working_days=days,
         absence_cutoff_hour=hour,
         absence_phone=str(merged["absence_phone"]),

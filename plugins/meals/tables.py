@@ -198,12 +198,16 @@ class MealCode(Table, tablename="meals_code"):
     """An entry of the region's code lists (`kind` diets, allergies or textures) kept on the
     admin pages. A kind without rows uses `[plugins.meals]` of valvomo.toml; the first change to
     a kind stores those entries first, and from then on the rows are the whole list. A retired
-    entry is no longer offered, but its label still names it in past lists and histories."""
+    entry is no longer offered, but its label still names it in past lists and histories.
+    `label` is the Finnish name; pages in Swedish (English) show `label_sv` (`label_en`) where
+    it is given, else the Finnish one."""
 
     id = Serial(primary_key=True)
     kind = Varchar(length=20)
     code = Varchar(length=40)
     label = Varchar(length=100)
+    label_sv = Varchar(length=100, default="")
+    label_en = Varchar(length=100, default="")
     retired = Boolean(default=False)
     position = Integer(default=0)
     version = Integer(default=1)

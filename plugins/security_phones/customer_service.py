@@ -29,6 +29,7 @@ from plugins.security_phones.tables import (
 from valvomo.api import (
     N_,
     Actor,
+    CachedQuery,
     ContactPerson,
     NotFound,
     TaskKind,
@@ -69,16 +70,21 @@ class ServiceRecord:
         return self.end_date is None
 
 
-async def current_service(customer_id: int) -> ServiceRecord | None:
-    """The customer's newest service, active or ended."""
-    row = (
-        await PhoneService.select()
+_NEWEST_SERVICE = CachedQuery(
+    lambda customer_id: (
+        PhoneService.select()
         .where(PhoneService.customer == customer_id)
         .order_by(PhoneService.start_date, ascending=False)
         .order_by(PhoneService.id, ascending=False)
-        .first()
+        .limit(1)
     )
-    return ServiceRecord(**row) if row else None
+)
+
+
+async def current_service(customer_id: int) -> ServiceRecord | None:
+    """The customer's newest service, active or ended."""
+    rows = await _NEWEST_SERVICE(customer_id)
+    return ServiceRecord(**rows[0]) if rows else None
 
 
 async def active_service(customer_id: int) -> ServiceRecord:
@@ -258,9 +264,9 @@ async def remove_device(
     )
 
 
-async def installed_devices(customer_id: int) -> list[dict[str, Any]]:
-    return (
-        await Installation.select(
+_INSTALLED_DEVICES = CachedQuery(
+    lambda customer_id: (
+        Installation.select(
             Installation.id,
             Installation.installed_on,
             Installation.device,
@@ -271,6 +277,12 @@ async def installed_devices(customer_id: int) -> list[dict[str, Any]]:
         .where((Installation.customer == customer_id) & Installation.removed_on.is_null())
         .order_by(Installation.installed_on)
     )
+)
+
+
+async def installed_devices(customer_id: int) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = await _INSTALLED_DEVICES(customer_id)
+    return rows
 
 
 # -- calling order --------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from core.customers.tables import Customer
 from core.db import insert_objects, transaction
 from core.demo import customer_rows
 from plugins.booking import meetings
-from plugins.booking.tables import Booking, NeedsPath, WaitlistEntry
+from plugins.booking.tables import Booking, Closure, NeedsPath, WaitlistEntry
 from tests.browser.helpers import assert_accessible, browser_sign_in
 from tests.helpers import SYSTEM, make_user
 from tests.plugins.booking.setup_data import add_colleague, create_setup, tomorrow_at
@@ -108,6 +108,13 @@ async def test_staff_booking_pages_are_accessible(page: Page, live_server: str) 
             customer_id=None,
             moment=tomorrow_at(0) - dt.timedelta(days=1),
         )
+        closure = await Closure.insert(
+            Closure(
+                professional=setup.professional_id,
+                starts_at=tomorrow_at(9),
+                ends_at=tomorrow_at(10),
+            )
+        ).returning(Closure.id)
     await browser_sign_in(page, live_server, await make_user("admin"))
     for path in (
         "/booking",
@@ -118,6 +125,8 @@ async def test_staff_booking_pages_are_accessible(page: Page, live_server: str) 
         f"/booking/customers/{customer_id}?type_id={setup.advice_type_id}",
         "/book/right?code=WRONG",
         "/booking/waitlist/",
+        "/booking/setup/needs/new",
+        f"/booking/closures/{closure[0]['id']}/edit?professional_id={setup.professional_id}",
         f"/booking/meetings/{meeting_id}",
         f"/booking/meetings/{meeting_id}/move",
     ):

@@ -38,8 +38,10 @@ async def test_coordinator_keeps_the_lists_and_an_opening_takes_several(
     assert await page.locator("[role=status]").count() == 1
     await browser.click("a[href='/meals/codes/allergies/seesaminsiemen']")
     await page.fill("#f-label", "Seesami")
+    await page.fill("#f-label_sv", "Sesam")  # the name Swedish pages show
     await browser.click("main form button[type=submit] >> nth=0")
-    assert "Seesami" in await page.locator("main table").inner_text()
+    table = await page.locator("main table").inner_text()
+    assert "Seesami" in table and "Sesam" in table
     await browser.click("a[href='/meals/codes/allergies/celery']")
     await browser.submit()  # "Retire" asks first
     await browser.click("main form button[type=submit] >> nth=-1")

@@ -60,7 +60,9 @@ async def test_name_search_is_answered_from_the_trigram_index() -> None:
         await insert_objects(Customer, rows)
     select = Customer.select(*LIST_COLUMNS).where(search_condition("virtanen aino"))
     plan = await _plan(str(select))
-    expected = "customer_search" if is_sqlite(Customer._meta.db) else "customer_search_name_trgm"
+    expected = (
+        "customer_name_words" if is_sqlite(Customer._meta.db) else "customer_search_name_trgm"
+    )
     assert expected in plan, plan
     phone_plan = await _plan(str(Customer.select().where(search_condition("4012345"))))
     expected = "customer_search" if is_sqlite(Customer._meta.db) else "customer_phone_digits_trgm"
@@ -76,3 +78,39 @@ async def _plan(sql: str) -> str:
             await Customer.raw("SET LOCAL enable_seqscan = off")  # a small table is scanned
             rows = await Customer.raw(f"EXPLAIN {sql}")
     return "\n".join(" ".join(str(v) for v in row.values()) for row in rows)
+
+
+async def test_trigram_indexes_are_written_at_once_not_through_a_pending_list() -> None:
+    """PostgreSQL's GIN `fastupdate` would leave new customers in a pending list that every
+    search reads until autovacuum merges it (30-50 ms after an import of 30,000 customers)."""
+    if is_sqlite(Customer._meta.db):
+        rows = await Customer.raw("SELECT name FROM sqlite_master WHERE name = 'customer_search'")
+        assert rows, "the FTS5 table of the search"
+        return
+    rows = await Customer.raw(
+        "SELECT c.relname AS name, c.reloptions AS options FROM pg_class c"
+        " WHERE c.relname IN ('customer_search_name_trgm', 'customer_phone_digits_trgm')"
+    )
+    assert {r["name"]: r["options"] for r in rows} == {
+        "customer_search_name_trgm": ["fastupdate=off"],
+        "customer_phone_digits_trgm": ["fastupdate=off"],
+    }
+
+
+async def test_name_words_with_hyphens_quotes_and_marks_find_what_the_plain_rule_finds(
+    admin: httpx.AsyncClient,
+) -> None:
+    await create(admin, first_name="Aarne", last_name="Yli-Koski")
+    await create(
+        admin,
+        identity_code=valid_code("020250", "A", "456"),
+        first_name="Ilse",
+        last_name="O'Brien",
+    )
+    assert await _names("yli-k") == ["Yli-Koski Aarne"]
+    assert await _names("koski") == []  # inside a hyphenated word is not a word start
+    assert await _names("o'bri") == ["O'Brien Ilse"]
+    assert await _names('"o') == []
+    assert await _names("- aarne") == []  # "-" starts no word here, as before
+    assert await _names("aarne yli") == ["Yli-Koski Aarne"]
+    assert await _names("a") == ["Yli-Koski Aarne"]

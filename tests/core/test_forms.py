@@ -23,6 +23,7 @@ from core.web.forms import (
     OneOf,
     Parse,
     parse_form,
+    read_form,
 )
 from core.web.runtime import Runtime
 from tests.core.test_plugin_checks import MakePlugin, make_plugin, start
@@ -204,6 +205,20 @@ def test_problems_the_caller_found_are_refused_with_the_forms_own() -> None:
     with pytest.raises(ValidationFailed) as refused:
         parse_form(StayForm, {"first": "1.1.2027", "guests": "1"}, errors={"room": "Taken."})
     assert refused.value.errors == {"room": "Taken."}
+
+
+@pytest.mark.nodb
+def test_a_page_of_two_parts_names_the_problems_of_both() -> None:
+    errors = {"first": "The house is closed."}
+    assert read_form(StayForm, {"first": "x", "guests": "0"}, errors) is None
+    assert read_form(WashForm, {"day": "7.12.2026", "kilos": "200"}, errors) is None
+    assert errors == {
+        "first": "The house is closed.",  # the caller's own stays
+        "guests": "Enter the guests.",
+        "kilos": "Enter 0,1–100 kg.",
+    }
+    wash = read_form(WashForm, {"day": "7.12.2026", "kilos": "3,5"}, errors)
+    assert wash is not None and wash.kilos == Decimal("3.5") and len(errors) == 3
 
 
 def whole_euros(text: str) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import subprocess
@@ -14,6 +15,7 @@ from core.config import PROJECT_ROOT
 from core.db import transaction
 from core.notifications.services import queue_message
 from core.notifications.tables import SENT, OutboxMessage
+from core.operations.tables import WorkerHeartbeat
 from core.web.runtime import Runtime
 from tests.core.notifications.conftest import GATEWAY_TOKEN
 from tests.core.notifications.servers import SmsGatewayProcess
@@ -21,7 +23,9 @@ from tests.core.notifications.servers import SmsGatewayProcess
 MESSAGES = 200
 
 
-def worker_config(tmp_path: Path, runtime: Runtime, gateway: SmsGatewayProcess) -> Path:
+def worker_config(
+    tmp_path: Path, runtime: Runtime, gateway: SmsGatewayProcess, lease_seconds: int = 2
+) -> Path:
     config = tmp_path / "worker.toml"
     config.write_text(
         f"""
@@ -34,7 +38,7 @@ enabled = []
 [notifications]
 sms_gateway_url = "{gateway.url}"
 sms_token = "{GATEWAY_TOKEN}"
-lease_seconds = 2
+lease_seconds = {lease_seconds}
 batch_size = 20
 concurrency = 4
 poll_seconds = 0.2
@@ -61,7 +65,8 @@ async def queue_many(count: int) -> None:
             await queue_message(channel="sms", recipient="0501234567", body=f"Muistutus {n}")
 
 
-def wait_for_deliveries(gateway: SmsGatewayProcess, at_least: int, timeout: float = 60) -> int:
+# Generous: a worker process imports the whole app first, which takes long on a busy CI machine.
+def wait_for_deliveries(gateway: SmsGatewayProcess, at_least: int, timeout: float = 180) -> int:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         delivered = len(gateway.records()["deliveries"])
@@ -102,14 +107,31 @@ async def test_worker_killed_mid_batch_loses_nothing_and_repeats_nothing(
     assert records["requests"] >= MESSAGES
 
 
+async def wait_for_workers(workers: list[subprocess.Popen[bytes]], timeout: float = 180) -> None:
+    """Until each of `workers` has beaten: it is up and polling the outbox."""
+    deadline = time.monotonic() + timeout
+    pids = [w.pid for w in workers]
+    while await WorkerHeartbeat.count().where(WorkerHeartbeat.pid.is_in(pids)) < len(pids):
+        assert time.monotonic() < deadline, f"not every worker started in {timeout} s"
+        await asyncio.sleep(0.1)
+
+
 async def test_two_workers_side_by_side_send_each_message_once(
     runtime: Runtime, gateway: SmsGatewayProcess, tmp_path: Path
 ) -> None:
-    await queue_many(MESSAGES)
+    # Both workers are polling before anything is queued, so one slow start cannot leave the
+    # other to send everything; the lease outlasts any batch, so nothing is tried twice.
     gateway.control(delay_ms=20)
-    config = worker_config(tmp_path, runtime, gateway)
-    workers = [start_worker(config, "--once", "--batch", "10") for _ in range(2)]
-    assert [w.wait(timeout=120) for w in workers] == [0, 0]
+    config = worker_config(tmp_path, runtime, gateway, lease_seconds=60)
+    workers = [start_worker(config, "--batch", "10") for _ in range(2)]
+    try:
+        await wait_for_workers(workers)
+        await queue_many(MESSAGES)
+        wait_for_deliveries(gateway, MESSAGES)
+    finally:
+        for worker in workers:
+            worker.send_signal(signal.SIGTERM)
+    assert [w.wait(timeout=90) for w in workers] == [0, 0]
     await assert_each_delivered_once(gateway)
     assert gateway.records()["requests"] == MESSAGES  # no message was even tried twice
     claimed_by = await OutboxMessage.select(OutboxMessage.claimed_by).distinct()

@@ -16,6 +16,7 @@ from core.i18n import gettext, in_language
 from core.notifications.tables import OutboxMessage
 from core.plugins import PluginConfigError
 from plugins.booking import absences, bookings, links, settings
+from plugins.booking.forms import ContactForm
 from plugins.booking.tables import AppointmentType, Booking, Closure
 from tests.core.test_customers import create as create_customer
 from tests.helpers import SYSTEM, make_user, post_form, sign_in
@@ -45,7 +46,7 @@ async def book(
         reminder_channel="sms",
         language=language,
     )
-    bookings._check_contact(request, True, {})
+    request.phone = bookings.contact_problems(ContactForm(name=request.name, phone=phone), True, {})
     async with transaction():
         booking_id = await bookings.create_booking(SYSTEM, request, now())
         booking = await bookings.get_booking(booking_id)

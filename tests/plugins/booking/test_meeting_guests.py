@@ -60,7 +60,9 @@ async def test_a_relative_is_invited_told_of_the_move_and_cancellation_with_the_
         ({"guest_name": "Äiti Asiakas", "guest_phone": "09 123"}, "guest_phone"),
         ({"guest_name": "Äiti Asiakas", "guest_channel": "email"}, "guest_email"),
     ):
-        refused = await post_form(client, f"{path}/guests", {"guest_channel": "sms", **bad})
+        refused = await post_form(
+            client, f"{path}/guests", {"guest_channel": "sms", "guest_language": "fi", **bad}
+        )
         assert refused.status_code == 400 and f'id="f-{field}-error"' in refused.text, bad
     assert await MeetingGuest.count() == 0 and not await guest_messages()
     added = await post_form(
@@ -71,6 +73,7 @@ async def test_a_relative_is_invited_told_of_the_move_and_cancellation_with_the_
             "guest_relation": "äiti",
             "guest_phone": "040 555 0001",
             "guest_channel": "sms",
+            "guest_language": "fi",
         },
     )
     assert added.status_code == 200 and 'role="status"' in added.text
@@ -115,7 +118,12 @@ async def test_a_guest_is_removed_after_confirmation_and_told(client: httpx.Asyn
     await post_form(
         client,
         f"{path}/guests",
-        {"guest_name": "Isä Asiakas", "guest_phone": "0405550001", "guest_channel": "sms"},
+        {
+            "guest_name": "Isä Asiakas",
+            "guest_phone": "0405550001",
+            "guest_channel": "sms",
+            "guest_language": "fi",
+        },
     )
     guest = await MeetingGuest.select().first()
     remove = f"{path}/guests/{guest['id']}/remove"

@@ -213,13 +213,20 @@ async def test_booking_right_is_single_use_and_expires(
     customer_id = await create_customer(admin)
     client = other_client
     setup = await signed_in_professional(client)
+    refused = await post_form(
+        client,
+        f"/booking/customers/{customer_id}",
+        {"action": "grant", "appointment_type_id": setup.followup_type_id, "valid_until": "31.2."},
+    )
+    assert refused.status_code == 400 and 'id="f-valid_until-error"' in refused.text
+    last = today() + dt.timedelta(days=30)
     granted = await post_form(
         client,
         f"/booking/customers/{customer_id}",
         {
             "action": "grant",
             "appointment_type_id": setup.followup_type_id,
-            "valid_until": (today() + dt.timedelta(days=30)).isoformat(),
+            "valid_until": f"{last.day}.{last.month}.{last.year}",  # as the field's hint says
         },
     )
     assert granted.status_code == 200

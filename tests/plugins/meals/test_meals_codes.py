@@ -12,10 +12,13 @@ from core.audit.tables import AuditEntry
 from core.common.clock import today
 from core.common.errors import ValidationFailed
 from core.db import transaction
+from core.i18n import in_language
+from core.identity.tables import StaffUser
+from core.plugins.host import PluginConfigError
 from plugins.meals import codes, diets, services
 from plugins.meals.diets import DietChoice
 from plugins.meals.lists import production_list, route_delivery_list
-from plugins.meals.settings import current
+from plugins.meals.settings import current, parse_settings
 from plugins.meals.tables import MealCode, MealService
 from tests.helpers import (
     SYSTEM,
@@ -226,3 +229,74 @@ async def test_the_opening_form_offers_the_lists_and_the_service_page_shows_them
                  current().textures["soft"]):  # fmt: skip
         assert text in sent.text
     assert region.kitchen  # the service waits for the coordinator to complete it
+
+
+async def test_entries_have_finnish_and_swedish_names_shown_in_the_page_language(
+    client: httpx.AsyncClient,
+) -> None:
+    username = await make_user("meal_coordinator")
+    await sign_in(client, username)
+    added = await post_form(
+        client, "/meals/codes/allergies", {"label": "Seesami", "label_sv": "Sesam"}
+    )
+    assert [kind for kind, _text in notices(added.text)] == ["success"], added.text
+    row = await MealCode.select().where(MealCode.code == "seesami").first()
+    assert (row["label"], row["label_sv"], row["label_en"]) == ("Seesami", "Sesam", "")
+    fish = await MealCode.select().where(MealCode.code == "fish").first()
+    assert fish["label"] == current().allergies["fish"] and fish["label_sv"] == ""  # seeded
+
+    with in_language("sv"):
+        swedish = await codes.effective()
+    with in_language("en"):
+        english = await codes.effective()
+    assert swedish.allergies["seesami"] == "Sesam"
+    assert english.allergies["seesami"] == "Seesami"  # no English name: the Finnish one
+    assert swedish.allergies["fish"] == current().allergies["fish"]
+    assert (await codes.effective()).allergies["seesami"] == "Seesami"
+    with in_language("sv"):
+        assert swedish.diet_label(DietChoice((), ("seesami",)).key).endswith("Sesam")
+
+    taken = await post_form(
+        client,
+        "/meals/codes/allergies/fish",
+        {"label": fish["label"], "label_sv": "Sesam", "version": str(fish["version"])},
+    )
+    assert taken.status_code == 400 and 'id="f-label_sv-error"' in taken.text
+    renamed = await post_form(
+        client,
+        "/meals/codes/allergies/fish",
+        {"label": "Kalat", "label_sv": "Fisk", "label_en": "Fish", "version": "1"},
+    )
+    assert [kind for kind, _text in notices(renamed.text)] == ["success"], renamed.text
+    audited = await AuditEntry.select(AuditEntry.after).where(
+        (AuditEntry.entity == "meal_code") & (AuditEntry.action == "update")
+    )
+    assert audited and "Fisk" in str(audited[-1]["after"])
+
+    await StaffUser.update({StaffUser.language: "sv"}).where(StaffUser.username == username)
+    page = await client.get("/meals/codes/allergies")
+    assert ">Fisk</a>" in page.text and ">Sesam</a>" in page.text
+    index = await client.get("/meals/codes")
+    assert "Fisk" in index.text and "Kalat" not in index.text
+    await StaffUser.update({StaffUser.language: "fi"}).where(StaffUser.username == username)
+    page = await client.get("/meals/codes/allergies")
+    assert ">Kalat</a>" in page.text and ">Seesami</a>" in page.text
+
+
+def test_the_file_may_name_entries_in_finnish_swedish_and_english() -> None:
+    parsed = parse_settings(
+        {"allergies": {"fish": {"fi": "Kala", "sv": "Fisk"}, "egg": "Kananmuna"}}
+    )
+    assert parsed.allergies == {"fish": "Kala", "egg": "Kananmuna"}
+    assert parsed.other_names == {("allergies", "fish", "sv"): "Fisk"}
+    with pytest.raises(PluginConfigError, match=r"allergies\.fish"):
+        parse_settings({"allergies": {"fish": {"sv": "Fisk"}}})
+    with pytest.raises(PluginConfigError, match=r"allergies\.fish"):
+        parse_settings({"allergies": {"fish": {"fi": "Kala", "de": "Fisch"}}})
+
+
+async def test_file_names_in_swedish_are_shown_until_the_list_is_changed() -> None:
+    base = parse_settings({"allergies": {"fish": {"fi": "Kala", "sv": "Fisk"}}})
+    with in_language("sv"):
+        assert (await codes.with_codes(base)).allergies["fish"] == "Fisk"
+    assert (await codes.with_codes(base)).allergies["fish"] == "Kala"

@@ -9,9 +9,10 @@ import httpx
 
 from core.audit.tables import AuditEntry
 from core.common.clock import today
-from core.db import transaction
-from plugins.meals import services
-from plugins.meals.dashboard import coordinator_day
+from core.db import is_sqlite, transaction
+from core.engines import count_statements
+from plugins.meals import change_reports, services
+from plugins.meals.dashboard import COUNTS_SQL, coordinator_day, count_queries
 from plugins.meals.scope import bind_user
 from plugins.meals.tables import Kitchen, MealService
 from tests.helpers import SYSTEM, api_headers, make_user, post_form, sign_in
@@ -278,3 +279,30 @@ async def test_lists_and_reports_showing_customers_are_in_the_access_log(
     )
     assert sorted(r["entity"] for r in reports) == ["meal_billing_report", "meal_deviations_report"]
     assert all(json.loads(r["after"])["customers"] == [customer] for r in reports)
+
+
+async def test_dashboard_counts_reported_changes_per_kitchen_in_a_few_statements(
+    client: httpx.AsyncClient,
+) -> None:
+    region = await new_region()
+    first, second = await active_service(region), await active_service(region)
+    async with transaction():
+        for service_id in (first, second, first):
+            await change_reports.report_change(
+                SYSTEM,
+                service_id,
+                {"kind": "other", "channel": "phone", "details": "uusi ovikoodi"},
+            )
+    day = await coordinator_day()
+    assert day.by_kitchen[region.kitchen]["reported"] == 3
+    assert day.totals["reported"] == 3 and day.totals["running"] == 2
+    await signed_in(client, "meal_coordinator")
+    with count_statements() as statements:
+        assert (await client.get("/")).status_code == 200
+    counts = [s.sql for s in statements if "meals_service s" in s.sql or "meals_pause p" in s.sql]
+    assert len(counts) == len(count_queries(today())), counts  # one per figure group, any kitchens
+    if is_sqlite(MealService._meta.db):  # the counts read one covering index, not every row
+        plan = await MealService.raw(
+            "EXPLAIN QUERY PLAN " + COUNTS_SQL, *count_queries(today())[0][1]
+        )
+        assert "COVERING INDEX meals_service_counts" in str(plan), plan

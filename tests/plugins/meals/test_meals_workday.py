@@ -298,3 +298,24 @@ async def test_an_existing_coordinator_role_gets_the_inbox_and_the_customer_page
         .output(load_json=True)
     )
     assert role["permissions"] == ["customers.view", "meals.manage", "tasks.work"]
+
+
+async def test_a_search_lists_the_services_of_every_customer_it_finds(
+    client: httpx.AsyncClient,
+) -> None:
+    region = await new_region()
+    found = [await new_customer(name) for name in ("Kivelä", "Kivelämaa", "Kivi")]
+    for customer in found:
+        await active_service(region, customer=customer)
+    await active_service(region, customer=await new_customer("Niemi", phone="+358405551234"))
+    total, rows = await services.list_services(services.ServiceFilter(query="kiv"), 1, 50)
+    assert total == 3 and sorted(r["customer"] for r in rows) == sorted(found)
+    total, rows = await services.list_services(services.ServiceFilter(query="555 12"), 1, 50)
+    assert total == 1 and rows[0]["customer.last_name"] == "Niemi"
+    total, _rows = await services.list_services(services.ServiceFilter(query="kivelä x"), 1, 50)
+    assert total == 0
+    await signed_in(client, "meal_coordinator")
+    several = await post_form(client, "/meals/services/search", {"q": "kiv"})
+    assert several.status_code == 200
+    assert all(name in several.text for name in ("Kivelämaa", "Kivi", "Kivelä"))
+    assert "Niemi" not in several.text
