@@ -30,6 +30,7 @@ from core.common.pagination import ResultPage, page_count
 from core.common.spreadsheets import read_rows
 from core.common.versioned import update_versioned
 from core.customers import services as customers
+from core.customers.areas import ListArea, customers_living_in, list_area
 from core.customers.moves import municipalities_on
 from core.customers.services import (
     CustomerRecord,
@@ -178,6 +179,7 @@ __all__ = [
     "ImportStep",
     "InvoiceFormat",
     "InvoiceMonth",
+    "ListArea",
     "Message",
     "Metric",
     "MetricCell",
@@ -238,6 +240,7 @@ __all__ = [
     "customer_names",
     "customer_stamps_of",
     "customers",
+    "customers_living_in",
     "date_from_form",
     "dates",
     "decode_days",
@@ -265,6 +268,7 @@ __all__ = [
     "is_sqlite",
     "label",
     "labels_of",
+    "list_area",
     "load_runtime",
     "may_use",
     "month_argument",

@@ -212,7 +212,16 @@ async def _refresh_by_customer(
         return None
     customer_stamps = metrics[0].customer_stamps
     assert customer_stamps is not None
+    current = incremental and await shares.shares_current(
+        metrics, period, now() - RECOMPUTE_AT_LEAST
+    )
     try:
+        # the month stamp first: a change made while the customers' stamps are read then moves
+        # it again, so the next round looks at the customers once more
+        month_stamp = await _month_stamp(metrics[0], period, context)
+        if current and month_stamp is not None:
+            if month_stamp == await shares.stored_month_stamp(service, period):
+                return CustomerOutcome(0, 0, [m.name for m in metrics])
         stamps = await customer_stamps(period, context)
     except Exception:
         log.exception("Customer stamps of %s of %s could not be read", service, period)
@@ -221,12 +230,9 @@ async def _refresh_by_customer(
         return None
     stored = await shares.stored_stamps(service, period)
     changed = shares.changed_customers(stamps, stored)
-    whole = not (
-        incremental
-        and await shares.shares_current(metrics, period, now() - RECOMPUTE_AT_LEAST)
-        and len(changed) <= len(stamps) * shares.MOST_CHANGED
-    )
+    whole = not (current and len(changed) <= len(stamps) * shares.MOST_CHANGED)
     if not whole and not changed:
+        await shares.save_stamps(service, period, stamps, set(), month_stamp)
         return CustomerOutcome(0, 0, [m.name for m in metrics])
     done, rows, failed = 0, 0, False
     # one narrowed context for the service's figures, so they share its queries as a whole
@@ -243,8 +249,13 @@ async def _refresh_by_customer(
             failed = True  # its stamps stay old, so the next round tries these customers again
             log.exception("Metric %s of %s could not be computed", metric.name, period)
     if not failed:
-        await shares.save_stamps(service, period, stamps, None if whole else changed)
+        await shares.save_stamps(service, period, stamps, None if whole else changed, month_stamp)
     return CustomerOutcome(done, rows, [], 0 if whole else len(changed))
+
+
+async def _month_stamp(metric: Metric, period: BillingPeriod, context: MetricContext) -> str | None:
+    """The service's stamp of the whole month (`Metric.stamp`), None without one."""
+    return await metric.stamp(period, context) if metric.stamp else None
 
 
 async def _stored_stamps(period: BillingPeriod, since: dt.datetime) -> dict[str, str]:

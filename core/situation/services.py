@@ -197,12 +197,19 @@ class Stored:
     values: dict[Row, tuple[Decimal, int, int]]
 
     def cell(self, metric: Metric, months: list[BillingPeriod], split: str, reveal: bool) -> Cell:
+        return self.cell_of_days(metric, [m.first_day for m in months], split, reveal)
+
+    def cell_of_days(self, metric: Metric, days: list[dt.date], split: str, reveal: bool) -> Cell:
+        """`cell` of the months by their first days: the page asks for hundreds of cells of the
+        same few lists of months, so it turns them into days once."""
         if metric.kind == "stock":
-            months = months[-1:]
+            days = days[-1:]
         value, weight, customers = Decimal(0), 0, 0
-        for month in months:
-            v, w, c = self.values.get((metric.name, month.first_day, split), (Decimal(0), 0, 0))
-            value, weight, customers = value + v, weight + w, customers + c
+        values, name = self.values, metric.name
+        for day in days:
+            found = values.get((name, day, split))
+            if found is not None:
+                value, weight, customers = value + found[0], weight + found[1], customers + found[2]
         if metric.kind == "mean":
             value = (value / weight).quantize(Decimal("0.1")) if weight else Decimal(0)
         return suppressed(Cell(value, customers), reveal)
@@ -332,19 +339,25 @@ async def picture(
     earliest = min(selection.year_earlier.first, selection.trend_start, key=lambda p: p.first_day)
     stored = await read_figures(level, area, earliest, selection.last, names)
     ages = await refresh_times(selection.first, selection.last)
-    trend_months = months_between(selection.trend_start, selection.last)
+    trend_months = [
+        (m, [m.first_day]) for m in months_between(selection.trend_start, selection.last)
+    ]
+    current, previous, year_earlier = (
+        [m.first_day for m in s.months]
+        for s in (selection, selection.previous, selection.year_earlier)
+    )
     figures = []
     for metric in chosen:
         reveal = bool(can(metric.list_permission or "customers.view"))
+        cell = stored.cell_of_days
         figure = Figure(
             metric=metric,
-            current=stored.cell(metric, selection.months, "", reveal),
-            previous=stored.cell(metric, selection.previous.months, "", reveal),
-            year_earlier=stored.cell(metric, selection.year_earlier.months, "", reveal),
-            trend=[(m, stored.cell(metric, [m], "", reveal)) for m in trend_months],
+            current=cell(metric, current, "", reveal),
+            previous=cell(metric, previous, "", reveal),
+            year_earlier=cell(metric, year_earlier, "", reveal),
+            trend=[(m, cell(metric, days, "", reveal)) for m, days in trend_months],
             splits=[
-                (code, label, stored.cell(metric, selection.months, code, reveal))
-                for code, label in metric.splits
+                (code, label, cell(metric, current, code, reveal)) for code, label in metric.splits
             ],
             refreshed_at=ages.get(metric.name),
             list_href=list_href(metric, selection, bool(can(metric.list_permission))),

@@ -30,6 +30,10 @@ from core.situation.tables import (
 BY_CUSTOMER = "by customer"  # the refresh stamp of a metric-month whose shares are kept
 # Beyond this share of a month's customers changed, computing everyone is as cheap.
 MOST_CHANGED = 0.5
+# The customer under which a service's month stamp (`Metric.stamp`) is kept beside its customers'
+# stamps: when it has not moved, nothing any customer's stamp comes from has, and a round skips
+# reading every customer's stamp (one aggregate query instead of one row per customer).
+MONTH_STAMP = -1
 
 SHARE_COLUMNS = (
     SituationShare.metric,
@@ -77,8 +81,19 @@ async def stored_stamps(service: str, period: BillingPeriod) -> dict[int, str]:
     ).where(
         (SituationCustomerStamp.metric == service)
         & (SituationCustomerStamp.month == period.first_day)
+        & (SituationCustomerStamp.customer != MONTH_STAMP)
     )
     return {r["customer"]: r["stamp"] for r in rows}
+
+
+async def stored_month_stamp(service: str, period: BillingPeriod) -> str | None:
+    """The service's month stamp stored with its customers' stamps (see `MONTH_STAMP`)."""
+    rows = await SituationCustomerStamp.select(SituationCustomerStamp.stamp).where(
+        (SituationCustomerStamp.metric == service)
+        & (SituationCustomerStamp.month == period.first_day)
+        & (SituationCustomerStamp.customer == MONTH_STAMP)
+    )
+    return rows[0]["stamp"] if rows else None
 
 
 async def shares_current(
@@ -168,9 +183,14 @@ async def _roll_up(metric: Metric, period: BillingPeriod, started: float, comput
 
 
 async def save_stamps(
-    service: str, period: BillingPeriod, stamps: dict[int, str], customers: set[int] | None
+    service: str,
+    period: BillingPeriod,
+    stamps: dict[int, str],
+    customers: set[int] | None,
+    month_stamp: str | None = None,
 ) -> None:
-    """Store the stamps the shares were computed from: of `customers`, or of everyone (None)."""
+    """Store the stamps the shares were computed from: of `customers`, or of everyone (None),
+    and the service's `month_stamp` read before them (none kept when None)."""
     where = (SituationCustomerStamp.metric == service) & (
         SituationCustomerStamp.month == period.first_day
     )
@@ -179,11 +199,13 @@ async def save_stamps(
         if customers is None:
             await SituationCustomerStamp.delete().where(where)
         else:
-            for chunk in chunked(sorted(customers)):
+            for chunk in chunked(sorted({*customers, MONTH_STAMP})):
                 await SituationCustomerStamp.delete().where(
                     where & SituationCustomerStamp.customer.is_in(list(chunk))
                 )
         rows = [(service, period.first_day, c, s) for c, s in chosen.items()]
+        if month_stamp is not None:
+            rows.append((service, period.first_day, MONTH_STAMP, month_stamp))
         await insert_rows(SituationCustomerStamp, STAMP_COLUMNS, rows)
 
 

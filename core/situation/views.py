@@ -100,12 +100,14 @@ class SituationPages(Controller):
             )
         picture, chosen = await _picture(request, selection, chart)
         values.update(start=month_text(selection.first), end=month_text(selection.last))
+        drawn = _charts(picture, chosen)
         return render(
             request,
             "situation/page.html",
             picture=picture,
             chosen=chosen,
-            charts=_charts(picture, chosen),
+            charts=drawn,
+            chart_rows=_table_rows(drawn),
             query=_query(selection, chart=chosen.metric.name if chosen else ""),
             periods=_period_labels(selection),
             unit_options=[(u, u) for u in picture.units],
@@ -167,6 +169,21 @@ def _charts(picture: Picture, chosen: Any) -> list[tuple[str, charts.ChartData]]
         if figure.splits:
             found.append((f"split-{figure.metric.name}", charts.distribution(figure)))
     return found
+
+
+def _table_rows(
+    drawn: list[tuple[str, charts.ChartData]],
+) -> dict[str, list[tuple[str, list[str]]]]:
+    """The data table under each chart as text, row by row (label, cells): formatted here in
+    one pass rather than cell by cell in the template (the municipalities' table has hundreds
+    of rows)."""
+    return {
+        name: [
+            (label, [formatting.cell_text(cells[row]) for _series, cells in chart.series])
+            for row, label in enumerate(chart.labels)
+        ]
+        for name, chart in drawn
+    }
 
 
 def services_trend_title(figure: Any) -> str:

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup, escape
 
 from core import i18n
 from core.config import PROJECT_ROOT, ConfigError, Settings
@@ -102,8 +105,34 @@ def build_environment(settings: Settings, host: PluginHost) -> Environment:
         region_logo=settings.region_logo,
         language=i18n.current_language.get,
         notices=take_notices,
+        option_tags=option_tags,
     )
     return env
+
+
+def option_tags(options: Any, selected: object) -> Markup:
+    """The `<option>`s of a select (the `select` macro), `selected` marked: built once per set
+    of options, since a select of the region's municipalities or units has hundreds of them and
+    rendering each through the template was much of a page's time."""
+    chosen = str(selected)
+    try:
+        parts = _option_parts(tuple(tuple(o) for o in options))
+    except TypeError:  # unhashable options: built each time
+        parts = _option_parts.__wrapped__(tuple(tuple(o) for o in options))
+    return Markup(  # noqa: S704 (every value and text was escaped in _option_parts)
+        "\n".join(
+            f"{start} selected{end}" if value == chosen else f"{start} {end}"
+            for value, start, end in parts
+        )
+    )
+
+
+@lru_cache(maxsize=256)
+def _option_parts(options: tuple[tuple[Any, Any], ...]) -> tuple[tuple[str, str, str], ...]:
+    return tuple(
+        (str(value), f'<option value="{escape(value)}"', f">{escape(text)}</option>")
+        for value, text in options
+    )
 
 
 def _label_filter(code: object, kind: str) -> str:

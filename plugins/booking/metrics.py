@@ -17,6 +17,7 @@ from plugins.booking.tables import Booking, Professional, ServiceUnit
 from valvomo.api import (
     N_,
     BillingPeriod,
+    ListArea,
     Metric,
     MetricCell,
     MetricCompute,
@@ -101,10 +102,19 @@ async def stamp(period: BillingPeriod, context: MetricContext) -> str | None:
     return await context.once((stamp, period), load)
 
 
-async def month_appointments(period: BillingPeriod, status: str) -> Rows:
+async def month_appointments(
+    period: BillingPeriod, status: str, area: ListArea | None = None
+) -> Rows:
     """The list behind a figure: the month's appointments of `status` ("held", "no_show",
-    "cancelled"), by time, with their unit."""
+    "cancelled"), by time, with their unit; with `area`, those of the units in its
+    municipality or of its unit (by name), as the figures file them."""
     wanted = STATUSES.get(status, STATUSES["held"])
+    where = _in_month(period)
+    if area and area.municipality:
+        unit_in = Booking.professional.unit.municipality  # type: ignore[union-attr]
+        where &= (unit_in == area.municipality) if area.known else (Booking.id < 0)
+    if area and area.unit:
+        where &= Booking.professional.unit.name == area.unit  # type: ignore[union-attr]
     rows = (
         await Booking.select(
             Booking.id,
@@ -114,7 +124,7 @@ async def month_appointments(period: BillingPeriod, status: str) -> Rows:
             Booking.professional.user.full_name,  # type: ignore[union-attr]
             Booking.professional.unit.name,  # type: ignore[union-attr]
         )
-        .where(_in_month(period))
+        .where(where)
         .order_by(Booking.starts_at)
     )
     return [r for r in rows if wanted(r["status"])]
@@ -139,6 +149,7 @@ def booking_metrics() -> list[Metric]:
             kind="stock" if people else "sum",
             list_path=listing + status,
             list_permission="booking.work",
+            list_areas=("municipality", "unit"),
             order=order,
             stamp=stamp,
         )

@@ -38,6 +38,7 @@ from valvomo.api import (
     form_data,
     int_field,
     is_confirmed,
+    list_area,
     now,
     parse_date,
     parse_period,
@@ -270,19 +271,29 @@ class BookingPages(Controller):
         return redirect_with_notice(request.url.path, N_("The booking was saved."))
 
     @get("/appointments")
-    async def appointments_page(self, request: Req, month: str = "", status: str = "") -> Template:
-        """The appointments of a month behind a situational-picture figure."""
+    async def appointments_page(
+        self,
+        request: Req,
+        month: str = "",
+        status: str = "",
+        municipality: str = "",
+        unit: str = "",
+    ) -> Template:
+        """The appointments of a month behind a situational-picture figure, of the units of
+        one municipality or of one unit for a figure of that area."""
         try:
             period = parse_period(month)
         except ValueError:
             period = parse_period(today().strftime("%Y-%m"))
         status = status if status in STATUSES else "held"
+        area = list_area(runtime_of(request).settings.municipalities, municipality, unit)
         return render(
             request,
             "booking/appointments.html",
-            bookings=await month_appointments(period, status),
+            bookings=await month_appointments(period, status, area),
             period=period,
             status=status,
+            area=area,
             link=True,
         )
 

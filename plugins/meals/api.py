@@ -382,7 +382,8 @@ class MealApi(Controller):
         await reports.record_report_view(
             require_user(request), "deviations", period, customer_ids, "json"
         )
-        return [DeviationOut(**row) for row in rows]
+        fields = ("date", "customer_id", "customer", "kind", "details")
+        return [DeviationOut(**{name: row[name] for name in fields}) for row in rows]
 
     @get("/reports/transport", opt={"permission": "meals.reports"})
     async def transport(self, month: Month = "") -> list[TransportOut]:

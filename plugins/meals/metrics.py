@@ -35,8 +35,15 @@ RUNNING = "s.start_date <= :last AND (s.end_date IS NULL OR s.end_date >= :first
 OPENED = "s.status <> 'opening_requested'"
 KITCHEN = "k.name"
 CUSTOMER = "s.customer"  # every figure is kept per customer: a round recomputes the changed
+# The kitchen that delivered the service at the month's end (or on its last assignment before,
+# if it ended earlier), from the service's kitchen and route history; its current kitchen if the
+# history has none: a kitchen's figures of past months stay its own after services move.
+KITCHEN_AT = (
+    "COALESCE((SELECT a.kitchen FROM meals_route_assignment a WHERE a.service = s.id"
+    " AND a.valid_from <= :last ORDER BY a.valid_from DESC, a.id DESC LIMIT 1), s.kitchen)"
+)
 WITH_CUSTOMER = (
-    " JOIN customer c ON c.id = s.customer LEFT JOIN meals_kitchen k ON k.id = s.kitchen"
+    f" JOIN customer c ON c.id = s.customer LEFT JOIN meals_kitchen k ON k.id = {KITCHEN_AT}"
 )
 
 SERVICES = grouped(
@@ -167,7 +174,7 @@ def declared(
         kind=kind,
         list_path=listing[0],
         list_permission=listing[1],
-        list_areas=("municipality", "unit") if listing[0] == "/meals/services" else (),
+        list_areas=("municipality", "unit"),  # every list behind them narrows to both
         order=order,
         stamp=stamp,
         customer_stamps=customer_stamps,

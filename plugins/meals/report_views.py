@@ -15,12 +15,15 @@ from valvomo.api import (
     N_,
     BillingPeriod,
     Cell,
+    ListArea,
     NotFound,
     ValidationFailed,
     export,
     gettext,
+    list_area,
     render,
     require_user,
+    runtime_of,
     today,
 )
 from valvomo.api import parse_month as parse_month_text
@@ -54,6 +57,12 @@ def _download(
     )
 
 
+def _area(request: Req, municipality: str, unit: str) -> ListArea:
+    """The area a report behind a situational-picture figure is narrowed to (a kitchen by
+    name)."""
+    return list_area(runtime_of(request).settings.municipalities, municipality, unit)
+
+
 class MealReportPages(Controller):
     path = "/meals/reports"
     include_in_schema = False
@@ -79,10 +88,16 @@ class MealReportPages(Controller):
 
     @get("/deviations")
     async def deviations(
-        self, request: Req, month: str = "", format: str = "html"
+        self,
+        request: Req,
+        month: str = "",
+        format: str = "html",
+        municipality: str = "",
+        unit: str = "",
     ) -> Response[Any]:
         period = parse_month(month)
-        rows = await reports.deviations(period)
+        area = _area(request, municipality, unit)
+        rows = await reports.deviations(period, area)
         customer_ids = (r["customer_id"] for r in rows)
         await reports.record_report_view(
             require_user(request), "deviations", period, customer_ids, format
@@ -90,16 +105,24 @@ class MealReportPages(Controller):
         if format in ("csv", "xlsx"):
             table = reports.deviation_rows(rows)
             return _download(format, "deviations", period, reports.DEVIATION_HEADERS, table)
-        return self._page(request, "deviations", period, rows=rows)
+        return self._page(request, "deviations", period, rows=rows, area=area)
 
     @get("/transport")
-    async def transport(self, request: Req, month: str = "", format: str = "html") -> Response[Any]:
+    async def transport(
+        self,
+        request: Req,
+        month: str = "",
+        format: str = "html",
+        municipality: str = "",
+        unit: str = "",
+    ) -> Response[Any]:
         period = parse_month(month)
-        rows = await reports.transport(period, current())
+        area = _area(request, municipality, unit)
+        rows = await reports.transport(period, current(), area)
         if format in ("csv", "xlsx"):
             table = reports.transport_rows(rows)
             return _download(format, "transport", period, reports.TRANSPORT_HEADERS, table)
-        return self._page(request, "transport", period, rows=rows)
+        return self._page(request, "transport", period, rows=rows, area=area)
 
     @staticmethod
     def _page(request: Req, report: str, period: BillingPeriod, **context: Any) -> Template:

@@ -19,8 +19,10 @@ from valvomo.api import (
     BillingLine,
     BillingPeriod,
     Cell,
+    ListArea,
     audit,
     customer_names,
+    customers_living_in,
     fmt_date,
     gettext,
     label,
@@ -77,10 +79,17 @@ async def record_report_view(
         )
 
 
-async def deviations(period: BillingPeriod) -> list[dict[str, Any]]:
-    """Openings, endings, pauses and exceptions touching the month, by date."""
+async def deviations(period: BillingPeriod, area: ListArea | None = None) -> list[dict[str, Any]]:
+    """Openings, endings, pauses and exceptions touching the month, by date; with `area`, of
+    the customers who lived in its municipality at the month's end or of its kitchen (the
+    service's, by name), as the figures count them."""
     first, last = period.first_day, period.last_day
-    names = (MealService.customer, MealService.customer.first_name, MealService.customer.last_name)
+    names = (
+        MealService.customer,
+        MealService.customer.first_name,
+        MealService.customer.last_name,
+        MealService.kitchen.name,
+    )
     rows: list[dict[str, Any]] = []
     opened = await MealService.select(MealService.start_date, *names).where(
         (MealService.start_date >= first)
@@ -100,6 +109,7 @@ async def deviations(period: BillingPeriod) -> list[dict[str, Any]]:
         pause.customer,
         pause.customer.first_name,
         pause.customer.last_name,
+        pause.kitchen.name,
     ).where(
         (MealPause.start_date <= last)
         & (MealPause.end_date.is_null() | (MealPause.end_date >= first))
@@ -119,6 +129,7 @@ async def deviations(period: BillingPeriod) -> list[dict[str, Any]]:
         exc.customer,
         exc.customer.first_name,
         exc.customer.last_name,
+        exc.kitchen.name,
     ).where((MealException.day >= first) & (MealException.day <= last))
     for e in exceptions:
         what = label("meals.exception_kind", e["kind"])
@@ -127,6 +138,15 @@ async def deviations(period: BillingPeriod) -> list[dict[str, Any]]:
         rows.append(
             _deviation(e["day"], e, N_("Exception"), f"{what} {e['note']}".strip(), "service.")
         )
+    if area:
+        living = await customers_living_in(area, last)
+        chosen = None if living is None else set(living)
+        rows = [
+            r
+            for r in rows
+            if (chosen is None or r["customer_id"] in chosen)
+            and (not area.unit or r["kitchen"] == area.unit)
+        ]
     return sorted(rows, key=lambda r: (r["date"], r["customer"]))
 
 
@@ -139,6 +159,7 @@ def _deviation(
         "customer": _name(row, f"{prefix}customer."),
         "kind": kind,
         "details": details,
+        "kitchen": row[f"{prefix}kitchen.name"] or "",
     }
 
 
@@ -149,9 +170,17 @@ def deviation_rows(rows: list[dict[str, Any]]) -> list[list[Cell]]:
     ]
 
 
-async def transport(period: BillingPeriod, settings: MealSettings) -> list[dict[str, Any]]:
-    """Per kitchen and route: customers served, deliveries made and meals eaten in the month."""
+async def transport(
+    period: BillingPeriod, settings: MealSettings, area: ListArea | None = None
+) -> list[dict[str, Any]]:
+    """Per kitchen and route: customers served, deliveries made and meals eaten in the month;
+    with `area`, of the customers who lived in its municipality at the month's end or of its
+    kitchen."""
     services = await load_services(period.first_day, period.last_day)
+    living = await customers_living_in(area, period.last_day) if area else None
+    if living is not None:
+        chosen = set(living)
+        services = [s for s in services if s.row["customer"] in chosen]
     totals: dict[tuple[str, str], dict[str, Any]] = defaultdict(
         lambda: {"customers": 0, "deliveries": 0, "meals": 0}
     )
@@ -170,7 +199,12 @@ async def transport(period: BillingPeriod, settings: MealSettings) -> list[dict[
             served.add(key)
         for key in served:
             totals[key]["customers"] += 1
-    return [{"kitchen": k, "route": r, **v} for (k, r), v in sorted(totals.items())]
+    unit = area.unit if area else ""
+    return [
+        {"kitchen": k, "route": r, **v}
+        for (k, r), v in sorted(totals.items())
+        if not unit or k == unit
+    ]
 
 
 def _route_key(service: LoadedService, day: dt.date) -> tuple[str, str]:

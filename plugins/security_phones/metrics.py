@@ -301,6 +301,8 @@ def phone_metrics() -> list[Metric]:
             else (),
             list_path=listing[0],
             list_permission=listing[1],
+            # the alarms list narrows to the customers of a municipality or to a centre
+            list_areas=("municipality", "unit") if listing == alarms else (),
             order=order,
             stamp=stamp,
             customer_stamps=customer_stamps,

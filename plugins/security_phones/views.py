@@ -19,6 +19,7 @@ from valvomo.api import (
     get_customer,
     int_field,
     is_confirmed,
+    list_area,
     month_text,
     parse_period,
     record_view,
@@ -26,6 +27,7 @@ from valvomo.api import (
     render,
     render_confirmation,
     require_user,
+    runtime_of,
     today,
     transaction,
 )
@@ -320,15 +322,22 @@ class AlarmPages(Controller):
 
     @get("/")
     async def list_alarms(
-        self, request: Req, waiting: bool = False, page: int = 1, month: str = ""
+        self,
+        request: Req,
+        waiting: bool = False,
+        page: int = 1,
+        month: str = "",
+        municipality: str = "",
+        unit: str = "",
     ) -> Template:
         """Every alarm, or those waiting for a visit, or (from the situational picture) those
-        of one month."""
+        of one month, of one municipality's customers or one alarm centre."""
         try:
             period = parse_period(month) if month else None
         except ValueError:
             period = None
-        result = await visits.list_alarms(waiting_only=waiting, page=page, month=period)
+        area = list_area(runtime_of(request).settings.municipalities, municipality, unit)
+        result = await visits.list_alarms(waiting_only=waiting, page=page, month=period, area=area)
         return render(
             request,
             "security_phones/alarms.html",
@@ -336,6 +345,7 @@ class AlarmPages(Controller):
             waiting=waiting,
             month=f"{period.year}-{period.month:02d}" if period else "",
             month_text=month_text(period) if period else "",
+            area=area,
         )
 
     @get("/{alarm_id:int}")

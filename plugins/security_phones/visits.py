@@ -12,12 +12,15 @@ from valvomo.api import (
     N_,
     Actor,
     BillingPeriod,
+    ListArea,
     NotFound,
     ResultPage,
     ValidationFailed,
     audit,
+    customers_living_in,
     month_bounds,
     parse_form,
+    today,
     update_versioned,
 )
 
@@ -132,13 +135,23 @@ async def list_alarms(
     customer_id: int | None = None,
     page: int = 1,
     month: BillingPeriod | None = None,
+    area: ListArea | None = None,
 ) -> ResultPage:
     """Alarms newest first; `waiting_only` keeps those needing a visit that has none yet,
-    `month` those received in that month (Helsinki time)."""
+    `month` those received in that month (Helsinki time), `area` those of the customers who
+    lived in its municipality at the month's end or sent by its alarm centre (by name), as the
+    situational picture counts them."""
     condition: Any = Alarm.id > 0
     if month is not None:
         start, end = month_bounds(month)
         condition &= (Alarm.occurred_at >= start) & (Alarm.occurred_at < end)
+    if area:
+        day = month.last_day if month is not None else today()
+        living = await customers_living_in(area, day)
+        if living is not None:
+            condition &= Alarm.customer.is_in(living or [0])
+        if area.unit:
+            condition &= Alarm.centre.name == area.unit
     if waiting_only:
         condition &= _waiting_condition()
     if customer_id is not None:

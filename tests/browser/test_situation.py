@@ -37,10 +37,11 @@ async def test_leader_opens_the_picture_switches_area_and_period_and_follows_a_f
     await page.select_option("#f-municipality", "Seinäjoki")
     await page.click("form.situation-filter >> nth=0 >> button[type=submit]")
     await page.wait_for_selector("p.situation-scope:has-text('Seinäjoki, 3/2026')")
-    row = page.locator("tr", has=page.locator("th[scope=row]:text-is('Avatut ateriapalvelut')"))
+    row = page.locator("tr", has=page.locator("th[scope=row]:has-text('Avatut ateriapalvelut')"))
     assert (await row.locator("td").first.inner_text()).strip() == "3"
-    # the deviations report cannot be narrowed to Seinäjoki: no link; the services list can
-    assert await row.locator("a").count() == 0
+    # the lists behind a municipality's figures are narrowed to it
+    deviations = "/meals/reports/deviations?month=2026-03&municipality=Sein%C3%A4joki"
+    assert await row.locator("a").get_attribute("href") == deviations
     customers = page.locator("a:has-text('Ateriapalvelun asiakkaat')")
     assert await customers.get_attribute("href") == "/meals/services?municipality=Sein%C3%A4joki"
     await page.wait_for_load_state("networkidle")

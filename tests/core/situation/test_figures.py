@@ -82,8 +82,11 @@ async def test_small_cells_are_hidden_from_those_without_the_customers(runtime: 
     assert value(leader["meals.customers"]) == 5  # five customers is not a small cell
     coordinator = await figures(runtime, selection)
     assert value(coordinator["meals.openings"]) == 3
-    # the deviations report cannot be narrowed to a municipality, the services list can
-    assert coordinator["meals.openings"].list_href == ""
+    # the lists behind the figures are narrowed to the municipality
+    assert (
+        coordinator["meals.openings"].list_href
+        == "/meals/reports/deviations?month=2026-03&municipality=Sein%C3%A4joki"
+    )
     assert coordinator["meals.customers"].list_href == "/meals/services?municipality=Sein%C3%A4joki"
     region = await figures(runtime, Selection(MARCH, MARCH))
     assert region["meals.openings"].list_href == "/meals/reports/deviations?month=2026-03"
@@ -136,3 +139,40 @@ async def test_a_month_is_filed_under_the_municipality_valid_at_its_end(runtime:
         ):
             got = await figures(runtime, Selection(period, period, municipality=municipality))
             assert value(got["meals.customers"]) == count, (period, municipality)
+
+
+async def test_a_kitchens_past_months_keep_the_services_it_delivered(runtime: Runtime) -> None:
+    """A service moved to another kitchen on 10.4.2026 counts in its first kitchen in March and
+    in the new one in April (the kitchen and route history), not in its current kitchen."""
+    from core.db import transaction
+    from plugins.meals import services as meal_services
+    from plugins.meals.tables import DeliveryRoute, Kitchen
+
+    await meals_march()
+    april = BillingPeriod(2026, 4)
+    moved = (
+        await MealService.select(MealService.id)
+        .where(MealService.end_date.is_null())
+        .order_by(MealService.id)
+        .first()
+    )["id"]
+    lapua = (await Kitchen.select(Kitchen.id).where(Kitchen.name == "Lapua").first())["id"]
+    route = (await DeliveryRoute.select(DeliveryRoute.id).where(DeliveryRoute.kitchen == lapua))[0]
+    async with transaction():
+        await meal_services._assign_route(moved, lapua, route["id"], dt.date(2026, 4, 10))
+        await MealService.update(
+            {MealService.kitchen: lapua, MealService.route: route["id"]}
+        ).where(MealService.id == moved)
+    await compute(runtime, MARCH, april, names=("meals.customers",))
+    first_kitchen = "Seinäjoki keskuskeittiö"
+
+    async def customers(month: BillingPeriod, unit: str) -> Decimal | None:
+        got = await figures(
+            runtime, Selection(month, month, unit=unit, metric_names=("meals.customers",))
+        )
+        return value(got["meals.customers"])
+
+    assert await customers(MARCH, first_kitchen) == 5
+    assert await customers(MARCH, "Lapua") == 0
+    assert await customers(april, first_kitchen) == 3
+    assert await customers(april, "Lapua") == 1

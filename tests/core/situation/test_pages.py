@@ -59,8 +59,8 @@ async def test_coordinator_sees_the_counts_and_the_lists_behind_them(
 async def test_a_figure_of_a_municipality_links_to_that_municipalitys_list(
     client: httpx.AsyncClient, runtime: Runtime, march: None
 ) -> None:
-    """The customers behind a municipality's figure are that municipality's customers; a list
-    that cannot be narrowed to the municipality is not linked from its figures."""
+    """The customers behind a municipality's figure are that municipality's customers: the
+    lists behind its figures are narrowed to it (see also test_list_areas)."""
     from plugins.meals.tables import MealService
     from tests.plugins.meals.conftest import Region, active_service
     from tests.plugins.security_phones.factories import new_customer
@@ -74,7 +74,8 @@ async def test_a_figure_of_a_municipality_links_to_that_municipalitys_list(
     page = await client.get(f"/situation/?{MARCH_QUERY}&municipality=Seinäjoki")
     link = 'href="/meals/services?municipality=Sein%C3%A4joki"'
     assert link in page.text
-    assert "/meals/reports/deviations?month=2026-03" not in page.text  # not narrowable
+    assert 'href="/meals/reports/deviations?month=2026-03&amp;municipality=Sein' in page.text
+    assert 'href="/meals/reports/deviations?month=2026-03"' not in page.text  # never everyone
     listed = await client.get("/meals/services?municipality=Sein%C3%A4joki")
     assert listed.status_code == 200
     assert "Virtanen" in listed.text and "Muualla" not in listed.text

@@ -4,6 +4,7 @@ computation gives (`core.situation.shares`)."""
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
@@ -92,3 +93,60 @@ async def test_shares_of_months_no_longer_recent_are_forgotten(runtime: Runtime)
     assert await SituationShare.count() > 0
     await refreshing.refresh_round(runtime.host, runtime.settings, dt.date(2026, 6, 10))
     assert await SituationShare.count().where(SituationShare.month < dt.date(2026, 5, 1)) == 0
+
+
+async def test_a_round_without_changes_skips_the_customers_stamps(runtime: Runtime) -> None:
+    """The service's month stamp is checked first: while it has not moved, no customer's stamp
+    is read; a late correction moves it and is recomputed for its customer."""
+    await meals_march()
+    await phones_march()
+    read: list[str] = []
+
+    def counting(metric: Any) -> Any:
+        inner = metric.customer_stamps
+
+        async def stamps(period: Any, context: MetricContext) -> Any:
+            read.append(metric.service)
+            return await inner(period, context)
+
+        return replace(metric, customer_stamps=stamps)
+
+    metrics = [
+        counting(m)
+        for m in declared_metrics(runtime.host).values()
+        if m.name.startswith(PER_CUSTOMER)
+    ]
+
+    async def round_() -> refreshing.RefreshResult:
+        context = MetricContext(runtime.host, runtime.settings)
+        return await refreshing.refresh(
+            metrics, [MARCH], context, incremental=True, by_customer=True
+        )
+
+    await round_()
+    read.clear()
+    unchanged = await round_()
+    assert unchanged.unchanged == len(metrics) and unchanged.metric_months == 0
+    assert read == []  # one aggregate stamp per service, no customer's stamp
+    before = await figures()
+    phone_customer = (await Alarm.select(Alarm.customer).first())["customer"]
+    await Alarm.insert(
+        Alarm(
+            centre=(await Alarm.select(Alarm.centre).first())["centre"],
+            centre_alarm_id="entered afterwards",
+            occurred_at=at(30, 9),
+            customer=phone_customer,
+            kind="button",
+            visit_needed=False,
+        )
+    )
+    corrected = await round_()
+    assert "security_phones" in read
+    meals_figures = [m for m in metrics if m.service == "meals"]
+    assert corrected.unchanged == len(meals_figures)  # meals' month stamp did not move
+    assert corrected.customers == 2  # the phone customer, in security phones and billed euros
+    after = await figures()
+    alarms = ("security_phones.alarms", "region", "", "")
+    assert after[alarms][0] == before[alarms][0] + 1
+    read.clear()
+    assert (await round_()).metric_months == 0 and read == []

@@ -1,0 +1,174 @@
+"""The situational picture page over national-shaped aggregates, with where its time goes.
+
+    .venv/bin/python bench/situation_page.py [--database sqlite|postgres] [--rounds 30]
+        [--municipalities 293] [--units 250] [--profile]
+
+Fills the aggregates directly (no services behind them: the page reads only the aggregates):
+every declared metric for 36 months for the region, 60 of `--municipalities` municipalities
+(the first figure, which the page splits by municipality: all of them) and 20 of `--units`
+units: somewhat more rows than the national run of bench/situation_picture.py leaves
+(59,074), which takes half an hour to build on the shared machine; this takes seconds.
+Then it times the page for the whole country and 24 months as a leader gets it, each request
+followed by the bare SQL the page runs (bench/situation_picture.py's BARE_SQL), prints both
+medians and their ratio (target ≤ 3), and with `--profile` the functions the page spends
+most of its time in.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import io
+import os
+import pstats
+import random
+import sys
+import tempfile
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import httpx
+
+from bench.situation_picture import BARE_SQL, alternating_medians
+from core.common.clock import now, today
+from core.config import PROJECT_ROOT, load_settings
+from core.db import insert_rows, transaction
+from core.plugins import BillingPeriod
+from core.situation.months import add_months, months_between
+from core.situation.refresh import FIGURE_COLUMNS
+from core.situation.services import declared_metrics
+from core.situation.tables import SituationFigure, SituationRefresh
+from core.web.app import build_runtime, create_app
+from core.web.runtime import Runtime
+from tests.database import create_database, drop_database
+from tests.helpers import make_user, sign_in
+
+SPLIT = "meals.customers"  # the figure the page splits by municipality (the first)
+
+
+async def fill(runtime: Runtime, municipalities: tuple[str, ...], units: int) -> int:
+    rng = random.Random(7)
+    current = BillingPeriod(today().year, today().month)
+    months = months_between(add_months(current, -35), current)
+    rows: list[tuple[Any, ...]] = []
+    refreshed = []
+    for metric in declared_metrics(runtime.host).values():
+        splits = [""] + [code for code, _ in metric.splits]
+        for period in months:
+            month = period.first_day
+            # about the rows the national run leaves (59,074): every municipality for the
+            # figure split by municipality, a sample for the others (data in some only)
+            chosen = municipalities if metric.name == SPLIT else rng.sample(municipalities, 60)
+            areas = [("region", "")] + [("municipality", m) for m in chosen]
+            areas += [("unit", f"Yksikkö {n:03d}") for n in rng.sample(range(units), 20)]
+            for level, area in areas:
+                for split in splits:
+                    customers = rng.randint(0, 120)
+                    rows.append((metric.name, month, level, area, split, customers * 3,
+                                 customers, customers))  # fmt: skip
+            refreshed.append(
+                SituationRefresh(
+                    metric=metric.name,
+                    month=month,
+                    refreshed_at=now(),
+                    computed_at=now(),
+                    seconds=0.1,
+                    stamp="bench",
+                )
+            )
+    async with transaction():
+        for start in range(0, len(rows), 5000):
+            await insert_rows(SituationFigure, FIGURE_COLUMNS, rows[start : start + 5000])
+        await SituationRefresh.insert(*refreshed)
+    return len(rows)
+
+
+async def measure(runtime: Runtime, args: argparse.Namespace) -> dict[str, float]:
+    municipalities = runtime.settings.municipalities
+    figures = {"aggregate rows": float(await fill(runtime, municipalities, args.units))}
+    await SituationFigure.raw("ANALYZE")
+    current = BillingPeriod(today().year, today().month)
+    first = add_months(current, -23)
+    query = f"start={first.year}-{first.month:02d}&end={current.year}-{current.month:02d}"
+    dates = {
+        "first": f"'{first.first_day.isoformat()}'",
+        "last": f"'{current.first_day.isoformat()}'",
+        "start": f"'{add_months(first, -12).first_day.isoformat()}'",
+    }
+    app = create_app(runtime=runtime)
+    transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 1))
+    async with httpx.AsyncClient(transport=transport, base_url="http://bench.local") as client:
+        await sign_in(client, await make_user("leader"))
+
+        async def page() -> None:
+            response = await client.get(f"/situation/?{query}")
+            assert response.status_code == 200, (response.status_code, response.text[-3000:])
+
+        async def bare() -> None:
+            for sql in BARE_SQL:
+                await SituationFigure.raw(sql.format(**dates))
+
+        await page()
+        await bare()
+        page_ms, bare_ms = await alternating_medians(page, bare, args.rounds)
+        figures.update({"page ms": page_ms, "bare SQL ms": bare_ms, "ratio": page_ms / bare_ms})
+        if args.profile:
+            profiler = cProfile.Profile()
+            profiler.enable()
+            for _ in range(args.rounds):
+                await page()
+            profiler.disable()
+            out = io.StringIO()
+            pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(45)
+            print(out.getvalue())
+            out = io.StringIO()
+            pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(25)
+            print(out.getvalue())
+    return figures
+
+
+async def run(args: argparse.Namespace) -> dict[str, float]:
+    os.environ["VALVOMO_TEST_DATABASE"] = args.database
+    tmp = Path(tempfile.mkdtemp(prefix=f"valvomo-bench-situation-page-{args.database}-"))
+    url = await create_database(tmp)
+    settings = load_settings(PROJECT_ROOT / "valvomo.toml")
+    municipalities = tuple(f"Kunta {n:03d}" for n in range(1, args.municipalities + 1))
+    settings = replace(settings, database_url=url, var_dir=tmp, municipalities=municipalities,
+                       secret="bench-secret-" + "x" * 32, development=True,
+                       public_base_url="http://bench.local",
+                       allowed_hosts=(*settings.allowed_hosts, "bench.local"))  # fmt: skip
+    runtime = build_runtime(settings)
+    await runtime.database.start()
+    try:
+        await runtime.migrate()
+        return await measure(runtime, args)
+    finally:
+        await runtime.database.stop()
+        await drop_database(url)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--database", choices=["sqlite", "postgres"], default="postgres")
+    parser.add_argument("--municipalities", type=int, default=293)
+    parser.add_argument("--units", type=int, default=250)
+    parser.add_argument("--rounds", type=int, default=30)
+    parser.add_argument("--profile", action="store_true")
+    args = parser.parse_args()
+    figures = asyncio.run(run(args))
+    print(
+        f"situational picture page, {args.database}, aggregates of {args.municipalities} "
+        f"municipalities and {args.units} units, region, 24 months, median of {args.rounds}, "
+        f"page and bare SQL timed in turn; shared machine (load average "
+        f"{os.getloadavg()[0]:.0f}), absolute times noisy, the ratio steadier"
+    )
+    for name, value in figures.items():
+        print(f"  {name:30}{value:14.1f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,142 @@
+"""The lists behind a figure of a municipality or a kitchen or unit show that area only, through
+core's `ListArea`, and every link the page shows opens for the role that sees it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import httpx
+
+from core.customers.areas import ListArea, customers_living_in, list_area
+from core.db import transaction
+from core.situation.services import declared_metrics
+from core.web.runtime import Runtime
+from plugins.booking.metrics import month_appointments
+from plugins.booking.tables import ServiceUnit
+from plugins.meals import reports
+from plugins.meals.settings import current
+from plugins.meals.tables import MealService
+from plugins.security_phones import visits
+from plugins.security_phones.tables import Alarm, PhoneService
+from tests.core.situation.scenario import (
+    MARCH,
+    at,
+    bookings_march,
+    compute,
+    meals_march,
+    phones_march,
+)
+from tests.helpers import make_user, sign_in
+from tests.plugins.meals.conftest import Region, active_service
+from tests.plugins.security_phones.factories import new_centre, new_customer
+
+MARCH_QUERY = "start=3/2026&end=3/2026"
+
+
+async def lapua_customer() -> int:
+    """A Lapua customer with a meal service from 2.3.2026, a security phone of another centre
+    and one alarm in March, beside the Seinäjoki customers of the scenarios."""
+    first = await MealService.select(MealService.kitchen, MealService.route).first()
+    region = Region(first["kitchen"], first["route"], first["kitchen"], first["route"])
+    customer = await new_customer("Lapua", last_name="Muualla")
+    await active_service(region, dt.date(2026, 3, 2), customer=customer)
+    centre, _ = await new_centre("Centre B")
+    async with transaction():
+        start = dt.date(2026, 1, 1)
+        await PhoneService.insert(
+            PhoneService(customer=customer, decision_date=start, start_date=start, centre=centre)
+        )
+        await Alarm.insert(
+            Alarm(
+                centre=centre,
+                centre_alarm_id="L1",
+                occurred_at=at(7, 12),
+                customer=customer,
+                kind="button",
+                visit_needed=False,
+            )
+        )
+    return customer
+
+
+async def test_lists_narrow_to_the_area_as_the_figures_count_it(runtime: Runtime) -> None:
+    await meals_march()
+    await phones_march()
+    await bookings_march()
+    lapua = await lapua_customer()
+    municipalities = runtime.settings.municipalities
+    assert await customers_living_in(list_area(municipalities, "Lapua"), MARCH.last_day) == [lapua]
+    assert await customers_living_in(list_area(municipalities, "Atlantis"), MARCH.last_day) == []
+    assert await customers_living_in(ListArea(unit="Centre B"), MARCH.last_day) is None
+
+    async def alarms(area: ListArea) -> int:
+        return (await visits.list_alarms(month=MARCH, area=area)).total
+
+    assert await alarms(ListArea()) == 4
+    assert await alarms(ListArea("Lapua")) == 1
+    assert await alarms(ListArea("Seinäjoki")) == 3
+    assert await alarms(ListArea(unit="Centre B")) == 1
+    assert await alarms(list_area(municipalities, "Atlantis")) == 0
+
+    deviations = await reports.deviations(MARCH, ListArea("Lapua"))
+    assert {r["customer_id"] for r in deviations} == {lapua}
+    assert len(await reports.deviations(MARCH, ListArea("Seinäjoki"))) == len(
+        await reports.deviations(MARCH)
+    ) - len(deviations)
+    kitchen = deviations[0]["kitchen"]
+    assert kitchen and len(await reports.deviations(MARCH, ListArea(unit=kitchen))) == len(
+        await reports.deviations(MARCH)
+    )
+    transport = await reports.transport(MARCH, current(), ListArea("Lapua"))
+    assert sum(r["customers"] for r in transport) == 1
+    assert await reports.transport(MARCH, current(), ListArea(unit="No such kitchen")) == []
+
+    unit = await ServiceUnit.select(ServiceUnit.name, ServiceUnit.municipality).first()
+    held = await month_appointments(MARCH, "held")
+    assert len(held) == 3
+    assert await month_appointments(MARCH, "held", ListArea(unit["municipality"])) == held
+    assert await month_appointments(MARCH, "held", ListArea(unit=unit["name"])) == held
+    assert await month_appointments(MARCH, "held", ListArea("Lapua")) == []
+    assert await month_appointments(MARCH, "held", list_area(municipalities, "Atlantis")) == []
+
+
+async def test_every_link_of_an_area_opens_for_every_role_that_sees_it(
+    client: httpx.AsyncClient, runtime: Runtime
+) -> None:
+    """For a municipality, a kitchen and an alarm centre, each role that may open the page
+    (by default) follows every link on it: none leads to a 403 (or anything but the list).
+    The region's links are followed in test_pages."""
+    await meals_march()
+    await phones_march()
+    await bookings_march()
+    await lapua_customer()
+    await compute(runtime, MARCH)
+    kitchen = (await MealService.select(MealService.kitchen.name).first())["kitchen.name"]
+    areas = ["&municipality=Lapua", "&unit=" + kitchen, "&unit=Centre+B"]
+    roles = {
+        role
+        for p in runtime.host.collect("valvomo_permissions")
+        if p.code == "situation.view"
+        for role in p.default_roles
+    }
+    assert {"leader", "admin"} <= roles
+    followed: set[str] = set()
+    for role in sorted(roles):
+        client.cookies.clear()
+        await sign_in(client, await make_user(role))
+        opened: set[str] = set()
+        for area in areas:
+            page = await client.get(f"/situation/?{MARCH_QUERY}{area}")
+            assert page.status_code == 200, (role, area)
+            opened |= set(re.findall(r'<th scope="row"><a href="([^"]+)"', page.text))
+        for link in opened:
+            listed = await client.get(link.replace("&amp;", "&"))
+            assert listed.status_code == 200, (role, link, listed.status_code)
+        followed |= opened
+        await client.post("/logout")
+    assert any("municipality=Lapua" in link for link in followed)
+    narrowed = {link.split("?")[0] for link in followed if "municipality=Lapua" in link}
+    assert {"/meals/reports/deviations", "/security-phones/alarms"} <= narrowed
+    assert "/booking/appointments" in narrowed
+    assert len(declared_metrics(runtime.host)) > 0
