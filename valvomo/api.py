@@ -40,7 +40,15 @@ from core.customers.services import (
 )
 from core.customers.tables import ContactPerson, Customer
 from core.customers.validation import normalise_phone
-from core.db import chunked, get_database, insert_objects, insert_rows, is_sqlite, transaction
+from core.db import (
+    chunked,
+    get_database,
+    in_conditions,
+    insert_objects,
+    insert_rows,
+    is_sqlite,
+    transaction,
+)
 from core.demo import DEMO_PASSWORD
 from core.i18n import (
     N_,
@@ -247,6 +255,7 @@ __all__ = [
     "hookimpl",
     "import_group",
     "import_options",
+    "in_conditions",
     "in_language",
     "insert_objects",
     "insert_rows",
