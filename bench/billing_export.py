@@ -221,12 +221,14 @@ def main() -> None:
     args = parser.parse_args()
     os.environ["VALVOMO_TEST_DATABASE"] = args.database
     print(f"billing export and import, {args.database}, {args.customers} customers")
+    print("  load average at start: {:.1f} {:.1f} {:.1f}".format(*os.getloadavg()))
     if args.skip != "exports":
         for name, value in asyncio.run(exports(args.customers, args.rounds, args.profile)).items():
             show(name, value)
     if args.skip != "imports":
         for name, value in asyncio.run(imports(args.customers)).items():
             show(name, value)
+    print("  load average at end: {:.1f} {:.1f} {:.1f}".format(*os.getloadavg()))
 
 
 if __name__ == "__main__":

@@ -135,6 +135,20 @@ async def run_steps(
 ) -> ImportRun:
     """Import `rows` through `steps`: all or nothing, or with `partial` every customer whose
     rows have no problem in any step. A dry run reports what would be written."""
+    from core.common.memory import collector_paused
+
+    with collector_paused():  # tens of thousands of rows, values and lookups
+        return await _run_steps(steps, rows, actor, dry_run=dry_run, partial=partial)
+
+
+async def _run_steps(
+    steps: Sequence[ImportStep],
+    rows: Sequence[dict[str, str]],
+    actor: Actor,
+    *,
+    dry_run: bool,
+    partial: bool,
+) -> ImportRun:
     current = numbered(rows)
     run = ImportRun(rows=len(current))
     results, problems = await _attempt(steps, current, actor, keep=not dry_run)

@@ -10,6 +10,7 @@ import hmac
 import os
 import re
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,6 +32,19 @@ class AuditKeys:
         if key is None:
             raise AuditKeyError(f"audit key {key_id!r} is not configured")
         return hmac.new(key, message.encode("utf-8"), hashlib.sha256).hexdigest()
+
+    def macs(self, key_id: str, prefix: str, rests: Iterable[str]) -> list[str]:
+        """`mac(key_id, prefix + rest)` for each rest, hashing the shared prefix once."""
+        key = self.keys.get(key_id)
+        if key is None:
+            raise AuditKeyError(f"audit key {key_id!r} is not configured")
+        start = hmac.new(key, prefix.encode("utf-8"), hashlib.sha256)
+        found = []
+        for rest in rests:
+            mac = start.copy()
+            mac.update(rest.encode("utf-8"))
+            found.append(mac.hexdigest())
+        return found
 
     def matches(self, key_id: str, message: str, mac: str) -> bool:
         if key_id not in self.keys:

@@ -16,9 +16,10 @@ from core.billing.lines import ZERO, MonthLine
 from core.billing.periods import key
 from core.billing.prices import Accounts, product_accounts
 from core.billing.services import MonthBill, month_bill, record_export
+from core.common.memory import collector_paused
 from core.customers.payers import PayerPeriod, in_force, payers_between
 from core.customers.tables import Customer
-from core.db import chunked, transaction
+from core.db import id_conditions, transaction
 from core.plugins.host import PluginHost
 from core.plugins.types import BillingPeriod
 
@@ -148,8 +149,8 @@ def _payer(row: dict[str, Any], period: PayerPeriod | None) -> Payer:
 
 async def _customer_rows(customer_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
     rows: dict[int, dict[str, Any]] = {}
-    for chunk in chunked(customer_ids):
-        for row in await Customer.select(*CUSTOMER_COLUMNS).where(Customer.id.is_in(list(chunk))):
+    for condition in id_conditions(Customer.id, customer_ids):
+        for row in await Customer.select(*CUSTOMER_COLUMNS).where(condition):
             rows[row["id"]] = row
     return rows
 
@@ -164,8 +165,9 @@ async def invoice_month(bill: MonthBill, *, with_identity_codes: bool) -> Invoic
     accounts = await product_accounts()
     by_payer: dict[tuple[int, int | None], list[InvoiceLine]] = defaultdict(list)
     chosen: dict[tuple[int, int | None], PayerPeriod | None] = {}
+    unbooked = Accounts()
     for line in bill.lines:
-        booked = accounts.get(line.product, Accounts())
+        booked = accounts.get(line.product, unbooked)
         for period, part in payer_parts(line, bill.period, paying.get(line.customer_id, [])):
             slot = (line.customer_id, None if period is None or period.is_customer else period.id)
             chosen[slot] = None if slot[1] is None else period
@@ -198,11 +200,14 @@ async def invoice_month(bill: MonthBill, *, with_identity_codes: bool) -> Invoic
     return InvoiceMonth(
         bill.period,
         bill.state.status,
-        [
-            PayerGroup(payers[g], sorted(groups[g], key=lambda c: (c.name, c.customer_id)))
-            for g in ordered
-        ],
+        [PayerGroup(payers[g], _by_name(groups[g])) for g in ordered],
     )
+
+
+def _by_name(customers: list[InvoiceCustomer]) -> list[InvoiceCustomer]:
+    if len(customers) == 1:  # most payers pay for themselves only
+        return customers
+    return sorted(customers, key=lambda c: (c.name, c.customer_id))
 
 
 def payer_parts(
@@ -279,9 +284,10 @@ async def export_month(
     with_identity_codes: bool,
 ) -> ExportFile:
     """The month in `file_format`, written to the access log of every customer in it."""
-    bill = await month_bill(host, period)
-    month = await invoice_month(bill, with_identity_codes=with_identity_codes)
-    content = file_format.write(month)
+    with collector_paused():
+        bill = await month_bill(host, period)
+        month = await invoice_month(bill, with_identity_codes=with_identity_codes)
+        content = file_format.write(month)
     async with transaction():
         await record_export(actor, bill, file_format.code)
         await audit.record_views(actor, "export", "billing", key(period), bill.customer_ids)

@@ -12,7 +12,7 @@ from core.billing import days
 from core.billing.periods import PeriodState
 from core.billing.tables import BilledLine
 from core.customers.tables import Customer
-from core.db import chunked
+from core.db import id_conditions
 from core.i18n import gettext
 from core.plugins.host import PluginError, PluginHost
 from core.plugins.types import BillingLine, BillingPeriod
@@ -138,9 +138,13 @@ async def plugin_lines(
     found: list[BillingLine] = []
     customers_of: dict[str, set[int]] = defaultdict(set)
     returns = await host.acollect_each("valvomo_billing_lines", period=period, customers=customers)
+    # Lines repeat a few products, prices and weekly patterns: check each distinct one once.
+    contracts: dict[tuple[Any, ...], str] = {}
+    valid_days: dict[str, bool] = {}
     for plugin_name, returned in returns:
         for line in returned if isinstance(returned, list | tuple) else [returned]:
-            if problem := _contract_problem(line) or _days_problem(line, period):
+            problem = _checked_contract(line, contracts) or _checked_days(line, period, valid_days)
+            if problem:
                 raise PluginError(plugin_name, f"valvomo_billing_lines returned {problem}")
             if customers is None or line.customer_id in customers:
                 found.append(line)
@@ -153,8 +157,8 @@ async def _refuse_unknown_customers(customers_of: dict[str, set[int]]) -> None:
     """A line for a customer that does not exist would be billed to no one: name the plugin."""
     wanted: list[int] = sorted(set().union(*customers_of.values()))
     known: set[int] = set()
-    for chunk in chunked(wanted):
-        rows = await Customer.select(Customer.id).where(Customer.id.is_in(list(chunk)))
+    for condition in id_conditions(Customer.id, wanted):
+        rows = await Customer.select(Customer.id).where(condition)
         known.update(row["id"] for row in rows)
     for plugin_name, billed in customers_of.items():
         if missing := sorted(billed - known):
@@ -164,6 +168,39 @@ async def _refuse_unknown_customers(customers_of: dict[str, set[int]]) -> None:
                 f"valvomo_billing_lines returned a line for customer_id {listed}, but no "
                 "customer has that id; bill only customers in core's customer register",
             )
+
+
+def _checked_contract(line: object, seen: dict[tuple[Any, ...], str]) -> str:
+    """`_contract_problem`, computed once per distinct service, product, quantity and price
+    for lines whose types are as they should be (the rest depends only on those values)."""
+    if not (
+        type(line) is BillingLine
+        and type(line.customer_id) is int
+        and type(line.quantity) is Decimal
+        and type(line.unit_price) is Decimal
+        and len(line.description) <= TEXT_LIMITS["description"]
+    ):
+        return _contract_problem(line)
+    try:
+        found_key = (line.service, line.product, line.quantity, line.unit_price)
+        return seen[found_key]
+    except KeyError:
+        found = seen[found_key] = _contract_problem(line)
+        return found
+    except TypeError:  # a signalling NaN cannot be hashed
+        return _contract_problem(line)
+
+
+def _checked_days(line: BillingLine, period: BillingPeriod, valid: dict[str, bool]) -> str:
+    """`_days_problem`, each distinct day code checked once."""
+    for code in (line.days, line.period_days):
+        if code:
+            ok = valid.get(code)
+            if ok is None:
+                ok = valid[code] = days.is_valid(code, period)
+            if not ok:
+                return _days_problem(line, period)
+    return ""
 
 
 def _contract_problem(line: object) -> str:
@@ -245,9 +282,13 @@ def corrections(
         billed_days[line_key].append(line.days)
     found = []
     for line_key in sorted(quantity):
-        if quantity[line_key] == ZERO and amount[line_key] == ZERO:
-            continue
         now = current.get(line_key, [])
+        if (
+            quantity[line_key] == ZERO
+            and amount[line_key] == ZERO
+            and not _days_moved([ln.days for ln in now], billed_days[line_key])
+        ):
+            continue
         model = now[0] if now else previous[line_key]
         found.append(
             MonthLine(
@@ -264,6 +305,14 @@ def corrections(
             )
         )
     return found
+
+
+def _days_moved(now: list[str], before: list[str]) -> bool:
+    """Whether billed days moved within the month although the quantity did not change (a
+    delivery moved from the 6th to the 16th): the days may belong to different payers."""
+    if sorted(now) == sorted(before):
+        return False
+    return bool(days.difference(now, before))
 
 
 def _what_changed(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from decimal import Decimal
 
 from openpyxl import Workbook
@@ -42,6 +42,16 @@ def to_csv(headers: Sequence[str], rows: Sequence[Sequence[Cell]]) -> bytes:
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
     writer.writerow(headers)
     writer.writerows([_csv_cell(c) for c in row] for row in rows)
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+def csv_of_text(headers: Sequence[str], rows: Iterable[Sequence[str]]) -> bytes:
+    """`to_csv` of rows whose cells are already text as `to_csv` writes them (a writer that
+    converts each distinct value once, e.g. the billing export)."""
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    writer.writerow(headers)
+    writer.writerows(rows)
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 

@@ -71,18 +71,49 @@ class _Styles:
         return self.attributes[style]
 
 
-def _row(number: int, cells: Sequence[Cell], styles: Sequence[str], letters: list[str]) -> str:
-    parts = [f'<row r="{number}">']
-    for column, value in enumerate(cells):
-        if value is None or value == "":
-            continue
-        ref = f'<c r="{letters[column]}{number}"{styles[column]}'
-        if isinstance(value, str):
-            parts.append(f'{ref} t="inlineStr">{_text(value)}</c>')
-        else:
-            parts.append(f"{ref}><v>{_number(value)}</v></c>")
-    parts.append("</row>")
-    return "".join(parts)
+class _RowWriter:
+    """Rows as SpreadsheetML text. Each distinct text is escaped once and each sequence of
+    styles resolved once (a month's export repeats names, labels and details on many rows)."""
+
+    def __init__(self, styles: _Styles, letters: list[str]) -> None:
+        self.styles = styles
+        self.opens = [f'<c r="{letter}' for letter in letters]
+        self.texts: dict[str, str] = {}
+        self.attributes: dict[int, tuple[Sequence[CellStyle | None], list[str]]] = {}
+
+    def style_attributes(self, row_styles: Sequence[CellStyle | None]) -> list[str]:
+        # By identity: rows of a kind share one sequence (kept here, so its id stays its own).
+        found = self.attributes.get(id(row_styles))
+        if found is None or found[0] is not row_styles:
+            found = (row_styles, [self.styles.attribute(s) for s in row_styles])
+            self.attributes[id(row_styles)] = found
+        return found[1]
+
+    def text(self, value: str) -> str:
+        try:
+            return self.texts[value]
+        except KeyError:
+            found = self.texts[value] = f' t="inlineStr">{_text(value)}</c>'
+            return found
+
+    def row(self, number: int, cells: Sequence[Cell], styles: Sequence[str]) -> str:
+        n = f'{number}"'
+        parts = [f'<row r="{number}">']
+        opens, texts = self.opens, self.texts
+        for column, value in enumerate(cells):
+            if type(value) is str:
+                if not value:
+                    continue
+                fragment = texts.get(value) or self.text(value)
+                parts.append(f"{opens[column]}{n}{styles[column]}{fragment}")
+            elif value is None or value == "":
+                continue
+            elif isinstance(value, str):
+                parts.append(f"{opens[column]}{n}{styles[column]}{self.text(value)}")
+            else:
+                parts.append(f"{opens[column]}{n}{styles[column]}><v>{_number(value)}</v></c>")
+        parts.append("</row>")
+        return "".join(parts)
 
 
 def streamed_xlsx(
@@ -99,14 +130,20 @@ def streamed_xlsx(
     sheet.freeze_panes = "A2"
     styles = _Styles(sheet)
     letters = [get_column_letter(n + 1) for n in range(len(headers))]
+    writer = _RowWriter(styles, letters)
     body = tempfile.SpooledTemporaryFile(max_size=64 * 1024 * 1024, mode="w+b")
     count = 1
     header_attribute = styles.attribute(header_style)
     text = io.TextIOWrapper(body, encoding="utf-8", write_through=False)
-    text.write(_row(1, headers, [header_attribute] * len(headers), letters))
+    text.write(writer.row(1, headers, [header_attribute] * len(headers)))
+    chunk: list[str] = []
     for cells, row_styles in rows:
         count += 1
-        text.write(_row(count, cells, [styles.attribute(s) for s in row_styles], letters))
+        chunk.append(writer.row(count, cells, writer.style_attributes(row_styles)))
+        if len(chunk) >= 1000:
+            text.write("".join(chunk))
+            chunk.clear()
+    text.write("".join(chunk))
     text.flush()
     skeleton = io.BytesIO()
     workbook.save(skeleton)

@@ -17,7 +17,7 @@ from core.customers import payers
 from core.customers import validation as v
 from core.customers.moves import record_move
 from core.customers.tables import Customer
-from core.db import chunked, insert_rows
+from core.db import in_conditions, insert_rows
 from core.i18n import N_, gettext
 from core.imports import NumberedRow, RowProblem, StepResult
 
@@ -161,10 +161,10 @@ async def _existing(codes: list[str]) -> dict[str, dict[str, Any]]:
     """The register's customers of these codes, with the payer in force today as the file's
     payer columns."""
     found: dict[str, dict[str, Any]] = {}
-    for chunk in chunked(codes):
+    for condition in in_conditions(Customer.identity_code, codes):
         rows = await Customer.select(
             Customer.id, Customer.version, *[getattr(Customer, c) for c in REGISTER]
-        ).where(Customer.identity_code.is_in(list(chunk)))
+        ).where(condition)
         found.update({r["identity_code"]: r for r in rows})
     paying = await payers.payers_on([r["id"] for r in found.values()], today())
     for row in found.values():

@@ -18,7 +18,7 @@ from core.common.clock import now, today
 from core.common.errors import NotFound, ValidationFailed, VersionConflict
 from core.customers import validation as v
 from core.customers.tables import Customer, CustomerPayer
-from core.db import chunked, insert_rows
+from core.db import id_conditions, insert_rows
 from core.i18n import N_
 from core.web.forms import After, Check, Message, parse_form
 
@@ -91,11 +91,12 @@ def _period(row: dict[str, Any]) -> PayerPeriod:
 
 
 async def payers_on(customer_ids: Sequence[int], day: dt.date) -> dict[int, PayerPeriod]:
-    """Each customer's payer period in force on `day` (a query per 500 customers)."""
+    """Each customer's payer period in force on `day` (one query on PostgreSQL, one per 500
+    customers on SQLite)."""
     found: dict[int, PayerPeriod] = {}
-    for chunk in chunked(customer_ids):
+    for condition in id_conditions(CustomerPayer.customer, customer_ids):
         rows = await CustomerPayer.select().where(
-            CustomerPayer.customer.is_in(list(chunk))
+            condition
             & (CustomerPayer.valid_from <= day)
             & (CustomerPayer.valid_to.is_null() | (CustomerPayer.valid_to >= day))
         )
@@ -106,14 +107,14 @@ async def payers_on(customer_ids: Sequence[int], day: dt.date) -> dict[int, Paye
 async def payers_between(
     customer_ids: Sequence[int], first: dt.date, last: dt.date
 ) -> dict[int, list[PayerPeriod]]:
-    """Each customer's payer periods in force on some day from `first` to `last`, in order (a
-    query per 500 customers)."""
+    """Each customer's payer periods in force on some day from `first` to `last`, in order (one
+    query on PostgreSQL, one per 500 customers on SQLite)."""
     found: dict[int, list[PayerPeriod]] = {}
-    for chunk in chunked(customer_ids):
+    for condition in id_conditions(CustomerPayer.customer, customer_ids):
         rows = (
             await CustomerPayer.select()
             .where(
-                CustomerPayer.customer.is_in(list(chunk))
+                condition
                 & (CustomerPayer.valid_from <= last)
                 & (CustomerPayer.valid_to.is_null() | (CustomerPayer.valid_to >= first))
             )

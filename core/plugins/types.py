@@ -11,6 +11,8 @@ from typing import Any
 
 from core.i18n import N_
 
+CENT = Decimal("0.01")  # a line's amount is rounded to cents
+
 
 @dataclass(frozen=True)
 class Role:
@@ -166,7 +168,7 @@ class BillingLine:
 
     @property
     def amount(self) -> Decimal:
-        return (self.quantity * self.unit_price).quantize(Decimal("0.01"))
+        return (self.quantity * self.unit_price).quantize(CENT)
 
 
 @dataclass(frozen=True)

@@ -32,8 +32,8 @@ from valvomo.api import (
     RowProblem,
     StepResult,
     audit,
-    chunked,
     gettext,
+    in_conditions,
     insert_rows,
     now,
 )
@@ -98,10 +98,8 @@ class Lookups:
 async def _lookups(rows: list[NumberedRow]) -> Lookups:
     codes = list({r.get("identity_code", "").strip().upper() for _, r in rows})
     customers: dict[str, int] = {}
-    for chunk in chunked(codes):
-        found = await Customer.select(Customer.id, Customer.identity_code).where(
-            Customer.identity_code.is_in(list(chunk))
-        )
+    for condition in in_conditions(Customer.identity_code, codes):
+        found = await Customer.select(Customer.id, Customer.identity_code).where(condition)
         customers.update({c["identity_code"]: c["id"] for c in found})
     kitchens = {k["name"].lower(): k["id"] for k in await Kitchen.select(Kitchen.id, Kitchen.name)}
     routes = {
@@ -111,8 +109,8 @@ async def _lookups(rows: list[NumberedRow]) -> Lookups:
         )
     }
     served: dict[int, dict[str, Any]] = {}
-    for ids in chunked(list(customers.values())):
-        running = (MealService.status != "ended") & MealService.customer.is_in(list(ids))
+    for condition in in_conditions(MealService.customer, list(customers.values())):
+        running = (MealService.status != "ended") & condition
         found = await MealService.select(
             MealService.id, MealService.customer, MealService.kitchen, MealService.route,
             MealService.route_stop, MealService.start_date, MealService.diet,
@@ -270,8 +268,8 @@ Order = dict[tuple[int, str], tuple[int, int]]  # (weekday, product) → (quanti
 async def _running_orders(service_ids: list[int]) -> dict[int, Order]:
     """The standing orders in force of the given services, a few queries in all."""
     orders: dict[int, Order] = {}
-    for chunk in chunked(service_ids):
-        in_force = MealOrderLine.service.is_in(list(chunk)) & MealOrderLine.valid_to.is_null()
+    for condition in in_conditions(MealOrderLine.service, service_ids):
+        in_force = condition & MealOrderLine.valid_to.is_null()
         lines = await MealOrderLine.select(
             MealOrderLine.service, MealOrderLine.weekday, MealOrderLine.product,
             MealOrderLine.quantity, MealOrderLine.delivery_weekday,
