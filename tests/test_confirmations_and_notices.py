@@ -8,14 +8,16 @@ import datetime as dt
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 import httpx
 import pytest
 
+from core.billing.tables import Price
 from core.common.clock import now, today
 from core.config import PROJECT_ROOT
-from core.customers.tables import ContactPerson
+from core.customers.tables import ContactPerson, CustomerPayer
 from core.db import transaction
 from core.demo import load_demo
 from core.i18n import fmt_date_field
@@ -38,6 +40,7 @@ from plugins.security_phones.tables import Alarm, Device, HomeKey, PhoneService
 from tests.helpers import (
     SYSTEM,
     assert_asks_first,
+    make_customer,
     make_user,
     notices,
     post_confirmed,
@@ -326,6 +329,72 @@ async def cancel_all_closed_bookings() -> Destructive:
     )
 
 
+def _first_of_month_ahead(months: int) -> dt.date:
+    """The first day of a month well after any closed billing month, whatever today is."""
+    month = today().month - 1 + months
+    return dt.date(today().year + month // 12, month % 12 + 1, 1)
+
+
+@handles("core.billing.price_views:PricePages.remove_price")
+async def remove_price() -> Destructive:
+    made = await Price.insert(
+        Price(product="lunch", valid_from=_first_of_month_ahead(14), amount=Decimal("7.10"),
+              created_at=now())
+    ).returning(Price.id)  # fmt: skip
+    exists = Price.exists().where(Price.id == made[0]["id"])
+    return Destructive(
+        f"/billing/prices/lunch/{made[0]['id']}/remove",
+        {"version": "1"},
+        lambda: _not(exists),
+        "Hinta poistettiin.",
+    )
+
+
+GUARDIAN = {"name": "Laine Liisa", "relationship": "edunvalvoja", "street_address": "Tie 1",
+            "postal_code": "60100", "post_office": "Seinäjoki"}  # fmt: skip
+
+
+async def _payer(valid_from: dt.date) -> tuple[int, int]:
+    customer = await make_customer(("Seinäjoki",))
+    made = await CustomerPayer.insert(
+        CustomerPayer(customer=customer, valid_from=valid_from, created_at=now(), **GUARDIAN)
+    ).returning(CustomerPayer.id)
+    return customer, made[0]["id"]
+
+
+@handles("core.billing.price_views:PayerPages.end")
+async def end_payer() -> Destructive:
+    start = _first_of_month_ahead(3)
+    customer, payer = await _payer(start)
+    last_day = start + dt.timedelta(days=40)
+    ended = CustomerPayer.exists().where(
+        (CustomerPayer.id == payer) & (CustomerPayer.valid_to == last_day)
+    )
+    return Destructive(
+        f"/billing/customers/{customer}/payers/{payer}/end",
+        {"last_day": fmt_date_field(last_day), "version": "1"},
+        ended.run,
+        "Maksaja tallennettiin.",
+    )
+
+
+@handles("core.billing.price_views:PayerPages.change")
+async def shorten_payer() -> Destructive:
+    """The change form asks only when the new dates shorten the period."""
+    start = _first_of_month_ahead(3)
+    customer, payer = await _payer(start)
+    later = _first_of_month_ahead(4)
+    moved = CustomerPayer.exists().where(
+        (CustomerPayer.id == payer) & (CustomerPayer.valid_from == later)
+    )
+    return Destructive(
+        f"/billing/customers/{customer}/payers/{payer}",
+        {**GUARDIAN, "valid_from": fmt_date_field(later), "version": "1"},
+        moved.run,
+        "Maksaja tallennettiin.",
+    )
+
+
 async def _not(query: Any) -> bool:
     return not await query.run()
 
@@ -333,7 +402,8 @@ async def _not(query: Any) -> bool:
 DESTRUCTIVE = [
     remove_exception, remove_contact, remove_opening, remove_device, end_phone_service,
     staff_cancel_booking, unbind_kitchen_user, cancel_meeting, remove_meeting_guest,
-    stop_calendar_feed, cancel_closed_booking, cancel_all_closed_bookings,
+    stop_calendar_feed, cancel_closed_booking, cancel_all_closed_bookings, remove_price,
+    end_payer, shorten_payer,
 ]  # fmt: skip
 
 # Handlers that ask first but have no entry above, each with why. Keep it short: a new
@@ -341,15 +411,8 @@ DESTRUCTIVE = [
 EXEMPT = {
     # the citizen's own cancel link: test_citizen_cancel_asks_first_and_is_not_the_main_button
     "plugins.booking.public:PublicBooking.cancel": "tested by its own test in this file",
-    # asks only when the new dates shorten the payer's period:
-    # tests/core/billing/test_payer_changes.py::test_shortening_in_the_form_asks_first
-    "core.billing.price_views:PayerPages.change": "asks only for a shortening; tested there",
     # tests/core/test_proxies.py::test_a_withdrawn_right_stops_at_once
     "core.citizen.staff_views:ProxyPages.withdraw": "not yet covered here; tested there",
-    # tests/core/billing/test_price_pages.py::test_removing_a_price_asks_first
-    "core.billing.price_views:PricePages.remove_price": "not yet covered here; tested there",
-    # tests/core/billing/test_payer_changes.py::test_biller_corrects_an_address_and_ends_the_payer
-    "core.billing.price_views:PayerPages.end": "not yet covered here; tested there",
     # tests/core/security/test_second_factor.py::
     #   test_the_set_up_is_reached_from_the_users_own_page_and_codes_can_be_replaced
     "core.identity.views:SecondFactorController.replace_codes": "not yet covered; tested there",
