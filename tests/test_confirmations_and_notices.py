@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 import httpx
+import pyotp
 import pytest
 
 from core.billing.tables import Price
@@ -21,7 +22,8 @@ from core.customers.tables import ContactPerson, CustomerPayer
 from core.db import transaction
 from core.demo import load_demo
 from core.i18n import fmt_date_field
-from core.identity.tables import StaffUser
+from core.identity import second_factor
+from core.identity.tables import RecoveryCode, StaffUser
 from core.web.runtime import Runtime
 from plugins.booking import calendar, links, meeting_guests, meetings, setup
 from plugins.booking.reminders import CANCEL_REASONS
@@ -38,6 +40,7 @@ from plugins.booking.tables import (
 from plugins.meals.tables import KitchenUser, MealException, MealService
 from plugins.security_phones.tables import Alarm, Device, HomeKey, PhoneService
 from tests.helpers import (
+    PASSWORD,
     SYSTEM,
     assert_asks_first,
     make_customer,
@@ -84,14 +87,14 @@ PAGE = None  # no notice: a page answers (a citizen's own page after a public li
 @dataclass
 class Destructive:
     """A destructive route: where it posts, what it posts, and how to see whether it happened.
-    `user`: a username to post as instead of the staff member holding every role (e.g. a
-    professional's own calendar feed)."""
+    `sign_in_as`: signs the client in as someone else than the staff member holding every
+    role (e.g. a professional for their own calendar feed)."""
 
     path: str
     data: dict[str, Any]
     happened: Callable[[], Awaitable[bool]]
     notice: str | None  # the notice after the redirect: ANY_SUCCESS, or PAGE where a page answers
-    user: str | None = None
+    sign_in_as: Callable[[httpx.AsyncClient], Awaitable[Any]] | None = None
 
 
 async def _restorable_exception() -> dict[str, Any]:
@@ -282,7 +285,7 @@ async def stop_calendar_feed() -> Destructive:
         {"action": "revoke"},
         lambda: _not(active),
         "Kalenteriosoite lopetettiin.",
-        user=booking.username,
+        sign_in_as=lambda client: sign_in(client, booking.username),
     )
 
 
@@ -395,6 +398,49 @@ async def shorten_payer() -> Destructive:
     )
 
 
+async def _with_second_factor() -> tuple[str, int, str]:
+    """A staff user who has set up the second factor: username, id and the app's secret."""
+    username = await make_user("home_care")
+    user = await StaffUser.select(StaffUser.id).where(StaffUser.username == username).first()
+    secret = second_factor.new_secret()
+    async with transaction():
+        await second_factor.turn_on(SYSTEM, user["id"], secret, pyotp.TOTP(secret).now())
+    return username, user["id"], secret
+
+
+@handles("core.identity.views:UserAdminController.reset_second_factor")
+async def reset_second_factor() -> Destructive:
+    _, user_id, _ = await _with_second_factor()
+    reset = StaffUser.exists().where((StaffUser.id == user_id) & (StaffUser.totp_secret == ""))
+    return Destructive(
+        f"/admin/users/{user_id}/second-factor/reset",
+        {},
+        reset.run,
+        "Käyttäjän toinen tunnistautumistapa nollattiin.",
+    )
+
+
+@handles("core.identity.views:SecondFactorController.replace_codes")
+async def replace_recovery_codes() -> Destructive:
+    username, user_id, secret = await _with_second_factor()
+    # by its hash: SQLite may give the new codes the ids of the old ones
+    first = await RecoveryCode.select().where(RecoveryCode.user == user_id).first()
+    still = RecoveryCode.exists().where(RecoveryCode.code_hash == first["code_hash"])
+
+    async def with_code(client: httpx.AsyncClient) -> Any:
+        await client.get("/login")
+        login = {"username": username, "password": PASSWORD, "code": pyotp.TOTP(secret).now()}
+        return await post_form(client, "/login", {**login, "next": "/"})
+
+    return Destructive(
+        "/account/second-factor/recovery-codes",
+        {},
+        lambda: _not(still),
+        "Uudet varakoodit tehtiin.",
+        sign_in_as=with_code,
+    )
+
+
 async def _not(query: Any) -> bool:
     return not await query.run()
 
@@ -403,7 +449,7 @@ DESTRUCTIVE = [
     remove_exception, remove_contact, remove_opening, remove_device, end_phone_service,
     staff_cancel_booking, unbind_kitchen_user, cancel_meeting, remove_meeting_guest,
     stop_calendar_feed, cancel_closed_booking, cancel_all_closed_bookings, remove_price,
-    end_payer, shorten_payer,
+    end_payer, shorten_payer, reset_second_factor, replace_recovery_codes,
 ]  # fmt: skip
 
 # Handlers that ask first but have no entry above, each with why. Keep it short: a new
@@ -413,12 +459,6 @@ EXEMPT = {
     "plugins.booking.public:PublicBooking.cancel": "tested by its own test in this file",
     # tests/core/test_proxies.py::test_a_withdrawn_right_stops_at_once
     "core.citizen.staff_views:ProxyPages.withdraw": "not yet covered here; tested there",
-    # tests/core/security/test_second_factor.py::
-    #   test_the_set_up_is_reached_from_the_users_own_page_and_codes_can_be_replaced
-    "core.identity.views:SecondFactorController.replace_codes": "not yet covered; tested there",
-    # tests/core/security/test_second_factor.py::
-    #   test_an_administrator_resets_a_lost_second_factor_after_confirming
-    "core.identity.views:UserAdminController.reset_second_factor": "not yet covered; tested there",
     # tests/plugins/booking/test_citizen_booking.py::
     #   test_customer_books_sees_and_cancels_their_appointment
     "plugins.booking.citizen_pages:CitizenBookingPages.cancel": "not yet covered; tested there",
@@ -482,9 +522,9 @@ async def test_destructive_route_refuses_without_confirmation(
     everyone: httpx.AsyncClient, route: Callable[[], Awaitable[Destructive]]
 ) -> None:
     action = await route()
-    if action.user:
+    if action.sign_in_as:
         everyone.cookies.clear()
-        await sign_in(everyone, action.user)
+        assert (await action.sign_in_as(everyone)).status_code == 200
     asked = await assert_asks_first(everyone, action.path, action.data)
     assert 'class="button button--warning"' in asked.text
     assert not await action.happened(), "a POST without confirmation changed nothing"
