@@ -25,7 +25,15 @@ from core.i18n import fmt_date_field
 from core.identity import second_factor
 from core.identity.tables import RecoveryCode, StaffUser
 from core.web.runtime import Runtime
-from plugins.booking import calendar, links, meeting_guests, meetings, setup
+from plugins.booking import (
+    calendar,
+    links,
+    meeting_guests,
+    meetings,
+    setup,
+    waitlist,
+    waitlist_changes,
+)
 from plugins.booking.reminders import CANCEL_REASONS
 from plugins.booking.tables import (
     AppointmentType,
@@ -36,8 +44,10 @@ from plugins.booking.tables import (
     MeetingGuest,
     Opening,
     ServiceUnit,
+    WaitlistEntry,
 )
-from plugins.meals.tables import KitchenUser, MealException, MealService
+from plugins.meals import codes as meal_codes
+from plugins.meals.tables import KitchenUser, MealCode, MealException, MealService
 from plugins.security_phones.tables import Alarm, Device, HomeKey, PhoneService
 from tests.helpers import (
     PASSWORD,
@@ -52,7 +62,9 @@ from tests.helpers import (
 )
 from tests.plugins.booking.setup_data import BookingSetup, add_colleague, create_setup, tomorrow_at
 from tests.plugins.booking.test_absences import book
+from tests.plugins.booking.test_public import SECRET
 from tests.plugins.booking.test_staff import signed_in_professional
+from tests.plugins.booking.test_waitlist import full_day, request_form
 from tests.plugins.meals.conftest import (
     OPENING_DECISION,
     new_customer,
@@ -441,6 +453,52 @@ async def replace_recovery_codes() -> Destructive:
     )
 
 
+@handles("plugins.meals.code_views:MealCodePages.retire")
+async def retire_meal_code() -> Destructive:
+    async with transaction():
+        await meal_codes.add(SYSTEM, "allergies", {"label": "Seesaminsiemen"})
+    retired = MealCode.exists().where(
+        (MealCode.code == "seesaminsiemen") & (MealCode.retired == True)  # noqa: E712
+    )
+    return Destructive(
+        "/meals/codes/allergies/seesaminsiemen/retire",
+        {"version": "1"},
+        retired.run,
+        "Seesaminsiemen poistettiin käytöstä.",
+    )
+
+
+async def _waiting_request(*, day_full: bool) -> dict[str, Any]:
+    """A citizen's waiting-list request for an advice time the day after tomorrow (by then
+    either fully booked, or free so that the time can be held for them)."""
+    booking = await create_setup()
+    if day_full:
+        await full_day(booking)
+    form = request_form(booking, "0401000001")
+    async with transaction():
+        entry_id = await waitlist.join(await waitlist.clean_request(form, today()), now())
+    return await waitlist_changes.get_entry(entry_id)
+
+
+@handles("plugins.booking.waitlist_pages:WaitlistPages.withdraw")
+async def leave_waiting_list() -> Destructive:
+    entry = await _waiting_request(day_full=True)
+    token = waitlist_changes.request_token(SECRET, entry)
+    withdrawn = WaitlistEntry.exists().where(
+        (WaitlistEntry.id == entry["id"]) & (WaitlistEntry.status == "withdrawn")
+    )
+    return Destructive(f"/book/waitlist/{token}/withdraw", {}, withdrawn.run, PAGE)
+
+
+@handles("plugins.booking.waitlist_pages:WaitlistPages.decline_hold")
+async def decline_held_time() -> Destructive:
+    entry = await _waiting_request(day_full=False)
+    assert await waitlist.serve(SECRET, lambda path: f"https://example.fi{path}", now()) == 1
+    held = await WaitlistEntry.select().where(WaitlistEntry.id == entry["id"]).first()
+    token = links.sign(SECRET, held["hold_booking"], held["hold_until"], links.HOLD)
+    return Destructive(f"/book/hold/{token}/decline", {}, _cancelled(held["hold_booking"]), PAGE)
+
+
 async def _not(query: Any) -> bool:
     return not await query.run()
 
@@ -449,7 +507,8 @@ DESTRUCTIVE = [
     remove_exception, remove_contact, remove_opening, remove_device, end_phone_service,
     staff_cancel_booking, unbind_kitchen_user, cancel_meeting, remove_meeting_guest,
     stop_calendar_feed, cancel_closed_booking, cancel_all_closed_bookings, remove_price,
-    end_payer, shorten_payer, reset_second_factor, replace_recovery_codes,
+    end_payer, shorten_payer, reset_second_factor, replace_recovery_codes, retire_meal_code,
+    leave_waiting_list, decline_held_time,
 ]  # fmt: skip
 
 # Handlers that ask first but have no entry above, each with why. Keep it short: a new
@@ -462,14 +521,6 @@ EXEMPT = {
     # tests/plugins/booking/test_citizen_booking.py::
     #   test_customer_books_sees_and_cancels_their_appointment
     "plugins.booking.citizen_pages:CitizenBookingPages.cancel": "not yet covered; tested there",
-    # tests/plugins/meals/test_meals_codes.py::test_coordinator_keeps_the_lists_from_her_dashboard
-    "plugins.meals.code_views:MealCodePages.retire": "not yet covered here; tested there",
-    # tests/plugins/booking/test_waitlist_changes.py::
-    #   test_citizen_withdraws_by_their_link_and_a_held_time_goes_to_the_next
-    "plugins.booking.waitlist_pages:WaitlistPages.withdraw": "not yet covered; tested there",
-    # tests/plugins/booking/test_waitlist_changes.py::
-    #   test_declined_time_goes_to_the_next_once_even_when_clicked_five_times_at_once
-    "plugins.booking.waitlist_pages:WaitlistPages.decline_hold": "not yet covered; tested there",
 }
 
 
