@@ -84,12 +84,14 @@ from tests.plugins.security_phones.test_phones_service import add_device, instal
 Route = Callable[[], Awaitable["Destructive"]]
 
 
-def handles(handler: str) -> Callable[[Route], Route]:
+def handles(handler: str, demo: bool = True) -> Callable[[Route], Route]:
     """Name the "module:Class.method" that asks first for the route a factory sets up (checked
-    by test_every_handler_that_asks_first_is_covered)."""
+    by test_every_handler_that_asks_first_is_covered); `demo=False` for a factory that makes
+    all its own data, so its test skips loading the demo (some seconds)."""
 
     def mark(route: Route) -> Route:
         route.handler = handler  # type: ignore[attr-defined]
+        route.demo = demo  # type: ignore[attr-defined]
         return route
 
     return mark
@@ -257,7 +259,7 @@ async def _meeting() -> int:
         )
 
 
-@handles("plugins.booking.meeting_pages:MeetingPages.cancel")
+@handles("plugins.booking.meeting_pages:MeetingPages.cancel", demo=False)
 async def cancel_meeting() -> Destructive:
     meeting_id = await _meeting()
     cancelled = JointMeeting.exists().where(
@@ -268,7 +270,7 @@ async def cancel_meeting() -> Destructive:
     )
 
 
-@handles("plugins.booking.meeting_pages:MeetingPages.remove_guest")
+@handles("plugins.booking.meeting_pages:MeetingPages.remove_guest", demo=False)
 async def remove_meeting_guest() -> Destructive:
     meeting_id = await _meeting()
     guest = {"guest_name": "Isä Asiakas", "guest_phone": "0405550001", "guest_channel": "sms",
@@ -287,7 +289,7 @@ async def remove_meeting_guest() -> Destructive:
     )
 
 
-@handles("plugins.booking.feed_pages:FeedPages.change_feed")
+@handles("plugins.booking.feed_pages:FeedPages.change_feed", demo=False)
 async def stop_calendar_feed() -> Destructive:
     booking = await create_setup()
     async with transaction():
@@ -325,7 +327,7 @@ def _in_path(path: str, tail: str) -> str:
     return f"{base}{tail}?{query}"
 
 
-@handles("plugins.booking.absence_pages:AbsencePages.handle_booking")
+@handles("plugins.booking.absence_pages:AbsencePages.handle_booking", demo=False)
 async def cancel_closed_booking() -> Destructive:
     page, booking_id = await _closure_over_booking()
     return Destructive(
@@ -336,7 +338,7 @@ async def cancel_closed_booking() -> Destructive:
     )
 
 
-@handles("plugins.booking.absence_pages:AbsencePages.cancel_all")
+@handles("plugins.booking.absence_pages:AbsencePages.cancel_all", demo=False)
 async def cancel_all_closed_bookings() -> Destructive:
     page, booking_id = await _closure_over_booking()
     return Destructive(
@@ -353,7 +355,7 @@ def _first_of_month_ahead(months: int) -> dt.date:
     return dt.date(today().year + month // 12, month % 12 + 1, 1)
 
 
-@handles("core.billing.price_views:PricePages.remove_price")
+@handles("core.billing.price_views:PricePages.remove_price", demo=False)
 async def remove_price() -> Destructive:
     made = await Price.insert(
         Price(product="lunch", valid_from=_first_of_month_ahead(14), amount=Decimal("7.10"),
@@ -380,7 +382,7 @@ async def _payer(valid_from: dt.date) -> tuple[int, int]:
     return customer, made[0]["id"]
 
 
-@handles("core.billing.price_views:PayerPages.end")
+@handles("core.billing.price_views:PayerPages.end", demo=False)
 async def end_payer() -> Destructive:
     start = _first_of_month_ahead(3)
     customer, payer = await _payer(start)
@@ -396,7 +398,7 @@ async def end_payer() -> Destructive:
     )
 
 
-@handles("core.billing.price_views:PayerPages.change")
+@handles("core.billing.price_views:PayerPages.change", demo=False)
 async def shorten_payer() -> Destructive:
     """The change form asks only when the new dates shorten the period."""
     start = _first_of_month_ahead(3)
@@ -423,7 +425,7 @@ async def _with_second_factor() -> tuple[str, int, str]:
     return username, user["id"], secret
 
 
-@handles("core.identity.views:UserAdminController.reset_second_factor")
+@handles("core.identity.views:UserAdminController.reset_second_factor", demo=False)
 async def reset_second_factor() -> Destructive:
     _, user_id, _ = await _with_second_factor()
     reset = StaffUser.exists().where((StaffUser.id == user_id) & (StaffUser.totp_secret == ""))
@@ -435,7 +437,7 @@ async def reset_second_factor() -> Destructive:
     )
 
 
-@handles("core.identity.views:SecondFactorController.replace_codes")
+@handles("core.identity.views:SecondFactorController.replace_codes", demo=False)
 async def replace_recovery_codes() -> Destructive:
     username, user_id, secret = await _with_second_factor()
     # by its hash: SQLite may give the new codes the ids of the old ones
@@ -456,7 +458,7 @@ async def replace_recovery_codes() -> Destructive:
     )
 
 
-@handles("plugins.meals.code_views:MealCodePages.retire")
+@handles("plugins.meals.code_views:MealCodePages.retire", demo=False)
 async def retire_meal_code() -> Destructive:
     async with transaction():
         await meal_codes.add(SYSTEM, "allergies", {"label": "Seesaminsiemen"})
@@ -483,7 +485,7 @@ async def _waiting_request(*, day_full: bool) -> dict[str, Any]:
     return await waitlist_changes.get_entry(entry_id)
 
 
-@handles("plugins.booking.waitlist_pages:WaitlistPages.withdraw")
+@handles("plugins.booking.waitlist_pages:WaitlistPages.withdraw", demo=False)
 async def leave_waiting_list() -> Destructive:
     entry = await _waiting_request(day_full=True)
     token = waitlist_changes.request_token(SECRET, entry)
@@ -493,7 +495,7 @@ async def leave_waiting_list() -> Destructive:
     return Destructive(f"/book/waitlist/{token}/withdraw", {}, withdrawn.run, PAGE)
 
 
-@handles("plugins.booking.waitlist_pages:WaitlistPages.decline_hold")
+@handles("plugins.booking.waitlist_pages:WaitlistPages.decline_hold", demo=False)
 async def decline_held_time() -> Destructive:
     entry = await _waiting_request(day_full=False)
     assert await waitlist.serve(SECRET, lambda path: f"https://example.fi{path}", now()) == 1
@@ -502,7 +504,7 @@ async def decline_held_time() -> Destructive:
     return Destructive(f"/book/hold/{token}/decline", {}, _cancelled(held["hold_booking"]), PAGE)
 
 
-@handles("core.citizen.staff_views:ProxyPages.withdraw")
+@handles("core.citizen.staff_views:ProxyPages.withdraw", demo=False)
 async def withdraw_proxy_right() -> Destructive:
     customer = await customer_with_code(new_identity_code())
     right = {"proxy_name": "Liisa Virtanen", "proxy_identity_code": new_identity_code(),
@@ -610,19 +612,27 @@ def test_every_handler_that_asks_first_is_covered() -> None:
     assert not missing, f"add a DESTRUCTIVE entry for each handler that asks first: {missing}"
 
 
-@pytest.fixture
-async def everyone(runtime: Runtime, client: httpx.AsyncClient) -> httpx.AsyncClient:
-    """Demo data, and a staff member holding every role."""
-    await load_demo(runtime, customers=30)
+async def _every_role(runtime: Runtime, client: httpx.AsyncClient) -> httpx.AsyncClient:
+    """The client signed in as a staff member holding every role."""
     username = await make_user(*(role.code for role in runtime.roles))
     await sign_in(client, username)
     return client
 
 
+@pytest.fixture
+async def everyone(runtime: Runtime, client: httpx.AsyncClient) -> httpx.AsyncClient:
+    """Demo data, and a staff member holding every role."""
+    await load_demo(runtime, customers=30)
+    return await _every_role(runtime, client)
+
+
 @pytest.mark.parametrize("route", DESTRUCTIVE, ids=lambda f: f.__name__)
 async def test_destructive_route_refuses_without_confirmation(
-    everyone: httpx.AsyncClient, route: Callable[[], Awaitable[Destructive]]
+    runtime: Runtime, client: httpx.AsyncClient, route: Route
 ) -> None:
+    if getattr(route, "demo", True):
+        await load_demo(runtime, customers=30)
+    everyone = await _every_role(runtime, client)
     action = await route()
     if action.sign_in_as:
         everyone.cookies.clear()
