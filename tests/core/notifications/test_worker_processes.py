@@ -88,7 +88,7 @@ async def test_worker_killed_mid_batch_loses_nothing_and_repeats_nothing(
     runtime: Runtime, gateway: SmsGatewayProcess, tmp_path: Path
 ) -> None:
     await queue_many(MESSAGES)
-    gateway.control(delay_ms=15)
+    gateway.control(delay_ms=60)  # 200 messages take the worker 3 s: time to kill it mid-way
     config = worker_config(tmp_path, runtime, gateway)
     worker = start_worker(config)
     try:
