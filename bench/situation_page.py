@@ -24,8 +24,6 @@ import os
 import pstats
 import random
 import sys
-import tempfile
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -33,18 +31,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import httpx
 
-from bench.situation_picture import BARE_SQL, alternating_medians
+from bench.situation_picture import BARE_SQL, alternating_medians, on_fresh_database
 from core.common.clock import now, today
-from core.config import PROJECT_ROOT, load_settings
 from core.db import insert_rows, transaction
 from core.plugins import BillingPeriod
 from core.situation.months import add_months, months_between
 from core.situation.refresh import FIGURE_COLUMNS
 from core.situation.services import declared_metrics
 from core.situation.tables import SituationFigure, SituationRefresh
-from core.web.app import build_runtime, create_app
+from core.web.app import create_app
 from core.web.runtime import Runtime
-from tests.database import create_database, drop_database
 from tests.helpers import make_user, sign_in
 
 SPLIT = "meals.customers"  # the figure the page splits by municipality (the first)
@@ -132,23 +128,7 @@ async def measure(runtime: Runtime, args: argparse.Namespace) -> dict[str, float
 
 
 async def run(args: argparse.Namespace) -> dict[str, float]:
-    os.environ["VALVOMO_TEST_DATABASE"] = args.database
-    tmp = Path(tempfile.mkdtemp(prefix=f"valvomo-bench-situation-page-{args.database}-"))
-    url = await create_database(tmp)
-    settings = load_settings(PROJECT_ROOT / "valvomo.toml")
-    municipalities = tuple(f"Kunta {n:03d}" for n in range(1, args.municipalities + 1))
-    settings = replace(settings, database_url=url, var_dir=tmp, municipalities=municipalities,
-                       secret="bench-secret-" + "x" * 32, development=True,
-                       public_base_url="http://bench.local",
-                       allowed_hosts=(*settings.allowed_hosts, "bench.local"))  # fmt: skip
-    runtime = build_runtime(settings)
-    await runtime.database.start()
-    try:
-        await runtime.migrate()
-        return await measure(runtime, args)
-    finally:
-        await runtime.database.stop()
-        await drop_database(url)
+    return await on_fresh_database(args, "situation-page", measure)
 
 
 def main() -> None:

@@ -244,9 +244,15 @@ async def alternating_medians(
     return statistics.median(timings[0]), statistics.median(timings[1])
 
 
-async def run(args: argparse.Namespace) -> dict[str, float]:
+async def on_fresh_database(
+    args: argparse.Namespace,
+    name: str,
+    measure: Callable[[Runtime, argparse.Namespace], Awaitable[dict[str, float]]],
+) -> dict[str, float]:
+    """`measure` on a freshly migrated database of `args.database`, with `args.municipalities`
+    numbered municipalities (0: those of valvomo.toml); the database is dropped afterwards."""
     os.environ["VALVOMO_TEST_DATABASE"] = args.database
-    tmp = Path(tempfile.mkdtemp(prefix=f"valvomo-bench-situation-{args.database}-"))
+    tmp = Path(tempfile.mkdtemp(prefix=f"valvomo-bench-{name}-{args.database}-"))
     url = await create_database(tmp)
     settings = load_settings(PROJECT_ROOT / "valvomo.toml")
     municipalities: Any = settings.municipalities
@@ -264,6 +270,10 @@ async def run(args: argparse.Namespace) -> dict[str, float]:
     finally:
         await runtime.database.stop()
         await drop_database(url)
+
+
+async def run(args: argparse.Namespace) -> dict[str, float]:
+    return await on_fresh_database(args, "situation", measure)
 
 
 def main() -> None:
