@@ -70,14 +70,14 @@ class MealReportPages(Controller):
 
     @get("/billing")
     async def billing(self, request: Req, month: str = "", format: str = "html") -> Response[Any]:
+        if format != "html":  # the month's one billing export is core billing's
+            raise NotFound(format)
         period = parse_month(month)
         customers = await reports.billing_by_customer(period, current())
         customer_ids = (c.customer_id for c in customers)
         await reports.record_report_view(
             require_user(request), "billing", period, customer_ids, format
         )
-        if format != "html":  # the month's one billing export is core billing's
-            raise NotFound(format)
         return self._page(
             request,
             "billing",

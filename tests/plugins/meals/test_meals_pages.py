@@ -121,8 +121,11 @@ async def test_biller_reports_and_exports(client: httpx.AsyncClient) -> None:
     page = await client.get("/meals/reports/billing?month=2026-03")
     assert page.status_code == 200 and "Virtanen" in page.text
     assert "/billing/2026/3" in page.text  # the month's one billing export is core's
+    logged = AuditEntry.count().where(AuditEntry.entity == "meal_billing_report")
+    views_before = await logged
     xlsx = await client.get("/meals/reports/billing?month=2026-03&format=xlsx")
     assert xlsx.status_code == 404
+    assert await logged == views_before, "a refused download is not a view"
     for report in ("deviations", "transport"):
         assert (await client.get(f"/meals/reports/{report}?month=2026-03")).status_code == 200
         csv = await client.get(f"/meals/reports/{report}?month=2026-03&format=csv")
