@@ -12,7 +12,7 @@ from litestar.exceptions import NotAuthorizedException
 from litestar.response import Redirect, Response, Template
 
 from plugins.booking import bookings, setup
-from plugins.booking.public import PAGE_SIZE, earliest_start, manage_url, next_times
+from plugins.booking.public import earliest_start, later_from, manage_url, next_times
 from plugins.booking.settings import current as settings
 from plugins.booking.waitlist import serve_waitlist
 from valvomo.api import (
@@ -126,7 +126,7 @@ class CitizenBookingPages(Controller):
             mode=mode,
             unit_id=unit_id,
             free_times=free,
-            later=free[-1].starts_at.isoformat() if len(free) == PAGE_SIZE else "",
+            later=later_from(free),
         )
 
     @get("/details")
@@ -229,7 +229,7 @@ class CitizenBookingPages(Controller):
             booking=booking,
             free_times=free,
             errors=errors or {},
-            later=free[-1].starts_at.isoformat() if len(free) == PAGE_SIZE else "",
+            later=later_from(free),
         )
 
     @post("/{booking_id:int}/move")

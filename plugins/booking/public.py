@@ -61,6 +61,11 @@ async def next_times(
     )
 
 
+def later_from(free: list[availability.FreeTime]) -> str:
+    """Where the "later times" link starts: the last time shown, when the page is full."""
+    return free[-1].starts_at.isoformat() if len(free) == PAGE_SIZE else ""
+
+
 class PublicBooking(Controller):
     path = "/book"
     include_in_schema = False
@@ -122,7 +127,7 @@ class PublicBooking(Controller):
             code=code,
             needs=needs,
             free_times=free,
-            later=free[-1].starts_at.isoformat() if len(free) == PAGE_SIZE else "",
+            later=later_from(free),
         )
 
     @get("/details")
@@ -305,7 +310,7 @@ class PublicBooking(Controller):
             token=token,
             free_times=free,
             errors=errors or {},
-            later=free[-1].starts_at.isoformat() if len(free) == PAGE_SIZE else "",
+            later=later_from(free),
         )
 
     @post("/manage/{token:str}/move")
