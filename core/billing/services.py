@@ -171,6 +171,14 @@ async def month_bill(host: PluginHost, period: BillingPeriod) -> MonthBill:
     return MonthBill(state, sorted(lines, key=lambda line: line.sort_key))
 
 
+def of_customers(bill: MonthBill, customers: Sequence[int] | None) -> MonthBill:
+    """The month's lines of `customers` only (all of them when None)."""
+    if customers is None:
+        return bill
+    chosen = set(customers)
+    return MonthBill(bill.state, [line for line in bill.lines if line.customer_id in chosen])
+
+
 async def customer_names(customer_ids: Sequence[int]) -> dict[int, str]:
     """Each customer's name as "Last First", in one query per 500 customers."""
     names: dict[int, str] = {}

@@ -25,6 +25,7 @@ from core.billing.periods import (
 from core.billing.services import BillPage, MonthBill
 from core.common.clock import today
 from core.common.errors import NotFound, ValidationFailed, VersionConflict
+from core.customers.areas import ListArea, customers_living_in, list_area
 from core.db import transaction
 from core.i18n import N_
 from core.identity.guards import require_user
@@ -68,8 +69,13 @@ class BillingPages(Controller):
         return Redirect(path=f"/billing/{chosen.year}/{chosen.month}")
 
     @get("/{year:int}/{month:int}")
-    async def month_page(self, request: Req, year: int, month: int, page: int = 1) -> Template:
-        return await self._month_page(request, period_of(year, month), page)
+    async def month_page(
+        self, request: Req, year: int, month: int, page: int = 1, municipality: str = ""
+    ) -> Template:
+        """The month's lines; from the situational picture, those of the customers who lived in
+        one municipality at the month's end (as its billed euros are counted)."""
+        area = list_area(runtime_of(request).settings.municipalities, municipality)
+        return await self._month_page(request, period_of(year, month), page, area=area)
 
     @get("/{year:int}/{month:int}/{file_format:str}")
     async def export(self, request: Req, year: int, month: int, file_format: str) -> Response[Any]:
@@ -112,8 +118,11 @@ class BillingPages(Controller):
         page: int,
         errors: dict[str, str] | None = None,
         values: dict[str, str] | None = None,
+        area: ListArea | None = None,
     ) -> Template:
         bill = await services.month_bill(runtime_of(request).host, period)
+        if area:
+            bill = services.of_customers(bill, await customers_living_in(area, period.last_day))
         shown = await services.bill_page(bill, page)
         async with transaction():
             await services.record_views(
@@ -134,6 +143,7 @@ class BillingPages(Controller):
             formats=list(invoices.invoice_formats(runtime_of(request).host).values()),
             errors=errors or {},
             values=values or {"month": key(period)},
+            area=area or ListArea(),
         )
 
     async def _close_form(

@@ -15,7 +15,6 @@ from core.situation.services import (
     SMALL_CELL,
     UNIT,
     Selection,
-    known_units,
 )
 from core.situation.tables import SituationFigure
 
@@ -34,8 +33,8 @@ HEADERS = (
 
 
 def _levels(selection: Selection) -> list[tuple[str, str | None]]:
-    """Which stored rows to export: the areas chosen (a municipality, a unit or, from the API,
-    both), else region and municipalities."""
+    """Which stored rows to export: the area chosen (a municipality or a unit), else region and
+    municipalities."""
     chosen: list[tuple[str, str | None]] = []
     if selection.municipality:
         chosen.append((MUNICIPALITY, selection.municipality))
@@ -45,12 +44,11 @@ def _levels(selection: Selection) -> list[tuple[str, str | None]]:
 
 
 async def export_rows(metrics: dict[str, Metric], selection: Selection) -> list[dict[str, Any]]:
-    """The stored figures of the selection; a period ending before it starts has none."""
+    """The stored figures of the selection (refused beforehand when it has none to read: a
+    period ending before it starts, a unit without figures)."""
     names = list(selection.metric_names) or list(metrics)
     found: list[dict[str, Any]] = []
     for level, area in _levels(selection):
-        if level == UNIT and area not in await known_units():
-            continue  # a unit without figures (only the API asks for one) has none to read
         query = SituationFigure.select().where(
             (SituationFigure.level == level)
             & (SituationFigure.month >= selection.first.first_day)

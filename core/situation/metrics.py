@@ -128,6 +128,9 @@ def core_metrics() -> list[Metric]:
             compute=billed_euros,
             list_path="/billing/{year}/{month_number}",
             list_permission="billing.view",
+            # the month's lines narrow to the customers of a municipality; billed euros have
+            # no kitchen or unit
+            list_areas=("municipality",),
             order=900,
             stamp=billed_stamp,
             customer_stamps=billed_customer_stamps,

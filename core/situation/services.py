@@ -101,14 +101,9 @@ async def parse_selection(
     municipality: str = "",
     unit: str = "",
     metric_names: Iterable[str] = (),
-    rules_across_fields: bool = True,
 ) -> Selection:
     """The selection from query parameters; ValidationFailed with every problem, nothing read.
-
-    Without `rules_across_fields` (the API, whose OpenAPI schema must state everything it
-    refuses, and query parameters cannot be related there) a period ending before it starts is
-    empty, a period has no length limit (only stored figures are read), a unit without figures
-    has none and a municipality with a unit asks for both areas."""
+    The page, the export command and the API refuse the same input."""
     errors: dict[str, str] = {}
     current = BillingPeriod(today.year, today.month)
     first = last = current
@@ -120,19 +115,19 @@ async def parse_selection(
         first = parse_month(start) if start.strip() else last
     except ValueError:
         errors["start"] = N_("Enter the month like 11/2026.")
-    if not errors and rules_across_fields:
+    if not errors:
         if last.first_day < first.first_day:
             errors["end"] = N_("The period ends before it starts.")
         elif len(months_between(first, last)) > MAX_MONTHS:
             errors["end"] = N_("The period can be at most five years long.")
     if municipality and municipality not in municipalities:
         errors["municipality"] = N_("There is no such municipality in the region.")
-    if unit and rules_across_fields and unit not in await known_units():
+    if unit and unit not in await known_units():
         errors["unit"] = N_("There is no such kitchen or unit.")
     names = tuple(n for n in metric_names if n)
     if any(n not in metrics for n in names):
         errors["metric"] = N_("No enabled service has a figure of that name.")
-    if municipality and unit and rules_across_fields:
+    if municipality and unit:
         errors["unit"] = N_("Choose either a municipality or a kitchen or unit, not both.")
     if errors:
         raise ValidationFailed(errors)

@@ -205,12 +205,23 @@ def _period_labels(selection: Selection) -> dict[str, str]:
     }
 
 
+# The operation's description in the OpenAPI schema: it names the refusals a schema cannot state.
+METRICS_API = (
+    "The figures of a period per month, region and municipality (or the one area asked for), "
+    "as JSON or CSV (`format=csv`). No personal data; cells of fewer than five customers are "
+    "hidden. Besides what each parameter's schema refuses, the answer is 400 with `errors` "
+    "naming the parameter for rules across parameters, which a schema cannot state: a period "
+    "ending before it starts or longer than five years (`to`), a unit without figures or both "
+    "a municipality and a unit (`unit`)."
+)
+
+
 class SituationApi(Controller):
     path = "/api/situation"
     opt = {"permission": "situation.view"}
     tags = ["situation"]
 
-    @get("/metrics")
+    @get("/metrics", description=METRICS_API)
     async def metrics(
         self,
         request: Req,
@@ -221,21 +232,21 @@ class SituationApi(Controller):
         metric: list[str] | None = None,
         format: str = Parameter(default="json", pattern="^(json|csv)$"),
     ) -> Response[Any]:
-        """The figures of a period per month, region and municipality (or the areas asked for),
-        as JSON or CSV (`format=csv`). No personal data; cells of fewer than five customers are
-        hidden. A period ending before it starts, or a unit without figures, has none."""
+        """`METRICS_API`: the figures of a period, refused with 400 as the page refuses."""
         if format not in ("json", "csv"):
             raise ValidationFailed({"format": "Use json or csv."})
-        # Bad input raises ValidationFailed: core answers 400 in the API's documented shape.
-        selection = await _selection(
-            request,
-            start=start,
-            end=end,
-            municipality=municipality,
-            unit=unit,
-            metric_names=metric or (),
-            rules_across_fields=False,
-        )
+        try:
+            selection = await _selection(
+                request,
+                start=start,
+                end=end,
+                municipality=municipality,
+                unit=unit,
+                metric_names=metric or (),
+            )
+        except ValidationFailed as exc:  # core answers 400 in the API's documented shape
+            names = {"start": "from", "end": "to"}  # the API's own parameter names
+            raise ValidationFailed({names.get(k, k): v for k, v in exc.errors.items()}) from exc
         metrics = services.declared_metrics(runtime_of(request).host)
         rows = await export.export_rows(metrics, selection)
         if format == "csv":

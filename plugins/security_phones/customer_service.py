@@ -25,6 +25,7 @@ from plugins.security_phones.tables import (
     Installation,
     KeyHandover,
     PhoneService,
+    ServiceCentreChange,
 )
 from valvomo.api import (
     N_,
@@ -132,6 +133,12 @@ async def update_service(
     values = await _clean_service(form)
     columns = {PhoneService._meta.get_column_by_name(k): v for k, v in values.items()}
     await update_versioned(PhoneService, service.id, version, columns, values)
+    if values["centre"] != service.centre:  # the centre's history, dated the day it is recorded
+        await ServiceCentreChange.insert(
+            ServiceCentreChange(
+                service=service.id, previous_centre=service.centre, changed_on=today()
+            )
+        )
     old, new = audit.changes({k: getattr(service, k) for k in SERVICE_FIELDS}, values)
     if new:
         await audit.record(

@@ -37,8 +37,16 @@ from valvomo.api import (
 
 SERVICE = "security_phones"
 RUNNING = "s.start_date <= :last AND (s.end_date IS NULL OR s.end_date >= :first)"
+# The alarm centre that served the service at the month's end: the centre it changed from, if
+# the first change after :last was recorded (`sp_service_centre_change`), else its current one;
+# a centre's figures of past months stay its own after services move to another centre.
 WITH_CUSTOMER = (
-    " JOIN customer c ON c.id = s.customer LEFT JOIN sp_alarm_centre ac ON ac.id = s.centre"
+    " JOIN customer c ON c.id = s.customer"
+    " LEFT JOIN sp_service_centre_change cc ON cc.service = s.id AND cc.id = (SELECT c2.id"
+    " FROM sp_service_centre_change c2 WHERE c2.service = s.id AND c2.changed_on > :last"
+    " ORDER BY c2.changed_on, c2.id LIMIT 1)"
+    " LEFT JOIN sp_alarm_centre ac"
+    " ON ac.id = CASE WHEN cc.id IS NULL THEN s.centre ELSE cc.previous_centre END"
 )
 # Services per municipality and alarm centre (the service's unit): running, started, ended.
 SERVICES = grouped(
@@ -301,8 +309,9 @@ def phone_metrics() -> list[Metric]:
             else (),
             list_path=listing[0],
             list_permission=listing[1],
-            # the alarms list narrows to the customers of a municipality or to a centre
-            list_areas=("municipality", "unit") if listing == alarms else (),
+            # the alarms list and the year's reports narrow to the customers of a
+            # municipality or to an alarm centre
+            list_areas=("municipality", "unit"),
             order=order,
             stamp=stamp,
             customer_stamps=customer_stamps,

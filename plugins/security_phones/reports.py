@@ -1,4 +1,9 @@
-"""Reports: devices by status and model, customers per municipality, alarms and response times."""
+"""Reports: devices by status and model, customers per municipality, alarms and response times.
+
+From the situational picture the reports of a year can be narrowed to an area (`ListArea`): the
+customers who lived in a municipality (at the end of each alarm's month, or on the day the
+customers are counted), or one alarm centre (the services at it, the alarms it sent), as the
+picture counts its figures. The devices are not about an area and are left out then."""
 
 from __future__ import annotations
 
@@ -13,7 +18,17 @@ from piccolo.query.functions.aggregate import Count
 
 from plugins.security_phones.alarms import KINDS
 from plugins.security_phones.tables import Alarm, AlarmVisit, Device, PhoneService
-from valvomo.api import HELSINKI, N_, Customer, chunked, gettext, to_csv
+from valvomo.api import (
+    HELSINKI,
+    N_,
+    BillingPeriod,
+    Customer,
+    ListArea,
+    chunked,
+    customers_living_in,
+    gettext,
+    to_csv,
+)
 
 KIND_HEADERS = {
     "button": N_("Button"),
@@ -23,6 +38,7 @@ KIND_HEADERS = {
     "technical": N_("Technical"),
 }
 NAMES = ("devices", "municipalities", "alarms", "response_times")
+AREA_NAMES = NAMES[1:]  # the reports that can be narrowed to an area
 
 
 @dataclass(frozen=True)
@@ -57,10 +73,16 @@ async def devices_by_status_and_model() -> Table:
     )
 
 
-async def customers_per_municipality(day: dt.date) -> Table:
+async def customers_per_municipality(day: dt.date, area: ListArea | None = None) -> Table:
     active = (PhoneService.start_date <= day) & (
         PhoneService.end_date.is_null() | (PhoneService.end_date >= day)
     )
+    if area:
+        living = await customers_living_in(area, day)
+        if living is not None:
+            active &= PhoneService.customer.is_in(living or [0])
+        if area.unit:
+            active &= PhoneService.centre.name == area.unit
     rows = (
         await PhoneService.select(
             PhoneService.customer.municipality, Count(PhoneService.id, alias="count")
@@ -76,13 +98,48 @@ async def customers_per_municipality(day: dt.date) -> Table:
     )
 
 
-async def alarms_by_kind_per_month(year: int) -> Table:
+class AreaOfYear:
+    """Which alarms of a year belong to an area: sent by its alarm centre, of customers who
+    lived in its municipality at the end of the alarm's month (read once per month)."""
+
+    def __init__(self, area: ListArea | None, year: int) -> None:
+        self.area, self.year = area, year
+        self.living: dict[str, set[int] | None] = {}
+
+    def condition(self, centre: Any) -> Any:
+        """The query's own narrowing: the alarm centre's name."""
+        if self.area and self.area.unit:
+            return centre.name == self.area.unit
+        return None
+
+    async def holds(self, month: str, customer: int | None) -> bool:
+        if not self.area:
+            return True
+        if month not in self.living:
+            period = BillingPeriod(self.year, int(month[5:7]))
+            found = await customers_living_in(self.area, period.last_day)
+            self.living[month] = None if found is None else set(found)
+        living = self.living[month]
+        return living is None or customer in living
+
+
+def _where(condition: Any, extra: Any) -> Any:
+    return condition if extra is None else condition & extra
+
+
+async def alarms_by_kind_per_month(year: int, area: ListArea | None = None) -> Table:
     start, end = year_bounds(year)
     counts: Counter[tuple[str, str]] = Counter()
-    rows = await Alarm.select(Alarm.occurred_at, Alarm.kind).where(
-        (Alarm.occurred_at >= start) & (Alarm.occurred_at < end)
+    within = AreaOfYear(area, year)
+    rows = await Alarm.select(Alarm.occurred_at, Alarm.kind, Alarm.customer).where(
+        _where(
+            (Alarm.occurred_at >= start) & (Alarm.occurred_at < end),
+            within.condition(Alarm.centre),
+        )
     )
     for r in rows:
+        if not await within.holds(month_of(r["occurred_at"]), r["customer"]):
+            continue
         counts[(month_of(r["occurred_at"]), r["kind"])] += 1
     months = sorted({m for m, _ in counts})
     return Table(
@@ -98,14 +155,24 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[max(0, math.ceil(share * len(ordered)) - 1)]
 
 
-async def response_times(year: int) -> Table:
+async def response_times(year: int, area: ListArea | None = None) -> Table:
     """Visits per month and municipality; minutes from alarm to arrival (median, 90th pct)."""
     start, end = year_bounds(year)
-    rows = await AlarmVisit.select(
-        AlarmVisit.arrived_at,
-        AlarmVisit.alarm.occurred_at,
-        AlarmVisit.alarm.customer,
-    ).where((AlarmVisit.alarm.occurred_at >= start) & (AlarmVisit.alarm.occurred_at < end))
+    within = AreaOfYear(area, year)
+    rows = [
+        r
+        for r in await AlarmVisit.select(
+            AlarmVisit.arrived_at,
+            AlarmVisit.alarm.occurred_at,
+            AlarmVisit.alarm.customer,
+        ).where(
+            _where(
+                (AlarmVisit.alarm.occurred_at >= start) & (AlarmVisit.alarm.occurred_at < end),
+                within.condition(AlarmVisit.alarm.centre),
+            )
+        )
+        if await within.holds(month_of(r["alarm.occurred_at"]), r["alarm.customer"])
+    ]
     municipality = await _municipalities({r["alarm.customer"] for r in rows if r["alarm.customer"]})
     visits: Counter[tuple[str, str]] = Counter()
     minutes: dict[tuple[str, str], list[float]] = defaultdict(list)
@@ -143,14 +210,16 @@ async def _municipalities(customer_ids: set[int]) -> dict[int, str]:
     return found
 
 
-async def build(name: str, year: int, day: dt.date) -> Table:
+async def build(name: str, year: int, day: dt.date, area: ListArea | None = None) -> Table:
+    """The report `name` of `year`, narrowed to `area` if given (not the devices:
+    `AREA_NAMES`)."""
     if name == "devices":
         return await devices_by_status_and_model()
     if name == "municipalities":
-        return await customers_per_municipality(day)
+        return await customers_per_municipality(day, area)
     if name == "alarms":
-        return await alarms_by_kind_per_month(year)
-    return await response_times(year)
+        return await alarms_by_kind_per_month(year, area)
+    return await response_times(year, area)
 
 
 def as_csv(table: Table) -> bytes:

@@ -63,6 +63,17 @@ class PhoneService(Table, tablename="sp_service"):
     version = Integer(default=1)
 
 
+class ServiceCentreChange(Table, tablename="sp_service_centre_change"):
+    """A service's alarm centre changed: `previous_centre` served it until `changed_on` (the day
+    the change was recorded). The situational picture files a month's figures under the centre
+    valid at its end (`plugins.security_phones.metrics`); the service row holds the current one."""
+
+    id = Serial(primary_key=True)
+    service = ForeignKey(PhoneService, on_delete=OnDelete.cascade, index=True)
+    previous_centre = ForeignKey(AlarmCentre, on_delete=OnDelete.set_null, null=True)
+    changed_on = Date(index=True)
+
+
 class Installation(Table, tablename="sp_installation"):
     """A device at a customer from one date to another: the basis of extra-device fees."""
 
@@ -131,6 +142,7 @@ TABLES = [
     Device,
     DeviceEvent,
     PhoneService,
+    ServiceCentreChange,
     Installation,
     CallingContact,
     HomeKey,

@@ -520,21 +520,36 @@ class ReportPages(Controller):
     opt = {"permission": "security_phones.reports"}
 
     @get("/")
-    async def reports_page(self, request: Req, year: int | None = None) -> Template:
+    async def reports_page(
+        self, request: Req, year: int | None = None, municipality: str = "", unit: str = ""
+    ) -> Template:
+        """The year's reports; from the situational picture, narrowed to one municipality's
+        customers or one alarm centre."""
         year = _year(year)
-        tables = [await reports.build(name, year, today()) for name in reports.NAMES]
+        area = list_area(runtime_of(request).settings.municipalities, municipality, unit)
+        names = reports.AREA_NAMES if area else reports.NAMES
+        tables = [await reports.build(name, year, today(), area) for name in names]
         return render(
             request,
             "security_phones/reports.html",
             year=year,
-            tables=list(zip(reports.NAMES, tables, strict=True)),
+            area=area,
+            tables=list(zip(names, tables, strict=True)),
         )
 
     @get("/csv/{name:str}")
-    async def report_csv(self, request: Req, name: str, year: int | None = None) -> Response[Any]:
-        if name not in reports.NAMES:
+    async def report_csv(
+        self,
+        request: Req,
+        name: str,
+        year: int | None = None,
+        municipality: str = "",
+        unit: str = "",
+    ) -> Response[Any]:
+        area = list_area(runtime_of(request).settings.municipalities, municipality, unit)
+        if name not in (reports.AREA_NAMES if area else reports.NAMES):
             return Response("Unknown report", status_code=404, media_type="text/plain")
-        table = await reports.build(name, _year(year), today())
+        table = await reports.build(name, _year(year), today(), area)
         return Response(
             reports.as_csv(table),
             media_type="text/csv; charset=utf-8",

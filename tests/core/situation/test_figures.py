@@ -176,3 +176,52 @@ async def test_a_kitchens_past_months_keep_the_services_it_delivered(runtime: Ru
     assert await customers(MARCH, "Lapua") == 0
     assert await customers(april, first_kitchen) == 3
     assert await customers(april, "Lapua") == 1
+
+
+async def test_an_alarm_centres_past_months_keep_the_services_it_served(
+    runtime: Runtime, monkeypatch: Any
+) -> None:
+    """A phone service moved from Centre A to Centre B on 10.4.2026 (the day the change was
+    recorded) counts in Centre A until March and in Centre B from April, in the centre's trend
+    of 24 months too; the other customer stays in Centre A."""
+    from core.db import transaction
+    from plugins.security_phones import customer_service
+    from plugins.security_phones.tables import PhoneService
+    from tests.helpers import SYSTEM
+    from tests.plugins.security_phones.factories import new_centre
+
+    await phones_march()
+    first = await PhoneService.select().order_by(PhoneService.start_date).first()
+    centre_b, _ = await new_centre("Centre B")
+    monkeypatch.setattr(customer_service, "today", lambda: dt.date(2026, 4, 10))
+    async with transaction():
+        await customer_service.update_service(
+            SYSTEM,
+            first["customer"],
+            first["version"],
+            {
+                "decision_date": first["decision_date"].isoformat(),
+                "start_date": first["start_date"].isoformat(),
+                "centre": str(centre_b),
+                "centre_customer_id": "",
+            },
+        )
+    february, april = BillingPeriod(2026, 2), BillingPeriod(2026, 4)
+    await compute(runtime, february, MARCH, april, names=("security_phones.customers",))
+
+    async def customers(month: BillingPeriod, unit: str) -> Figure:
+        got = await figures(
+            runtime,
+            Selection(month, month, unit=unit, metric_names=("security_phones.customers",)),
+        )
+        return got["security_phones.customers"]
+
+    assert value(await customers(february, "Centre A")) == 1
+    assert value(await customers(MARCH, "Centre A")) == 2
+    assert value(await customers(MARCH, "Centre B")) == 0
+    assert value(await customers(april, "Centre A")) == 1
+    assert value(await customers(april, "Centre B")) == 1
+    trend = {m: c.value for m, c in (await customers(april, "Centre A")).trend}
+    assert len(trend) == 24
+    assert [trend[m] for m in (february, MARCH, april)] == [1, 2, 1]
+    assert trend[BillingPeriod(2025, 4)] == 0  # before any service: computed months only

@@ -17,6 +17,7 @@ from plugins.booking.tables import ServiceUnit
 from plugins.meals import reports
 from plugins.meals.settings import current
 from plugins.meals.tables import MealService
+from plugins.security_phones import reports as phone_reports
 from plugins.security_phones import visits
 from plugins.security_phones.tables import Alarm, PhoneService
 from tests.core.situation.scenario import (
@@ -92,6 +93,24 @@ async def test_lists_narrow_to_the_area_as_the_figures_count_it(runtime: Runtime
     assert sum(r["customers"] for r in transport) == 1
     assert await reports.transport(MARCH, current(), ListArea(unit="No such kitchen")) == []
 
+    # the security phones' reports of the year, behind phone customers, started and ended
+    async def alarm_total(area: ListArea) -> int:
+        table = await phone_reports.alarms_by_kind_per_month(2026, area)
+        return sum(row[-1] for row in table.rows)
+
+    assert await alarm_total(ListArea()) == 4
+    assert await alarm_total(ListArea("Lapua")) == 1
+    assert await alarm_total(ListArea("Seinäjoki")) == 3
+    assert await alarm_total(ListArea(unit="Centre B")) == 1
+    assert await alarm_total(list_area(municipalities, "Atlantis")) == 0
+    customers = phone_reports.customers_per_municipality
+    assert (await customers(MARCH.last_day, ListArea("Lapua"))).rows == [("Lapua", 1)]
+    assert (await customers(MARCH.last_day, ListArea(unit="Centre B"))).rows == [("Lapua", 1)]
+    assert (await customers(MARCH.last_day, ListArea("Seinäjoki"))).rows == [("Seinäjoki", 2)]
+    visited = await phone_reports.response_times(2026, ListArea("Seinäjoki"))
+    assert [row[:3] for row in visited.rows] == [("2026-03", "Seinäjoki", 2)]
+    assert (await phone_reports.response_times(2026, ListArea("Lapua"))).rows == []
+
     unit = await ServiceUnit.select(ServiceUnit.name, ServiceUnit.municipality).first()
     held = await month_appointments(MARCH, "held")
     assert len(held) == 3
@@ -105,12 +124,13 @@ async def test_every_link_of_an_area_opens_for_every_role_that_sees_it(
     client: httpx.AsyncClient, runtime: Runtime
 ) -> None:
     """For a municipality, a kitchen and an alarm centre, each role that may open the page
-    (by default) follows every link on it: none leads to a 403 (or anything but the list).
-    The region's links are followed in test_pages."""
+    (by default) follows every link on it: none leads to a 403 (or anything but the list), and
+    the lists the administrator opens show only that area's customers; a leader, who may not
+    open the lists, gets no links. The region's links are followed in test_pages."""
     await meals_march()
     await phones_march()
     await bookings_march()
-    await lapua_customer()
+    lapua = await lapua_customer()
     await compute(runtime, MARCH)
     kitchen = (await MealService.select(MealService.kitchen.name).first())["kitchen.name"]
     areas = ["&municipality=Lapua", "&unit=" + kitchen, "&unit=Centre+B"]
@@ -121,7 +141,8 @@ async def test_every_link_of_an_area_opens_for_every_role_that_sees_it(
         for role in p.default_roles
     }
     assert {"leader", "admin"} <= roles
-    followed: set[str] = set()
+    followed: dict[str, set[str]] = {}
+    lists: dict[str, str] = {}  # what the administrator's links showed
     for role in sorted(roles):
         client.cookies.clear()
         await sign_in(client, await make_user(role))
@@ -130,13 +151,31 @@ async def test_every_link_of_an_area_opens_for_every_role_that_sees_it(
             page = await client.get(f"/situation/?{MARCH_QUERY}{area}")
             assert page.status_code == 200, (role, area)
             opened |= set(re.findall(r'<th scope="row"><a href="([^"]+)"', page.text))
-        for link in opened:
+        for link in opened:  # each distinct link once per role
             listed = await client.get(link.replace("&amp;", "&"))
             assert listed.status_code == 200, (role, link, listed.status_code)
-        followed |= opened
+            if role == "admin":
+                lists[link.replace("&amp;", "&")] = listed.text
+        followed[role] = opened
         await client.post("/logout")
-    assert any("municipality=Lapua" in link for link in followed)
-    narrowed = {link.split("?")[0] for link in followed if "municipality=Lapua" in link}
-    assert {"/meals/reports/deviations", "/security-phones/alarms"} <= narrowed
-    assert "/booking/appointments" in narrowed
+    assert followed["leader"] == set()  # no list a leader may not open
+    every = set().union(*followed.values())
+    narrowed = {link.split("?")[0] for link in every if "municipality=Lapua" in link}
+    assert {
+        "/meals/reports/deviations",
+        "/security-phones/alarms",
+        "/security-phones/reports",
+        "/booking/appointments",
+        "/billing/2026/3",
+    } <= narrowed
+    assert not any(link.startswith("/billing/") and "unit=" in link for link in every)
+
+    # the phone reports and the billing behind Lapua's figures hold Lapua's customer only
+    for link in (
+        "/security-phones/reports?year=2026&municipality=Lapua",
+        "/security-phones/reports?year=2026&unit=Centre+B",
+    ):
+        assert "<td>Lapua</td>" in lists[link] and "<td>Seinäjoki</td>" not in lists[link]
+    billed = lists["/billing/2026/3?municipality=Lapua"]
+    assert set(re.findall(r'href="/customers/(\d+)"', billed)) == {str(lapua)}
     assert len(declared_metrics(runtime.host)) > 0
