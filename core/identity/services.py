@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import hashlib
 import json
 import re
 import secrets
 from collections.abc import Iterable, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -469,8 +471,8 @@ async def log_out(token: str) -> None:
 
 
 SESSION_USER_SQL = """
-SELECT s.id AS session_id, u.id, u.username, u.full_name, u.language, u.is_active,
-       u.totp_secret, r.code AS role_code, r.permissions AS role_permissions,
+SELECT s.id AS session_id, s.data AS session_data, u.id, u.username, u.full_name, u.language,
+       u.is_active, u.totp_secret, r.code AS role_code, r.permissions AS role_permissions,
        r.requires_second_factor AS role_requires_second_factor
 FROM staff_session s
 JOIN staff_user u ON u.id = s."user"
@@ -483,14 +485,17 @@ WHERE s.token_hash = {} AND s.expires_at > {}
 async def user_for_session(token: str) -> CurrentUser | None:
     """The active user behind a session cookie with their roles' permissions, or None.
 
-    One statement on every request: a row per role of the user (one row without roles).
+    One statement on every request: a row per role of the user (one row without roles). The
+    session's data come with it, so `session_data` of this session reads no row in the request.
     """
+    _request_session.set(None)
     rows = await StaffSession.raw(SESSION_USER_SQL, _token_hash(token), now())
     if not rows or not rows[0]["is_active"]:
         return None
     roles = [r for r in rows if r["role_code"] is not None]
     permissions = frozenset(p for r in roles for p in _json_list(r["role_permissions"]))
     first = rows[0]
+    _request_session.set((first["session_id"], _json_dict(first["session_data"])))
     return CurrentUser(
         id=first["id"],
         username=first["username"],
@@ -509,7 +514,22 @@ def _json_list(value: Any) -> list[str]:
     return list(json.loads(value) if isinstance(value, str | bytes) else value or [])
 
 
+def _json_dict(value: Any) -> dict[str, Any]:
+    return dict(json.loads(value) if isinstance(value, str | bytes) else value or {})
+
+
+# The signed-in session's id and data as the request's session lookup read them (set for each
+# request by `user_for_session`; a task's context is its request's).
+_request_session: ContextVar[tuple[int, dict[str, Any]] | None] = ContextVar(
+    "valvomo_request_session", default=None
+)
+
+
 async def session_data(session_id: int) -> dict[str, Any]:
+    """The session's stored values (a copy: change it, then `set_session_data`)."""
+    loaded = _request_session.get()
+    if loaded is not None and loaded[0] == session_id:
+        return copy.deepcopy(loaded[1])
     row = (
         await StaffSession.select(StaffSession.data)
         .where(StaffSession.id == session_id)
@@ -521,3 +541,6 @@ async def session_data(session_id: int) -> dict[str, Any]:
 
 async def set_session_data(session_id: int, data: dict[str, Any]) -> None:
     await StaffSession.update({StaffSession.data: data}).where(StaffSession.id == session_id)
+    loaded = _request_session.get()
+    if loaded is not None and loaded[0] == session_id:
+        _request_session.set((session_id, copy.deepcopy(data)))

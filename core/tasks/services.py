@@ -68,6 +68,8 @@ async def open_tasks_for_roles(
         .offset(offset)
         .output(load_json=True)
     )
+    if (rows and len(rows) < limit) or (not rows and offset == 0):  # the last page: no count needed
+        return rows, offset + len(rows)
     return rows, await Task.count().where(condition)
 
 
