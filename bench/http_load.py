@@ -358,6 +358,9 @@ def main() -> None:
     )
     parser.add_argument("--search-rounds", type=int, default=200)
     parser.add_argument("--search-only", action="store_true", help="only --search-sizes")
+    parser.add_argument(
+        "--statements-only", action="store_true", help="only count each page's statements"
+    )
     parser.add_argument("--keep", action="store_true", help="keep the database; print its URL")
     parser.add_argument("--database-url", default="", help="reuse a database kept by --keep")
     args = parser.parse_args()
@@ -393,6 +396,8 @@ def main() -> None:
             sql = [s.sql for s in statements[name]]
             audit = sum(1 for s in sql if "audit_" in s or s.startswith(("BEGIN", "COMMIT")))
             print(f"  {name:16} {len(sql):3}  ({audit} of them audit)")
+        if args.statements_only:
+            return
         queries = {name.replace(" ", "-"): main_query(statements[name]) for name in paths}
         (tmp / "floor.pickle").write_bytes(pickle.dumps(queries))
         valvomo, valvomo_port = start_server(
