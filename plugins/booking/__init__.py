@@ -22,6 +22,7 @@ from valvomo.api import (
     Permission,
     Product,
     Report,
+    RetentionRule,
     Role,
     TaskKind,
     gettext,
@@ -284,3 +285,10 @@ def valvomo_metrics() -> list[Any]:
     from plugins.booking.metrics import booking_metrics
 
     return booking_metrics()
+
+
+@hookimpl
+def valvomo_retention_rules() -> list[RetentionRule]:
+    from plugins.booking.retention import PAST_BOOKINGS
+
+    return [PAST_BOOKINGS]

@@ -24,6 +24,7 @@ from valvomo.api import (
     Permission,
     Product,
     Report,
+    RetentionRule,
     Role,
     TaskKind,
     gettext,
@@ -236,3 +237,10 @@ def valvomo_metrics() -> list[Any]:
     from plugins.security_phones.metrics import phone_metrics
 
     return phone_metrics()
+
+
+@hookimpl
+def valvomo_retention_rules() -> list[RetentionRule]:
+    from plugins.security_phones.retention import ALARMS
+
+    return [ALARMS]
