@@ -16,7 +16,7 @@ from plugins.meals import lists
 from plugins.meals.services import OPENING_TASK, start_of
 from plugins.meals.settings import MealSettings
 from plugins.meals.tables import MealChangeReport, MealException, MealService
-from valvomo.api import CurrentUser, Task, today
+from valvomo.api import CachedQuery, CurrentUser, Task, today
 
 COUNTS_SQL = """
 SELECT s.kitchen AS kitchen,
@@ -131,7 +131,13 @@ async def coordinator_day(day: dt.date | None = None) -> CoordinatorDay:
 
 async def reported_online(since: dt.date, limit: int = 20) -> list[dict[str, Any]]:
     """Coming days away that customers or their proxies reported online, soonest first."""
-    return await (
+    return list(await _REPORTED_ONLINE(since, limit=limit))
+
+
+# The customer's name through the service: Piccolo's joins cost more CPU to build than the
+# database needs to answer, so the SQL is built once.
+_REPORTED_ONLINE = CachedQuery(
+    lambda since, limit: (
         MealException.select(
             MealException.day,
             MealException.reported_by,
@@ -143,6 +149,7 @@ async def reported_online(since: dt.date, limit: int = 20) -> list[dict[str, Any
         .order_by(MealException.day)
         .limit(limit)
     )
+)
 
 
 async def kitchen_day(kitchen_ids: frozenset[int], settings: MealSettings) -> list[dict[str, Any]]:
