@@ -14,6 +14,7 @@ the ASGI app (the framework, the session, the queries and the template, no netwo
 - the coordinator's dashboard, and the bare SQL of its counts (the same statements, run directly);
   the ratio of the two (target ≤ 3);
 - "print all" of the kitchen with 10 routes for its next delivery day;
+- the app's CPU time (this process) of each kind of search, less moved by other load;
 - the statements of the dashboard and of one search by name and by customer number (on SQLite
   these include the ones SQLite runs inside its FTS5 tables, e.g. reading a candidate's text
   back), and the plan of a search by customer number (EXPLAIN ANALYZE on PostgreSQL).
@@ -26,8 +27,10 @@ import argparse
 import asyncio
 import os
 import random
+import statistics
 import sys
 import tempfile
+import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -69,6 +72,18 @@ async def timed(call: Callable[[], Awaitable[Any]], rounds: int) -> float:
     """Median of `rounds` calls after one warming call."""
     await call()
     return await median_ms(call, rounds)
+
+
+async def cpu_ms(call: Callable[[], Awaitable[Any]], rounds: int) -> float:
+    """Median CPU time of this process (the app: framework, queries' driver side, template) over
+    `rounds` calls: far less moved by other processes' load than the wall-clock median."""
+    await call()
+    timings = []
+    for _ in range(rounds):
+        started = time.process_time()
+        await call()
+        timings.append((time.process_time() - started) * 1000)
+    return statistics.median(timings)
 
 
 async def kitchen_with_ten_routes() -> int:
@@ -175,6 +190,12 @@ async def measure(
                 f"  of which by {kind} ms": await timed(searcher(of), rounds)
                 for kind, of in by_kind.items()
             }
+            kinds.update(
+                {
+                    f"  of which by {kind}, app CPU ms": await cpu_ms(searcher(of), rounds)
+                    for kind, of in by_kind.items()
+                }
+            )
             dashboard_ms = await timed(dashboard, rounds)
             bare_ms = await timed(bare_counts, rounds)
             print_ms = await timed(print_all, max(3, rounds // 4))

@@ -297,7 +297,7 @@ def search_condition(query: str, status: str = "") -> Any:
     condition: Any = None
     if CUSTOMER_NUMBER.fullmatch(query):
         digits = query.lstrip("#")
-        condition = (Customer.id == int(digits)) | (Customer.external_number == digits)
+        condition = (Customer.id == int(digits)) | _region_number(digits)
     elif v.looks_like_identity_code(query):
         condition = Customer.identity_code == v.normalise_identity_code(query)
     elif re.fullmatch(r"[+\d\s-]{4,}", query):
@@ -306,9 +306,9 @@ def search_condition(query: str, status: str = "") -> Any:
             Customer.phone_digits.like(f"%{digits}%"), "phone_digits", [digits]
         )
         if REGION_NUMBER.fullmatch(query):  # "004711" may be a region's number too
-            condition = condition | (Customer.external_number == query)
+            condition = condition | _region_number(query)
     elif REGION_NUMBER.fullmatch(query):
-        condition = Customer.external_number.is_in(sorted({query, query.upper()}))
+        condition = _region_number(query, query.upper())
     else:
         tokens = [t.replace("%", "").replace("_", "") for t in query.lower().split()[:4]]
         for token in tokens:
@@ -322,6 +322,19 @@ def search_condition(query: str, status: str = "") -> Any:
         by_status = Customer.status == status
         condition = by_status if condition is None else condition & by_status
     return condition
+
+
+def _region_number(*numbers: str) -> Any:
+    """The customers with one of `numbers` as their region's customer number, by its index.
+
+    On SQLite as the ids of a sub-select: after ANALYZE of a register whose region numbers are
+    all "" (none imported), SQLite judges that index useless and scans the whole table (or
+    index) for `id = ? OR external_number = ?`; `id = ? OR id IN (…)` is two index look-ups.
+    """
+    condition = Customer.external_number.is_in(sorted(set(numbers)))
+    if not is_sqlite(Customer._meta.db):
+        return condition
+    return Customer.id.is_in(Customer.select(Customer.id).where(condition))
 
 
 def _with_candidates(condition: Any, column: str, fragments: list[str]) -> Any:

@@ -111,14 +111,18 @@ async def test_a_customer_number_is_answered_from_the_primary_key_and_its_index(
     rows = customer_rows(random.Random(3), 300, ("Seinäjoki",))
     async with transaction():
         await insert_objects(Customer, rows)
-    by_number = await _plan(str(Customer.select(*LIST_COLUMNS).where(search_condition("123"))))
+    await Customer.raw("ANALYZE")  # statistics that say no region number is imported
+    for columns in (LIST_COLUMNS, (Customer.id,)):  # the register's page, the meals search
+        select = Customer.select(*columns).where(search_condition("123"))
+        by_number = await _plan(str(select))
+        if is_sqlite(Customer._meta.db):
+            assert "INTEGER PRIMARY KEY" in by_number, by_number
+            assert "customer_external_number (external_number=?)" in by_number, by_number
+            assert "SCAN" not in by_number.replace("SCAN CONSTANT", ""), by_number
+        else:
+            assert "customer_pkey" in by_number and "customer_external_number" in by_number
+            assert "phone_digits" not in by_number, by_number
     by_region = await _plan(str(Customer.select().where(search_condition("LPA-9876543"))))
-    if is_sqlite(Customer._meta.db):
-        assert "INTEGER PRIMARY KEY" in by_number and "customer_external_number" in by_number
-        assert "SCAN" not in by_number.replace("SCAN CONSTANT", ""), by_number
-    else:
-        assert "customer_pkey" in by_number and "customer_external_number" in by_number
-        assert "phone_digits" not in by_number, by_number
     assert "customer_external_number" in by_region, by_region
 
 
