@@ -27,7 +27,6 @@ import argparse
 import asyncio
 import os
 import random
-import statistics
 import sys
 import tempfile
 import time
@@ -78,12 +77,7 @@ async def cpu_ms(call: Callable[[], Awaitable[Any]], rounds: int) -> float:
     """Median CPU time of this process (the app: framework, queries' driver side, template) over
     `rounds` calls: far less moved by other processes' load than the wall-clock median."""
     await call()
-    timings = []
-    for _ in range(rounds):
-        started = time.process_time()
-        await call()
-        timings.append((time.process_time() - started) * 1000)
-    return statistics.median(timings)
+    return await median_ms(call, rounds, time.process_time)
 
 
 async def kitchen_with_ten_routes() -> int:
