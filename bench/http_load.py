@@ -311,14 +311,14 @@ async def search_p50(
         app = create_app(runtime=runtime)
         transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 50000))
         async with httpx.AsyncClient(
-            transport=transport, base_url=f"http://{BENCH_HOST}", follow_redirects=False
+            transport=transport, base_url=f"http://{BENCH_HOST}", follow_redirects=True
         ) as client:
             await sign_in(client)
             token = client.cookies["valvomo_csrf"]
 
-            async def page(query: str) -> httpx.Response:
+            async def page(query: str) -> httpx.Response:  # one match answers with its page
                 form = {"q": query, "_csrf_token": token}
-                return await client.post("/customers/search", data=form)
+                return await client.post("/customers/search", data=form, follow_redirects=False)
 
             async def api(query: str) -> httpx.Response:
                 return await client.post(
