@@ -277,6 +277,13 @@ async def hold_messages_in(closure: dict[str, Any]) -> int:
     return len(rows)
 
 
+async def hold_all_closed(moment: dt.datetime) -> int:
+    """`hold_messages_in` for every closure not yet over (idempotent: what is held stays
+    held); returns how many bookings wait for a choice."""
+    closures = await Closure.select().where(Closure.ends_at > moment)
+    return sum([await hold_messages_in(closure) for closure in closures])
+
+
 async def _still_closed(rows: list[dict[str, Any]]) -> set[int]:
     """The ids of the rows some closure of their professional still covers."""
     if not rows:

@@ -279,3 +279,23 @@ async def test_a_customers_death_cancels_their_joint_meeting_for_everyone(
         & (OutboxMessage.status != "cancelled")
     )
     assert to_customer == []  # nothing more to the deceased
+
+
+async def test_the_safety_net_holds_messages_of_a_closure_made_before() -> None:
+    setup = await create_setup()
+    booking_id = await book(setup, tomorrow_at(9))
+    async with transaction():  # a closure written without holding (e.g. before this release)
+        await Closure.insert(
+            Closure(
+                professional=setup.professional_id,
+                starts_at=tomorrow_at(8),
+                ends_at=tomorrow_at(12),
+            )
+        )
+    assert len(await reminders_of(booking_id)) == 1
+    async with transaction():
+        assert await absences.hold_all_closed(now()) == 1
+    assert await reminders_of(booking_id) == []
+    async with transaction():
+        assert await absences.hold_all_closed(now()) == 1  # idempotent
+    assert await reminders_of(booking_id) == []
