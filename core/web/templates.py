@@ -104,6 +104,8 @@ def build_environment(settings: Settings, host: PluginHost) -> Environment:
         region_name=settings.region_name,
         public_site_name=settings.public_site_name,
         region_logo=settings.region_logo,
+        region_contact_phone=settings.region_contact_phone,
+        region_contact_email=settings.region_contact_email,
         language=i18n.current_language.get,
         notices=take_notices,
         option_tags=option_tags,

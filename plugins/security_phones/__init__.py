@@ -16,6 +16,7 @@ from valvomo.api import (
     BillingLine,
     BillingPeriod,
     Citizen,
+    CitizenDecision,
     CurrentUser,
     CustomerRecord,
     DemoContext,
@@ -174,6 +175,16 @@ async def valvomo_citizen_panels(customer_id: int, citizen: Citizen) -> list[Pan
     if context is None:
         return []
     return [Panel(N_("Security phone"), "security_phones/citizen_panel.html", context, order=35)]
+
+
+@hookimpl
+async def valvomo_citizen_decisions(customer_id: int, citizen: Citizen) -> list[CitizenDecision]:
+    """The decisions granting the customer a security phone service, on /oma/decisions."""
+    if not await may_use(citizen, "security_phones"):
+        return []
+    from plugins.security_phones.citizen import decisions_of_customer
+
+    return await decisions_of_customer(customer_id)
 
 
 @hookimpl
