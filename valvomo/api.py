@@ -81,6 +81,7 @@ from core.notifications.services import (
     cancel_messages,
     cancel_messages_of,
     queue_message,
+    requeue_cancelled,
     sms_recipient_problem,
 )
 from core.plugins import (
@@ -307,6 +308,7 @@ __all__ = [
     "render_citizen",
     "render_confirmation",
     "render_conflict",
+    "requeue_cancelled",
     "require_citizen",
     "require_user",
     "run_import_command",

@@ -9,7 +9,15 @@ import msgspec
 from litestar import Controller, Request, get, post
 from litestar.response import Response, Template
 
-from plugins.booking import absences, bookings, forms, setup, waitlist, waitlist_changes
+from plugins.booking import (
+    absences,
+    bookings,
+    forms,
+    meetings,
+    setup,
+    waitlist,
+    waitlist_changes,
+)
 from plugins.booking.customer_links import book_again_url, manage_url_for, offer_url
 from plugins.booking.views import _professional
 from valvomo.api import (
@@ -63,7 +71,7 @@ class AbsencePages(Controller):
             status_code=status,
             professional=professional,
             closure=closure,
-            bookings=[{**row, "colleagues": await absences.colleagues_for(row)} for row in rows],
+            bookings=[await _with_choices(row) for row in rows],
             reasons=absences.REASONS,
             values=values,
             errors=errors,
@@ -91,6 +99,8 @@ class AbsencePages(Controller):
         user, settings, moment = require_user(request), runtime_of(request).settings, now()
         try:
             async with transaction():
+                before = await absences.get_closure(closure_id, professional["id"])
+                covered = await absences.bookings_in_closure(before)
                 saved = await setup.update_closure(
                     user, professional["id"], closure_id, int_field(data, "version"), data
                 )
@@ -98,7 +108,8 @@ class AbsencePages(Controller):
                     user, saved, settings.secret, settings.public_url, moment
                 )
                 await waitlist.serve(settings.secret, settings.public_url, moment)
-                covers = bool(await absences.bookings_in_closure(saved))
+                covers = bool(await absences.hold_messages_in(saved))
+                await absences.release_held_messages(covered, moment)
         except ValidationFailed as exc:
             values = {**data, "id": closure_id}
             return _closure_form(request, professional, professional_id, values, exc.errors, 400)
@@ -127,8 +138,11 @@ class AbsencePages(Controller):
         try:
             form = msgspec.structs.asdict(parse_form(forms.closure_booking_form(booking_id), data))
             choice, reason = form["choice"], form["reason"]
-            if booking_id not in {b["id"] for b in await absences.bookings_in_closure(closure)}:
+            listed = {b["id"]: b for b in await absences.bookings_in_closure(closure)}
+            if booking_id not in listed:
                 raise ValidationFailed({"booking": N_("This booking has already been handled.")})
+            if listed[booking_id]["meeting"]:
+                raise ValidationFailed({"booking": absences.JOINT_MEETING})
             if choice == "cancel":
                 absences.check_reason(reason)
                 if not is_confirmed(data):
@@ -188,6 +202,20 @@ class AbsencePages(Controller):
             N_("%(count)s appointments were cancelled and the customers told."),
             count=count,
         )
+
+
+async def _with_choices(row: dict[str, Any]) -> dict[str, Any]:
+    """A single booking with the colleagues it can move to; a joint meeting's row with the
+    meeting (title, the other participants), which is moved or cancelled as a whole."""
+    if row["meeting"]:
+        meeting = await meetings.get_meeting(row["meeting"])
+        names = ", ".join(
+            p["professional.user.full_name"]
+            for p in meeting["participants"]
+            if p["status"] == bookings.ACTIVE
+        )
+        return {**row, "joint": meeting, "joint_names": names, "colleagues": []}
+    return {**row, "joint": None, "colleagues": await absences.colleagues_for(row)}
 
 
 DONE = {

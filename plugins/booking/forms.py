@@ -65,6 +65,12 @@ class ProfessionalForm(msgspec.Struct):
     title: Annotated[str, Meta(max_length=200)] = ""
 
 
+class ProfessionalEditForm(msgspec.Struct):
+    unit_id: Annotated[RecordId, Message(N_("Choose a service unit."))] = 0
+    title: Annotated[str, Meta(max_length=200)] = ""
+    phone: Annotated[str, Meta(max_length=30)] = ""
+
+
 class OpeningForm(msgspec.Struct, kw_only=True):
     start_time: Time
     end_time: Annotated[Time, After("start_time", END_AFTER_START)]

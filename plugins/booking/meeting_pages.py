@@ -15,6 +15,7 @@ from plugins.booking import (
     meeting_customer,
     meeting_guests,
     meeting_moves,
+    meeting_staff,
     meetings,
     setup,
 )
@@ -156,6 +157,7 @@ class MeetingPages(Controller):
             customer_phone=await meeting_customer.customer_phone(meeting["customer"]),
             default_language=customer.language if customer else "fi",
             guests=await meeting_guests.guests_of(meeting_id),
+            unreachable=meeting_staff.unreachable(meeting["participants"]),
             video_url=meeting_guests.video_url(runtime_of(request).settings.secret, meeting),
             values=values,
             errors=errors,

@@ -86,7 +86,10 @@ async def test_professional_books_a_joint_meeting_at_a_common_free_time(
         b["status"] for b in await Booking.select().where(Booking.meeting == meeting["id"])
     } == {"cancelled"}
     told = await OutboxMessage.select().where(OutboxMessage.reference.like("booking-meeting:%"))
-    assert [m["recipient"] for m in told] == ["kollega@example.fi"]
+    assert [(m["recipient"], str(m["reference"]).split(":")[2]) for m in told] == [
+        ("kollega@example.fi", "invited"),
+        ("kollega@example.fi", "cancelled"),
+    ]
 
 
 async def test_a_colleague_without_the_type_is_refused_and_nothing_is_written() -> None:
