@@ -5,31 +5,31 @@ from __future__ import annotations
 import datetime as dt
 import re
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, fields
 from typing import TYPE_CHECKING, Any
 
 import asyncpg
+import msgspec
 from piccolo.columns.combination import WhereRaw
 
 from core.audit import services as audit
 from core.common.clock import now, today
-from core.common.dates import date_from_form
 from core.common.errors import NotFound, ValidationFailed
 from core.common.pagination import ResultPage
 from core.common.versioned import update_versioned
 from core.customers import validation as v
+from core.customers.forms import STATUSES, ContactForm, CustomerForm
 from core.customers.moves import record_move
 from core.customers.tables import ContactPerson, Customer
 from core.db import is_sqlite
 from core.i18n import N_
+from core.web.forms import parse_form
 
 if TYPE_CHECKING:
     from core.identity.services import CurrentUser
     from core.plugins.host import PluginHost
 
-STATUSES = ("active", "ended", "deceased")
-LANGUAGES = ("fi", "sv", "en")
 PAGE_SIZE = 25
 EDITABLE_FIELDS = (
     "identity_code", "first_name", "last_name", "street_address", "postal_code",
@@ -65,54 +65,14 @@ class CustomerRecord:
         return cls(**{f.name: row[f.name] for f in fields(cls)})
 
 
-def _clean(form: dict[str, Any], municipalities: tuple[str, ...]) -> dict[str, Any]:
-    """Validated customer fields from a form or JSON body; raises ValidationFailed."""
-    values: dict[str, Any] = {k: str(form.get(k) or "").strip() for k in EDITABLE_FIELDS}
-    values["identity_code"] = v.normalise_identity_code(values["identity_code"])
-    errors: dict[str, str] = {}
-    if problem := v.identity_code_problem(values["identity_code"]):
-        errors["identity_code"] = problem
-    for name, message in (
-        ("first_name", N_("Enter the customer's first name.")),
-        ("last_name", N_("Enter the customer's last name.")),
-    ):
-        if not values[name]:
-            errors[name] = message
-        elif len(values[name]) > 100:
-            errors[name] = N_("At most 100 characters.")
-    if len(values["street_address"]) > 200:
-        errors["street_address"] = N_("At most 200 characters.")
-    if problem := v.postal_code_problem(values["postal_code"]):
-        errors["postal_code"] = problem
-    if values["municipality"] not in municipalities:
-        errors["municipality"] = N_("Choose one of the region's municipalities.")
-    if values["phone"]:
-        phone = v.normalise_phone(values["phone"])
-        if phone is None:
-            errors["phone"] = N_("Enter a phone number like 040 123 4567 or +358 40 123 4567.")
-        values["phone"] = phone or values["phone"]
-    values["language"] = values["language"] or "fi"
-    if values["language"] not in LANGUAGES:
-        errors["language"] = N_("Choose Finnish, Swedish or English.")
-    values["status"] = values["status"] or "active"
-    if values["status"] not in STATUSES:
-        errors["status"] = N_("Choose active, ended or deceased.")
-    values["status_date"] = _parse_date(values["status_date"], "status_date", errors)
-    if values["status"] != "active" and values["status_date"] is None:
-        errors.setdefault(
-            "status_date", N_("Enter the date the service ended or the customer died.")
-        )
+def _clean(form: Mapping[str, Any], municipalities: tuple[str, ...]) -> dict[str, Any]:
+    """Validated customer fields from a form or JSON body; raises ValidationFailed with a
+    message per wrong field."""
+    customer = parse_form(CustomerForm, form, choices={"municipality": municipalities})
+    values = msgspec.structs.asdict(customer)
     if values["status"] == "active":
         values["status_date"] = None
-    if len(values["notes"]) > 5000:
-        errors["notes"] = N_("At most 5,000 characters.")
-    if errors:
-        raise ValidationFailed(errors)
     return values
-
-
-def _parse_date(raw: str, field: str, errors: dict[str, str]) -> dt.date | None:
-    return date_from_form({field: raw}, field, errors, required=False)
 
 
 def _search_name(values: dict[str, Any]) -> str:
@@ -394,26 +354,8 @@ async def search_customers(query: str, page: int = 1, status: str = "") -> Resul
 # -- contact persons ---------------------------------------------------------------------
 
 
-def _clean_contact(form: dict[str, Any]) -> dict[str, Any]:
-    values: dict[str, Any] = {k: str(form.get(k) or "").strip() for k in CONTACT_FIELDS}
-    errors: dict[str, str] = {}
-    if not values["name"]:
-        errors["name"] = N_("Enter the contact person's name.")
-    if values["phone"]:
-        phone = v.normalise_phone(values["phone"])
-        if phone is None:
-            errors["phone"] = N_("Enter a phone number like 040 123 4567.")
-        values["phone"] = phone or values["phone"]
-    if values["email"] and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", values["email"]):
-        errors["email"] = N_("Enter an e-mail address like name@example.fi.")
-    if not values["phone"] and not values["email"]:
-        errors.setdefault("phone", N_("Enter a phone number or an e-mail address."))
-    for key in ("name", "relationship"):
-        if len(values[key]) > 100:
-            errors[key] = N_("At most 100 characters.")
-    if errors:
-        raise ValidationFailed(errors)
-    return values
+def _clean_contact(form: Mapping[str, Any]) -> dict[str, Any]:
+    return msgspec.structs.asdict(parse_form(ContactForm, form))
 
 
 async def list_contacts(customer_id: int) -> list[dict[str, Any]]:

@@ -22,7 +22,6 @@ from core.i18n import N_
 from core.identity import second_factor
 from core.identity.passwords import (
     hash_password_async,
-    password_problem,
     verify_password_async,
 )
 from core.identity.tables import (
@@ -41,7 +40,6 @@ MAX_ACCOUNT_DELAY = dt.timedelta(minutes=5)
 MAX_FAILURES_PER_ADDRESS = 20
 KNOWN_ADDRESS_DAYS = dt.timedelta(days=90)
 USERNAME_PATTERN = re.compile(r"^[a-z0-9._-]{2,150}$")
-LANGUAGES = ("fi", "sv", "en")
 
 
 @dataclass(frozen=True)
@@ -126,20 +124,17 @@ async def update_role_permissions(
 def _validate_user(
     values: dict[str, Any], role_codes: Sequence[str], known_roles: set[str], password: str | None
 ) -> dict[str, str]:
-    errors: dict[str, str] = {}
-    if not USERNAME_PATTERN.match(values.get("username", "")):
-        errors["username"] = N_("Use 2–150 lowercase letters, digits, dots, dashes or underscores.")
-    if not values.get("full_name", "").strip():
-        errors["full_name"] = N_("Enter the person's name.")
-    if values.get("language") not in LANGUAGES:
-        errors["language"] = N_("Choose Finnish, Swedish or English.")
-    email = values.get("email", "")
-    if email and not re.match(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", email):
-        errors["email"] = N_("Enter an e-mail address like name@example.fi.")
-    if set(role_codes) - known_roles:
-        errors["roles"] = N_("Choose roles from the list.")
-    if password is not None and (problem := password_problem(password)):
-        errors["password"] = problem
+    """The problems of a user's details by the user forms' rules (the pages parse the same
+    forms; this checks what the API, the demo and the commands give); `values` become the
+    form's (stripped, the username in lower case, an empty language Finnish)."""
+    from core.identity.forms import NewUserForm, password_errors  # core.web imports this module
+    from core.web.forms import read_form
+
+    errors = {} if password is None else password_errors({"password": password}, required=True)
+    data = {**values, "roles": list(role_codes)}
+    form = read_form(NewUserForm, data, errors, choices={"roles": known_roles})
+    if form is not None:
+        values.update({k: getattr(form, k) for k in values})
     return errors
 
 
@@ -204,7 +199,7 @@ async def update_user(
     columns: dict[Any, Any] = {
         StaffUser.full_name: values["full_name"],
         StaffUser.email: values["email"],
-        StaffUser.language: language,
+        StaffUser.language: values["language"],
         StaffUser.is_active: is_active,
     }
     if new_password:

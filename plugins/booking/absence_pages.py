@@ -5,10 +5,19 @@ from __future__ import annotations
 
 from typing import Any
 
+import msgspec
 from litestar import Controller, Request, get, post
 from litestar.response import Response, Template
 
-from plugins.booking import absences, bookings, meetings, setup, waitlist, waitlist_changes
+from plugins.booking import (
+    absences,
+    bookings,
+    forms,
+    meetings,
+    setup,
+    waitlist,
+    waitlist_changes,
+)
 from plugins.booking.customer_links import book_again_url, manage_url_for, offer_url
 from plugins.booking.views import _professional
 from valvomo.api import (
@@ -19,6 +28,7 @@ from valvomo.api import (
     int_field,
     is_confirmed,
     now,
+    parse_form,
     redirect_with_notice,
     render,
     render_confirmation,
@@ -125,9 +135,9 @@ class AbsencePages(Controller):
         closure = await absences.get_closure(closure_id, professional["id"])
         data = await form_data(request)
         user = require_user(request)
-        choice = str(data.get("choice", ""))
-        reason = str(data.get("reason", ""))
         try:
+            form = msgspec.structs.asdict(parse_form(forms.closure_booking_form(booking_id), data))
+            choice, reason = form["choice"], form["reason"]
             listed = {b["id"]: b for b in await absences.bookings_in_closure(closure)}
             if booking_id not in listed:
                 raise ValidationFailed({"booking": N_("This booking has already been handled.")})
@@ -139,7 +149,7 @@ class AbsencePages(Controller):
                     return _confirm_cancel(request, data, 1, _back(closure_id, professional_id))
             async with transaction():
                 if choice == "move":
-                    colleague = int_field(data, f"colleague_{booking_id}")
+                    colleague = form[f"colleague_{booking_id}"]
                     await absences.move_to_colleague(
                         user, booking_id, colleague, manage_url_for(request), now()
                     )
@@ -151,11 +161,11 @@ class AbsencePages(Controller):
                     await absences.cancel_with_notice(
                         user, booking_id, reason, book_again_url(request), now()
                     )
-                else:
-                    raise ValidationFailed({"choice": N_("Choose what happens to the booking.")})
         except ValidationFailed as exc:
+            errors = {("colleague" if k.startswith("colleague_") else k): v
+                      for k, v in exc.errors.items()}  # fmt: skip
             return await self._page(
-                request, closure_id, professional_id, data, exc.errors, 400, booking_id
+                request, closure_id, professional_id, data, errors, 400, booking_id
             )
         except bookings.SlotTaken:
             errors = {"colleague": bookings.SLOT_TAKEN}
@@ -172,7 +182,8 @@ class AbsencePages(Controller):
         closure = await absences.get_closure(closure_id, professional["id"])
         data = await form_data(request)
         try:
-            absences.check_reason(str(data.get("reason", "")))
+            choices = {"reason": absences.REASONS}
+            reason = parse_form(forms.CancelReasonForm, data, choices=choices).reason
             if not is_confirmed(data):
                 count = len(await absences.bookings_in_closure(closure))
                 return _confirm_cancel(request, data, count, _back(closure_id, professional_id))
@@ -180,7 +191,7 @@ class AbsencePages(Controller):
                 count = await absences.cancel_all_with_notice(
                     require_user(request),
                     closure,
-                    str(data.get("reason", "")),
+                    reason,
                     book_again_url(request),
                     now(),
                 )

@@ -217,6 +217,11 @@ async def test_a_bad_change_is_refused_next_to_the_field_and_nothing_is_saved(
     assert (await ProxyRight.select(ProxyRight.proxy_name).first())["proxy_name"] == (
         "Liisa Virtanen"
     )
+    # A name too long is refused at its field (it used to be cut to 200 characters silently).
+    long = {**bad, "proxy_name": "L" * 201, "valid_to": ""}
+    refused = await post_form(staff, path, long)
+    assert refused.status_code == 400 and 'id="f-proxy_name-error"' in refused.text
+    assert 'id="f-valid_to-error"' not in refused.text
     other = await customer_with_code(new_identity_code())
     assert (await staff.get(f"/customers/{other}/proxies/{right}/edit")).status_code == 404
 

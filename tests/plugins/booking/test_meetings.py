@@ -59,6 +59,10 @@ async def test_professional_books_a_joint_meeting_at_a_common_free_time(
         "mode": "office",
         "title": "Verkostopalaveri",
     }
+    # A colleague that is not a record id is named (it used to be left out silently).
+    odd = {**data, "colleagues": [str(colleague), "x"], "starts_at": second}
+    refused = await post_form(client, "/booking/meetings/new", odd)
+    assert refused.status_code == 400 and 'id="f-colleagues-error"' in refused.text
     busy = await post_form(client, "/booking/meetings/new", {**data, "starts_at": first})
     assert busy.status_code == 400 and "on varattu tähän aikaan" in busy.text
     assert 'value="Verkostopalaveri"' in busy.text  # the form keeps what was given
