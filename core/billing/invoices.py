@@ -19,7 +19,7 @@ from core.billing.services import MonthBill, month_bill, record_export
 from core.common.memory import collector_paused
 from core.customers.payers import PayerPeriod, in_force, payers_between
 from core.customers.tables import Customer
-from core.db import id_conditions, transaction
+from core.db import in_conditions, transaction
 from core.plugins.host import PluginHost
 from core.plugins.types import BillingPeriod
 
@@ -149,7 +149,7 @@ def _payer(row: dict[str, Any], period: PayerPeriod | None) -> Payer:
 
 async def _customer_rows(customer_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
     rows: dict[int, dict[str, Any]] = {}
-    for condition in id_conditions(Customer.id, customer_ids):
+    for condition in in_conditions(Customer.id, customer_ids):
         for row in await Customer.select(*CUSTOMER_COLUMNS).where(condition):
             rows[row["id"]] = row
     return rows

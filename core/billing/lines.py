@@ -12,7 +12,7 @@ from core.billing import days
 from core.billing.periods import PeriodState
 from core.billing.tables import BilledLine
 from core.customers.tables import Customer
-from core.db import id_conditions
+from core.db import in_conditions
 from core.i18n import gettext
 from core.plugins.host import PluginError, PluginHost
 from core.plugins.types import BillingLine, BillingPeriod
@@ -163,7 +163,7 @@ async def _refuse_unknown_customers(customers_of: dict[str, set[int]]) -> None:
     """A line for a customer that does not exist would be billed to no one: name the plugin."""
     wanted: list[int] = sorted(set().union(*customers_of.values()))
     known: set[int] = set()
-    for condition in id_conditions(Customer.id, wanted):
+    for condition in in_conditions(Customer.id, wanted):
         rows = await Customer.select(Customer.id).where(condition)
         known.update(row["id"] for row in rows)
     for plugin_name, billed in customers_of.items():

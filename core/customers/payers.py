@@ -18,7 +18,7 @@ from core.common.clock import now, today
 from core.common.errors import NotFound, ValidationFailed, VersionConflict
 from core.customers import validation as v
 from core.customers.tables import Customer, CustomerPayer
-from core.db import id_conditions, insert_rows
+from core.db import in_conditions, insert_rows
 from core.i18n import N_
 from core.web.forms import After, Check, Message, Rule, parse_form
 
@@ -102,7 +102,7 @@ async def payers_on(customer_ids: Sequence[int], day: dt.date) -> dict[int, Paye
     """Each customer's payer period in force on `day` (one query on PostgreSQL, one per 500
     customers on SQLite)."""
     found: dict[int, PayerPeriod] = {}
-    for condition in id_conditions(CustomerPayer.customer, customer_ids):
+    for condition in in_conditions(CustomerPayer.customer, customer_ids):
         rows = await CustomerPayer.select().where(
             condition
             & (CustomerPayer.valid_from <= day)
@@ -118,7 +118,7 @@ async def payers_between(
     """Each customer's payer periods in force on some day from `first` to `last`, in order (one
     query on PostgreSQL, one per 500 customers on SQLite)."""
     found: dict[int, list[PayerPeriod]] = {}
-    for condition in id_conditions(CustomerPayer.customer, customer_ids):
+    for condition in in_conditions(CustomerPayer.customer, customer_ids):
         rows = (
             await CustomerPayer.select()
             .where(
