@@ -27,7 +27,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.http_load import prepare, sign_in
+from bench.http_load import prepare, request_page, sign_in
 from bench.support import BENCH_HOST, bench_runtime
 from core.config import PROJECT_ROOT, load_settings
 from core.engines import count_statements
@@ -41,7 +41,8 @@ async def run(args: argparse.Namespace) -> None:
     await runtime.database.start()
     try:
         paths = await prepare(runtime, 0, reuse=True)
-        path = paths[args.page.replace("-", " ")]
+        name = args.page.replace("-", " ")
+        path = paths[name]
         app = create_app(runtime=runtime)
         transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 50000))
         async with httpx.AsyncClient(
@@ -49,19 +50,19 @@ async def run(args: argparse.Namespace) -> None:
         ) as client:
             await sign_in(client)
             for _ in range(20):  # warm caches and templates
-                assert (await client.get(path)).status_code == 200
+                assert (await request_page(client, name, path)).status_code == 200
             with count_statements() as statements:
-                await client.get(path)
+                await request_page(client, name, path)
                 await asyncio.sleep(0)
             started_cpu = time.process_time()
             for _ in range(args.requests):
-                await client.get(path)
+                await request_page(client, name, path)
             unprofiled = (time.process_time() - started_cpu) / args.requests * 1000
             profile = cProfile.Profile(time.process_time)  # CPU time: the load does not count
             started_cpu, started = time.process_time(), time.perf_counter()
             profile.enable()
             for _ in range(args.requests):
-                response = await client.get(path)
+                response = await request_page(client, name, path)
             profile.disable()
             cpu = (time.process_time() - started_cpu) / args.requests * 1000
             wall = (time.perf_counter() - started) / args.requests * 1000

@@ -55,6 +55,6 @@ def valvomo_cli_commands(cli: Any) -> None:
 
 @hookimpl
 def valvomo_retention_rules() -> list[RetentionRule]:
-    from core.operations.retention import OUTBOX_RULE
+    from core.operations.retention import AUDIT_LOG_RULE, OUTBOX_RULE
 
-    return [OUTBOX_RULE]
+    return [OUTBOX_RULE, AUDIT_LOG_RULE]

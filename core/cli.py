@@ -369,6 +369,7 @@ def verify_audit(
         f"{report.checked} entries checked, {report.sealed} sealed, {report.unsealed} waiting "
         f"for a seal, {report.unkeyed} from before keyed MACs"
         + (f", {points} checkpoints compared" if check_points else "")
+        + (f"; the first {report.pruned} deleted by retention" if report.pruned else "")
     )
     if problems:
         console.print(f"[bold red]Audit log is NOT intact[/] ({summary}).")

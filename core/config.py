@@ -222,6 +222,10 @@ class Settings:
     # a file in the theme's static folder, e.g. "logo.svg"; the default theme's emblem if unset
     region_logo: str = DEFAULT_REGION_LOGO
     municipalities: tuple[str, ...] = tuple(DEFAULT_MUNICIPALITIES)
+    # whom citizens contact ([region] contact_phone, contact_email): on refusals, cut-offs and
+    # error pages of Oma Valvomo
+    region_contact_phone: str = ""
+    region_contact_email: str = ""
     enabled_plugins: tuple[str, ...] = ()
     plugin_settings: dict[str, dict[str, Any]] = field(default_factory=dict)
     var_dir: Path = PROJECT_ROOT / "var"
@@ -287,6 +291,7 @@ def load_settings(path: Path | str | None = None, **overrides: Any) -> Settings:
         "public_site_name": region.get("public_site_name", ""),
         "region_logo": region.get("logo", DEFAULT_REGION_LOGO),
         "municipalities": tuple(region.get("municipalities", DEFAULT_MUNICIPALITIES)),
+        **_region_contact(region),
         "enabled_plugins": tuple(enabled),
         "plugin_settings": plugins_section,
         "var_dir": var_dir,
@@ -304,6 +309,16 @@ def load_settings(path: Path | str | None = None, **overrides: Any) -> Settings:
     if not settings.secret:
         settings = _with_generated_secret(settings)
     return settings
+
+
+def _region_contact(region: dict[str, Any]) -> dict[str, str]:
+    """`[region] contact_phone` and `contact_email`: whom a citizen calls or writes to."""
+    phone, email = region.get("contact_phone", ""), region.get("contact_email", "")
+    if not isinstance(phone, str) or not re.fullmatch(r"[+\d][\d ()-]{4,30}|", phone.strip()):
+        raise ConfigError('[region] contact_phone must be a phone number like "06 123 4567"')
+    if not isinstance(email, str) or not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+|", email.strip()):
+        raise ConfigError('[region] contact_email must be an address like "neuvonta@alue.fi"')
+    return {"region_contact_phone": phone.strip(), "region_contact_email": email.strip()}
 
 
 def _security_settings(

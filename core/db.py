@@ -75,9 +75,6 @@ def in_conditions(column: Column, values: Sequence[int] | Sequence[str]) -> list
     return [WhereRaw(name + " = ANY({}::bigint[])", [int(v) for v in values])]
 
 
-id_conditions = in_conditions
-
-
 def is_sqlite(engine: Engine) -> bool:
     return engine.engine_type == "sqlite"
 

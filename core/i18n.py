@@ -26,6 +26,12 @@ LOCALES = {"fi": "fi_FI", "sv": "sv_FI", "en": "en_GB"}
 current_language: ContextVar[str] = ContextVar("current_language", default=DEFAULT_LANGUAGE)
 _catalogues: dict[str, NullTranslations] = {}
 _region_terms: dict[str, str] = {}
+_generation = [0]  # counts changes of the catalogues and terms, for caches of translated text
+
+
+def generation() -> int:
+    """Changes whenever catalogues are loaded or region terms added: part of a cache key."""
+    return _generation[0]
 
 
 def N_(message: str) -> str:
@@ -53,6 +59,8 @@ def load_catalogues(locale_dirs: Iterable[Path]) -> None:
             else:
                 merged = translations
         _catalogues[language] = merged
+    _generation[0] += 1
+    _translated.clear()
 
 
 def add_region_terms(terms: dict[str, str]) -> None:
@@ -61,13 +69,23 @@ def add_region_terms(terms: dict[str, str]) -> None:
     They are shown whenever no catalogue translates the code.
     """
     _region_terms.update(terms)
+    _generation[0] += 1
+    _translated.clear()
+
+
+_translated: dict[tuple[str, str], str] = {}  # (language, message) → text; emptied on changes
 
 
 def gettext(message: str, **variables: Any) -> str:
-    catalogue = _catalogues.get(current_language.get())
-    text = catalogue.gettext(message) if catalogue else message
-    if text == message:
-        text = _region_terms.get(message, message)
+    language = current_language.get()
+    text = _translated.get((language, message))
+    if text is None:
+        catalogue = _catalogues.get(language)
+        text = catalogue.gettext(message) if catalogue else message
+        if text == message:
+            text = _region_terms.get(message, message)
+        if len(_translated) < 50_000:  # messages with data in them are not to fill memory
+            _translated[(language, message)] = text
     return text % variables if variables else text
 
 

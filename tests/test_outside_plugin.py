@@ -38,10 +38,18 @@ def apply_tutorial(package: Path) -> None:
         path.write_text((path.read_text() + "\n\n" if kind == "append" else "") + code)
 
 
+def non_blank_lines(files: list[Path]) -> int:
+    return sum(1 for f in files for line in f.read_text().splitlines() if line.strip())
+
+
 def python_lines(package: Path) -> int:
     """Non-blank lines of the plugin's Python, tests included, migrations not."""
-    files = [p for p in package.rglob("*.py") if "migrations" not in p.parts]
-    return sum(1 for f in files for line in f.read_text().splitlines() if line.strip())
+    return non_blank_lines([p for p in package.rglob("*.py") if "migrations" not in p.parts])
+
+
+def template_lines(package: Path) -> int:
+    """Non-blank lines of the plugin's templates."""
+    return non_blank_lines(list(package.rglob("templates/**/*.html")))
 
 
 def run(command: list[str], folder: Path, env: dict[str, str]) -> str:
@@ -137,6 +145,16 @@ def test_the_developer_commands_and_the_plugins_own_tests(environment: Environme
     assert "applied laundry" in run(["valvomo", "migrate"], work, env)
     assert "match their migrations" in run(["valvomo", "migrations", "check"], work, env)
 
+    # The demo-data hook as a developer meets it: through `valvomo demo`, after core's customers.
+    assert "Loaded 30 demo customers" in run(
+        ["valvomo", "demo", "--no-serve", "--customers", "30"], work, env
+    )
+    count = (
+        "import sqlite3; print(sqlite3.connect('dev.sqlite3').execute("
+        "'select count(*), count(distinct customer) from laundry_wash').fetchone())"
+    )
+    assert run(["python", "-c", count], work, env).strip() == "(20, 20)"
+
     catalogue = generated / "valvomo_laundry" / "locale" / "fi" / "LC_MESSAGES" / "messages.po"
     before = catalogue.read_text()
     updated = run(["valvomo", "catalogues", "update", "laundry"], work, env)
@@ -152,5 +170,6 @@ def test_the_developer_commands_and_the_plugins_own_tests(environment: Environme
     pytest_command = ["python", "-m", "pytest", "-q", "-p", "no:cacheprovider"]
     assert "2 passed" in run(pytest_command, hello_tests, env)  # the installed wheel's
     assert "5 passed" in run(pytest_command, generated, env)  # generated + the tutorial's
-    lines = python_lines(generated)
-    assert f"it is {lines} lines" in TUTORIAL.read_text(), f"update the tutorial's size: {lines}"
+    code, templates = python_lines(generated), template_lines(generated)
+    size = f"it is {code} lines of Python and {templates} lines of templates"
+    assert size in TUTORIAL.read_text(), f"update the tutorial's size: {size}"

@@ -81,6 +81,7 @@ from core.notifications.services import (
     cancel_messages,
     cancel_messages_of,
     queue_message,
+    requeue_cancelled,
     sms_recipient_problem,
 )
 from core.plugins import (
@@ -139,6 +140,7 @@ from core.web.forms import (
     MomentField,
     OneOf,
     Parse,
+    Rule,
     parse_form,
     read_form,
     submit_form,
@@ -211,6 +213,7 @@ __all__ = [
     "Role",
     "RowProblem",
     "Rows",
+    "Rule",
     "StaffRole",
     "StaffUser",
     "StepResult",
@@ -305,6 +308,7 @@ __all__ = [
     "render_citizen",
     "render_confirmation",
     "render_conflict",
+    "requeue_cancelled",
     "require_citizen",
     "require_user",
     "run_import_command",

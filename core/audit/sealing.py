@@ -29,6 +29,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 from core.audit import signing
 from core.audit.keys import AuditKeys, current_keys
+from core.audit.pruning import current_anchor
 from core.audit.services import canonical, sealed_content
 from core.audit.tables import AuditEntry, AuditSeal
 from core.common.clock import now
@@ -130,6 +131,7 @@ class ChainReport:
     unkeyed: int = 0  # written before keyed MACs; chained, but their content has no MAC
     head_seq: int = 0
     head_hash: str = ""
+    pruned: int = 0  # seals 1..pruned went by retention (core.audit.pruning); the chain follows
 
 
 def _entry_problem(keys: AuditKeys, entry: dict[str, Any]) -> str | None:
@@ -142,8 +144,8 @@ def _entry_problem(keys: AuditKeys, entry: dict[str, Any]) -> str | None:
     return None
 
 
-async def _seals_with_entries() -> AsyncIterator[dict[str, Any]]:
-    last = 0
+async def _seals_with_entries(after_seq: int = 0) -> AsyncIterator[dict[str, Any]]:
+    last = after_seq
     while True:
         rows = await AuditSeal.raw(
             "SELECT s.seq, s.entry, s.key_id AS seal_key, s.prev_hash, s.chain_hash, e.id, e.at, "
@@ -164,8 +166,10 @@ async def verify_chain() -> tuple[ChainReport, list[ChainProblem]]:
     """Check every entry's MAC and the seal chain; list edited, deleted or reordered entries."""
     keys = current_keys()
     report, problems = ChainReport(), []
-    expected, prev = 1, ""
-    async for row in _seals_with_entries():
+    anchor = await current_anchor(keys)  # where retention left the start of the chain
+    report.pruned = anchor.seq
+    expected, prev = anchor.seq + 1, anchor.chain_hash
+    async for row in _seals_with_entries(anchor.seq):
         seq = int(row["seq"])
         if seq != expected:
             problems.append(ChainProblem(expected, f"seals {expected}–{seq - 1} missing (deleted)"))
@@ -182,7 +186,7 @@ async def verify_chain() -> tuple[ChainReport, list[ChainProblem]]:
             if not keys.matches(row["seal_key"], message, row["chain_hash"]):
                 problems.append(ChainProblem(seq, "seal does not match its MAC (rechained)"))
         expected, prev = seq + 1, row["chain_hash"]
-    report.sealed, report.head_seq, report.head_hash = expected - 1, expected - 1, prev
+    report.sealed, report.head_seq, report.head_hash = expected - 1 - anchor.seq, expected - 1, prev
     for entry in await _unsealed_entries():
         report.checked += 1
         report.unsealed += 1
@@ -251,12 +255,17 @@ async def verify_checkpoints(
     points = await asyncio.to_thread(_read_points, source)
     if points is None:
         return 0, [ChainProblem(0, f"no checkpoint file at {source}")]
+    anchor = await current_anchor()
     for point in points:
         seq = int(point.get("seq", 0))
         if not checkpoint_signed(point, public_key):
             problems.append(ChainProblem(seq, f"checkpoint of {point.get('at')} is not signed"))
             continue
-        if seq == 0:
+        if seq == 0 or seq < anchor.seq:  # before the start retention left: deleted by rule
+            continue
+        if seq == anchor.seq:
+            if point["chain_hash"] != anchor.chain_hash:
+                problems.append(ChainProblem(seq, f"differs from checkpoint of {point['at']}"))
             continue
         seal = await AuditSeal.select(AuditSeal.chain_hash).where(AuditSeal.seq == seq).first()
         if seal is None:

@@ -19,7 +19,7 @@ from core.billing.services import MonthBill, month_bill, record_export
 from core.common.memory import collector_paused
 from core.customers.payers import PayerPeriod, in_force, payers_between
 from core.customers.tables import Customer
-from core.db import id_conditions, transaction
+from core.db import in_conditions, transaction
 from core.plugins.host import PluginHost
 from core.plugins.types import BillingPeriod
 
@@ -149,7 +149,7 @@ def _payer(row: dict[str, Any], period: PayerPeriod | None) -> Payer:
 
 async def _customer_rows(customer_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
     rows: dict[int, dict[str, Any]] = {}
-    for condition in id_conditions(Customer.id, customer_ids):
+    for condition in in_conditions(Customer.id, customer_ids):
         for row in await Customer.select(*CUSTOMER_COLUMNS).where(condition):
             rows[row["id"]] = row
     return rows
@@ -158,7 +158,9 @@ async def _customer_rows(customer_ids: Sequence[int]) -> dict[int, dict[str, Any
 async def invoice_month(bill: MonthBill, *, with_identity_codes: bool) -> InvoiceMonth:
     """The bill grouped by payer (ordered by payer name) and customer (by name). A line billed
     per day goes to the payer in force on each of its days (split where the payer changes); a
-    line without days to the payer on the last day of the month it bills."""
+    line without days to the payer on the last day of the month it bills. A correction (or a
+    payer's part of one) that only moves days, with quantity and amount zero, is left out: it
+    changes nothing an invoicing system bills, and a customer with nothing else is not listed."""
     rows = await _customer_rows(bill.customer_ids)
     first = min([bill.period, *(ln.corrects for ln in bill.lines if ln.corrects)], key=key)
     paying = await payers_between(bill.customer_ids, first.first_day, bill.period.last_day)
@@ -169,6 +171,8 @@ async def invoice_month(bill: MonthBill, *, with_identity_codes: bool) -> Invoic
     for line in bill.lines:
         booked = accounts.get(line.product, unbooked)
         for period, part in payer_parts(line, bill.period, paying.get(line.customer_id, [])):
+            if part.corrects is not None and part.moves_days_only:
+                continue  # nothing billable for this payer: the month's page shows it
             slot = (line.customer_id, None if period is None or period.is_customer else period.id)
             chosen[slot] = None if slot[1] is None else period
             by_payer[slot].append(InvoiceLine(part, booked.cost_centre, booked.account))
@@ -288,9 +292,10 @@ async def export_month(
         bill = await month_bill(host, period)
         month = await invoice_month(bill, with_identity_codes=with_identity_codes)
         content = file_format.write(month)
+    in_file = list(dict.fromkeys([c.customer_id for c in month.customers]))
     async with transaction():
-        await record_export(actor, bill, file_format.code)
-        await audit.record_views(actor, "export", "billing", key(period), bill.customer_ids)
+        await record_export(actor, bill, file_format.code, len(in_file), month.line_count)
+        await audit.record_views(actor, "export", "billing", key(period), in_file)
     return ExportFile(
         content, f"billing-{key(period)}.{file_format.extension}", file_format.media_type
     )

@@ -12,7 +12,7 @@ from core.billing import days
 from core.billing.periods import PeriodState
 from core.billing.tables import BilledLine
 from core.customers.tables import Customer
-from core.db import id_conditions
+from core.db import in_conditions
 from core.i18n import gettext
 from core.plugins.host import PluginError, PluginHost
 from core.plugins.types import BillingLine, BillingPeriod
@@ -50,6 +50,12 @@ class MonthLine:
     @property
     def is_correction(self) -> bool:
         return self.corrects is not None
+
+    @property
+    def moves_days_only(self) -> bool:
+        """A correction that changes days but neither quantity nor amount (a lunch moved from
+        Tuesday to Wednesday): shown on the month's page, left out of the invoice files."""
+        return self.corrects is not None and self.quantity == ZERO and self.amount == ZERO
 
     @property
     def service_label(self) -> str:
@@ -157,7 +163,7 @@ async def _refuse_unknown_customers(customers_of: dict[str, set[int]]) -> None:
     """A line for a customer that does not exist would be billed to no one: name the plugin."""
     wanted: list[int] = sorted(set().union(*customers_of.values()))
     known: set[int] = set()
-    for condition in id_conditions(Customer.id, wanted):
+    for condition in in_conditions(Customer.id, wanted):
         rows = await Customer.select(Customer.id).where(condition)
         known.update(row["id"] for row in rows)
     for plugin_name, billed in customers_of.items():
@@ -269,6 +275,7 @@ def corrections(
     current: dict[LineKey, list[MonthLine]] = defaultdict(list)
     previous: dict[LineKey, MonthLine] = {}
     billed_days: dict[LineKey, list[str]] = defaultdict(list)
+    billed_lines: dict[LineKey, list[MonthLine]] = defaultdict(list)
     for line in recomputed:
         line_key = line.key
         quantity[line_key] += line.quantity
@@ -280,6 +287,7 @@ def corrections(
         amount[line_key] -= line.amount
         previous.setdefault(line_key, line)
         billed_days[line_key].append(line.days)
+        billed_lines[line_key].append(line)
     found = []
     for line_key in sorted(quantity):
         now = current.get(line_key, [])
@@ -299,7 +307,9 @@ def corrections(
                 quantity=quantity[line_key],
                 unit_price=model.unit_price,
                 amount=amount[line_key],
-                detail=_what_changed(closed, model, now, billed_days[line_key], quantity[line_key]),
+                detail=_what_changed(
+                    closed, model, now, billed_lines[line_key], quantity[line_key]
+                ),
                 corrects=closed,
                 days=days.encode(days.difference((ln.days for ln in now), billed_days[line_key])),
             )
@@ -319,15 +329,30 @@ def _what_changed(
     closed: BillingPeriod,
     model: MonthLine,
     now: list[MonthLine],
-    before: list[str],
+    billed: list[MonthLine],
     quantity: Decimal,
 ) -> str:
-    """The days added and removed ("+2 Lunch 3.–4.10."), or for a line not billed by day the
-    change in quantity with today's detail."""
+    """The days added and removed ("+2 Lunch 3.–4.10."); for a line not billed by day the
+    change in quantity with today's detail, or, when the line is no longer billed at all, what
+    was billed before ("−1 Monthly fee, no longer billed (was: 1.–31.3.)")."""
     after = [line.days for line in now]
+    before = [line.days for line in billed]
     if any(after) or any(before):
         return days.change_text(days.difference(after, before), model.product_label, closed.month)
     sign = "+" if quantity > 0 else days.MINUS
-    detail = "; ".join(line.detail for line in now if line.detail)
     change = f"{sign}{plain(abs(quantity))} {model.product_label}"
+    if not now:
+        return _no_longer_billed(change, billed)
+    detail = "; ".join(line.detail for line in now if line.detail)
     return f"{change} ({detail})" if detail else change
+
+
+def _no_longer_billed(change: str, billed: list[MonthLine]) -> str:
+    """A line without days that is no longer billed: what the month's own line said, and the
+    corrections billed since (their details say what they changed)."""
+    own = [line.detail for line in billed if not line.is_correction and line.detail]
+    settled = [line.detail for line in billed if line.is_correction and line.detail]
+    was = "; ".join(dict.fromkeys(own + settled))
+    if not was:
+        return gettext("%(change)s, no longer billed", change=change)
+    return gettext("%(change)s, no longer billed (was: %(was)s)", change=change, was=was)

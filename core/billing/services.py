@@ -212,8 +212,12 @@ async def record_views(actor: Actor, period: BillingPeriod, customer_ids: Sequen
         await audit.record(actor, "view", "billing", key(period), customer_id=customer_id)
 
 
-async def record_export(actor: Actor, bill: MonthBill, file_format: str) -> None:
-    """One entry per export, naming the month: the month's lines say whose data it held."""
+async def record_export(
+    actor: Actor, bill: MonthBill, file_format: str, customers: int, lines: int
+) -> None:
+    """One entry per export, naming the month, with the numbers of customers and lines in the
+    file (a correction that only moves days is not in it); the customers' access logs say whose
+    data it held."""
     await audit.record(
         actor,
         "export",
@@ -222,8 +226,8 @@ async def record_export(actor: Actor, bill: MonthBill, file_format: str) -> None
         after={
             "format": file_format,
             "status": bill.state.status,
-            "customers": len(bill.customer_ids),
-            "lines": len(bill.lines),
+            "customers": customers,
+            "lines": lines,
         },
     )
 

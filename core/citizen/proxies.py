@@ -6,21 +6,22 @@ pages show the name, the audit log a masked code.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import Annotated, Any
+
+import msgspec
+from msgspec import Meta
 
 from core.audit import services as audit
 from core.citizen.services import person_key
 from core.citizen.tables import ProxyRight
 from core.common.clock import now
-from core.common.dates import date_from_form
 from core.common.errors import NotFound, ValidationFailed
 from core.common.versioned import update_versioned
-from core.customers.validation import (
-    identity_code_problem,
-    mask_identity_code,
-    normalise_identity_code,
-)
+from core.customers.forms import IDENTITY_CODE_FORMAT, identity_code
+from core.customers.validation import mask_identity_code
 from core.i18n import N_
+from core.web.forms import After, DateField, Message, OneOf, Parse, parse_form
 
 BASES = {
     "guardianship": N_("Guardian's appointment"),
@@ -28,29 +29,37 @@ BASES = {
 }
 
 
-def _values(data: dict[str, Any], services: list[str], with_code: bool = True) -> dict[str, Any]:
-    errors: dict[str, str] = {}
-    code = normalise_identity_code(str(data.get("proxy_identity_code", "")))
-    if with_code and (problem := identity_code_problem(code)):
-        errors["proxy_identity_code"] = problem
-    name = str(data.get("proxy_name", "")).strip()[:200]
-    if not name:
-        errors["proxy_name"] = N_("Enter the proxy's name.")
-    valid_from = date_from_form(data, "valid_from", errors)
-    valid_to = date_from_form(data, "valid_to", errors, required=False)
-    if valid_from and valid_to and valid_to < valid_from:
-        errors["valid_to"] = N_("The end date is before the start date.")
-    basis = str(data.get("basis", ""))
-    if basis not in BASES:
-        errors["basis"] = N_("Choose the basis of the right.")
-    chosen = data.get("services") or []
-    chosen = [chosen] if isinstance(chosen, str) else list(chosen)
-    if set(chosen) - set(services):
-        errors["services"] = N_("Choose services from the list.")
-    if errors:
-        raise ValidationFailed(errors)
-    return {"code": code, "name": name, "valid_from": valid_from, "valid_to": valid_to,
-            "basis": basis, "services": ",".join(sorted(chosen))}  # fmt: skip
+class ProxyRightForm(msgspec.Struct, kw_only=True):
+    """A proxy right as it is changed: the person (identity code) stays."""
+
+    proxy_name: Annotated[
+        str,
+        Meta(max_length=200),
+        Message(N_("The text is too long."), missing=N_("Enter the proxy's name.")),
+    ]
+    valid_from: DateField
+    valid_to: Annotated[
+        DateField | None,
+        After("valid_from", N_("The end date is before the start date."), or_same=True),
+    ] = None
+    basis: Annotated[str, OneOf(BASES), Message(N_("Choose the basis of the right."))]
+    services: Annotated[list[str], Message(N_("Choose services from the list."))] = []
+
+
+class NewProxyRightForm(ProxyRightForm, kw_only=True):
+    """A new proxy right: who the proxy is, by their identity code."""
+
+    proxy_identity_code: Annotated[str, Parse(identity_code), Message(missing=IDENTITY_CODE_FORMAT)]
+
+
+def _values(data: Mapping[str, Any], services: list[str], with_code: bool = True) -> dict[str, Any]:
+    form = parse_form(
+        NewProxyRightForm if with_code else ProxyRightForm, data, choices={"services": services}
+    )
+    code = form.proxy_identity_code if isinstance(form, NewProxyRightForm) else ""
+    return {"code": code, "name": form.proxy_name, "valid_from": form.valid_from,
+            "valid_to": form.valid_to, "basis": form.basis,
+            "services": ",".join(sorted(set(form.services)))}  # fmt: skip
 
 
 async def add_right(

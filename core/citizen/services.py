@@ -11,7 +11,7 @@ import datetime as dt
 import hashlib
 import hmac
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from core.audit import services as audit
@@ -35,6 +35,8 @@ class Citizen:
     own_customer_id: int | None
     acting_for: int | None
     person_key: str
+    acting_name: str = ""  # the name of the customer `acting_for`
+    may_choose: bool = False  # holds a valid proxy right today: may handle others' matters
 
     @property
     def id(self) -> int | None:
@@ -113,28 +115,55 @@ async def sign_in_citizen(provider: IdentityProvider, claims: dict[str, Any], se
     return token
 
 
+# One statement per request in the common case: the session's idle clock starts again and
+# the row comes back with the name of the customer acted for and whether the person holds a
+# valid proxy right (the front page's link to handle someone else's matters).
+TOUCH_SESSION = (
+    "UPDATE citizen_session SET last_seen_at = {} WHERE token_hash = {} AND last_seen_at > {} "
+    "RETURNING id, customer, acting_for, person_key, full_name, "
+    "(SELECT c.first_name || ' ' || c.last_name FROM customer c"
+    " WHERE c.id = citizen_session.acting_for) AS acting_name, "
+    "EXISTS (SELECT 1 FROM proxy_right r WHERE r.proxy_key = citizen_session.person_key"
+    " AND r.valid_from <= {} AND (r.valid_to IS NULL OR r.valid_to >= {})"
+    " AND r.withdrawn_at IS NULL) AS may_choose"
+)
+
+
 async def citizen_for_session(token: str, idle_minutes: int) -> Citizen | None:
     """The person behind a citizen cookie, unless idle for longer than `idle_minutes`; the
     session's idle clock starts again. A proxy whose right ended is back on their own page."""
-    moment = now()
-    row = (
-        await CitizenSession.select()
-        .where(
-            (CitizenSession.token_hash == _token_hash(token))
-            & (CitizenSession.last_seen_at > moment - dt.timedelta(minutes=idle_minutes))
-        )
-        .first()
+    moment, day = now(), today()
+    rows = await CitizenSession.raw(
+        TOUCH_SESSION,
+        moment,
+        _token_hash(token),
+        moment - dt.timedelta(minutes=idle_minutes),
+        day,
+        day,
     )
-    if row is None:
+    if not rows:
         return None
-    acting_for = row["acting_for"]
+    row = rows[0]
+    acting_for, acting_name = row["acting_for"], row["acting_name"] or ""
     if acting_for is not None and acting_for != row["customer"]:
         if not await has_valid_right(row["person_key"], acting_for):
             acting_for = row["customer"]
-    await CitizenSession.update(
-        {CitizenSession.last_seen_at: moment, CitizenSession.acting_for: acting_for}
-    ).where(CitizenSession.id == row["id"])
-    return Citizen(row["id"], row["full_name"], row["customer"], acting_for, row["person_key"])
+            await CitizenSession.update({CitizenSession.acting_for: acting_for}).where(
+                CitizenSession.id == row["id"]
+            )
+            acting_name = await customer_name(acting_for) if acting_for is not None else ""
+    return Citizen(row["id"], row["full_name"], row["customer"], acting_for, row["person_key"],
+                   acting_name, bool(row["may_choose"]))  # fmt: skip
+
+
+async def customer_name(customer_id: int) -> str:
+    """The customer's first and last name, or ""."""
+    found = (
+        await Customer.select(Customer.first_name, Customer.last_name)
+        .where(Customer.id == customer_id)
+        .first()
+    )
+    return f"{found['first_name']} {found['last_name']}" if found else ""
 
 
 async def choose(citizen: Citizen, customer_id: int) -> bool:
@@ -146,8 +175,7 @@ async def choose(citizen: Citizen, customer_id: int) -> bool:
     await CitizenSession.update({CitizenSession.acting_for: customer_id}).where(
         CitizenSession.id == citizen.session_id
     )
-    actor = Citizen(citizen.session_id, citizen.full_name, citizen.own_customer_id, customer_id,
-                    citizen.person_key)  # fmt: skip
+    actor = replace(citizen, acting_for=customer_id, acting_name=await customer_name(customer_id))
     await audit.record(actor, "login", "citizen_session", citizen.session_id,
                        customer_id=customer_id)  # fmt: skip
     return True

@@ -13,9 +13,8 @@ from core.audit import services as audit
 from core.citizen import my_data, services
 from core.citizen.middleware import CITIZEN_COOKIE
 from core.citizen.my_data_pdf import data_pdf
-from core.citizen.services import Citizen
+from core.citizen.services import Citizen, customer_name
 from core.config import IdentityProvider
-from core.customers.tables import Customer
 from core.db import transaction
 from core.i18n import N_
 from core.identity.guards import (
@@ -78,23 +77,20 @@ def require_citizen(request: Req) -> Citizen:
     return citizen
 
 
-async def customer_name(customer_id: int) -> str:
-    row = (
-        await Customer.select(Customer.first_name, Customer.last_name)
-        .where(Customer.id == customer_id)
-        .first()
-    )
-    return f"{row['first_name']} {row['last_name']}" if row else ""
-
-
 def render_citizen(request: Req, template: str, status_code: int = 200, **context: Any) -> Template:
+    """A citizen page. `person` is the signed-in Citizen; `proxy_for` the name of the customer
+    a relative acts for ("" on one's own matters), so that headings say whose matters they are
+    ("Henkilön Matti Meikäläinen palvelut" rather than "Omat palvelusi")."""
+    person = request.scope.get("citizen")
+    proxy_for = person.acting_name if isinstance(person, Citizen) and person.is_proxy else ""
     return render(
         request,
         template,
         status_code=status_code,
         audience="citizen",
         home_href=CITIZEN_PATH,
-        person=request.scope.get("citizen"),
+        person=person,
+        proxy_for=proxy_for,
         **context,
     )
 
@@ -132,8 +128,7 @@ class CitizenPages(Controller):
             request,
             "citizen/front.html",
             panels=panels,
-            customer_name=await customer_name(customer_id),
-            can_choose=bool(await services.valid_rights_of(citizen.person_key)),
+            can_choose=citizen.may_choose,
         )
 
     @get("/choose")
@@ -180,7 +175,6 @@ class CitizenPages(Controller):
             rows=rows[:ACCESS_LOG_PAGE],
             page=page,
             has_next=len(rows) > ACCESS_LOG_PAGE,
-            customer_name=await customer_name(citizen.acting_for),
         )
 
     @get("/decisions")
@@ -202,18 +196,12 @@ class CitizenPages(Controller):
             decisions=sorted(found, key=lambda d: d.decided_on, reverse=True),
             messages=await sent_about_customer(customer_id),
             channels=CHANNEL_LABELS,
-            customer_name=await customer_name(customer_id),
         )
 
     @get("/my-data")
     async def my_data(self, request: Req) -> Response[Any]:
-        citizen, data = await self._my_data(request)
-        return render_citizen(
-            request,
-            "citizen/my_data.html",
-            data=data,
-            customer_name=await customer_name(citizen.acting_for or 0),
-        )
+        _citizen, data = await self._my_data(request)
+        return render_citizen(request, "citizen/my_data.html", data=data)
 
     @get("/my-data.json")
     async def my_data_json(self, request: Req) -> Response[Any]:
@@ -228,8 +216,7 @@ class CitizenPages(Controller):
     @get("/my-data.pdf")
     async def my_data_pdf(self, request: Req) -> Response[Any]:
         citizen, data = await self._my_data(request)
-        name = await customer_name(citizen.acting_for or 0)
-        body = data_pdf(data, name, runtime_of(request).settings.region_name)
+        body = data_pdf(data, citizen.acting_name, runtime_of(request).settings.region_name)
         return Response(
             body,
             media_type="application/pdf",

@@ -99,20 +99,22 @@ class _RowWriter:
     def row(self, number: int, cells: Sequence[Cell], styles: Sequence[str]) -> str:
         n = f'{number}"'
         parts = [f'<row r="{number}">']
-        opens, texts = self.opens, self.texts
-        for column, value in enumerate(cells):
+        append, texts = parts.append, self.texts
+        # One pass over the columns' openings, styles and values together (1.5 million cells
+        # at national scale: each index and attribute lookup saved counts).
+        for opening, style, value in zip(self.opens, styles, cells, strict=False):  # short rows
             if type(value) is str:
-                if not value:
-                    continue
-                fragment = texts.get(value) or self.text(value)
-                parts.append(f"{opens[column]}{n}{styles[column]}{fragment}")
+                if value:
+                    append(opening + n + style + (texts.get(value) or self.text(value)))
+            elif type(value) is Decimal:
+                append(f"{opening}{n}{style}><v>{value:f}</v></c>")
             elif value is None or value == "":
                 continue
             elif isinstance(value, str):
-                parts.append(f"{opens[column]}{n}{styles[column]}{self.text(value)}")
+                append(opening + n + style + self.text(value))
             else:
-                parts.append(f"{opens[column]}{n}{styles[column]}><v>{_number(value)}</v></c>")
-        parts.append("</row>")
+                append(f"{opening}{n}{style}><v>{_number(value)}</v></c>")
+        append("</row>")
         return "".join(parts)
 
 

@@ -18,9 +18,9 @@ from core.common.clock import now, today
 from core.common.errors import NotFound, ValidationFailed, VersionConflict
 from core.customers import validation as v
 from core.customers.tables import Customer, CustomerPayer
-from core.db import id_conditions, insert_rows
+from core.db import in_conditions, insert_rows
 from core.i18n import N_
-from core.web.forms import After, Check, Message, parse_form
+from core.web.forms import After, Check, Message, Rule, parse_form
 
 if TYPE_CHECKING:
     from core.audit.services import Actor
@@ -47,7 +47,15 @@ class PayerForm(PayerDates, kw_only=True):
 
     name: Annotated[str, Meta(max_length=200), TOO_LONG] = ""
     relationship: Annotated[str, Meta(max_length=100), TOO_LONG] = ""
-    street_address: Annotated[str, Meta(max_length=200), TOO_LONG] = ""
+    street_address: Annotated[
+        str,
+        Meta(max_length=200),
+        TOO_LONG,
+        Rule(
+            lambda v: not v.get("name") or bool(v.get("street_address") and v.get("postal_code")),
+            N_("A payer other than the customer needs an address."),
+        ),
+    ] = ""
     postal_code: Annotated[
         str,
         Check(v.is_postal_code),
@@ -94,7 +102,7 @@ async def payers_on(customer_ids: Sequence[int], day: dt.date) -> dict[int, Paye
     """Each customer's payer period in force on `day` (one query on PostgreSQL, one per 500
     customers on SQLite)."""
     found: dict[int, PayerPeriod] = {}
-    for condition in id_conditions(CustomerPayer.customer, customer_ids):
+    for condition in in_conditions(CustomerPayer.customer, customer_ids):
         rows = await CustomerPayer.select().where(
             condition
             & (CustomerPayer.valid_from <= day)
@@ -110,7 +118,7 @@ async def payers_between(
     """Each customer's payer periods in force on some day from `first` to `last`, in order (one
     query on PostgreSQL, one per 500 customers on SQLite)."""
     found: dict[int, list[PayerPeriod]] = {}
-    for condition in id_conditions(CustomerPayer.customer, customer_ids):
+    for condition in in_conditions(CustomerPayer.customer, customer_ids):
         rows = (
             await CustomerPayer.select()
             .where(
@@ -155,14 +163,7 @@ def form_values(period: PayerPeriod) -> dict[str, Any]:
 
 def _parse(data: Mapping[str, Any]) -> dict[str, Any]:
     """The payer form's values; ValidationFailed with a message next to each wrong field."""
-    named = str(data.get("name") or "").strip()
-    addressed = all(str(data.get(f) or "").strip() for f in ("street_address", "postal_code"))
-    errors = (
-        {"street_address": N_("A payer other than the customer needs an address.")}
-        if named and not addressed
-        else {}
-    )
-    return msgspec.structs.asdict(parse_form(PayerForm, data, errors=errors))
+    return msgspec.structs.asdict(parse_form(PayerForm, data))
 
 
 async def add_payer(

@@ -83,6 +83,28 @@ class SessionMiddleware:
             current_language.reset(reset)
 
 
+class RequestLanguage:
+    """The language of the cookie or the browser for the whole request, outside Litestar's
+    routing: a page no route answers (404) is rendered there, before any middleware, and is
+    then in the citizen's chosen language too. SessionMiddleware refines it with the user's."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        language = pick_language(
+            cookies_of(scope).get(LANGUAGE_COOKIE), _header(scope, b"accept-language")
+        )
+        reset = current_language.set(language)
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            current_language.reset(reset)
+
+
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import hashlib
 import json
 import re
 import secrets
 from collections.abc import Iterable, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,7 +22,6 @@ from core.i18n import N_
 from core.identity import second_factor
 from core.identity.passwords import (
     hash_password_async,
-    password_problem,
     verify_password_async,
 )
 from core.identity.tables import (
@@ -39,7 +40,6 @@ MAX_ACCOUNT_DELAY = dt.timedelta(minutes=5)
 MAX_FAILURES_PER_ADDRESS = 20
 KNOWN_ADDRESS_DAYS = dt.timedelta(days=90)
 USERNAME_PATTERN = re.compile(r"^[a-z0-9._-]{2,150}$")
-LANGUAGES = ("fi", "sv", "en")
 
 
 @dataclass(frozen=True)
@@ -124,20 +124,17 @@ async def update_role_permissions(
 def _validate_user(
     values: dict[str, Any], role_codes: Sequence[str], known_roles: set[str], password: str | None
 ) -> dict[str, str]:
-    errors: dict[str, str] = {}
-    if not USERNAME_PATTERN.match(values.get("username", "")):
-        errors["username"] = N_("Use 2–150 lowercase letters, digits, dots, dashes or underscores.")
-    if not values.get("full_name", "").strip():
-        errors["full_name"] = N_("Enter the person's name.")
-    if values.get("language") not in LANGUAGES:
-        errors["language"] = N_("Choose Finnish, Swedish or English.")
-    email = values.get("email", "")
-    if email and not re.match(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", email):
-        errors["email"] = N_("Enter an e-mail address like name@example.fi.")
-    if set(role_codes) - known_roles:
-        errors["roles"] = N_("Choose roles from the list.")
-    if password is not None and (problem := password_problem(password)):
-        errors["password"] = problem
+    """The problems of a user's details by the user forms' rules (the pages parse the same
+    forms; this checks what the API, the demo and the commands give); `values` become the
+    form's (stripped, the username in lower case, an empty language Finnish)."""
+    from core.identity.forms import NewUserForm, password_errors  # core.web imports this module
+    from core.web.forms import read_form
+
+    errors = {} if password is None else password_errors({"password": password}, required=True)
+    data = {**values, "roles": list(role_codes)}
+    form = read_form(NewUserForm, data, errors, choices={"roles": known_roles})
+    if form is not None:
+        values.update({k: getattr(form, k) for k in values})
     return errors
 
 
@@ -202,7 +199,7 @@ async def update_user(
     columns: dict[Any, Any] = {
         StaffUser.full_name: values["full_name"],
         StaffUser.email: values["email"],
-        StaffUser.language: language,
+        StaffUser.language: values["language"],
         StaffUser.is_active: is_active,
     }
     if new_password:
@@ -469,8 +466,8 @@ async def log_out(token: str) -> None:
 
 
 SESSION_USER_SQL = """
-SELECT s.id AS session_id, u.id, u.username, u.full_name, u.language, u.is_active,
-       u.totp_secret, r.code AS role_code, r.permissions AS role_permissions,
+SELECT s.id AS session_id, s.data AS session_data, u.id, u.username, u.full_name, u.language,
+       u.is_active, u.totp_secret, r.code AS role_code, r.permissions AS role_permissions,
        r.requires_second_factor AS role_requires_second_factor
 FROM staff_session s
 JOIN staff_user u ON u.id = s."user"
@@ -483,14 +480,17 @@ WHERE s.token_hash = {} AND s.expires_at > {}
 async def user_for_session(token: str) -> CurrentUser | None:
     """The active user behind a session cookie with their roles' permissions, or None.
 
-    One statement on every request: a row per role of the user (one row without roles).
+    One statement on every request: a row per role of the user (one row without roles). The
+    session's data come with it, so `session_data` of this session reads no row in the request.
     """
+    _request_session.set(None)
     rows = await StaffSession.raw(SESSION_USER_SQL, _token_hash(token), now())
     if not rows or not rows[0]["is_active"]:
         return None
     roles = [r for r in rows if r["role_code"] is not None]
     permissions = frozenset(p for r in roles for p in _json_list(r["role_permissions"]))
     first = rows[0]
+    _request_session.set((first["session_id"], _json_dict(first["session_data"])))
     return CurrentUser(
         id=first["id"],
         username=first["username"],
@@ -509,7 +509,22 @@ def _json_list(value: Any) -> list[str]:
     return list(json.loads(value) if isinstance(value, str | bytes) else value or [])
 
 
+def _json_dict(value: Any) -> dict[str, Any]:
+    return dict(json.loads(value) if isinstance(value, str | bytes) else value or {})
+
+
+# The signed-in session's id and data as the request's session lookup read them (set for each
+# request by `user_for_session`; a task's context is its request's).
+_request_session: ContextVar[tuple[int, dict[str, Any]] | None] = ContextVar(
+    "valvomo_request_session", default=None
+)
+
+
 async def session_data(session_id: int) -> dict[str, Any]:
+    """The session's stored values (a copy: change it, then `set_session_data`)."""
+    loaded = _request_session.get()
+    if loaded is not None and loaded[0] == session_id:
+        return copy.deepcopy(loaded[1])
     row = (
         await StaffSession.select(StaffSession.data)
         .where(StaffSession.id == session_id)
@@ -521,3 +536,6 @@ async def session_data(session_id: int) -> dict[str, Any]:
 
 async def set_session_data(session_id: int, data: dict[str, Any]) -> None:
     await StaffSession.update({StaffSession.data: data}).where(StaffSession.id == session_id)
+    loaded = _request_session.get()
+    if loaded is not None and loaded[0] == session_id:
+        _request_session.set((session_id, copy.deepcopy(data)))

@@ -15,6 +15,7 @@ from core.config import IdentityProvider, IdentitySettings, Settings
 from core.db import transaction
 from core.i18n import N_
 from core.identity import oidc, second_factor, services, sso
+from core.identity.forms import NewUserForm, RoleForm, UserForm, password_errors
 from core.identity.guards import (
     AUTHENTICATED,
     CITIZEN_PATH,
@@ -28,6 +29,7 @@ from core.identity.guards import (
 from core.operations.metrics import LOGIN_FAILURES
 from core.plugins.host import installed_plugins
 from core.web.confirm import is_confirmed, render_confirmation
+from core.web.forms import parse_form
 from core.web.notices import redirect_with_notice
 from core.web.openapi import RecordId
 from core.web.pages import as_list, form_data, int_field, render, render_conflict
@@ -373,15 +375,19 @@ class UserAdminController(Controller):
         data = await form_data(request)
         roles = as_list(data.get("roles"))
         try:
+            user = parse_form(
+                NewUserForm, data, choices=self._role_choices(request),
+                errors=password_errors(data, required=True),
+            )  # fmt: skip
             async with transaction():
                 user_id = await services.create_user(
                     require_user(request),
-                    username=str(data.get("username", "")),
-                    full_name=str(data.get("full_name", "")),
-                    password=str(data.get("password", "")),
-                    role_codes=roles,
-                    email=str(data.get("email", "")),
-                    language=str(data.get("language", "fi")),
+                    username=user.username,
+                    full_name=user.full_name,
+                    password=str(data.get("password") or ""),
+                    role_codes=user.roles,
+                    email=user.email,
+                    language=user.language,
                 )
         except ValidationFailed as exc:
             return self._user_form(request, {**data, "roles": roles}, exc.errors, 400)
@@ -396,21 +402,25 @@ class UserAdminController(Controller):
         data = await form_data(request)
         roles = as_list(data.get("roles"))
         try:
+            user = parse_form(
+                UserForm, data, choices=self._role_choices(request),
+                errors=password_errors(data, required=False),
+            )  # fmt: skip
             async with transaction():
                 await services.update_user(
                     require_user(request),
                     user_id,
                     int_field(data, "version"),
-                    full_name=str(data.get("full_name", "")),
-                    email=str(data.get("email", "")),
-                    language=str(data.get("language", "fi")),
-                    is_active=data.get("is_active") == "on",
-                    role_codes=roles,
-                    new_password=str(data.get("password", "")),
+                    full_name=user.full_name,
+                    email=user.email,
+                    language=user.language,
+                    is_active=user.is_active,
+                    role_codes=user.roles,
+                    new_password=str(data.get("password") or ""),
                 )
         except ValidationFailed as exc:
-            user = await services.get_user(user_id)
-            return self._user_form(request, {**user, **data, "roles": roles}, exc.errors, 400)
+            stored = await services.get_user(user_id)
+            return self._user_form(request, {**stored, **data, "roles": roles}, exc.errors, 400)
         except VersionConflict as exc:
             return render_conflict(
                 request,
@@ -445,6 +455,10 @@ class UserAdminController(Controller):
             f"/admin/users/{user_id}", N_("The user's second factor was reset.")
         )
 
+    @staticmethod
+    def _role_choices(request: Req) -> dict[str, list[str]]:
+        return {"roles": [role.code for role in runtime_of(request).roles]}
+
     def _user_form(
         self,
         request: Req,
@@ -475,13 +489,29 @@ class UserAdminController(Controller):
 
     @get("/roles/{role_id:int}")
     async def edit_role(self, request: Req, role_id: int) -> Template:
+        return await self._role_page(request, role_id)
+
+    @staticmethod
+    async def _role_page(
+        request: Req,
+        role_id: int,
+        submitted: dict[str, Any] | None = None,
+        errors: dict[str, str] | None = None,
+    ) -> Template:
+        """The role's form; 400 with the submitted choices kept when it was refused."""
         role = next((r for r in await services.list_roles() if r["id"] == role_id), None)
         if role is None:
             raise NotFound(f"role {role_id}")
+        if submitted is not None:
+            chosen = as_list(submitted.get("permissions"))
+            second = bool(submitted.get("requires_second_factor"))
+            role = {**role, "permissions": chosen, "requires_second_factor": second}
         return render(
             request,
             "identity/role_form.html",
+            status_code=400 if errors else 200,
             role=role,
+            errors=errors or {},
             permissions=runtime_of(request).permissions,
         )
 
@@ -490,15 +520,20 @@ class UserAdminController(Controller):
         data = await form_data(request)
         runtime = runtime_of(request)
         try:
+            role = parse_form(
+                RoleForm, data, choices={"permissions": list(runtime.permission_codes)}
+            )
             async with transaction():
                 await services.update_role_permissions(
                     require_user(request),
                     role_id,
                     int_field(data, "version"),
-                    as_list(data.get("permissions")),
+                    role.permissions,
                     runtime.permission_codes,
-                    requires_second_factor=data.get("requires_second_factor") == "on",
+                    requires_second_factor=role.requires_second_factor,
                 )
+        except ValidationFailed as exc:
+            return await self._role_page(request, role_id, data, exc.errors)
         except VersionConflict as exc:
             return render_conflict(
                 request,

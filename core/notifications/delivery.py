@@ -44,11 +44,15 @@ async def list_messages(status: str = "", page: int = 1) -> ResultPage:
 
 
 async def attention_counts() -> dict[str, int]:
-    """How many messages have failed and how many are waiting (index-only counts)."""
-    return {
-        status: await OutboxMessage.count().where(OutboxMessage.status == status)
-        for status in (FAILED, QUEUED)
-    }
+    """How many messages have failed and how many are waiting (one index-only count)."""
+    rows = await OutboxMessage.raw(
+        "SELECT status, COUNT(*) AS n FROM notification_outbox WHERE status IN ({}, {}) "
+        "GROUP BY status",
+        FAILED,
+        QUEUED,
+    )
+    counts = {r["status"]: int(r["n"]) for r in rows}
+    return {status: counts.get(status, 0) for status in (FAILED, QUEUED)}
 
 
 async def get_message(message_id: int) -> dict[str, Any]:

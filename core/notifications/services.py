@@ -146,6 +146,44 @@ async def cancel_messages_of(references: Sequence[str]) -> int:
     return cancelled
 
 
+async def requeue_cancelled(references: Sequence[str], moment: datetime.datetime) -> int:
+    """Queue again what `cancel_messages_of` withdrew: for each reference with no message
+    waiting, being sent, sent or failed, a copy of its newest cancelled message (a new row and
+    idempotency key, due at its own time or `moment` if that has passed). For a hold that is
+    lifted (e.g. a booking's reminder held while its time was closed); returns how many."""
+    if not references:
+        return 0
+    rows: list[dict[str, Any]] = []
+    for chunk in chunked(list(references), 500):
+        rows += await OutboxMessage.select().where(OutboxMessage.reference.is_in(list(chunk)))
+    live = {row["reference"] for row in rows if row["status"] != CANCELLED}
+    newest: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        if row["reference"] in live or row["status"] != CANCELLED:
+            continue
+        if row["reference"] not in newest or row["id"] > newest[row["reference"]]["id"]:
+            newest[row["reference"]] = row
+    for row in newest.values():
+        due = max(row["send_at"], moment)
+        await OutboxMessage.insert(
+            OutboxMessage(
+                channel=row["channel"],
+                recipient=row["recipient"],
+                subject=row["subject"],
+                body=row["body"],
+                customer_id=row["customer_id"],
+                reference=row["reference"],
+                status=QUEUED,
+                send_at=due,
+                next_attempt_at=due,
+                idempotency_key=uuid.uuid4().hex,
+                created_at=now(),
+                request_id=current_request_id(),
+            )
+        )
+    return len(newest)
+
+
 async def sent_about_customer(customer_id: int, limit: int = 50) -> list[dict[str, Any]]:
     """Messages sent about the customer, newest first: what they were told and when."""
     return await (

@@ -75,5 +75,6 @@ def retention_command(dry_run: bool) -> None:
         table.add_column(column)
     for result in results:
         kept = "kept until set" if result.days is None else f"{result.days} days"
-        table.add_row(result.kind, str(result.records), kept, result.label)
+        what = f"{result.label}; {result.note}" if result.note else result.label
+        table.add_row(result.kind, str(result.records), kept, what)
     console.print(table)

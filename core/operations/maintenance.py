@@ -63,6 +63,8 @@ async def apply_retention(runtime: Runtime) -> list[retention.RetentionResult]:
     for result in results:
         if result.records:
             log.info("Retention deleted %s records of %s", result.records, result.kind)
+        if result.note:
+            log.warning("Retention of %s not applied: %s", result.kind, result.note)
     await NightlyRun.update({NightlyRun.finished_at: now()}).where(NightlyRun.job == RETENTION_JOB)
     await readiness.forget_stale_workers(dt.timedelta(days=7))
     return results

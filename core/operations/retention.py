@@ -8,7 +8,10 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
+from core.audit import pruning
+from core.audit.keys import AuditKeyError, current_keys
 from core.audit.services import SystemActor, record
 from core.common.clock import now
 from core.db import get_database
@@ -36,6 +39,7 @@ class RetentionResult:
     label: str
     days: int | None
     records: int
+    note: str = ""  # why nothing was deleted although records have expired
 
 
 def plans(rules: Sequence[RetentionRule], configured: dict[str, int]) -> list[RetentionPlan]:
@@ -52,6 +56,8 @@ async def count_expired(plan: RetentionPlan) -> int:
     cutoff = plan.cutoff
     if cutoff is None:
         return 0
+    if plan.rule is AUDIT_LOG_RULE:
+        return await pruning.count_expired(cutoff)
     return len(await plan.rule.find_expired(cutoff, COUNT_LIMIT))
 
 
@@ -60,6 +66,8 @@ async def apply(plan: RetentionPlan) -> int:
     cutoff = plan.cutoff
     if cutoff is None:
         return 0
+    if plan.rule is AUDIT_LOG_RULE:  # a prefix of the chain, an anchor entry per batch
+        return await pruning.prune(RETENTION_ACTOR, cutoff, plan.rule.kind, plan.days or 0)
     deleted = 0
     while True:
         async with get_database().transaction():
@@ -87,9 +95,34 @@ async def _audit_deletion(plan: RetentionPlan, item: ExpiredRecord) -> None:
 async def run(plans_to_run: Sequence[RetentionPlan], *, dry_run: bool) -> list[RetentionResult]:
     results = []
     for plan in plans_to_run:
-        count = await count_expired(plan) if dry_run else await apply(plan)
-        results.append(RetentionResult(plan.rule.kind, plan.rule.label, plan.days, count))
+        note = ""
+        if plan.rule is AUDIT_LOG_RULE and plan.days is not None:
+            note = await _audit_log_note(dry_run)
+        if note:
+            count = 0 if not dry_run else await count_expired(plan)
+        else:
+            count = await count_expired(plan) if dry_run else await apply(plan)
+        results.append(RetentionResult(plan.rule.kind, plan.rule.label, plan.days, count, note))
     return results
+
+
+async def _audit_log_note(dry_run: bool) -> str:
+    """Why the access log cannot be pruned here, or ""."""
+    if not await pruning.may_delete():
+        return AUDIT_OWNER_NOTE
+    if dry_run:
+        return ""
+    try:
+        current_keys()
+    except AuditKeyError as exc:
+        return str(exc)
+    return ""
+
+
+AUDIT_OWNER_NOTE = (
+    "needs the database owner: the application's role may not delete audit history "
+    "(run `valvomo retention` with the owner's VALVOMO_DATABASE_URL)"
+)
 
 
 # Core's own rule: finished outbox messages (their text and recipient are personal data).
@@ -117,3 +150,17 @@ OUTBOX_RULE = RetentionRule(
     delete=delete_outbox_messages,
     default_days=90,
 )
+
+
+# The access log itself: entries (views and changes of every customer) after the region's
+# years, as a verified prefix of the chain (core.audit.pruning); kept until the region sets it.
+AUDIT_LOG_RULE = RetentionRule(
+    kind="audit_log_entries",
+    label="Access-log and audit entries (the oldest first, as a verified prefix of the chain)",
+    find_expired=lambda cutoff, limit: _not_per_record(),
+    delete=lambda ids: _not_per_record(),
+)
+
+
+async def _not_per_record() -> Any:
+    raise NotImplementedError("the access log is pruned as a prefix: core.audit.pruning")

@@ -71,8 +71,9 @@ class CitizenDecision:
     """A decision about one of the customer's services, shown on their own pages.
 
     `title` is an English msgid ("Meal service: opening decision"); `decision_maker` and
-    `basis` are as the decision says them; `letter_href` a citizen page (under `/oma/`) with
-    the written decision, e.g. its PDF letter, or "".
+    `basis` are as the decision says them ("" when the plugin does not record them: the page
+    leaves them out); `letter_href` a citizen page (under `/oma/`) with the written decision,
+    e.g. its PDF letter, or "".
     """
 
     title: str

@@ -25,7 +25,12 @@ from core.common import log_privacy
 from core.config import Settings, load_settings
 from core.customers.views import CustomerApi, CustomerPages
 from core.db import Database
-from core.identity.guards import CSRF_COOKIE, SessionMiddleware, permission_guard
+from core.identity.guards import (
+    CSRF_COOKIE,
+    RequestLanguage,
+    SessionMiddleware,
+    permission_guard,
+)
 from core.identity.views import (
     SecondFactorController,
     SessionController,
@@ -125,5 +130,5 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         runtime.host, [THEMES_DIR / "default" / "templates", *CORE_TEMPLATE_DIRS]
     )
     check_route_access(app, runtime.host)
-    app.asgi_handler = RequestObservation(app.asgi_handler, runtime.database)
+    app.asgi_handler = RequestObservation(RequestLanguage(app.asgi_handler), runtime.database)
     return app

@@ -50,6 +50,10 @@ def _is_api(request: Request[Any, Any, Any]) -> bool:
 
 
 def _status_page(request: Request[Any, Any, Any], status: int, detail: str = "") -> Template:
+    """The error page; a citizen's (on /oma, or a page for citizens) says whom to contact
+    instead of speaking of administrators and the dashboard."""
+    own_pages = in_citizen_area(request.url.path)
+    extra: dict[str, Any] = {"audience": "citizen", "home_href": CITIZEN_PATH} if own_pages else {}
     return render(
         request,
         "errors/status.html",
@@ -57,6 +61,8 @@ def _status_page(request: Request[Any, Any, Any], status: int, detail: str = "")
         status=status,
         title=TITLES.get(status, TITLES[400]),
         detail=detail,
+        own_pages=own_pages,
+        **extra,
     )
 
 

@@ -107,6 +107,18 @@ class After:
         return value >= other if self.or_same else value > other
 
 
+@dataclass(frozen=True)
+class Rule:
+    """A rule across fields, in `Annotated[...]`: `holds` gets the form's values that were read
+    (a field with a problem, or left empty without a default, is missing from them) and returns
+    false to refuse this field with `message`, e.g. an address needed when a name is given:
+    `Rule(lambda v: not v.get("name") or v.get("street_address"), N_("..."))`. Checked after
+    every field was read, so it is named together with the other fields' problems."""
+
+    holds: Callable[[Mapping[str, Any]], bool]
+    message: str
+
+
 PHONE = Parse(normalise_phone)  # a Finnish or international number, kept in E.164 form
 # Dates and moments whose message says the format also when the field was left empty.
 DateField = Annotated[dt.date, Message(TYPE_MESSAGES[dt.date])]
@@ -148,7 +160,7 @@ def _described(annotation: Any) -> _Field:
     if many:
         kind = _plain(get_args(kind)[0])
     limits = tuple(e for e in extras if isinstance(e, msgspec.Meta))
-    markers = tuple(e for e in extras if isinstance(e, OneOf | Parse | Check | After))
+    markers = tuple(e for e in extras if isinstance(e, OneOf | Parse | Check | After | Rule))
     messages = [e for e in extras if isinstance(e, Message)]
     message = next((m.text for m in messages if m.text), None)
     missing = next((m.missing for m in messages if m.missing), None)
@@ -294,11 +306,15 @@ def read_form(
 def _order_problems(
     form: type[msgspec.Struct], values: Mapping[str, Any], found: Mapping[str, str]
 ) -> dict[str, str]:
-    """The `After` rules broken by fields that were read (a wrong field has its message)."""
+    """The `After` and `Rule` rules that are broken (a wrong field has its message already)."""
     problems: dict[str, str] = {}
     for field in msgspec.structs.fields(form):
         for rule in _described(field.type).markers:
-            if not isinstance(rule, After) or field.name in found:
+            if field.name in found or field.name in problems:
+                continue
+            if isinstance(rule, Rule) and not rule.holds(values):
+                problems[field.name] = rule.message
+            if not isinstance(rule, After):
                 continue
             value, other = values.get(field.name), values.get(rule.other)
             if value is not None and other is not None and not rule.allows(value, other):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -103,11 +104,61 @@ def build_environment(settings: Settings, host: PluginHost) -> Environment:
         region_name=settings.region_name,
         public_site_name=settings.public_site_name,
         region_logo=settings.region_logo,
+        region_contact_phone=settings.region_contact_phone,
+        region_contact_email=settings.region_contact_email,
         language=i18n.current_language.get,
         notices=take_notices,
         option_tags=option_tags,
+        main_navigation=main_navigation,
     )
     return env
+
+
+def main_navigation(navigation: Sequence[Any], current_path: str, wide: bool) -> Markup:
+    """The main menu's `<li>`s: the dashboard, each link and each group of links (`MenuEntry`s
+    of core.web.pages), the current one marked. Built once per language, menu, current place
+    and width and then reused: written by the template, the menu (twice on every page, about
+    thirty links) was a fifth of a page's CPU time."""
+    paths = {item.path for entry in navigation for item in (entry.items or (entry,))}
+    current = frozenset(path for path in paths if current_path.startswith(path))
+    return _main_navigation(
+        i18n.current_language.get(), i18n.generation(), tuple(navigation), current,
+        current_path == "/", wide,
+    )  # fmt: skip
+
+
+ARIA_PAGE, ARIA_TRUE = 'aria-current="page"', 'aria-current="true"'
+
+
+@lru_cache(maxsize=2048)
+def _main_navigation(
+    language: str,
+    generation: int,
+    navigation: tuple[Any, ...],
+    current: frozenset[str],
+    at_root: bool,
+    wide: bool,
+) -> Markup:
+    # Translations are trusted text, as `_()` in a template gives them; paths are escaped.
+    def link(item: Any) -> str:
+        marked = ARIA_PAGE if item.path in current else ""
+        return f'<a href="{escape(item.path)}" {marked}>{i18n.gettext(item.label)}</a>'
+
+    root = ARIA_PAGE if at_root else ""
+    parts = [f'<li><a href="/" {root}>{i18n.gettext("Dashboard")}</a></li>']
+    for entry in navigation:
+        if not entry.items:
+            parts.append(f"<li>{link(entry)}</li>")
+            continue
+        name = i18n.gettext(entry.label)
+        if wide:
+            held = ARIA_TRUE if any(item.path in current for item in entry.items) else ""
+            head, tail = f"<details><summary {held}>{name}</summary>", "</details>"
+        else:
+            head, tail = f'<span class="nav-group__name">{name}</span>', ""
+        links = "".join(f"<li>{link(item)}</li>" for item in entry.items)
+        parts.append(f'<li class="nav-group">{head}<ul>{links}</ul>{tail}</li>')
+    return Markup("\n".join(parts))  # noqa: S704 (paths escaped, translations trusted)
 
 
 def option_tags(options: Any, selected: object) -> Markup:

@@ -22,6 +22,7 @@ from valvomo.api import (
     Permission,
     Product,
     Report,
+    RetentionRule,
     Role,
     TaskKind,
     gettext,
@@ -238,17 +239,27 @@ async def valvomo_dashboard_panels(user: CurrentUser) -> list[Panel]:
     professional = await professional_of_user(user.id)
     if professional is None:
         return []
+    from plugins.booking.absences import needing_a_choice
+
     day = (await professional_days(professional["id"], [today()]))[0]
-    context = {"day": day, "can_report": user.can("booking.reports")}
+    context = {
+        "day": day,
+        "can_report": user.can("booking.reports"),
+        "needing_choice": await needing_a_choice(professional["id"], now()),
+    }
     return [Panel(N_("My appointments today"), "booking/dashboard.html", context, order=20)]
 
 
 @hookimpl
 async def valvomo_customer_died(customer: CustomerRecord, actor: CurrentUser) -> None:
-    """Coming appointments are cancelled with their reminders, in core's transaction."""
+    """Coming appointments are cancelled with their reminders, in core's transaction; a joint
+    meeting about the customer is cancelled as a whole and its other participants told."""
     from plugins.booking.bookings import cancel_future_bookings
+    from plugins.booking.meetings import cancel_meetings_of_deceased
 
-    await cancel_future_bookings(actor, customer.id, now())
+    moment = now()
+    await cancel_meetings_of_deceased(actor, customer.id, moment)
+    await cancel_future_bookings(actor, customer.id, moment)
 
 
 @hookimpl
@@ -284,3 +295,10 @@ def valvomo_metrics() -> list[Any]:
     from plugins.booking.metrics import booking_metrics
 
     return booking_metrics()
+
+
+@hookimpl
+def valvomo_retention_rules() -> list[RetentionRule]:
+    from plugins.booking.retention import PAST_BOOKINGS
+
+    return [PAST_BOOKINGS]

@@ -5,10 +5,19 @@ from __future__ import annotations
 
 from typing import Any
 
+import msgspec
 from litestar import Controller, Request, get, post
 from litestar.response import Response, Template
 
-from plugins.booking import absences, bookings, setup, waitlist, waitlist_changes
+from plugins.booking import (
+    absences,
+    bookings,
+    forms,
+    meetings,
+    setup,
+    waitlist,
+    waitlist_changes,
+)
 from plugins.booking.customer_links import book_again_url, manage_url_for, offer_url
 from plugins.booking.views import _professional
 from valvomo.api import (
@@ -19,6 +28,7 @@ from valvomo.api import (
     int_field,
     is_confirmed,
     now,
+    parse_form,
     redirect_with_notice,
     render,
     render_confirmation,
@@ -61,7 +71,7 @@ class AbsencePages(Controller):
             status_code=status,
             professional=professional,
             closure=closure,
-            bookings=[{**row, "colleagues": await absences.colleagues_for(row)} for row in rows],
+            bookings=[await _with_choices(row) for row in rows],
             reasons=absences.REASONS,
             values=values,
             errors=errors,
@@ -89,6 +99,8 @@ class AbsencePages(Controller):
         user, settings, moment = require_user(request), runtime_of(request).settings, now()
         try:
             async with transaction():
+                before = await absences.get_closure(closure_id, professional["id"])
+                covered = await absences.bookings_in_closure(before)
                 saved = await setup.update_closure(
                     user, professional["id"], closure_id, int_field(data, "version"), data
                 )
@@ -96,7 +108,8 @@ class AbsencePages(Controller):
                     user, saved, settings.secret, settings.public_url, moment
                 )
                 await waitlist.serve(settings.secret, settings.public_url, moment)
-                covers = bool(await absences.bookings_in_closure(saved))
+                covers = bool(await absences.hold_messages_in(saved))
+                await absences.release_held_messages(covered, moment)
         except ValidationFailed as exc:
             values = {**data, "id": closure_id}
             return _closure_form(request, professional, professional_id, values, exc.errors, 400)
@@ -122,18 +135,21 @@ class AbsencePages(Controller):
         closure = await absences.get_closure(closure_id, professional["id"])
         data = await form_data(request)
         user = require_user(request)
-        choice = str(data.get("choice", ""))
-        reason = str(data.get("reason", ""))
         try:
-            if booking_id not in {b["id"] for b in await absences.bookings_in_closure(closure)}:
+            form = msgspec.structs.asdict(parse_form(forms.closure_booking_form(booking_id), data))
+            choice, reason = form["choice"], form["reason"]
+            listed = {b["id"]: b for b in await absences.bookings_in_closure(closure)}
+            if booking_id not in listed:
                 raise ValidationFailed({"booking": N_("This booking has already been handled.")})
+            if listed[booking_id]["meeting"]:
+                raise ValidationFailed({"booking": absences.JOINT_MEETING})
             if choice == "cancel":
                 absences.check_reason(reason)
                 if not is_confirmed(data):
                     return _confirm_cancel(request, data, 1, _back(closure_id, professional_id))
             async with transaction():
                 if choice == "move":
-                    colleague = int_field(data, f"colleague_{booking_id}")
+                    colleague = form[f"colleague_{booking_id}"]
                     await absences.move_to_colleague(
                         user, booking_id, colleague, manage_url_for(request), now()
                     )
@@ -145,11 +161,11 @@ class AbsencePages(Controller):
                     await absences.cancel_with_notice(
                         user, booking_id, reason, book_again_url(request), now()
                     )
-                else:
-                    raise ValidationFailed({"choice": N_("Choose what happens to the booking.")})
         except ValidationFailed as exc:
+            errors = {("colleague" if k.startswith("colleague_") else k): v
+                      for k, v in exc.errors.items()}  # fmt: skip
             return await self._page(
-                request, closure_id, professional_id, data, exc.errors, 400, booking_id
+                request, closure_id, professional_id, data, errors, 400, booking_id
             )
         except bookings.SlotTaken:
             errors = {"colleague": bookings.SLOT_TAKEN}
@@ -166,7 +182,8 @@ class AbsencePages(Controller):
         closure = await absences.get_closure(closure_id, professional["id"])
         data = await form_data(request)
         try:
-            absences.check_reason(str(data.get("reason", "")))
+            choices = {"reason": absences.REASONS}
+            reason = parse_form(forms.CancelReasonForm, data, choices=choices).reason
             if not is_confirmed(data):
                 count = len(await absences.bookings_in_closure(closure))
                 return _confirm_cancel(request, data, count, _back(closure_id, professional_id))
@@ -174,7 +191,7 @@ class AbsencePages(Controller):
                 count = await absences.cancel_all_with_notice(
                     require_user(request),
                     closure,
-                    str(data.get("reason", "")),
+                    reason,
                     book_again_url(request),
                     now(),
                 )
@@ -185,6 +202,20 @@ class AbsencePages(Controller):
             N_("%(count)s appointments were cancelled and the customers told."),
             count=count,
         )
+
+
+async def _with_choices(row: dict[str, Any]) -> dict[str, Any]:
+    """A single booking with the colleagues it can move to; a joint meeting's row with the
+    meeting (title, the other participants), which is moved or cancelled as a whole."""
+    if row["meeting"]:
+        meeting = await meetings.get_meeting(row["meeting"])
+        names = ", ".join(
+            p["professional.user.full_name"]
+            for p in meeting["participants"]
+            if p["status"] == bookings.ACTIVE
+        )
+        return {**row, "joint": meeting, "joint_names": names, "colleagues": []}
+    return {**row, "joint": None, "colleagues": await absences.colleagues_for(row)}
 
 
 DONE = {

@@ -539,12 +539,8 @@ async def bookings_of_customer(customer_id: int, limit: int = 20) -> list[dict[s
     return result
 
 
-async def coming_bookings_of_customer(
-    customer_id: int, moment: dt.datetime, limit: int = 5
-) -> list[dict[str, Any]]:
-    """The customer's next active appointments, soonest first: what their own front page
-    shows (one indexed query, only the columns shown)."""
-    return await (
+_COMING_OF_CUSTOMER = CachedQuery(
+    lambda customer_id, moment, limit: (
         Booking.select(Booking.id, Booking.starts_at, Booking.mode, Booking.appointment_type.name)
         .where(
             (Booking.customer == customer_id)
@@ -554,6 +550,16 @@ async def coming_bookings_of_customer(
         .order_by(Booking.starts_at)
         .limit(limit)
     )
+)
+
+
+async def coming_bookings_of_customer(
+    customer_id: int, moment: dt.datetime, limit: int = 5
+) -> list[dict[str, Any]]:
+    """The customer's next active appointments, soonest first: what their own front page
+    shows (one indexed query, only the columns shown; its SQL with a join is built once)."""
+    result: list[dict[str, Any]] = await _COMING_OF_CUSTOMER(customer_id, moment, limit=limit)
+    return result
 
 
 async def cancel_future_bookings(actor: Actor, customer_id: int, moment: dt.datetime) -> int:

@@ -6,7 +6,7 @@ import datetime as dt
 import functools
 import hashlib
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import icalendar
@@ -20,6 +20,7 @@ from plugins.booking.tables import (
     AppointmentType,
     Booking,
     CalendarFeed,
+    Closure,
     Professional,
     WaitlistEntry,
 )
@@ -60,6 +61,7 @@ class GridCell:
     starts_at: dt.datetime
     ends_at: dt.datetime
     booking: dict[str, Any] | None = None
+    closure_id: int = 0  # a booking inside a closed time: waits for the professional's choice
 
 
 @dataclass
@@ -79,8 +81,37 @@ async def week_grid(professional_id: int, days: list[CalendarDay]) -> list[GridR
     )
     await _add_hold_ends(days)
     columns = [_day_cells(day, closures) for day in days]
+    await _mark_closed_bookings(professional_id, columns, since, until)
     times = sorted({time for column in columns for time in column})
     return [GridRow(time, [column.get(time) for column in columns]) for time in times]
+
+
+async def _mark_closed_bookings(
+    professional_id: int,
+    columns: list[dict[dt.time, GridCell]],
+    since: dt.datetime,
+    until: dt.datetime,
+) -> None:
+    """A booked time inside a closure links to the closure's page: its customer is told
+    nothing (reminders are held) until the professional chooses what happens."""
+    booked = [
+        (column, time, cell)
+        for column in columns
+        for time, cell in column.items()
+        if cell.kind == "booked" and cell.booking and cell.booking["status"] == "booked"
+    ]
+    if not booked:
+        return
+    closures = await Closure.select(Closure.id, Closure.starts_at, Closure.ends_at).where(
+        (Closure.professional == professional_id)
+        & (Closure.starts_at < until)
+        & (Closure.ends_at > since)
+    )
+    for column, time, cell in booked:
+        for closure in closures:
+            if closure["starts_at"] < cell.ends_at and cell.starts_at < closure["ends_at"]:
+                column[time] = replace(cell, kind="attention", closure_id=closure["id"])
+                break
 
 
 async def _add_hold_ends(days: list[CalendarDay]) -> None:

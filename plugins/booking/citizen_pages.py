@@ -11,7 +11,7 @@ from litestar import Controller, Request, get, post
 from litestar.exceptions import NotAuthorizedException
 from litestar.response import Redirect, Response, Template
 
-from plugins.booking import bookings, setup
+from plugins.booking import bookings, forms, setup
 from plugins.booking.public import earliest_start, later_from, manage_url, next_times
 from plugins.booking.settings import current as settings
 from plugins.booking.waitlist import serve_waitlist
@@ -28,6 +28,7 @@ from valvomo.api import (
     is_confirmed,
     may_use,
     now,
+    parse_form,
     redirect_with_notice,
     render_citizen,
     render_confirmation,
@@ -236,11 +237,10 @@ class CitizenBookingPages(Controller):
     async def move(self, request: Req, booking_id: int) -> Response[Any]:
         citizen, customer_id = await acting_customer(request)
         booking = await own_booking(customer_id, booking_id)
-        new_start = bookings.parse_start(str((await form_data(request)).get("starts_at", "")))
+        data = await form_data(request)
         moment = now()
         try:
-            if new_start is None:
-                raise ValidationFailed({"starts_at": N_("Choose a time.")})
+            new_start = parse_form(forms.MoveForm, data).starts_at
             async with transaction():
                 moved = await bookings.move_booking(citizen, booking_id, new_start, moment)
                 await bookings.queue_messages(moved, manage_url(request, moved), moment)

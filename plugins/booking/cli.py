@@ -6,7 +6,15 @@ import click
 
 from plugins.booking.duties import remind_due_plans
 from plugins.booking.settings import current as settings
-from valvomo.api import SystemActor, console, load_runtime, run_with_database, today, transaction
+from valvomo.api import (
+    SystemActor,
+    console,
+    load_runtime,
+    now,
+    run_with_database,
+    today,
+    transaction,
+)
 
 
 @click.group()
@@ -44,3 +52,20 @@ def remind_plans() -> None:
 
     created = run_with_database(runtime, work)
     console.print(f"{created} client plan reminder(s) created.")
+
+
+@booking.command("hold-closed")
+def hold_closed() -> None:
+    """Withdraw any unsent message of a booking inside a coming closed time (run with the
+    waiting-list cron): a safety net for closures made before messages were held, or a
+    booking that raced a closure. Held messages come back when the closure is removed."""
+    from plugins.booking.absences import hold_all_closed
+
+    runtime = load_runtime()
+
+    async def work() -> int:
+        async with transaction():
+            return await hold_all_closed(now())
+
+    held = run_with_database(runtime, work)
+    console.print(f"{held} booking(s) in closed times wait for the professional's choice.")

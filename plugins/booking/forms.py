@@ -6,7 +6,7 @@ field comes after, in the module that saves."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from typing import Annotated, Any
 
 import msgspec
 from msgspec import Meta
@@ -65,6 +65,12 @@ class ProfessionalForm(msgspec.Struct):
     title: Annotated[str, Meta(max_length=200)] = ""
 
 
+class ProfessionalEditForm(msgspec.Struct):
+    unit_id: Annotated[RecordId, Message(N_("Choose a service unit."))] = 0
+    title: Annotated[str, Meta(max_length=200)] = ""
+    phone: Annotated[str, Meta(max_length=30)] = ""
+
+
 class OpeningForm(msgspec.Struct, kw_only=True):
     start_time: Time
     end_time: Annotated[Time, After("start_time", END_AFTER_START)]
@@ -104,6 +110,52 @@ def _first(limit: int) -> Parse:
     return Parse(lambda text: text[:limit])
 
 
+StartsAt = Annotated[dt.datetime, Parse(parse_start), Message(CHOOSE_TIME)]
+
+
+class MeetingForm(msgspec.Struct, kw_only=True):
+    """A joint meeting at a common free time; `meetings.book_meeting` checks the colleagues,
+    the title and the mode against the type and the calendars."""
+
+    starts_at: StartsAt
+    colleagues: Annotated[list[RecordId], Message(N_("Choose colleagues from the list."))] = []
+    type_id: Annotated[RecordId, Message(N_("Choose an appointment type."))] = 0
+    mode: str = ""
+    title: str = ""
+    customer_id: Annotated[RecordId, Message(N_("No customer has this number."))] = 0
+
+
+class MoveForm(msgspec.Struct):
+    """A booking's or a meeting's new time."""
+
+    starts_at: StartsAt
+
+
+CLOSURE_CHOICES = ("move", "offer", "cancel")
+CHOOSE_REASON = Message(N_("Choose the reason the customer is told."))
+
+
+class CancelReasonForm(msgspec.Struct):
+    """Bookings cancelled for staff reasons; the reasons are the choices at parse time."""
+
+    reason: Annotated[str, CHOOSE_REASON]
+
+
+def closure_booking_form(booking_id: int) -> type[msgspec.Struct]:
+    """What happens to a booking inside a closure: moved to the colleague chosen in its own
+    field `colleague_<booking id>`, offered new times, or cancelled (with a reason)."""
+    choice = Annotated[
+        str, OneOf(CLOSURE_CHOICES), Message(N_("Choose what happens to the booking."))
+    ]
+    colleague = Annotated[RecordId, Message(N_("Choose a colleague."))]
+    fields: list[tuple[str, Any, Any]] = [
+        ("choice", choice, msgspec.NODEFAULT),
+        ("reason", str, ""),
+        (f"colleague_{booking_id}", colleague, 0),
+    ]
+    return msgspec.defstruct("ClosureBookingForm", fields)
+
+
 class ContactForm(msgspec.Struct, kw_only=True):
     """How to reach a person who books or waits; `bookings.contact_problems` checks it against
     the reminder channel."""
@@ -118,7 +170,7 @@ class BookingTimeForm(msgspec.Struct, kw_only=True):
     """The chosen time (its professional and type come with it, hidden), the meeting mode and
     the extra needs; a wrong hidden field is named at the time."""
 
-    starts_at: Annotated[dt.datetime, Parse(parse_start), Message(CHOOSE_TIME)]
+    starts_at: StartsAt
     professional_id: Annotated[int, Meta(gt=0, lt=2**31), Message(CHOOSE_TIME)]
     appointment_type_id: Annotated[int, Meta(gt=0, lt=2**31), Message(CHOOSE_TIME)]
     mode: Annotated[str, OneOf(MODES), CHOOSE_MODE]

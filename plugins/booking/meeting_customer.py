@@ -116,7 +116,7 @@ async def _queue_reminder(
         await _queue(meeting, "reminder", to, secret, send_at=remind_at)
 
 
-async def _withdraw(meeting_id: int, version: int) -> None:
+async def withdraw(meeting_id: int, version: int) -> None:
     await cancel_messages_of(
         [reference(meeting_id, version, kind) for kind in ("confirmation", "reminder", "moved")]
     )
@@ -141,7 +141,7 @@ async def tell_moved(
 ) -> bool:
     """`meeting` as it is after the move (new version and time): the old time's messages are
     withdrawn, a message says the new time and a new reminder is queued."""
-    await _withdraw(meeting["id"], old_version)
+    await withdraw(meeting["id"], old_version)
     to = await customer_phone(meeting.get("customer"))
     if to is None:
         return False
@@ -152,7 +152,7 @@ async def tell_moved(
 
 async def tell_cancelled(meeting: dict[str, Any], old_version: int) -> bool:
     """`meeting` as it is after the cancellation: nothing more is sent for its time."""
-    await _withdraw(meeting["id"], old_version)
+    await withdraw(meeting["id"], old_version)
     to = await customer_phone(meeting.get("customer"))
     if to is None:
         return False

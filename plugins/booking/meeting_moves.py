@@ -12,7 +12,14 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from plugins.booking import availability, bookings, meeting_customer, meeting_guests, meetings
+from plugins.booking import (
+    availability,
+    bookings,
+    meeting_customer,
+    meeting_guests,
+    meeting_staff,
+    meetings,
+)
 from plugins.booking.tables import Booking, JointMeeting
 from valvomo.api import (
     N_,
@@ -21,8 +28,6 @@ from valvomo.api import (
     audit,
     fmt_datetime,
     gettext,
-    in_language,
-    queue_message,
 )
 
 CHANGED = N_("This meeting was changed at the same time. Look at it again.")
@@ -104,10 +109,7 @@ async def _move_bookings(held: list[dict[str, Any]], slot: tuple[dt.datetime, dt
 async def _tell(
     meeting: dict[str, Any], participant: dict[str, Any], old: dt.datetime, video: str
 ) -> int:
-    email = participant["professional.user.email"]
-    if not email:
-        return 0
-    with in_language(participant["professional.user.language"]):
+    def write() -> tuple[str, str]:
         lines = [
             gettext(
                 "The joint meeting %(title)s has been moved from %(old)s to %(new)s.",
@@ -118,14 +120,11 @@ async def _tell(
         ]
         if video:
             lines.append(gettext("Video meeting: %(url)s", url=video))
-        await queue_message(
-            channel="email",
-            recipient=email,
-            subject=gettext("Meeting moved: %(title)s", title=meeting["title"]),
-            body="\n".join(lines),
-            reference=(
-                f"booking-meeting:{meeting['id']}:moved:{meeting['version']}:"
-                f"{participant['professional']}"
-            ),
-        )
-    return 1
+        return gettext("Meeting moved: %(title)s", title=meeting["title"]), "\n".join(lines)
+
+    reference = (
+        f"booking-meeting:{meeting['id']}:moved:{meeting['version']}:{participant['professional']}"
+    )
+    return await meeting_staff.tell(
+        meeting_staff.participant_contact(participant), reference, write
+    )

@@ -11,9 +11,11 @@ from litestar.response import Response, Template
 
 from plugins.booking import (
     bookings,
+    forms,
     meeting_customer,
     meeting_guests,
     meeting_moves,
+    meeting_staff,
     meetings,
     setup,
 )
@@ -28,6 +30,7 @@ from valvomo.api import (
     int_field,
     is_confirmed,
     now,
+    parse_form,
     redirect_with_notice,
     render,
     render_confirmation,
@@ -98,21 +101,19 @@ class MeetingPages(Controller):
         organiser = await _organiser(request)
         data = await form_data(request)
         try:
+            meeting = parse_form(forms.MeetingForm, data)
             customer_id = None
-            if int_field(data, "customer_id"):
-                customer_id = (await customers.get_customer(int_field(data, "customer_id"))).id
-            starts_at = bookings.parse_start(str(data.get("starts_at", "")))
-            if starts_at is None:
-                raise ValidationFailed({"starts_at": N_("Choose a time.")})
+            if meeting.customer_id:
+                customer_id = (await customers.get_customer(meeting.customer_id)).id
             async with transaction():
                 meeting_id = await meetings.book_meeting(
                     require_user(request),
                     organiser_id=organiser["id"],
-                    colleague_ids=_ids(data.get("colleagues")),
-                    appointment_type_id=int_field(data, "type_id"),
-                    starts_at=starts_at,
-                    mode=str(data.get("mode", "")),
-                    title=str(data.get("title", "")),
+                    colleague_ids=meeting.colleagues,
+                    appointment_type_id=meeting.type_id,
+                    starts_at=meeting.starts_at,
+                    mode=meeting.mode,
+                    title=meeting.title,
                     customer_id=customer_id,
                     moment=now(),
                     secret=runtime_of(request).settings.secret,
@@ -156,6 +157,7 @@ class MeetingPages(Controller):
             customer_phone=await meeting_customer.customer_phone(meeting["customer"]),
             default_language=customer.language if customer else "fi",
             guests=await meeting_guests.guests_of(meeting_id),
+            unreachable=meeting_staff.unreachable(meeting["participants"]),
             video_url=meeting_guests.video_url(runtime_of(request).settings.secret, meeting),
             values=values,
             errors=errors,
@@ -262,10 +264,8 @@ class MeetingPages(Controller):
     @post("/{meeting_id:int}/move")
     async def move(self, request: Req, meeting_id: int) -> Response[Any]:
         data = await form_data(request)
-        starts_at = bookings.parse_start(str(data.get("starts_at", "")))
         try:
-            if starts_at is None:
-                raise ValidationFailed({"starts_at": N_("Choose a time.")})
+            starts_at = parse_form(forms.MoveForm, data).starts_at
             async with transaction():
                 await meeting_moves.move_meeting(
                     require_user(request),

@@ -11,7 +11,14 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from plugins.booking import availability, bookings, meeting_customer, meeting_guests
+from plugins.booking import (
+    availability,
+    bookings,
+    meeting_customer,
+    meeting_guests,
+    meeting_staff,
+)
+from plugins.booking.reminders import MODE_NAMES
 from plugins.booking.tables import Booking, JointMeeting, Professional
 from valvomo.api import (
     HELSINKI,
@@ -20,9 +27,8 @@ from valvomo.api import (
     NotFound,
     ValidationFailed,
     audit,
+    fmt_datetime,
     gettext,
-    in_language,
-    queue_message,
 )
 
 MAX_PARTICIPANTS = 8
@@ -108,7 +114,12 @@ def _without(
 
 async def _participants(professional_ids: list[int]) -> list[dict[str, Any]]:
     rows = await Professional.select(
-        Professional.id, Professional.user, Professional.user._.full_name, Professional.user.email
+        Professional.id,
+        Professional.user,
+        Professional.user._.full_name,
+        Professional.user.email,
+        Professional.user.language,
+        Professional.phone,
     ).where(Professional.id.is_in(professional_ids))
     return list(rows)
 
@@ -188,19 +199,55 @@ async def book_meeting(
         customer_id=customer_id,
         after={"professionals": ids, "starts_at": slot[0].isoformat(), "title": title},
     )
+    booked = {
+        "id": meeting_id,
+        "title": title.strip(),
+        "organiser": organiser_id,
+        "starts_at": slot[0],
+        "ends_at": slot[1],
+        "mode": mode,
+        "version": 1,
+        "customer": customer_id,
+    }
+    organiser = next(p["user.full_name"] for p in participants if p["id"] == organiser_id)
+    video = meeting_guests.video_url(secret, booked)
+    for p in participants:
+        if p["id"] != organiser_id:
+            to = meeting_staff.contact(p["user.email"], p["phone"], p["user.language"])
+            await _invite(booked, p["id"], to, organiser, video)
     if customer_id:
-        booked = {
-            "id": meeting_id,
-            "title": title.strip(),
-            "organiser": organiser_id,
-            "starts_at": slot[0],
-            "ends_at": slot[1],
-            "mode": mode,
-            "version": 1,
-            "customer": customer_id,
-        }
         await meeting_customer.tell_booked(booked, secret, moment)
     return meeting_id
+
+
+async def _invite(
+    meeting: dict[str, Any],
+    professional_id: int,
+    to: meeting_staff.StaffContact | None,
+    organiser: str,
+    video: str,
+) -> int:
+    """A colleague booked into the meeting is told, in their own language."""
+
+    def write() -> tuple[str, str]:
+        lines = [
+            gettext(
+                "%(organiser)s has booked you into the joint meeting %(title)s on %(when)s "
+                "(%(how)s).",
+                organiser=organiser,
+                title=meeting["title"],
+                when=fmt_datetime(meeting["starts_at"]),
+                how=gettext(MODE_NAMES.get(meeting["mode"], "")),
+            )
+        ]
+        if video:
+            lines.append(gettext("Video meeting: %(url)s", url=video))
+        return gettext("Invitation to a meeting: %(title)s", title=meeting["title"]), "\n".join(
+            lines
+        )
+
+    reference = f"booking-meeting:{meeting['id']}:invited:{professional_id}"
+    return await meeting_staff.tell(to, reference, write)
 
 
 async def _check_everyone_free(
@@ -240,6 +287,7 @@ async def get_meeting(meeting_id: int) -> dict[str, Any]:
         Booking.professional._.user._.full_name,
         Booking.professional._.user._.email,
         Booking.professional._.user._.language,
+        Booking.professional._.phone,
     ).where(Booking.meeting == meeting_id)
     customers = [p["customer"] for p in participants if p["customer"]]
     return {
@@ -250,9 +298,12 @@ async def get_meeting(meeting_id: int) -> dict[str, Any]:
     }
 
 
-async def cancel_meeting(actor: Actor, meeting_id: int, moment: dt.datetime) -> int:
+async def cancel_meeting(
+    actor: Actor, meeting_id: int, moment: dt.datetime, *, tell_customer: bool = True
+) -> int:
     """Free everyone's time and tell each participant with an e-mail address, the guests and
-    the customer; returns how many were told."""
+    the customer (not when the customer has died: their unsent messages are only withdrawn);
+    returns how many were told."""
     meeting = await get_meeting(meeting_id)
     if meeting["status"] != bookings.ACTIVE:
         raise ValidationFailed({"meeting": N_("This meeting has already been cancelled.")})
@@ -276,25 +327,41 @@ async def cancel_meeting(actor: Actor, meeting_id: int, moment: dt.datetime) -> 
         actor, "update", "booking_meeting", meeting_id, after={"status": "cancelled"}
     )
     cancelled = {**meeting, "version": meeting["version"] + 1}
-    told += await meeting_customer.tell_cancelled(cancelled, meeting["version"])
+    if tell_customer:
+        told += await meeting_customer.tell_cancelled(cancelled, meeting["version"])
+    else:
+        await meeting_customer.withdraw(meeting_id, meeting["version"])
     return told + await meeting_guests.tell_guests(cancelled, "cancelled", "")
 
 
+async def cancel_meetings_of_deceased(actor: Actor, customer_id: int, moment: dt.datetime) -> int:
+    """The customer died: each of their coming joint meetings is cancelled as a whole (every
+    participant's time freed, the participants and guests told, nothing more sent to the
+    customer), in the caller's transaction; returns how many meetings."""
+    rows = await Booking.select(Booking.meeting).where(
+        (Booking.customer == customer_id)
+        & Booking.meeting.is_not_null()
+        & (Booking.status == bookings.ACTIVE)
+        & (Booking.starts_at > moment)
+    )
+    meeting_ids = sorted({row["meeting"] for row in rows})
+    for meeting_id in meeting_ids:
+        await cancel_meeting(actor, meeting_id, moment, tell_customer=False)
+    return len(meeting_ids)
+
+
 async def _tell(meeting: dict[str, Any], participant: dict[str, Any]) -> int:
-    email = participant["professional.user.email"]
-    if not email:
-        return 0
-    with in_language(participant["professional.user.language"]):
-        when = meeting["starts_at"].astimezone(HELSINKI).strftime("%d.%m.%Y %H:%M")
-        await queue_message(
-            channel="email",
-            recipient=email,
-            subject=gettext("Meeting cancelled: %(title)s", title=meeting["title"]),
-            body=gettext(
+    def write() -> tuple[str, str]:
+        return (
+            gettext("Meeting cancelled: %(title)s", title=meeting["title"]),
+            gettext(
                 "The joint meeting %(title)s on %(when)s has been cancelled.",
                 title=meeting["title"],
-                when=when,
+                when=fmt_datetime(meeting["starts_at"]),
             ),
-            reference=f"booking-meeting:{meeting['id']}:cancelled:{participant['professional']}",
         )
-    return 1
+
+    reference = f"booking-meeting:{meeting['id']}:cancelled:{participant['professional']}"
+    return await meeting_staff.tell(
+        meeting_staff.participant_contact(participant), reference, write
+    )

@@ -10,19 +10,26 @@ type's. A path that fails is refused with a message naming the question.
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Annotated, Any
+
+import msgspec
+from msgspec import Meta
 
 from plugins.booking.tables import AppointmentType, NeedsPath
 from valvomo.api import (
     N_,
     Actor,
+    Message,
     NotFound,
+    Parse,
     ValidationFailed,
     VersionConflict,
     audit,
     current_language,
     gettext,
+    parse_form,
 )
 
 LANGUAGES = ("fi", "sv", "en")
@@ -271,20 +278,28 @@ async def get_path(path_id: int, active_only: bool = False) -> dict[str, Any]:
     return row
 
 
-def _clean(form: dict[str, Any]) -> dict[str, Any]:
-    name = str(form.get("name", "")).strip()[:200]
-    if not name:
-        raise ValidationFailed({"name": N_("Give the path a name.")})
-    return {
-        "name": name,
-        "definition": str(form.get("definition", "")).replace("\r\n", "\n"),
-        "active": form.get("active") == "yes",
-    }
+class PathForm(msgspec.Struct, kw_only=True):
+    """A path as its definition text (the structured editor's form becomes this too)."""
+
+    name: Annotated[
+        str,
+        Meta(max_length=200),
+        Message(N_("At most 200 characters."), missing=N_("Give the path a name.")),
+    ]
+    definition: Annotated[str, Parse(lambda text: text.replace("\r\n", "\n"))] = ""
+    active: bool = False
+    version: Annotated[int, Meta(ge=0)] = 0
+
+
+def _clean(form: Mapping[str, Any]) -> tuple[dict[str, Any], int]:
+    """The path's values and the version they were read from."""
+    values = msgspec.structs.asdict(parse_form(PathForm, form))
+    return values, values.pop("version")
 
 
 async def save_path(actor: Actor, path_id: int | None, form: dict[str, Any]) -> int:
     """Create or update a path after checking it; a stale version is a conflict."""
-    values = _clean(form)
+    values, version = _clean(form)
     await validate(values["definition"])
     if path_id is None:
         rows = await NeedsPath.insert(NeedsPath(**values)).returning(NeedsPath.id)
@@ -292,7 +307,6 @@ async def save_path(actor: Actor, path_id: int | None, form: dict[str, Any]) -> 
         await audit.record(actor, "create", "booking_needs_path", new_id, after=values)
         return new_id
     before = await get_path(path_id)
-    version = int(form.get("version") or 0)
     updated = (
         await NeedsPath.update(
             {

@@ -9,7 +9,7 @@ from typing import Any
 from litestar import Controller, Request, get, post
 from litestar.response import Redirect, Response, Template
 
-from plugins.booking import availability, bookings, links, rights, setup
+from plugins.booking import availability, bookings, forms, links, rights, setup
 from plugins.booking import needs as needs_service
 from plugins.booking.calendar import ics_for
 from plugins.booking.settings import current as settings
@@ -24,6 +24,7 @@ from valvomo.api import (
     form_data,
     is_confirmed,
     now,
+    parse_form,
     redirect_with_notice,
     render,
     render_confirmation,
@@ -321,10 +322,8 @@ class PublicBooking(Controller):
             booking = await linked_booking(request, token)
         except (links.BadLink, NotFound) as exc:
             return bad_link_page(request, exc)
-        new_start = bookings.parse_start(str(data.get("starts_at", "")))
         try:
-            if new_start is None:
-                raise ValidationFailed({"starts_at": N_("Choose a time.")})
+            new_start = parse_form(forms.MoveForm, data).starts_at
             async with transaction():
                 moved = await bookings.move_booking(SELF_SERVICE, booking["id"], new_start, moment)
                 await bookings.queue_messages(moved, manage_url(request, moved), moment)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 import msgspec
@@ -23,7 +24,9 @@ from valvomo.api import (
     ValidationFailed,
     VersionConflict,
     audit,
+    normalise_phone,
     parse_form,
+    sms_recipient_problem,
     update_versioned,
 )
 
@@ -55,6 +58,32 @@ async def _update(
     await audit.record(
         actor, "update", entity, record_id, before=changed_before, after=changed_after
     )
+
+
+async def _save_edit(
+    actor: Actor,
+    table: type[Table],
+    entity: str,
+    before: dict[str, Any],
+    version: int,
+    values: dict[str, Any],
+    form: dict[str, Any],
+    fields: tuple[str, ...],
+    as_form: Callable[[dict[str, Any]], dict[str, Any]],
+) -> dict[str, Any]:
+    """Save an edit form with the version check: a stale form gets VersionConflict carrying the
+    stored record and what was submitted, both as the form shows them. Audits the change."""
+    columns = {table._meta.get_column_by_name(k): v for k, v in values.items()}
+    try:
+        saved = await update_versioned(table, before["id"], version, columns, values)
+    except VersionConflict as conflict:
+        submitted = {name: form.get(name, "") for name in fields}
+        raise VersionConflict(entity, as_form(conflict.current), submitted) from None
+    changed_before, changed_after = audit.changes(dict(before), values)
+    await audit.record(
+        actor, "update", entity, before["id"], before=changed_before, after=changed_after
+    )
+    return dict(saved)
 
 
 # -- service units -------------------------------------------------------------------------
@@ -174,6 +203,70 @@ async def add_professional(actor: Actor, form: dict[str, Any]) -> int:
     return await _save(actor, Professional, values, "booking_professional")
 
 
+PROFESSIONAL_FIELDS = ("unit_id", "title", "phone")
+
+
+async def clean_professional_edit(form: dict[str, Any]) -> dict[str, Any]:
+    """The unit, title and mobile number (for meeting messages when there is no e-mail)."""
+    edit = parse_form(forms.ProfessionalEditForm, form)
+    errors: dict[str, str] = {}
+    phone = edit.phone.strip()
+    if phone:
+        problem = sms_recipient_problem(phone)
+        if problem:
+            errors["phone"] = problem
+        else:
+            phone = normalise_phone(phone) or phone
+    if not await ServiceUnit.exists().where(ServiceUnit.id == edit.unit_id):
+        errors["unit_id"] = N_("Choose a service unit.")
+    if errors:
+        raise ValidationFailed(errors)
+    return {"unit": edit.unit_id, "title": edit.title, "phone": phone}
+
+
+def professional_form(row: dict[str, Any]) -> dict[str, Any]:
+    """A stored professional as the edit form's fields."""
+    return {
+        "id": row["id"],
+        "version": row["version"],
+        "unit_id": row["unit"],
+        "title": row["title"],
+        "phone": row["phone"],
+    }
+
+
+async def get_professional(professional_id: int) -> dict[str, Any]:
+    row = (
+        await Professional.select(*Professional.all_columns(), Professional.user.full_name)
+        .where(Professional.id == professional_id)
+        .first()
+    )
+    if row is None:
+        raise NotFound(f"professional {professional_id}")
+    return dict(row)
+
+
+async def update_professional(
+    actor: Actor, professional_id: int, version: int, form: dict[str, Any]
+) -> None:
+    """Change a professional's unit, title or mobile number in place, with the version check
+    (a stale form gets VersionConflict, nothing written), audited. Bookings, openings and
+    meetings stay theirs."""
+    before = await get_professional(professional_id)
+    values = await clean_professional_edit(form)
+    await _save_edit(
+        actor,
+        Professional,
+        "booking_professional",
+        before,
+        version,
+        values,
+        form,
+        PROFESSIONAL_FIELDS,
+        professional_form,
+    )
+
+
 async def list_professionals() -> list[dict[str, Any]]:
     return await Professional.select(
         Professional.id,
@@ -242,6 +335,73 @@ async def add_opening(
     return await _save(actor, Opening, values, "booking_opening")
 
 
+OPENING_FIELDS = (
+    "appointment_type_id",
+    "kind",
+    "weekday",
+    "valid_from",
+    "valid_until",
+    "on_date",
+    "start_time",
+    "end_time",
+)
+
+
+def opening_form(row: dict[str, Any]) -> dict[str, Any]:
+    """A stored opening as the form's fields."""
+    return {
+        "id": row["id"],
+        "version": row["version"],
+        "appointment_type_id": str(row["appointment_type"]),
+        "kind": "once" if row["on_date"] else "weekly",
+        "weekday": "" if row["weekday"] is None else str(row["weekday"]),
+        "valid_from": "" if row["on_date"] else row["valid_from"],
+        "valid_until": row["valid_until"] or "",
+        "on_date": row["on_date"] or "",
+        "start_time": row["start_time"].strftime("%H:%M"),
+        "end_time": row["end_time"].strftime("%H:%M"),
+    }
+
+
+async def get_opening(professional_id: int, opening_id: int) -> dict[str, Any]:
+    row = (
+        await Opening.select()
+        .where((Opening.id == opening_id) & (Opening.professional == professional_id))
+        .first()
+    )
+    if row is None:
+        raise NotFound(f"opening {opening_id}")
+    return dict(row)
+
+
+async def update_opening(
+    actor: Actor,
+    professional_id: int,
+    opening_id: int,
+    version: int,
+    form: dict[str, Any],
+    today: dt.date,
+) -> dict[str, Any]:
+    """Change an opening in place (type, weekly or once, dates, times) with the version check
+    (a stale form gets VersionConflict, nothing written), audited. Bookings already made in
+    it stay; returns the saved opening."""
+    before = await get_opening(professional_id, opening_id)
+    values = clean_opening(form, today)
+    if not await AppointmentType.exists().where(AppointmentType.id == values["appointment_type"]):
+        raise ValidationFailed({"appointment_type_id": N_("Choose an appointment type.")})
+    return await _save_edit(
+        actor,
+        Opening,
+        "booking_opening",
+        before,
+        version,
+        values,
+        form,
+        OPENING_FIELDS,
+        opening_form,
+    )
+
+
 async def remove_opening(actor: Actor, professional_id: int, opening_id: int) -> None:
     """Stop offering an opening; bookings already made in it stay."""
     deleted = (
@@ -308,19 +468,17 @@ async def update_closure(
     if before is None:
         raise NotFound(f"closure {closure_id}")
     values = clean_closure(form)
-    columns = {Closure._meta.get_column_by_name(k): v for k, v in values.items()}
-    try:
-        saved = await update_versioned(Closure, closure_id, version, columns, values)
-    except VersionConflict as conflict:
-        submitted = {name: form.get(name, "") for name in CLOSURE_FIELDS}
-        raise VersionConflict(
-            "booking_closure", closure_form(conflict.current), submitted
-        ) from None
-    changed_before, changed_after = audit.changes(dict(before), values)
-    await audit.record(
-        actor, "update", "booking_closure", closure_id, before=changed_before, after=changed_after
+    return await _save_edit(
+        actor,
+        Closure,
+        "booking_closure",
+        dict(before),
+        version,
+        values,
+        form,
+        CLOSURE_FIELDS,
+        closure_form,
     )
-    return dict(saved)
 
 
 async def remove_closure(actor: Actor, professional_id: int, closure_id: int) -> None:

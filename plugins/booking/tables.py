@@ -36,6 +36,7 @@ class Professional(Table, tablename="booking_professional"):
     unit = ForeignKey(ServiceUnit, on_delete=OnDelete.restrict, index=True)
     title = Varchar(length=200, default="")
     version = Integer(default=1)
+    phone = Varchar(length=20, default="")  # mobile, for meeting messages without an e-mail
 
 
 class AppointmentType(Table, tablename="booking_appointment_type"):

@@ -120,11 +120,14 @@ async def _change_openings(
         closure_id = await setup.add_closure(user, professional_id, data)
         closure = await absences.get_closure(closure_id, professional_id)
         await waitlist_changes.take_back_holds_in(user, closure, secret, url_for, moment)
-        return closure_id if await absences.bookings_in_closure(closure) else 0
+        return closure_id if await absences.hold_messages_in(closure) else 0
     if action == "remove":
         await setup.remove_opening(user, professional_id, int_field(data, "id"))
     elif action == "reopen":
-        await setup.remove_closure(user, professional_id, int_field(data, "id"))
+        closure = await absences.get_closure(int_field(data, "id"), professional_id)
+        covered = await absences.bookings_in_closure(closure)
+        await setup.remove_closure(user, professional_id, closure["id"])
+        await absences.release_held_messages(covered, moment)
         await waitlist.serve(secret, url_for, moment)
     else:
         await setup.add_opening(user, professional_id, data, today())
@@ -165,6 +168,7 @@ class BookingPages(Controller):
             previous=day - step,
             following=day + step,
             days=calendar_days,
+            needing_choice=await absences.needing_a_choice(professional["id"], now()),
         )
 
     @get("/bookings/{booking_id:int}")
@@ -321,6 +325,69 @@ class BookingPages(Controller):
             values=values,
             errors=errors,
         )
+
+    @get("/openings/{opening_id:int}/edit")
+    async def edit_opening(
+        self, request: Req, opening_id: int, professional_id: int = 0
+    ) -> Template:
+        professional = await _professional(request, professional_id)
+        row = await setup.get_opening(professional["id"], opening_id)
+        return await self._opening_form(
+            request, professional, professional_id, setup.opening_form(row), {}
+        )
+
+    async def _opening_form(
+        self,
+        request: Req,
+        professional: dict[str, Any],
+        professional_id: int,
+        values: dict[str, Any],
+        errors: dict[str, str],
+        status: int = 200,
+    ) -> Template:
+        return render(
+            request,
+            "booking/opening_form.html",
+            status_code=status,
+            professional=professional,
+            types=await setup.list_types(),
+            values=values,
+            errors=errors,
+            query=f"?professional_id={professional_id}" if professional_id else "",
+        )
+
+    @post("/openings/{opening_id:int}/edit")
+    async def update_opening(
+        self, request: Req, opening_id: int, professional_id: int = 0
+    ) -> Response[Any]:
+        """Change an opening in place; times it newly opens are offered to the waiting list in
+        the same transaction, bookings already made in it stay."""
+        professional = await _professional(request, professional_id)
+        data = await form_data(request)
+        settings = runtime_of(request).settings
+        try:
+            async with transaction():
+                await setup.update_opening(
+                    require_user(request),
+                    professional["id"],
+                    opening_id,
+                    int_field(data, "version"),
+                    data,
+                    today(),
+                )
+                await waitlist.serve(settings.secret, settings.public_url, now())
+        except ValidationFailed as exc:
+            values = {**data, "id": opening_id}
+            return await self._opening_form(
+                request, professional, professional_id, values, exc.errors, 400
+            )
+        except VersionConflict as exc:
+            action = (
+                f"{request.url.path}?{request.url.query}" if request.url.query else request.url.path
+            )
+            return render_conflict(request, exc, action, list(setup.OPENING_FIELDS))
+        suffix = f"?professional_id={professional_id}" if professional_id else ""
+        return redirect_with_notice(f"/booking/openings{suffix}", N_("The opening was saved."))
 
     @post("/openings")
     async def change_openings(self, request: Req, professional_id: int = 0) -> Response[Any]:
@@ -555,6 +622,50 @@ class BookingSetup(Controller):
                 request, exc, f"/booking/setup/units/{unit_id}", list(setup.UNIT_FIELDS)
             )
         return redirect_with_notice("/booking/setup", SETUP_NOTICES["unit"])
+
+    @get("/professionals/{professional_id:int}")
+    async def edit_professional(self, request: Req, professional_id: int) -> Template:
+        row = await setup.get_professional(professional_id)
+        return await self._professional_form(request, row, setup.professional_form(row), {})
+
+    async def _professional_form(
+        self,
+        request: Req,
+        row: dict[str, Any],
+        values: dict[str, Any],
+        errors: dict[str, str],
+        status: int = 200,
+    ) -> Template:
+        return render(
+            request,
+            "booking/professional_form.html",
+            status_code=status,
+            name=row["user.full_name"],
+            values=values,
+            errors=errors,
+            units=await setup.list_units(),
+        )
+
+    @post("/professionals/{professional_id:int}")
+    async def update_professional(self, request: Req, professional_id: int) -> Response[Any]:
+        data = await form_data(request)
+        row = await setup.get_professional(professional_id)
+        try:
+            async with transaction():
+                await setup.update_professional(
+                    require_user(request), professional_id, int_field(data, "version"), data
+                )
+        except ValidationFailed as exc:
+            values = {**data, "id": professional_id}
+            return await self._professional_form(request, row, values, exc.errors, 400)
+        except VersionConflict as exc:
+            return render_conflict(
+                request,
+                exc,
+                f"/booking/setup/professionals/{professional_id}",
+                list(setup.PROFESSIONAL_FIELDS),
+            )
+        return redirect_with_notice("/booking/setup", N_("The professional was saved."))
 
     @get("/types/{type_id:int}")
     async def edit_type(self, request: Req, type_id: int) -> Template:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from plugins.meals import forms, services
-from plugins.meals.plans import load_plan
+from plugins.meals.plans import load_plan, plan_of_service
 from plugins.meals.schedule import compute_schedule, is_holiday, meals_on, planned_delivery
 from plugins.meals.settings import MealSettings
 from plugins.meals.tables import MealException, MealPause, MealService
@@ -115,7 +115,9 @@ async def citizen_panel(customer_id: int, settings: MealSettings) -> dict[str, A
     if service is None or service["status"] in ("opening_requested", "ended"):
         return None
     start = today()
-    plan = await load_plan(service["id"])
+    plan, exceptions = await plan_of_service(
+        service["id"], service["start_date"], service["end_date"]
+    )
     schedule = compute_schedule(plan, start, start + dt.timedelta(days=COMING_DAYS),
                                 settings.holiday_rule)  # fmt: skip
     deliveries = []
@@ -125,15 +127,11 @@ async def citizen_panel(customer_id: int, settings: MealSettings) -> dict[str, A
             for product, count in meals_on(plan, day).items():
                 products[product] = products.get(product, 0) + count
         deliveries.append({"day": delivered, "meal_days": sorted(meal_days), "products": products})
-    away = await (
-        MealException.select(MealException.day, MealException.reported_by)
-        .where(
-            (MealException.service == service["id"])
-            & (MealException.kind == "cancel")
-            & (MealException.day >= start)
-        )
-        .order_by(MealException.day)
-    )
+    away = sorted(
+        ({"day": e["day"], "reported_by": e["reported_by"]} for e in exceptions
+         if e["kind"] == "cancel" and e["day"] >= start),
+        key=lambda e: e["day"],
+    )  # fmt: skip
     return {"deliveries": deliveries, "away": away, "settings": settings}
 
 

@@ -16,7 +16,7 @@ from plugins.meals import lists
 from plugins.meals.services import OPENING_TASK, start_of
 from plugins.meals.settings import MealSettings
 from plugins.meals.tables import MealChangeReport, MealException, MealService
-from valvomo.api import CurrentUser, Task, today
+from valvomo.api import CachedQuery, CurrentUser, Task, today
 
 COUNTS_SQL = """
 SELECT s.kitchen AS kitchen,
@@ -28,20 +28,25 @@ SELECT s.kitchen AS kitchen,
       AND s.end_date <= {} THEN 1 ELSE 0 END) AS endings_this_month
 FROM meals_service s GROUP BY s.kitchen
 """
+# The kitchen's name and the oldest waiting opening come with the counts (one statement).
+COUNTS_WITH_NAMES_SQL = f"""
+SELECT c.*, (SELECT k.name FROM meals_kitchen k WHERE k.id = c.kitchen) AS kitchen_name,
+  (SELECT MIN(o.created_at) FROM meals_service o WHERE o.status = 'opening_requested')
+  AS oldest_opening
+FROM ({COUNTS_SQL.strip()}) c
+"""  # noqa: S608 (a constant: the counts as a subquery)
+# Services paused today, and pauses starting and ending this week: one pass over the pauses
+# that touch today or this week.
 PAUSES_SQL = """
 SELECT s.kitchen AS kitchen,
+  COUNT(DISTINCT CASE WHEN p.start_date <= {} AND (p.end_date IS NULL OR p.end_date >= {})
+      AND s.status <> 'opening_requested' AND s.start_date <= {}
+      AND (s.end_date IS NULL OR s.end_date >= {}) THEN s.id END) AS paused,
   SUM(CASE WHEN p.start_date >= {} AND p.start_date <= {} THEN 1 ELSE 0 END) AS pauses_starting,
   SUM(CASE WHEN p.end_date >= {} AND p.end_date <= {} THEN 1 ELSE 0 END) AS pauses_ending
 FROM meals_pause p JOIN meals_service s ON s.id = p.service
-WHERE (p.start_date >= {} AND p.start_date <= {}) OR (p.end_date >= {} AND p.end_date <= {})
-GROUP BY s.kitchen
-"""
-PAUSED_TODAY_SQL = """
-SELECT s.kitchen AS kitchen, COUNT(DISTINCT s.id) AS paused
-FROM meals_pause p JOIN meals_service s ON s.id = p.service
-WHERE p.start_date <= {} AND (p.end_date IS NULL OR p.end_date >= {})
-  AND s.status <> 'opening_requested' AND s.start_date <= {}
-  AND (s.end_date IS NULL OR s.end_date >= {})
+WHERE (p.start_date <= {} AND (p.end_date IS NULL OR p.end_date >= {}))
+   OR (p.start_date >= {} AND p.start_date <= {}) OR (p.end_date >= {} AND p.end_date <= {})
 GROUP BY s.kitchen
 """
 # The reports of the last day first (index on reported_at), each one's kitchen looked up by
@@ -95,37 +100,44 @@ def count_queries(day: dt.date) -> list[tuple[str, tuple[Any, ...]]]:
     first, last = month_of(day)
     since = start_of(day - dt.timedelta(days=1))
     return [
-        (COUNTS_SQL, (day, day, first, last)),
-        (PAUSED_TODAY_SQL, (day, day, day, day)),
-        (PAUSES_SQL, (monday, sunday) * 4),
+        (COUNTS_WITH_NAMES_SQL, (day, day, first, last)),
+        (PAUSES_SQL, (day, day, day, day, *(monday, sunday) * 2, day, day, *(monday, sunday) * 2)),
         (REPORTS_SQL, (since,)),
     ]
 
 
+NOT_FIGURES = ("kitchen", "kitchen_name", "oldest_opening")
+
+
 async def coordinator_day(day: dt.date | None = None) -> CoordinatorDay:
+    """The figures in three statements, however many kitchens the region has."""
     day = day or today()
     result = CoordinatorDay(day)
+    oldest: Any = None
     for sql, params in count_queries(day):
         for row in await MealService.raw(sql, *params):
             figures = result.by_kitchen.setdefault(row["kitchen"], {})
             for name, value in row.items():
-                if name != "kitchen":
+                if name not in NOT_FIGURES:
                     figures[name] = int(value or 0)
-    result.kitchen_names = {k["id"]: k["name"] for k in await lists.kitchens()}
-    oldest = (
-        await MealService.select(MealService.created_at)
-        .where(MealService.status == "opening_requested")
-        .order_by(MealService.created_at)
-        .first()
-    )
+            if row.get("kitchen_name") is not None:
+                result.kitchen_names[row["kitchen"]] = row["kitchen_name"]
+            oldest = row.get("oldest_opening") or oldest
     if oldest is not None:
-        result.oldest_opening_days = (day - oldest["created_at"].date()).days
+        created = dt.datetime.fromisoformat(oldest) if isinstance(oldest, str) else oldest
+        result.oldest_opening_days = (day - created.date()).days
     return result
 
 
 async def reported_online(since: dt.date, limit: int = 20) -> list[dict[str, Any]]:
     """Coming days away that customers or their proxies reported online, soonest first."""
-    return await (
+    return list(await _REPORTED_ONLINE(since, limit=limit))
+
+
+# The customer's name through the service: Piccolo's joins cost more CPU to build than the
+# database needs to answer, so the SQL is built once.
+_REPORTED_ONLINE = CachedQuery(
+    lambda since, limit: (
         MealException.select(
             MealException.day,
             MealException.reported_by,
@@ -137,6 +149,7 @@ async def reported_online(since: dt.date, limit: int = 20) -> list[dict[str, Any
         .order_by(MealException.day)
         .limit(limit)
     )
+)
 
 
 async def kitchen_day(kitchen_ids: frozenset[int], settings: MealSettings) -> list[dict[str, Any]]:

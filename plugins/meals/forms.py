@@ -11,7 +11,7 @@ import msgspec
 from msgspec import Meta
 
 from plugins.meals.settings import MealSettings
-from valvomo.api import N_, After, DateField, Message, ValidationFailed, parse_form
+from valvomo.api import N_, After, DateField, Message, Parse, ValidationFailed, parse_form
 from valvomo.api import dates as core_dates
 
 MAX_MEALS_PER_DAY = 10
@@ -45,6 +45,30 @@ class OpeningForm(DecisionFields):
 
 class EndingDecisionForm(DecisionFields):
     effective_date: DateField | None = None
+
+
+PlaceName = Annotated[
+    str, Meta(max_length=100), Message(N_("At most 100 characters."), N_("Enter a name."))
+]
+KitchenId = Annotated[int, Meta(ge=0, lt=2**31), Message(N_("Choose a kitchen."))]
+
+
+class KitchenForm(msgspec.Struct):
+    name: PlaceName
+
+
+class DeliveryRouteForm(msgspec.Struct):
+    """A new delivery route of a kitchen (the kitchen page's route form)."""
+
+    kitchen: KitchenId
+    name: PlaceName
+
+
+class KitchenStaffForm(msgspec.Struct):
+    staff_kitchen: KitchenId
+    username: Annotated[
+        str, Parse(str.lower), Meta(max_length=150), Message(N_("No user has this username."))
+    ]
 
 
 class RouteForm(msgspec.Struct):

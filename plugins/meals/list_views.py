@@ -11,7 +11,13 @@ from litestar.response import Redirect, Response, Template
 from plugins.meals import lists, services
 from plugins.meals.codes import effective
 from plugins.meals.forms import DayForm
-from plugins.meals.scope import in_scope, kitchen_scope, scoped_kitchen, scoped_route
+from plugins.meals.scope import (
+    in_scope,
+    kitchen_scope,
+    scoped_kitchen,
+    scoped_kitchen_with_routes,
+    scoped_route,
+)
 from plugins.meals.settings import current
 from valvomo.api import (
     CONTENT_TYPES,
@@ -53,9 +59,14 @@ async def _remember_kitchen(user: CurrentUser, kitchen_id: int) -> None:
 
 async def _default_day(user: CurrentUser, raw: str) -> dt.date:
     """The asked day, else the next delivery day of the user's kitchens (kitchens cook ahead)."""
+    return parse_day(raw) if raw else await _default_day_in(await kitchen_scope(user), raw)
+
+
+async def _default_day_in(scope: frozenset[int] | None, raw: str) -> dt.date:
+    """`_default_day` for a user whose `kitchen_scope` the caller has read."""
     if raw:
         return parse_day(raw)
-    return await lists.next_delivery_day(await kitchen_scope(user), today(), current())
+    return await lists.next_delivery_day(scope, today(), current())
 
 
 def _csv_response(content: bytes, filename: str) -> Response[bytes]:
@@ -105,9 +116,10 @@ class MealListPages(Controller):
         self, request: Req, kitchen_id: int, day: str = "", format: str = "html"
     ) -> Response[Any]:
         user = require_user(request)
-        kitchen = await scoped_kitchen(user, kitchen_id)
+        scope = await kitchen_scope(user)
+        kitchen, kitchen_routes = await scoped_kitchen_with_routes(scope, kitchen_id)
         await _remember_kitchen(user, kitchen_id)
-        date, settings = await _default_day(user, day), await effective()
+        date, settings = await _default_day_in(scope, day), await effective()
         if format == "csv":
             counts = await lists.production_list(kitchen_id, date, settings)
             rows: list[list[Cell]] = [
@@ -116,7 +128,7 @@ class MealListPages(Controller):
             ]
             headers = [gettext(h) for h in (N_("Meal product"), N_("Diet"), N_("Meals"))]
             return _csv_response(to_csv(headers, rows), f"production-{kitchen_id}-{date}.csv")
-        printout = await lists.kitchen_printout(kitchen_id, date, settings)
+        printout = await lists.kitchen_printout(kitchen_id, date, settings, kitchen_routes)
         return render(
             request,
             "meals/production.html",

@@ -233,9 +233,13 @@ def route_totals(stops: list[Stop]) -> dict[str, int]:
 
 
 async def kitchen_printout(
-    kitchen_id: int, day: dt.date, settings: MealSettings
+    kitchen_id: int,
+    day: dt.date,
+    settings: MealSettings,
+    kitchen_routes: list[dict[str, Any]] | None = None,
 ) -> KitchenPrintout:
-    """The kitchen's whole day in one load of its services (two weeks back for the changes)."""
+    """The kitchen's whole day in one load of its services (two weeks back for the changes);
+    `kitchen_routes`: its routes where the caller has them (`routes(kitchen_id)`)."""
     first = day - dt.timedelta(days=PREVIOUS_LIST_WINDOW)
     services = await load_services(first, day, kitchen_id=kitchen_id)
     delivered = _delivered_on(services, day, settings, kitchen_id=kitchen_id)
@@ -252,7 +256,7 @@ async def kitchen_printout(
             previous_day, previous_counts = candidate, _counts(earlier, candidate)
             break
     sheets = []
-    for route in await routes(kitchen_id):
+    for route in kitchen_routes if kitchen_routes is not None else await routes(kitchen_id):
         stops = _route_stops(services, route["id"], day, settings)
         sheets.append(
             RouteSheet(

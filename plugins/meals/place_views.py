@@ -7,13 +7,13 @@ from typing import Any
 from litestar import Controller, Request, get, post
 from litestar.response import Response, Template
 
-from plugins.meals import lists, places, scope
+from plugins.meals import forms, lists, places, scope
 from valvomo.api import (
     N_,
     ValidationFailed,
     form_data,
-    int_field,
     is_confirmed,
+    parse_form,
     redirect_with_notice,
     render,
     render_confirmation,
@@ -38,7 +38,8 @@ class KitchenPages(Controller):
         data = await form_data(request)
         try:
             async with transaction():
-                await places.create_kitchen(require_user(request), str(data.get("name", "")))
+                kitchen = parse_form(forms.KitchenForm, data)
+                await places.create_kitchen(require_user(request), kitchen.name)
         except ValidationFailed as exc:
             return await self._page(
                 request,
@@ -53,9 +54,8 @@ class KitchenPages(Controller):
         data = await form_data(request)
         try:
             async with transaction():
-                await places.create_route(
-                    require_user(request), int_field(data, "kitchen"), str(data.get("name", ""))
-                )
+                route = parse_form(forms.DeliveryRouteForm, data)
+                await places.create_route(require_user(request), route.kitchen, route.name)
         except ValidationFailed as exc:
             errors = {("route_name" if k == "name" else k): v for k, v in exc.errors.items()}
             values = {"kitchen": data.get("kitchen"), "route_name": data.get("name")}
@@ -67,11 +67,8 @@ class KitchenPages(Controller):
         data = await form_data(request)
         try:
             async with transaction():
-                await scope.bind_user(
-                    require_user(request),
-                    int_field(data, "staff_kitchen"),
-                    str(data.get("username", "")),
-                )
+                staff = parse_form(forms.KitchenStaffForm, data)
+                await scope.bind_user(require_user(request), staff.staff_kitchen, staff.username)
         except ValidationFailed as exc:
             return await self._page(request, data, exc.errors, 400)
         return redirect_with_notice("/meals/kitchens", N_("The user was bound to the kitchen."))

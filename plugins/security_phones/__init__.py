@@ -16,6 +16,7 @@ from valvomo.api import (
     BillingLine,
     BillingPeriod,
     Citizen,
+    CitizenDecision,
     CurrentUser,
     CustomerRecord,
     DemoContext,
@@ -24,6 +25,7 @@ from valvomo.api import (
     Permission,
     Product,
     Report,
+    RetentionRule,
     Role,
     TaskKind,
     gettext,
@@ -176,6 +178,16 @@ async def valvomo_citizen_panels(customer_id: int, citizen: Citizen) -> list[Pan
 
 
 @hookimpl
+async def valvomo_citizen_decisions(customer_id: int, citizen: Citizen) -> list[CitizenDecision]:
+    """The decisions granting the customer a security phone service, on /oma/decisions."""
+    if not await may_use(citizen, "security_phones"):
+        return []
+    from plugins.security_phones.citizen import decisions_of_customer
+
+    return await decisions_of_customer(customer_id)
+
+
+@hookimpl
 async def valvomo_citizen_data(customer_id: int) -> dict[str, Any]:
     """The customer's security phone services for their own download."""
     from plugins.security_phones.citizen import customer_data
@@ -236,3 +248,10 @@ def valvomo_metrics() -> list[Any]:
     from plugins.security_phones.metrics import phone_metrics
 
     return phone_metrics()
+
+
+@hookimpl
+def valvomo_retention_rules() -> list[RetentionRule]:
+    from plugins.security_phones.retention import ALARMS
+
+    return [ALARMS]

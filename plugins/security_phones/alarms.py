@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from plugins.security_phones.forms import CentreForm
 from plugins.security_phones.tables import Alarm, AlarmCentre, Device, PhoneService
 from valvomo.api import (
     N_,
@@ -25,6 +26,7 @@ from valvomo.api import (
     gettext,
     insert_rows,
     now,
+    parse_form,
     parse_moment,
 )
 
@@ -58,11 +60,7 @@ def token_hash(token: str) -> str:
 
 async def create_centre(actor: Actor, name: str) -> tuple[int, str]:
     """A new alarm centre and its API token; the token is shown once and only its hash is kept."""
-    name = name.strip()
-    if not name or len(name) > 100:
-        raise ValidationFailed(
-            {"name": N_("Enter the alarm centre's name (at most 100 characters).")}
-        )
+    name = parse_form(CentreForm, {"name": name}).name
     if await AlarmCentre.exists().where(AlarmCentre.name == name):
         raise ValidationFailed({"name": N_("An alarm centre with this name exists.")})
     token = secrets.token_urlsafe(32)

@@ -10,8 +10,10 @@ import msgspec
 
 from plugins.security_phones.forms import (
     EndServiceForm,
+    HandoverForm,
     InstallationVisitForm,
     InstallDeviceForm,
+    KeyForm,
     RemoveDeviceForm,
     ServiceForm,
     calling_order_form,
@@ -360,24 +362,10 @@ async def set_calling_order(actor: Actor, customer_id: int, form: dict[str, Any]
 # -- keys ------------------------------------------------------------------------------------
 
 
-def _holder(form: dict[str, Any], name: str, errors: dict[str, str]) -> str:
-    holder = str(form.get(name) or "").strip()
-    if not holder or len(holder) > 200:
-        errors[name] = N_("Enter who holds the key (at most 200 characters).")
-    return holder
-
-
 async def add_key(actor: Actor, customer_id: int, form: dict[str, Any]) -> int:
     await get_customer(customer_id)
-    errors: dict[str, str] = {}
-    label = str(form.get("label") or "").strip()
-    if not label or len(label) > 100:
-        errors["label"] = N_(
-            "Enter the key code or where the key is kept (at most 100 characters)."
-        )
-    holder = _holder(form, "holder", errors)
-    if errors:
-        raise ValidationFailed(errors)
+    key = parse_form(KeyForm, form)
+    label, holder = key.label, key.holder
     rows = await HomeKey.insert(
         HomeKey(customer=customer_id, label=label, holder=holder)
     ).returning(HomeKey.id)
@@ -409,13 +397,13 @@ async def hand_over_key(
         raise NotFound(f"key {key_id}")
     if key["returned"]:
         raise ValidationFailed({"to_holder": N_("This key has already been returned.")})
-    errors: dict[str, str] = {}
-    returned = str(form.get("returned") or "") == "1"
-    to_holder = (
-        _holder(form, "to_holder", errors) if not returned else N_("Returned to the customer")
-    )
-    if errors:
-        raise ValidationFailed(errors)
+    handover = parse_form(HandoverForm, form)
+    returned = handover.returned
+    if not returned and not handover.to_holder:
+        raise ValidationFailed(
+            {"to_holder": N_("Enter who holds the key (at most 200 characters).")}
+        )
+    to_holder = N_("Returned to the customer") if returned else handover.to_holder
     values = {"holder": to_holder, "returned": returned}
     submitted = {"holder": to_holder, "to_holder": to_holder, "returned": "1" if returned else ""}
     await update_versioned(

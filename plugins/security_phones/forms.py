@@ -8,7 +8,65 @@ from typing import Annotated
 import msgspec
 from msgspec import Meta
 
-from valvomo.api import N_, After, DateField, Message, MomentField, Parse
+from valvomo.api import N_, After, DateField, Message, MomentField, OneOf, Parse
+
+KINDS = (
+    "base_unit",
+    "wrist_button",
+    "fall_detector",
+    "door_sensor",
+    "smoke_detector",
+    "gps_tracker",
+)
+# Statuses a coordinator sets by hand; "installed" and "returned" come from installing and removing.
+MANUAL_STATUSES = ("in_stock", "in_maintenance", "lost", "retired")
+KEY_HOLDER = Message(N_("Enter who holds the key (at most 200 characters)."))
+
+
+class CentreForm(msgspec.Struct):
+    name: Annotated[
+        str,
+        Meta(max_length=100),
+        Message(N_("Enter the alarm centre's name (at most 100 characters).")),
+    ]
+
+
+class DeviceForm(msgspec.Struct):
+    serial_number: Annotated[
+        str,
+        Parse(str.upper),
+        Meta(max_length=50),
+        Message(N_("Enter the serial number (at most 50 characters).")),
+    ]
+    model: Annotated[
+        str, Meta(max_length=100), Message(N_("Enter the model (at most 100 characters)."))
+    ]
+    kind: Annotated[str, OneOf(KINDS), Message(N_("Choose the kind of device."))]
+
+
+class DeviceStatusForm(msgspec.Struct):
+    status: Annotated[
+        str,
+        OneOf(MANUAL_STATUSES),
+        Message(N_("Choose in stock, in maintenance, lost or retired.")),
+    ]
+    note: Annotated[str, Meta(max_length=500), Message(N_("At most 500 characters."))] = ""
+
+
+class KeyForm(msgspec.Struct):
+    label: Annotated[
+        str,
+        Meta(max_length=100),
+        Message(N_("Enter the key code or where the key is kept (at most 100 characters).")),
+    ]
+    holder: Annotated[str, Meta(max_length=200), KEY_HOLDER]
+
+
+class HandoverForm(msgspec.Struct):
+    """A key handed to `to_holder`, or given back to the customer (`returned`, no holder)."""
+
+    returned: bool = False
+    to_holder: Annotated[str, Meta(max_length=200), KEY_HOLDER] = ""
 
 
 class ServiceForm(msgspec.Struct):

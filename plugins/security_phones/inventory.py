@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
+from plugins.security_phones.forms import DeviceForm, DeviceStatusForm
 from plugins.security_phones.tables import Device, DeviceEvent
 from valvomo.api import (
     N_,
@@ -13,39 +15,22 @@ from valvomo.api import (
     ValidationFailed,
     audit,
     now,
+    parse_form,
     update_versioned,
 )
 
-KINDS = (
-    "base_unit",
-    "wrist_button",
-    "fall_detector",
-    "door_sensor",
-    "smoke_detector",
-    "gps_tracker",
-)
 STATUSES = ("in_stock", "installed", "returned", "in_maintenance", "lost", "retired")
-# Statuses a coordinator sets by hand; "installed" and "returned" come from installing and removing.
-MANUAL_STATUSES = ("in_stock", "in_maintenance", "lost", "retired")
 INSTALLABLE = ("in_stock", "returned")
 PAGE_SIZE = 50
 
 
-async def add_device(actor: Actor, form: dict[str, Any]) -> int:
-    serial = str(form.get("serial_number") or "").strip().upper()
-    model = str(form.get("model") or "").strip()
-    kind = str(form.get("kind") or "")
+async def add_device(actor: Actor, form: Mapping[str, Any]) -> int:
     errors: dict[str, str] = {}
-    if not serial or len(serial) > 50:
-        errors["serial_number"] = N_("Enter the serial number (at most 50 characters).")
-    elif await Device.exists().where(Device.serial_number == serial):
+    serial = str(form.get("serial_number") or "").strip().upper()
+    if serial and await Device.exists().where(Device.serial_number == serial):
         errors["serial_number"] = N_("A device with this serial number exists.")
-    if not model or len(model) > 100:
-        errors["model"] = N_("Enter the model (at most 100 characters).")
-    if kind not in KINDS:
-        errors["kind"] = N_("Choose the kind of device.")
-    if errors:
-        raise ValidationFailed(errors)
+    device = parse_form(DeviceForm, form, errors=errors)
+    serial, model, kind = device.serial_number, device.model, device.kind
     rows = await Device.insert(Device(serial_number=serial, model=model, kind=kind)).returning(
         Device.id
     )
@@ -103,12 +88,13 @@ async def device_history(device_id: int) -> list[dict[str, Any]]:
 
 
 async def change_status(
-    actor: Actor, device_id: int, version: int, status: str, note: str
+    actor: Actor, device_id: int, version: int, form: Mapping[str, Any]
 ) -> dict[str, Any]:
-    """Set a manual status (stock, maintenance, lost, retired); remove installed devices first."""
+    """Set a manual status (stock, maintenance, lost, retired) from the status form (with a
+    note); remove installed devices first."""
     device = await get_device(device_id)
-    if status not in MANUAL_STATUSES:
-        raise ValidationFailed({"status": N_("Choose in stock, in maintenance, lost or retired.")})
+    change = parse_form(DeviceStatusForm, form)
+    status, note = change.status, change.note
     if device["status"] == "installed":
         raise ValidationFailed(
             {"status": N_("The device is installed at a customer; remove it there first.")}

@@ -8,7 +8,7 @@ from typing import Any
 from litestar import Controller, Request, get, post
 from litestar.response import Response, Template
 
-from plugins.security_phones import alarms, customer_service, inventory, reports, visits
+from plugins.security_phones import alarms, customer_service, forms, inventory, reports, visits
 from valvomo.api import (
     HELSINKI,
     N_,
@@ -21,6 +21,7 @@ from valvomo.api import (
     is_confirmed,
     list_area,
     month_text,
+    parse_form,
     parse_period,
     record_view,
     redirect_with_notice,
@@ -74,7 +75,7 @@ class DevicePages(Controller):
             result=result,
             filters={"status": status, "kind": kind, "serial": serial},
             statuses=inventory.STATUSES,
-            kinds=inventory.KINDS,
+            kinds=forms.KINDS,
             values=values or {},
             errors=errors or {},
         )
@@ -106,7 +107,7 @@ class DevicePages(Controller):
             status_code=code,
             device=await inventory.get_device(device_id),
             history=history,
-            manual_statuses=inventory.MANUAL_STATUSES,
+            manual_statuses=forms.MANUAL_STATUSES,
             errors=errors or {},
         )
 
@@ -119,8 +120,7 @@ class DevicePages(Controller):
                     require_user(request),
                     device_id,
                     int_field(data, "version"),
-                    str(data.get("status") or ""),
-                    str(data.get("note") or "").strip(),
+                    data,
                 )
         except ValidationFailed as exc:
             return await self._page(request, device_id, exc.errors, 400)
@@ -440,9 +440,8 @@ class AdminPages(Controller):
         data = await form_data(request)
         try:
             async with transaction():
-                _, token = await alarms.create_centre(
-                    require_user(request), str(data.get("name") or "")
-                )
+                centre = parse_form(forms.CentreForm, data)
+                _, token = await alarms.create_centre(require_user(request), centre.name)
         except ValidationFailed as exc:
             return await self._centres(request, errors=exc.errors, code=400, values=data)
         return await self._centres(request, token=token)

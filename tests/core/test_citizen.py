@@ -5,14 +5,20 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+from dataclasses import replace
+from pathlib import Path
 
 import httpx
+import pytest
 from litestar import Litestar
 from pypdf import PdfReader
 
 from core.audit.tables import AuditEntry
 from core.citizen.tables import CitizenSession
+from core.common.clock import today
+from core.config import ConfigError, load_settings
 from core.customers.tables import Customer
+from core.i18n import fmt_date
 from core.identity.tables import StaffSession
 from core.web.runtime import Runtime
 from tests.citizens import (
@@ -23,8 +29,9 @@ from tests.citizens import (
     new_identity_code,
     person_at_broker,
 )
-from tests.helpers import make_user, notices, post_form, sign_in
+from tests.helpers import assert_no_code_on_screen, make_user, notices, post_form, sign_in
 from tests.oidc_provider import Provider
+from tests.plugins.meals.conftest import active_service, new_region
 
 
 async def test_customer_is_matched_by_identity_code(
@@ -217,3 +224,76 @@ async def test_citizen_pages_in_swedish_and_english(citizen_client: httpx.AsyncC
     assert "Dina egna tjänster" in swedish.text and 'lang="sv"' in swedish.text
     english = await citizen_client.get("/oma/login?lang=en")
     assert "Your own services" in english.text
+
+
+def with_region_contact(runtime: Runtime, phone: str = "06 123 4567",
+                        email: str = "asiakasohjaus@alue.fi") -> Runtime:  # fmt: skip
+    settings = replace(runtime.settings, region_contact_phone=phone, region_contact_email=email)
+    return replace(runtime, settings=settings)
+
+
+def shows_contact(html: str) -> bool:
+    return ('href="tel:061234567"' in html and "06 123 4567" in html
+            and 'href="mailto:asiakasohjaus@alue.fi"' in html)  # fmt: skip
+
+
+@pytest.mark.parametrize("language", ["fi", "sv", "en"])
+async def test_refusal_cut_off_and_error_pages_give_the_regions_contact(
+    runtime: Runtime, oidc_provider: Provider, language: str
+) -> None:
+    app = citizen_app(with_region_contact(runtime), oidc_provider.issuer)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app, client=("127.0.0.1", 50000)),
+        base_url="http://testserver.local",
+        follow_redirects=True,
+    ) as client:
+        await client.get(f"/oma/login?lang={language}")
+        stranger = person_at_broker(oidc_provider, new_identity_code())
+        refused = await identify(client, oidc_provider, stranger)
+        assert refused.status_code == 403 and shows_contact(refused.text)
+        code = new_identity_code()
+        await active_service(await new_region(), customer=await customer_with_code(code))
+        front = await identify(client, oidc_provider, person_at_broker(oidc_provider, code))
+        form = await client.get(href(front.text, "/oma/meals/absence"))
+        assert shows_contact(form.text)
+        too_late = await post_form(client, "/oma/meals/absence", {"first_day": fmt_date(today())})
+        assert too_late.status_code == 400 and shows_contact(too_late.text)
+        missing = await client.get("/oma/no-such-page")
+        assert missing.status_code == 404 and shows_contact(missing.text)
+        assert 'href="/oma"' in missing.text and 'href="/"' not in missing.text
+        words = {"fi": ("pääkäyttäj", "etusivulle"), "sv": ("administratör", "startsidan"),
+                 "en": ("administrator", "dashboard")}[language]  # fmt: skip
+        assert words[0] not in missing.text.lower()
+        assert f'<html lang="{language}">' in missing.text
+        if language == "fi":  # no code or English word on a Finnish citizen page
+            for page in (refused, form, too_late, missing):
+                assert_no_code_on_screen(page.text, str(page.url))
+    plain = citizen_app(runtime, oidc_provider.issuer)  # no contact configured: no empty block
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=plain, client=("127.0.0.1", 50000)),
+        base_url="http://testserver.local",
+        follow_redirects=True,
+    ) as client:
+        refused = await identify(client, oidc_provider,
+                                 person_at_broker(oidc_provider, new_identity_code()))  # fmt: skip
+        assert refused.status_code == 403 and "region-contact" not in refused.text
+
+
+@pytest.mark.nodb
+@pytest.mark.parametrize(
+    ("line", "problem"),
+    [('contact_phone = "call us"', "contact_phone"), ('contact_email = "nobody"', "contact_email"),
+     ("contact_phone = 6123", "contact_phone")],
+)  # fmt: skip
+def test_a_bad_region_contact_stops_the_start(tmp_path: Path, line: str, problem: str) -> None:
+    config = tmp_path / "valvomo.toml"
+    config.write_text(f"[region]\n{line}\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=rf"\[region\] {problem}"):
+        load_settings(config)
+    config.write_text('[region]\ncontact_phone = "+358 6 123 4567"\ncontact_email = "a@b.fi"\n',
+                      encoding="utf-8")  # fmt: skip
+    settings = load_settings(config)
+    assert (settings.region_contact_phone, settings.region_contact_email) == (
+        "+358 6 123 4567",
+        "a@b.fi",
+    )

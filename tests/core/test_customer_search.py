@@ -64,9 +64,66 @@ async def test_name_search_is_answered_from_the_trigram_index() -> None:
         "customer_name_words" if is_sqlite(Customer._meta.db) else "customer_search_name_trgm"
     )
     assert expected in plan, plan
-    phone_plan = await _plan(str(Customer.select().where(search_condition("4012345"))))
+    phone_plan = await _plan(str(Customer.select().where(search_condition("0401234"))))
     expected = "customer_search" if is_sqlite(Customer._meta.db) else "customer_phone_digits_trgm"
     assert expected in phone_plan, phone_plan
+
+
+async def test_a_customer_number_finds_that_customer_and_no_phone_containing_it(
+    admin: httpx.AsyncClient,
+) -> None:
+    """A caller reads out their whole number: Valvomo's customer number (the id) or the
+    region's own (on its invoices), matched exactly, never as a fragment of a phone number."""
+    wanted = await create(admin, first_name="Aino", last_name="Virtanen", phone="040 123 4567")
+    digits = str(wanted)
+    await create(
+        admin,
+        identity_code=valid_code("020250", "A", "456"),
+        first_name="Eino",
+        last_name="Puhelin",
+        phone=f"040 {(digits * 7)[:7]}",  # holds the customer number
+    )
+    await create(
+        admin,
+        identity_code=valid_code("030350", "A", "789"),
+        first_name="Liisa",
+        last_name="Laskutus",
+        phone="050 765 4321",
+    )
+    await Customer.update({Customer.external_number: "LPA-9876543"}).where(
+        Customer.last_name == "Laskutus"
+    )
+    assert await _names(digits) == ["Virtanen Aino"]
+    assert await _names(f"#{digits}") == ["Virtanen Aino"]
+    assert await _names("LPA-9876543") == ["Laskutus Liisa"]
+    assert await _names("lpa-9876543") == ["Laskutus Liisa"]  # as read out, in any case
+    assert await _names("9876543") == []  # a part of a number is no number
+    assert await _names("123 4567") == ["Virtanen Aino"]  # a phone, in its groups
+    assert await _names("0401234567") == ["Virtanen Aino"]
+    await Customer.update({Customer.external_number: "004711"}).where(
+        Customer.last_name == "Laskutus"
+    )
+    assert await _names("004711") == ["Laskutus Liisa"]  # a region's number with leading zeros
+
+
+async def test_a_customer_number_is_answered_from_the_primary_key_and_its_index() -> None:
+    await make_user()
+    rows = customer_rows(random.Random(3), 300, ("Seinäjoki",))
+    async with transaction():
+        await insert_objects(Customer, rows)
+    await Customer.raw("ANALYZE")  # statistics that say no region number is imported
+    for columns in (LIST_COLUMNS, (Customer.id,)):  # the register's page, the meals search
+        select = Customer.select(*columns).where(search_condition("123"))
+        by_number = await _plan(str(select))
+        if is_sqlite(Customer._meta.db):
+            assert "INTEGER PRIMARY KEY" in by_number, by_number
+            assert "customer_external_number (external_number=?)" in by_number, by_number
+            assert "SCAN" not in by_number.replace("SCAN CONSTANT", ""), by_number
+        else:
+            assert "customer_pkey" in by_number and "customer_external_number" in by_number
+            assert "phone_digits" not in by_number, by_number
+    by_region = await _plan(str(Customer.select().where(search_condition("LPA-9876543"))))
+    assert "customer_external_number" in by_region, by_region
 
 
 async def _plan(sql: str) -> str:

@@ -22,6 +22,7 @@ from core.web.forms import (
     Message,
     OneOf,
     Parse,
+    Rule,
     parse_form,
     read_form,
 )
@@ -219,6 +220,31 @@ def test_a_page_of_two_parts_names_the_problems_of_both() -> None:
     }
     wash = read_form(WashForm, {"day": "7.12.2026", "kilos": "3,5"}, errors)
     assert wash is not None and wash.kilos == Decimal("3.5") and len(errors) == 3
+
+
+class PayerLikeForm(msgspec.Struct):
+    name: Annotated[str, msgspec.Meta(max_length=5)] = ""
+    address: Annotated[
+        str, Rule(lambda v: not v.get("name") or bool(v.get("address")), "Give the address.")
+    ] = ""
+    phone: Annotated[
+        str | None, PHONE, Rule(lambda v: v.get("phone") or v.get("email"), "Phone or e-mail.")
+    ] = None
+    email: str = ""
+
+
+@pytest.mark.nodb
+def test_a_rule_across_fields_is_named_with_the_other_fields_problems() -> None:
+    with pytest.raises(ValidationFailed) as refused:
+        parse_form(PayerLikeForm, {"name": "Aino"})
+    assert refused.value.errors == {"address": "Give the address.", "phone": "Phone or e-mail."}
+    with pytest.raises(ValidationFailed) as refused:  # a wrong field keeps its own message
+        parse_form(PayerLikeForm, {"name": "Aino", "address": "Tie 1", "phone": "12"})
+    assert refused.value.errors == {"phone": "Check this field."}
+    with pytest.raises(ValidationFailed) as refused:  # a wrong name does not ask for an address
+        parse_form(PayerLikeForm, {"name": "Aino Virtanen", "email": "a@b.fi"})
+    assert refused.value.errors == {"name": "Check this field."}
+    assert parse_form(PayerLikeForm, {"email": "a@b.fi"}) == PayerLikeForm(email="a@b.fi")
 
 
 def whole_euros(text: str) -> int:

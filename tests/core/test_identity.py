@@ -187,6 +187,7 @@ async def test_role_permissions_can_be_changed(admin: httpx.AsyncClient) -> None
         {"version": stored["version"], "permissions": ["launch.missiles"]},
     )
     assert unknown.status_code == 400
+    assert 'id="f-permissions"' in unknown.text and 'name="permissions"' in unknown.text
 
 
 async def test_users_without_permission_get_403(client: httpx.AsyncClient) -> None:

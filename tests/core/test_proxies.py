@@ -217,5 +217,72 @@ async def test_a_bad_change_is_refused_next_to_the_field_and_nothing_is_saved(
     assert (await ProxyRight.select(ProxyRight.proxy_name).first())["proxy_name"] == (
         "Liisa Virtanen"
     )
+    # A name too long is refused at its field (it used to be cut to 200 characters silently).
+    long = {**bad, "proxy_name": "L" * 201, "valid_to": ""}
+    refused = await post_form(staff, path, long)
+    assert refused.status_code == 400 and 'id="f-proxy_name-error"' in refused.text
+    assert 'id="f-valid_to-error"' not in refused.text
     other = await customer_with_code(new_identity_code())
     assert (await staff.get(f"/customers/{other}/proxies/{right}/edit")).status_code == 404
+
+
+def headings(html: str) -> list[str]:
+    """The page's title and h1–h2 headings, as read."""
+    found = re.findall(r"<(title|h1|h2)[^>]*>(.*?)</\1>", html, re.S)
+    return [" ".join(re.sub(r"<[^>]+>", " ", text).split()) for _tag, text in found]
+
+
+@pytest.mark.parametrize(
+    ("language", "services", "data", "log"),
+    [
+        ("fi", "Henkilön Aino Virtanen palvelut", "Henkilön Aino Virtanen tiedot",
+         "Ketkä ovat katselleet henkilön Aino Virtanen tietoja"),
+        ("sv", "Tjänster för Aino Virtanen", "Uppgifter om Aino Virtanen",
+         "Vem har sett uppgifterna om Aino Virtanen"),
+        ("en", "Aino Virtanen's services", "Aino Virtanen's data",
+         "Who has viewed Aino Virtanen's data"),
+    ],
+)  # fmt: skip
+async def test_a_proxys_headings_name_whose_matters_they_are(
+    staff: httpx.AsyncClient,
+    relative: httpx.AsyncClient,
+    oidc_provider: Provider,
+    citizen_site: Litestar,
+    language: str,
+    services: str,
+    data: str,
+    log: str,
+) -> None:
+    """A relative reads "Aino Virtanen's services", never "your own services"; the customer
+    herself still reads "your"."""
+    code_of_customer = new_identity_code()
+    customer = await customer_with_code(code_of_customer, first="Aino", last="Virtanen")
+    await active_service(await new_region(), customer=customer)
+    code = new_identity_code()
+    await record_right(staff, customer, code, services="")
+    await relative.get(f"/oma/login?lang={language}")
+    await identify(relative, oidc_provider, person_at_broker(oidc_provider, code, "Liisa V"))
+    front = await post_form(relative, "/oma/choose", {"customer": str(customer)})
+    assert services in headings(front.text)[:2] and data in headings(front.text)
+    paths = ("/oma/access-log", "/oma/my-data", "/oma/decisions", "/oma/meals/absence",
+             "/oma/booking")  # fmt: skip
+    assert all(f'href="{path}"' in front.text for path in paths)  # the page's own links
+    pages = {path: await relative.get(path) for path in paths}
+    assert log in headings(pages["/oma/access-log"].text)
+    assert data in headings(pages["/oma/my-data"].text)
+    own = {"fi": ("Omat palvelusi", "Tietosi", "tietojasi", "Sinulle", "Aikasi"),
+           "sv": ("Dina egna tjänster", "Dina uppgifter", "dina uppgifter", "till dig",
+                  "Dina tider"),
+           "en": ("Your own services", "Your data", "your data", "sent to you",
+                  "Your appointments")}[language]  # fmt: skip
+    for path, page in {"/oma": front, **pages}.items():
+        assert page.status_code == 200, path
+        shown = " | ".join(headings(page.text))
+        assert "Aino Virtanen" in shown or path == "/oma/meals/absence", (path, shown)
+        assert not [w for w in own if w in shown], (path, shown)
+    async with client(citizen_site) as browser:
+        await browser.get(f"/oma/login?lang={language}")
+        own_front = await identify(browser, oidc_provider,
+                                   person_at_broker(oidc_provider, code_of_customer))  # fmt: skip
+        assert own[0] in headings(own_front.text)[:2]
+        assert "Aino Virtanen" not in " ".join(headings(own_front.text))

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import httpx
 
+from core.common.clock import now
 from core.db import transaction
 from core.plugins import TaskKind
 from core.tasks.services import create_task
@@ -57,3 +60,15 @@ async def test_task_api(client: httpx.AsyncClient) -> None:
         f"/api/tasks/{task_id}/complete", json={"version": 1}, headers=api_headers(client)
     )
     assert stale.status_code == 400
+
+
+async def test_the_inbox_shows_the_oldest_task_first_with_its_age(
+    admin: httpx.AsyncClient,
+) -> None:
+    async with transaction():
+        await create_task(SYSTEM, DECISION, "Arrived today")
+        older = await create_task(SYSTEM, DECISION, "Waiting for three days")
+    await Task.update({Task.created_at: now() - dt.timedelta(days=3)}).where(Task.id == older)
+    inbox = (await admin.get("/")).text
+    assert inbox.index("Waiting for three days") < inbox.index("Arrived today")
+    assert "3 days ago" in inbox or "3 päivää sitten" in inbox

@@ -221,4 +221,7 @@ async def test_the_customers_open_bookings_are_capped(
     assert not choices(start.text, "type_id")
     refused = await post_form(citizen_client, "/oma/booking/confirm", fourth)
     assert refused.status_code == 429
+    assert "<title>Liian monta yritystä – " in refused.text  # a citizen page, in Finnish
+    assert "ylläpitäjä" not in refused.text and 'href="/oma"' in refused.text
+    assert_no_code_on_screen(refused.text, "the citizen's 429 page")
     assert await Booking.count() == 3

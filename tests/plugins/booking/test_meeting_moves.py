@@ -84,7 +84,9 @@ async def test_a_joint_meeting_moves_for_everyone_and_a_busy_time_is_refused(
         availability.slot_key(p, new_start) for p in (setup.professional_id, colleague)
     )
     assert (await JointMeeting.select().first())["starts_at"] == new_start
-    told = await OutboxMessage.select().where(OutboxMessage.reference.like("booking-meeting:%"))
+    told = await OutboxMessage.select().where(
+        OutboxMessage.reference.like("booking-meeting:%:moved:%")
+    )
     assert [m["recipient"] for m in told] == ["kollega@example.fi"]
     assert "siirretty" in str(told[0]["body"])
     again = await post_form(client, move_path, {"starts_at": first, "version": version[1]})
@@ -132,5 +134,7 @@ async def test_two_moves_of_one_meeting_at_once_give_one_result() -> None:
     assert len({b["starts_at"] for b in rows}) == 1
     assert rows[0]["starts_at"] == meeting["starts_at"] != common[0].starts_at
     assert all(b["slot_key"] for b in rows) and meeting["version"] == version + 1
-    told = await OutboxMessage.count().where(OutboxMessage.reference.like("booking-meeting:%"))
+    told = await OutboxMessage.count().where(
+        OutboxMessage.reference.like("booking-meeting:%:moved:%")
+    )
     assert told == 1  # the colleague, once

@@ -59,6 +59,10 @@ async def test_professional_books_a_joint_meeting_at_a_common_free_time(
         "mode": "office",
         "title": "Verkostopalaveri",
     }
+    # A colleague that is not a record id is named (it used to be left out silently).
+    odd = {**data, "colleagues": [str(colleague), "x"], "starts_at": second}
+    refused = await post_form(client, "/booking/meetings/new", odd)
+    assert refused.status_code == 400 and 'id="f-colleagues-error"' in refused.text
     busy = await post_form(client, "/booking/meetings/new", {**data, "starts_at": first})
     assert busy.status_code == 400 and "on varattu tähän aikaan" in busy.text
     assert 'value="Verkostopalaveri"' in busy.text  # the form keeps what was given
@@ -82,7 +86,10 @@ async def test_professional_books_a_joint_meeting_at_a_common_free_time(
         b["status"] for b in await Booking.select().where(Booking.meeting == meeting["id"])
     } == {"cancelled"}
     told = await OutboxMessage.select().where(OutboxMessage.reference.like("booking-meeting:%"))
-    assert [m["recipient"] for m in told] == ["kollega@example.fi"]
+    assert [(m["recipient"], str(m["reference"]).split(":")[2]) for m in told] == [
+        ("kollega@example.fi", "invited"),
+        ("kollega@example.fi", "cancelled"),
+    ]
 
 
 async def test_a_colleague_without_the_type_is_refused_and_nothing_is_written() -> None:

@@ -129,6 +129,13 @@ async def test_admin_saves_and_edits_a_path_with_audit_and_version_check(
     )
     assert stale.status_code == 409
     assert (await NeedsPath.select(NeedsPath.name).first())["name"] == "Perhe"
+    # A name too long is refused at its field (it used to be cut to 200 characters silently).
+    long = await post_form(
+        admin,
+        f"/booking/setup/needs/{row['id']}",
+        path_form(TWO_STEPS, name="P" * 201, version="2"),
+    )
+    assert long.status_code == 400 and 'id="f-name-error"' in long.text
     entries = await AuditEntry.select(AuditEntry.action).where(
         AuditEntry.entity == "booking_needs_path"
     )

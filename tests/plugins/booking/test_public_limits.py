@@ -10,7 +10,7 @@ from core.common.clock import today
 from core.notifications.tables import OutboxMessage
 from plugins.booking.availability import local_moment
 from plugins.booking.tables import Booking
-from tests.helpers import csrf, post_form
+from tests.helpers import assert_no_code_on_screen, csrf, post_form
 from tests.plugins.booking.setup_data import create_setup, tomorrow_at
 from tests.plugins.booking.test_public import details
 
@@ -60,7 +60,8 @@ async def test_one_address_cannot_fill_the_calendar(client: httpx.AsyncClient) -
     assert await Booking.count() == 10
     page = await post_form(client, "/book/confirm", details(setup, slot(5, 0)))
     assert page.status_code == 429 and "retry-after" in page.headers
-    assert "<h1>" in page.text  # a page for a person, in the layout
+    assert "<h1>Liian monta yritystä</h1>" in page.text  # a page for a person, in the layout
+    assert_no_code_on_screen(page.text, "the booking site's 429 page")
 
 
 async def test_sms_only_to_allowed_countries(client: httpx.AsyncClient) -> None:

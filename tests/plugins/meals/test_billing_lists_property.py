@@ -1,8 +1,12 @@
 """Property: billing and the kitchens' lists always agree, with fee decisions applied day by day
 and every billed day invoiced to the payer in force on it.
 
-Random plans (start on any day, with or without a delivery; order changes, pauses, exceptions
-of up to 10 meals a day) and a random fee decision: the days billed are exactly the days the
+Random plans (start on any day, with or without a delivery; order changes, pauses, exceptions)
+and a random fee decision; then one to three exceptions entered as a coordinator enters them
+(`services.add_exception`), extra or replacing meals of 7–11 on the month's meal days, so that
+many would take a day over the limit of 10 meals per product: a refused one writes nothing (no
+exception, no audit entry, no new service version), an accepted one is billed, and no day is
+ever billed more than 10 meals of a product. Then the days billed are exactly the days the
 route lists of the month carry, the delivery days billed are the days the customer is on the
 route list, the kitchen's production list has the route's meals, and the amount equals an
 independent day-by-day count with the decision applied. Random payer changes (a guardian, a
@@ -11,26 +15,39 @@ relative or the customer from any day around the month): the invoice's parts of 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from decimal import Decimal
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from core.audit.tables import AuditEntry
 from core.billing.days import decode
 from core.billing.fees import FeeRule
 from core.billing.invoices import payer_parts
 from core.billing.lines import MonthLine
 from core.billing.tables import FeeDecision
 from core.common.clock import now
+from core.common.errors import ValidationFailed
 from core.customers.payers import payers_between
 from core.customers.tables import CustomerPayer
+from core.db import transaction
 from core.plugins import BillingLine, BillingPeriod
+from plugins.meals import services
 from plugins.meals.billing import billing_lines
+from plugins.meals.forms import MAX_MEALS_PER_DAY
 from plugins.meals.lists import production_list, route_delivery_list
-from plugins.meals.schedule import ServicePlan
+from plugins.meals.schedule import DayException, ServicePlan
 from plugins.meals.settings import DELIVERY, MealSettings
-from plugins.meals.tables import DeliveryRoute, Kitchen, MealRouteAssignment, MealService
+from plugins.meals.tables import (
+    DeliveryRoute,
+    Kitchen,
+    MealException,
+    MealRouteAssignment,
+    MealService,
+)
+from tests.helpers import SYSTEM
 from tests.plugins.meals.conftest import Region, new_customer, new_region
 from tests.plugins.meals.test_meals_property import (
     day_by_day,
@@ -179,12 +196,79 @@ def expected_amount(
     return amount + sum(priced(DELIVERY, d) for d in deliveries)
 
 
+@st.composite
+def limit_exceptions(
+    draw: st.DrawFn, period: BillingPeriod, plan: ServicePlan
+) -> list[DayException]:
+    """One to three exceptions of 7–11 meals on the month's meal days (the limit is 10; a
+    plan orders 1–3 a day, so many extras go over it, and 11 is beyond the form's range)."""
+    meal_days = [
+        day
+        for offset in range(period.last_day.day)
+        for day in [period.first_day + dt.timedelta(days=offset)]
+        if day_by_day(plan, day)[0]
+    ]
+    if not meal_days:
+        return []
+    return [
+        DayException(
+            draw(st.sampled_from(meal_days)),
+            draw(st.sampled_from(("extra", "extra", "replace"))),
+            draw(st.sampled_from(("lunch", "evening_meal"))),
+            draw(st.sampled_from((7, 8, 9, 10, 11))),  # with 1–3 ordered: around the limit
+        )
+        for _ in range(draw(st.integers(1, 3)))
+    ]
+
+
+async def written(service_id: int) -> tuple[int, int, int]:
+    """What an exception writes: exceptions of the service, audit entries, service version."""
+    exceptions = await MealException.count().where(MealException.service == service_id)
+    version = await MealService.select(MealService.version).where(MealService.id == service_id)
+    return exceptions, await AuditEntry.count(), version[0]["version"]
+
+
+async def enter_exceptions(
+    service_id: int, plan: ServicePlan, entered: list[DayException], prices: MealSettings
+) -> ServicePlan:
+    """Each exception through the service as a coordinator enters it; the plan with those the
+    service accepted. A refused one (over 10 meals, or a day with an exception already) must
+    have written nothing."""
+    exceptions = {day: list(found) for day, found in plan.exceptions.items()}
+    for exception in entered:
+        before = await written(service_id)
+        form = {"day": exception.day.isoformat(), "kind": exception.kind,
+                "product": exception.product, "quantity": str(exception.quantity)}  # fmt: skip
+        try:
+            async with transaction():
+                await services.add_exception(SYSTEM, service_id, form, prices)
+        except ValidationFailed as refused:
+            assert set(refused.errors) <= {"day", "quantity"}, refused.errors
+            assert await written(service_id) == before
+            continue
+        assert exception.day not in exceptions
+        exceptions[exception.day] = [exception]
+        after = dataclasses.replace(plan, exceptions=exceptions)
+        assert max(day_by_day(after, exception.day)[0].values()) <= MAX_MEALS_PER_DAY
+    return dataclasses.replace(plan, exceptions=exceptions)
+
+
+def assert_at_most_ten_a_day(lines: list[BillingLine]) -> None:
+    billed: dict[tuple[str, int], int] = {}
+    for line in lines:
+        if line.product != DELIVERY:
+            for day, count in decode(line.days).items():
+                billed[(line.product, day)] = billed.get((line.product, day), 0) + count
+    assert max(billed.values(), default=0) <= MAX_MEALS_PER_DAY
+
+
 @settings(max_examples=15, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
 @given(st.data())
 async def test_billed_days_are_the_days_on_the_lists(data: st.DataObject) -> None:
     period, plan, prices = data.draw(scenarios())
     rule = data.draw(decisions(period))
     history = data.draw(payer_history(period))
+    entered = data.draw(limit_exceptions(period, plan))
     region = await shared_region()
     customer = await new_customer()
     service_id = await store_plan(customer, plan)
@@ -203,7 +287,9 @@ async def test_billed_days_are_the_days_on_the_lists(data: st.DataObject) -> Non
             )
         )
     try:
+        plan = await enter_exceptions(service_id, plan, entered, prices)
         lines = await billing_lines(period, prices)
+        assert_at_most_ten_a_day(lines)
         await assert_lists_carry_the_billed_days(period, region, prices, lines)
         billed_amount = sum((ln.amount for ln in lines), Decimal(0))
         expected = expected_amount(period, plan, prices, rule)

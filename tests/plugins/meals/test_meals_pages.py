@@ -176,6 +176,13 @@ async def test_coordinator_adds_kitchens_and_routes(client: httpx.AsyncClient) -
     await post_form(client, "/meals/kitchens/routes", {"kitchen": kitchen, "name": "Kuortane 1"})
     page = await client.get("/meals/kitchens/")
     assert "Kuortane 1" in page.text
+    # A name too long is refused at its field (it used to be cut to 100 characters silently).
+    long = await post_form(client, "/meals/kitchens/", {"name": "K" * 101})
+    assert long.status_code == 400 and 'id="f-kitchen_name-error"' in long.text
+    assert 'value="' + "K" * 101 + '"' in long.text  # kept for correcting
+    nobody = await post_form(client, "/meals/kitchens/staff", {"staff_kitchen": kitchen})
+    assert nobody.status_code == 400 and 'id="f-username-error"' in nobody.text
+    assert await Kitchen.count() == 1
 
 
 async def test_coordinator_dashboard_counts_a_planned_pause_covering_today_as_paused(

@@ -1,6 +1,7 @@
 """The meal-service workday: the inbox links and closes by action, the start-up check for task
 kinds, kitchen row scope, decisions with the customer's notice, reported changes turned into
-actions, and finding a customer in one step."""
+actions, finding a customer in one step, the services list's filters, the kitchen lists' next
+delivery day and remembered kitchen, and client guidance's requests on its dashboard."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import httpx
 import pytest
 
 from core.common.clock import today
+from core.customers.tables import Customer
 from core.db import transaction
 from core.identity.tables import StaffRole, StaffSession
 from core.notifications.tables import OutboxMessage
@@ -20,10 +22,20 @@ from core.tasks.kinds import collect_task_kinds
 from core.tasks.tables import Task
 from core.web.runtime import Runtime
 from plugins.meals import services
+from plugins.meals.lists import production_list
 from plugins.meals.scope import bind_user
+from plugins.meals.settings import current
 from plugins.meals.tables import MealChangeReport, MealDecision, MealPause, MealService
 from tests.helpers import SYSTEM, make_user, post_form, sign_in
-from tests.plugins.meals.conftest import active_service, new_customer, new_region, version_of
+from tests.plugins.meals.conftest import (
+    OPENING_DECISION,
+    Region,
+    active_service,
+    new_customer,
+    new_region,
+    version_of,
+    weekly_order,
+)
 
 DECISION = {"decision_maker": "Sosiaaliohjaaja Laine", "basis": "Muutti palvelutaloon"}
 
@@ -268,8 +280,13 @@ async def test_coordinator_finds_a_customer_in_one_step(client: httpx.AsyncClien
     await active_service(region)
     wanted = await new_customer("Kivelä", phone="+358405556666")
     service_id = await active_service(region, customer=wanted)
+    await Customer.update({Customer.external_number: "SJK-40123"}).where(Customer.id == wanted)
+    # A customer whose phone holds the wanted one's customer number: a number is read out
+    # whole and matched whole, so the search still opens the one service.
+    holder = await new_customer("Puhelin", phone=f"+35840{(str(wanted) * 7)[:7]}")
+    await active_service(region, customer=holder)
     await signed_in(client, "meal_coordinator")
-    for query in ("kivelä", "040 555 6666", str(wanted)):
+    for query in ("kivelä", "040 555 6666", str(wanted), "SJK-40123", "sjk-40123"):
         found = await post_form(client, "/meals/services/search", {"q": query})
         assert str(found.url).endswith(f"/meals/services/{service_id}"), query
     await active_service(region, customer=await new_customer("Kivelämaa"))
@@ -319,3 +336,123 @@ async def test_a_search_lists_the_services_of_every_customer_it_finds(
     assert several.status_code == 200
     assert all(name in several.text for name in ("Kivelämaa", "Kivi", "Kivelä"))
     assert "Niemi" not in several.text
+
+
+async def test_the_services_list_filters_by_kitchen_route_status_and_changed_this_week(
+    client: httpx.AsyncClient,
+) -> None:
+    region = await new_region()
+    await active_service(region, customer=await new_customer("Hiljainen"))
+    paused = await active_service(region, customer=await new_customer("Tauottaja"))
+    elsewhere = Region(region.other_kitchen, region.other_route, region.kitchen, region.route)
+    await active_service(elsewhere, customer=await new_customer("Lapualainen"))
+    async with transaction():
+        await services.pause_service(
+            SYSTEM,
+            paused,
+            await version_of(paused),
+            {"start_date": today().isoformat(), "reason": "hospital"},
+        )
+    await signed_in(client, "meal_coordinator")
+
+    async def names(query: str) -> set[str]:
+        page = await client.get(f"/meals/services?{query}")
+        assert page.status_code == 200, query
+        return {n for n in ("Hiljainen", "Tauottaja", "Lapualainen") if n in page.text}
+
+    assert await names("") == {"Hiljainen", "Tauottaja", "Lapualainen"}
+    assert await names(f"kitchen={region.kitchen}") == {"Hiljainen", "Tauottaja"}
+    assert await names(f"kitchen={region.other_kitchen}&route={region.other_route}") == {
+        "Lapualainen"
+    }
+    assert await names(f"route={region.route}") == {"Hiljainen", "Tauottaja"}
+    assert await names("status=paused") == {"Tauottaja"}
+    assert await names("changed=week") == {"Tauottaja"}  # its pause starts this week
+
+
+async def test_kitchen_lists_open_on_the_next_delivery_day_and_remember_the_kitchen(
+    client: httpx.AsyncClient,
+) -> None:
+    region = await new_region()
+    await active_service(region)  # delivered on Mondays and Thursdays
+    elsewhere = Region(region.other_kitchen, region.other_route, region.kitchen, region.route)
+    await active_service(elsewhere)
+    username = await signed_in(client, "kitchen")
+    async with transaction():
+        await bind_user(SYSTEM, region.kitchen, username)
+        await bind_user(SYSTEM, region.other_kitchen, username)
+    chosen = await client.get(
+        f"/meals/lists/kitchen?kitchen={region.kitchen}", follow_redirects=False
+    )
+    day = dt.date.fromisoformat(chosen.headers["location"].rsplit("day=", 1)[1])
+    # Kitchens cook ahead: the first coming day with deliveries, not today.
+    assert today() < day <= today() + dt.timedelta(days=7)
+    assert await production_list(region.kitchen, day, current())
+    for earlier in range(1, (day - today()).days):
+        assert not await production_list(
+            region.kitchen, today() + dt.timedelta(days=earlier), current()
+        )
+    opened = await client.get(f"/meals/lists/kitchens/{region.other_kitchen}")
+    assert opened.status_code == 200 and day.strftime("%-d.%-m.%Y") in opened.text
+    index = await client.get("/meals/lists/")
+    assert f'<option value="{region.other_kitchen}" selected>' in index.text  # remembered
+    await client.get(f"/meals/lists/kitchens/{region.kitchen}?day={day.isoformat()}")
+    index = await client.get("/meals/lists/")
+    assert f'<option value="{region.kitchen}" selected>' in index.text
+
+
+async def test_client_guidance_sees_the_requests_it_sent_and_their_state(
+    client: httpx.AsyncClient,
+) -> None:
+    region = await new_region()
+    customer = await new_customer("Pyytäjä")
+    await signed_in(client, "client_guidance")
+    sent = await post_form(
+        client,
+        f"/meals/customers/{customer}/open",
+        {"start_date": today().isoformat(), "diet": "normal", "requested_meals": "lounas",
+         **OPENING_DECISION},
+    )  # fmt: skip
+    assert sent.status_code == 200
+    service_id = (await MealService.select(MealService.id).first())["id"]
+    dashboard = (await client.get("/")).text
+    assert "Pyytäjä" in dashboard and f'href="/meals/services/{service_id}"' in dashboard
+    assert "waiting for the coordinator" in dashboard or "odottaa yhdyshenkilöä" in dashboard
+    async with transaction():
+        await services.complete_opening(
+            SYSTEM,
+            service_id,
+            await version_of(service_id),
+            {"kitchen": region.kitchen, "route": region.route, "route_stop": "1",
+             **weekly_order()},
+            current(),
+        )  # fmt: skip
+    dashboard = (await client.get("/")).text
+    assert "completed by the coordinator" in dashboard or "yhdyshenkilö täydensi" in dashboard
+
+
+@pytest.mark.parametrize(
+    ("kind", "action", "shown"),
+    [("wish_to_end", "end", "Muuttaa tyttären luo"), ("address", "delivery", "Ovikoodi 4321")],
+)
+async def test_a_reported_ending_or_address_change_opens_its_action_pre_filled(
+    client: httpx.AsyncClient, kind: str, action: str, shown: str
+) -> None:
+    service_id = await active_service(await new_region())
+    last_day = today() + dt.timedelta(days=12)
+    await signed_in(client, "home_care")
+    reported = await post_form(
+        client,
+        f"/meals/services/{service_id}/report",
+        {"kind": kind, "channel": "phone", "start_date": last_day.isoformat(), "details": shown},
+    )
+    assert reported.status_code == 200
+    report = await MealChangeReport.select().first()
+    await signed_in(client, "meal_coordinator")
+    report_page = await client.get(f"/meals/services/{service_id}/reports/{report['id']}")
+    href = f"/meals/services/{service_id}/{action}?report={report['id']}"
+    assert href in report_page.text.replace("&amp;", "&")  # one click from the report
+    form = await client.get(href)
+    assert form.status_code == 200 and shown in form.text
+    if action == "end":
+        assert last_day.strftime("%-d.%-m.%Y") in form.text

@@ -13,6 +13,7 @@ from core.common.clock import today
 from plugins.security_phones.tables import Device, Installation, PhoneService
 from tests.citizens import (
     customer_with_code,
+    href,
     identify,
     new_identity_code,
     person_at_broker,
@@ -26,7 +27,9 @@ async def phone_customer(code: str) -> tuple[int, dt.date]:
     customer = await customer_with_code(code)
     start = today() - dt.timedelta(days=40)
     await PhoneService.insert(
-        PhoneService(customer=customer, decision_date=start, start_date=start)
+        PhoneService(
+            customer=customer, decision_date=start - dt.timedelta(days=5), start_date=start
+        )
     )
     serial = f"TP-{customer}"
     device = await Device.insert(
@@ -79,3 +82,27 @@ async def test_a_relative_without_the_security_phone_right_does_not_see_it(
         front = await post_form(client, "/oma/choose", {"customer": str(customer)})
         assert "asioit henkilön" in front.text
         assert "Turvapuhelin" not in front.text
+        decisions = await client.get(href(front.text, "/oma/decisions"))
+        assert decisions.status_code == 200 and "Turvapuhelin" not in decisions.text
+
+
+def finnish(day: dt.date) -> str:
+    return f"{day.day}.{day.month}.{day.year}"
+
+
+async def test_the_decision_granting_the_service_is_on_the_customers_decisions_page(
+    citizen_client: httpx.AsyncClient, oidc_provider: Provider
+) -> None:
+    """The plugin keeps a decision date and a start date, no decision maker, basis or letter:
+    the page shows what there is and leaves out the rest."""
+    code = new_identity_code()
+    _customer, start = await phone_customer(code)
+    front = await identify(citizen_client, oidc_provider, person_at_broker(oidc_provider, code))
+    page = await citizen_client.get(href(front.text, "/oma/decisions"))
+    assert page.status_code == 200
+    section = page.text.split("Turvapuhelin: päätös palvelun myöntämisestä", 1)[1]
+    section = section.split("</section>", 1)[0]
+    assert f"<dd>{finnish(start - dt.timedelta(days=5))}</dd>" in section
+    assert f"Voimassa alkaen</dt><dd>{finnish(start)}</dd>" in section
+    assert "Päätöksentekijä" not in section and "PDF" not in section
+    assert_no_code_on_screen(page.text, "decisions with a security phone")

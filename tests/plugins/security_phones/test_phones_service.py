@@ -287,6 +287,12 @@ async def test_stale_status_change_is_a_conflict_and_installed_devices_stay_put(
     ).is_success
     stale = await post_form(coordinator, url, {"status": "lost", "version": 1})
     assert stale.status_code == 409
+    # A note too long is refused at its field (it used to be cut to 500 characters silently).
+    long = await post_form(coordinator, url, {"status": "lost", "version": 2, "note": "x" * 501})
+    assert long.status_code == 400 and 'id="f-note-error"' in long.text
+    assert (await Device.select().where(Device.id == device_id).first())["status"] == (
+        "in_maintenance"
+    )
     customer = await new_customer()
     await start_service(coordinator, customer)
     back = await post_form(coordinator, url, {"status": "in_stock", "version": 2})
