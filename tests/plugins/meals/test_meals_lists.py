@@ -8,7 +8,12 @@ from core.common.clock import today
 from core.db import transaction
 from core.plugins import BillingPeriod
 from plugins.meals import places, services
-from plugins.meals.lists import production_list, route_changes, route_delivery_list
+from plugins.meals.lists import (
+    kitchen_printout,
+    production_list,
+    route_changes,
+    route_delivery_list,
+)
 from plugins.meals.reports import transport
 from plugins.meals.settings import current
 from tests.helpers import SYSTEM
@@ -93,3 +98,23 @@ async def test_route_change_keeps_past_lists_and_splits_the_transport_report() -
         assert routes == {"Reitti 1", "Reitti 2"}
     else:
         assert "Reitti 2" in routes
+
+
+async def test_printout_splits_counts_per_route_and_shows_the_change_since_the_last_day() -> None:
+    region = await new_region()
+    async with transaction():
+        second_route = await places.create_route(SYSTEM, region.kitchen, "Reitti 2")
+    await active_service(region)
+    await active_service(region, lunches=2, route=second_route)
+    thursday = dt.date(2026, 3, 5)  # carries Thu–Sun; Monday's delivery carried Mon–Wed
+    printout = await kitchen_printout(region.kitchen, thursday, current())
+    lunch = ("lunch", "normal")
+    assert printout.counts_by_route == {region.route: {lunch: 4}, second_route: {lunch: 8}}
+    assert printout.counts == {lunch: 12}
+    assert printout.previous_day == dt.date(2026, 3, 2)
+    assert printout.previous_counts == {lunch: 3 + 6}
+    assert printout.count_changes == {lunch: 3}
+    assert [(sheet.name, sheet.totals) for sheet in printout.routes] == [
+        ("Reitti 1", {"lunch": 4}),
+        ("Reitti 2", {"lunch": 8}),
+    ]

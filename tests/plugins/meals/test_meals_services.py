@@ -233,3 +233,11 @@ async def test_death_of_the_customer_ends_the_service_through_the_core_hook(runt
         )
     ended = await services.get_service(service_id)
     assert (ended["status"], ended["end_date"]) == ("ended", dt.date(2026, 3, 20))
+
+
+def test_an_ended_service_reads_ending_decided_until_its_last_day_and_ended_after() -> None:
+    service = {"status": "ended", "end_date": dt.date(2026, 12, 31)}
+    until = ("Ending decided, meals until %(date)s", {"date": dt.date(2026, 12, 31)})
+    assert services.status_label(service, dt.date(2026, 12, 1)) == until
+    assert services.status_label(service, dt.date(2026, 12, 31)) == until
+    assert services.status_label(service, dt.date(2027, 1, 1)) == ("Ended", {})
