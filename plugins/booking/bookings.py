@@ -17,6 +17,7 @@ from plugins.booking.forms import CHOOSE_TIME
 from plugins.booking.forms import EXTRA_NEEDS as EXTRA_NEEDS
 from plugins.booking.forms import MODES as MODES
 from plugins.booking.forms import parse_start as parse_start
+from plugins.booking.forms import split_slot as split_slot
 from plugins.booking.settings import current as settings
 from plugins.booking.tables import AppointmentType, Booking, BookingContact
 from valvomo.api import (

@@ -135,7 +135,7 @@ class CitizenBookingPages(Controller):
         self, request: Req, type_id: str = "", mode: str = "", slot: str = ""
     ) -> Template:
         await acting_customer(request)
-        professional_id, _, start = slot.partition("|")
+        professional_id, start = bookings.split_slot(slot)
         values = {"appointment_type_id": type_id, "mode": mode,
                   "professional_id": professional_id, "starts_at": start}  # fmt: skip
         return await self._details(request, values, {})

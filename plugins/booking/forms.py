@@ -105,6 +105,12 @@ def parse_start(raw: str) -> dt.datetime | None:
     return None if moment.tzinfo is None else moment.astimezone(dt.UTC)
 
 
+def split_slot(value: object) -> tuple[str, str]:
+    """A free time's radio value, "professional id|start", as those two form fields."""
+    professional_id, _, start = str(value or "").partition("|")
+    return professional_id, start
+
+
 def _first(limit: int) -> Parse:
     """The text cut to `limit` characters (a field whose excess is dropped, not refused)."""
     return Parse(lambda text: text[:limit])

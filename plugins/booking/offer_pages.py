@@ -73,7 +73,7 @@ class OfferPages(Controller):
             booking = await linked_booking(request, token)
         except (links.BadLink, NotFound) as exc:
             return bad_link_page(request, exc)
-        professional_id, _, start = str(data.get("slot", "")).partition("|")
+        professional_id, start = bookings.split_slot(data.get("slot"))
         new_start = bookings.parse_start(start)
         moment = now()
         try:

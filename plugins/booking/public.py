@@ -141,7 +141,7 @@ class PublicBooking(Controller):
         code: str = "",
         needs: str = "",
     ) -> Template:
-        professional_id, _, start = slot.partition("|")
+        professional_id, start = bookings.split_slot(slot)
         values = {
             "appointment_type_id": type_id,
             "mode": mode,

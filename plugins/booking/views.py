@@ -515,7 +515,7 @@ class BookingPages(Controller):
         return redirect_with_notice(f"/booking/customers/{customer.id}", notice)
 
     async def _book_for(self, request: Req, customer_id: int, data: dict[str, Any]) -> int:
-        professional_id, _, start = str(data.get("slot", "")).partition("|")
+        professional_id, start = bookings.split_slot(data.get("slot"))
         form = {**data, "professional_id": professional_id, "starts_at": start}
         booking_request = bookings.clean_request(form, contact_required=False)
         booking_request.customer_id = customer_id
