@@ -79,14 +79,36 @@ async def queue_message(
     due = send_at or now()
     if due.tzinfo is None:
         raise ValueError("send_at must be timezone-aware")
+    return await _insert_queued(
+        channel=channel,
+        recipient=recipient,
+        subject=subject[:300],
+        body=body,
+        customer_id=customer_id,
+        reference=reference[:200],
+        due=due,
+    )
+
+
+async def _insert_queued(
+    *,
+    channel: str,
+    recipient: str,
+    subject: str,
+    body: str,
+    customer_id: int | None,
+    reference: str,
+    due: datetime.datetime,
+) -> int:
+    """One queued outbox row with its own idempotency key; returns its id."""
     rows = await OutboxMessage.insert(
         OutboxMessage(
             channel=channel,
             recipient=recipient,
-            subject=subject[:300],
+            subject=subject,
             body=body,
             customer_id=customer_id,
-            reference=reference[:200],
+            reference=reference,
             status=QUEUED,
             send_at=due,
             next_attempt_at=due,
@@ -164,22 +186,14 @@ async def requeue_cancelled(references: Sequence[str], moment: datetime.datetime
         if row["reference"] not in newest or row["id"] > newest[row["reference"]]["id"]:
             newest[row["reference"]] = row
     for row in newest.values():
-        due = max(row["send_at"], moment)
-        await OutboxMessage.insert(
-            OutboxMessage(
-                channel=row["channel"],
-                recipient=row["recipient"],
-                subject=row["subject"],
-                body=row["body"],
-                customer_id=row["customer_id"],
-                reference=row["reference"],
-                status=QUEUED,
-                send_at=due,
-                next_attempt_at=due,
-                idempotency_key=uuid.uuid4().hex,
-                created_at=now(),
-                request_id=current_request_id(),
-            )
+        await _insert_queued(
+            channel=row["channel"],
+            recipient=row["recipient"],
+            subject=row["subject"],
+            body=row["body"],
+            customer_id=row["customer_id"],
+            reference=row["reference"],
+            due=max(row["send_at"], moment),
         )
     return len(newest)
 
