@@ -15,7 +15,7 @@ from typing import Any
 from core.common.clock import now
 from core.common.errors import ValidationFailed
 from core.customers.validation import normalise_phone
-from core.db import chunked
+from core.db import chunked, in_conditions
 from core.i18n import N_
 from core.notifications.tables import CANCELLED, FAILED, QUEUED, SENDING, SENT, OutboxMessage
 from core.operations.logs import current_request_id
@@ -176,8 +176,8 @@ async def requeue_cancelled(references: Sequence[str], moment: datetime.datetime
     if not references:
         return 0
     rows: list[dict[str, Any]] = []
-    for chunk in chunked(list(references), 500):
-        rows += await OutboxMessage.select().where(OutboxMessage.reference.is_in(list(chunk)))
+    for condition in in_conditions(OutboxMessage.reference, list(references)):
+        rows += await OutboxMessage.select().where(condition)
     live = {row["reference"] for row in rows if row["status"] != CANCELLED}
     newest: dict[str, dict[str, Any]] = {}
     for row in rows:
