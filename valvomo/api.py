@@ -84,6 +84,7 @@ from core.notifications.services import (
     requeue_cancelled,
     sms_recipient_problem,
 )
+from core.operations.retention import expired_records
 from core.plugins import (
     ADMINISTRATION,
     BillingLine,
@@ -250,6 +251,7 @@ __all__ = [
     "decode_days",
     "encode_days",
     "enforce",
+    "expired_records",
     "export",
     "fees",
     "fmt_date",

@@ -10,6 +10,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from piccolo.columns import Column
+from piccolo.columns.combination import Combinable
+
 from core.audit import pruning
 from core.audit.keys import AuditKeyError, current_keys
 from core.audit.services import SystemActor, record
@@ -129,14 +132,20 @@ AUDIT_OWNER_NOTE = (
 FINISHED = (SENT, FAILED, CANCELLED)
 
 
+async def expired_records(
+    entity: str, customer: Column, condition: Combinable, limit: int
+) -> list[ExpiredRecord]:
+    """The usual `find_expired` of a RetentionRule: the first `limit` rows (by id) of
+    `customer`'s table that match `condition`, as `entity` records of that customer."""
+    table = customer._meta.table
+    row_id = table._meta.primary_key
+    rows = await table.select(row_id, customer).where(condition).order_by(row_id).limit(limit)
+    return [ExpiredRecord(entity, r[row_id._meta.name], r[customer._meta.name]) for r in rows]
+
+
 async def expired_outbox_messages(cutoff: dt.datetime, limit: int) -> list[ExpiredRecord]:
-    rows = (
-        await OutboxMessage.select(OutboxMessage.id, OutboxMessage.customer_id)
-        .where(OutboxMessage.status.is_in(list(FINISHED)) & (OutboxMessage.created_at < cutoff))
-        .order_by(OutboxMessage.id)
-        .limit(limit)
-    )
-    return [ExpiredRecord("outbox_message", r["id"], r["customer_id"]) for r in rows]
+    finished = OutboxMessage.status.is_in(list(FINISHED)) & (OutboxMessage.created_at < cutoff)
+    return await expired_records("outbox_message", OutboxMessage.customer_id, finished, limit)
 
 
 async def delete_outbox_messages(ids: list[int]) -> None:

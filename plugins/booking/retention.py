@@ -7,17 +7,11 @@ from __future__ import annotations
 import datetime as dt
 
 from plugins.booking.tables import Booking, BookingContact, WaitlistEntry
-from valvomo.api import ExpiredRecord, RetentionRule
+from valvomo.api import ExpiredRecord, RetentionRule, expired_records
 
 
 async def expired_bookings(cutoff: dt.datetime, limit: int) -> list[ExpiredRecord]:
-    rows = (
-        await Booking.select(Booking.id, Booking.customer)
-        .where(Booking.ends_at < cutoff)
-        .order_by(Booking.id)
-        .limit(limit)
-    )
-    return [ExpiredRecord("booking", r["id"], r["customer"]) for r in rows]
+    return await expired_records("booking", Booking.customer, Booking.ends_at < cutoff, limit)
 
 
 async def delete_bookings(ids: list[int]) -> None:

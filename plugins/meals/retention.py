@@ -5,17 +5,12 @@ from __future__ import annotations
 import datetime as dt
 
 from plugins.meals.tables import MealService
-from valvomo.api import ExpiredRecord, RetentionRule
+from valvomo.api import ExpiredRecord, RetentionRule, expired_records
 
 
 async def expired_services(cutoff: dt.datetime, limit: int) -> list[ExpiredRecord]:
-    rows = (
-        await MealService.select(MealService.id, MealService.customer)
-        .where((MealService.status == "ended") & (MealService.end_date < cutoff.date()))
-        .order_by(MealService.id)
-        .limit(limit)
-    )
-    return [ExpiredRecord("meal_service", r["id"], r["customer"]) for r in rows]
+    ended = (MealService.status == "ended") & (MealService.end_date < cutoff.date())
+    return await expired_records("meal_service", MealService.customer, ended, limit)
 
 
 async def delete_services(ids: list[int]) -> None:

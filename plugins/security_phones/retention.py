@@ -5,17 +5,11 @@ from __future__ import annotations
 import datetime as dt
 
 from plugins.security_phones.tables import Alarm
-from valvomo.api import ExpiredRecord, RetentionRule
+from valvomo.api import ExpiredRecord, RetentionRule, expired_records
 
 
 async def expired_alarms(cutoff: dt.datetime, limit: int) -> list[ExpiredRecord]:
-    rows = (
-        await Alarm.select(Alarm.id, Alarm.customer)
-        .where(Alarm.occurred_at < cutoff)
-        .order_by(Alarm.id)
-        .limit(limit)
-    )
-    return [ExpiredRecord("sp_alarm", r["id"], r["customer"]) for r in rows]
+    return await expired_records("sp_alarm", Alarm.customer, Alarm.occurred_at < cutoff, limit)
 
 
 async def delete_alarms(ids: list[int]) -> None:
