@@ -63,7 +63,13 @@ from tests.helpers import (
     post_form,
     sign_in,
 )
-from tests.plugins.booking.setup_data import BookingSetup, add_colleague, create_setup, tomorrow_at
+from tests.plugins.booking.setup_data import (
+    BookingSetup,
+    add_colleague,
+    coming_booking,
+    create_setup,
+    tomorrow_at,
+)
 from tests.plugins.booking.test_absences import book
 from tests.plugins.booking.test_public import SECRET
 from tests.plugins.booking.test_staff import signed_in_professional
@@ -216,18 +222,6 @@ async def unbind_kitchen_user() -> Destructive:
     )
 
 
-async def _booked() -> dict[str, Any]:
-    """A coming booked appointment of the demo (a past one's link has expired: 410)."""
-    row = (
-        await Booking.select()
-        .where((Booking.status == "booked") & (Booking.starts_at > now()))
-        .order_by(Booking.starts_at)
-        .first()
-    )
-    assert row, "the demo has coming booked appointments"
-    return row
-
-
 def _cancelled(booking_id: int) -> Callable[[], Awaitable[bool]]:
     query = Booking.exists().where((Booking.id == booking_id) & (Booking.status == "cancelled"))
     return query.run
@@ -235,7 +229,7 @@ def _cancelled(booking_id: int) -> Callable[[], Awaitable[bool]]:
 
 @handles("plugins.booking.views:BookingPages.change_booking")
 async def staff_cancel_booking() -> Destructive:
-    row = await _booked()
+    row = await coming_booking()
     return Destructive(
         f"/booking/bookings/{row['id']}",
         {"action": "cancel", "reason": next(iter(CANCEL_REASONS))},
@@ -660,7 +654,7 @@ async def test_destructive_route_refuses_without_confirmation(
 async def test_citizen_cancel_asks_first_and_is_not_the_main_button(
     runtime: Runtime, everyone: httpx.AsyncClient
 ) -> None:
-    row = await _booked()
+    row = await coming_booking()
     token = links.sign(runtime.settings.secret, row["id"], row["starts_at"])
     path = f"/book/manage/{token}"
     page = await everyone.get(path)

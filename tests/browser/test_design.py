@@ -16,7 +16,6 @@ from core.customers.tables import Customer
 from core.demo import load_demo
 from core.web.runtime import Runtime
 from plugins.booking import links
-from plugins.booking.tables import Booking
 from plugins.meals.tables import MealService
 from plugins.security_phones.tables import PhoneService
 from tests.browser.helpers import (
@@ -28,6 +27,7 @@ from tests.browser.helpers import (
     save_screenshot,
 )
 from tests.helpers import make_user
+from tests.plugins.booking.setup_data import coming_booking
 
 WIDTHS = {"desktop": (1366, 900), "phone": (360, 740)}
 
@@ -65,7 +65,7 @@ async def staff_pages() -> dict[str, str]:
 
 
 async def citizen_pages(runtime: Runtime) -> dict[str, str]:
-    booking = await Booking.select().where(Booking.status == "booked").first()
+    booking = await coming_booking()
     token = links.sign(runtime.settings.secret, booking["id"], booking["starts_at"])
     return {"booking-start": "/book/", "booking-manage": f"/book/manage/{token}"}
 

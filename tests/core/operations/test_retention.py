@@ -62,7 +62,7 @@ async def test_finished_messages_go_after_90_days_and_each_deletion_is_audited(
     assert audit[0]["entity"] == "outbox_message"
     assert audit[0]["entity_id"] == str(old_sent)
     assert audit[0]["actor_name"] == "valvomo retention"
-    assert "040" not in str(audit[0]) and "Ateriapalvelu" not in str(audit[0])
+    assert "765 4321" not in str(audit[0]) and "Ateriapalvelu" not in str(audit[0])
     report, problems = await verify_chain()
     assert problems == [] and report.checked > 0
 

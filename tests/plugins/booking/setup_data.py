@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
-from core.common.clock import today
+from core.common.clock import now, today
 from core.db import transaction
 from core.identity.tables import StaffUser
-from plugins.booking.tables import AppointmentType, Opening, Professional, ServiceUnit
+from plugins.booking.tables import AppointmentType, Booking, Opening, Professional, ServiceUnit
 from tests.helpers import make_user
 
 
@@ -101,3 +102,19 @@ async def add_colleague(setup: BookingSetup, type_ids: tuple[int, ...] = ()) -> 
                     )
                 )
     return int(professional[0]["id"])
+
+
+async def coming_booking() -> dict[str, Any]:
+    """The next booked appointment at least an hour away.
+
+    A citizen's manage link expires when the appointment starts (410), so tests that
+    open one must never take a booking that may start while the test runs.
+    """
+    row = (
+        await Booking.select()
+        .where((Booking.status == "booked") & (Booking.starts_at > now() + dt.timedelta(hours=1)))
+        .order_by(Booking.starts_at)
+        .first()
+    )
+    assert row, "there are coming booked appointments"
+    return row
