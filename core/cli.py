@@ -441,13 +441,15 @@ def _checkpoint_path(runtime: Runtime) -> Path:
     return settings.audit_checkpoint_file or settings.var_dir / "audit-checkpoints.jsonl"
 
 
-def _share_metrics_dir() -> None:
-    from core.operations.process import share_metrics_dir
+def _share_process_folders() -> None:
+    from core.operations.process import share_hashing_slots, share_metrics_dir
 
     try:
-        share_metrics_dir(load_settings().var_dir)
+        var_dir = load_settings().var_dir
     except ConfigError:
-        pass  # load_runtime reports it
+        return  # load_runtime reports it
+    share_metrics_dir(var_dir)
+    share_hashing_slots(var_dir)
 
 
 def _safe_url(url: str) -> str:
@@ -469,7 +471,7 @@ def main(argv: list[str] | None = None) -> Any:
     log_privacy.install()
     args = sys.argv[1:] if argv is None else argv
     if args[:1] in (["serve"], ["worker"], ["demo"]):
-        _share_metrics_dir()
+        _share_process_folders()
     if args[:1] not in (["plugins"], ["new-plugin"]):
         load_runtime().host.hook.valvomo_cli_commands(cli=cli)
     return cli.main(args=args)

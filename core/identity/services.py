@@ -21,6 +21,8 @@ from core.db import transaction
 from core.i18n import N_
 from core.identity import second_factor
 from core.identity.passwords import (
+    BUSY_RETRY_SECONDS,
+    HashingBusy,
     hash_password_async,
     verify_password_async,
 )
@@ -299,6 +301,10 @@ class LoginResult:
     token: str | None = None
     error: str | None = None
     wait_seconds: int = 0
+    busy: bool = False  # too many sign-ins at once: try again in wait_seconds (503)
+
+
+HASHING_BUSY = N_("Many people are signing in right now. Try again in a moment.")
 
 
 def account_delay(failures: int) -> int:
@@ -394,7 +400,12 @@ async def log_in(
         .where(StaffUser.username == username)
         .first()
     )
-    ok = await verify_password_async(user["password_hash"] if user else None, password)
+    try:
+        ok = await verify_password_async(user["password_hash"] if user else None, password)
+    except HashingBusy:
+        # Not checked, so no try: the attempt must not slow the account or its address.
+        await LoginAttempt.delete().where(LoginAttempt.id == attempt_id)
+        return LoginResult(error=HASHING_BUSY, wait_seconds=BUSY_RETRY_SECONDS, busy=True)
     await LoginAttempt.update({LoginAttempt.checked: True}).where(LoginAttempt.id == attempt_id)
     if not ok or user is None or not user["is_active"]:
         return LoginResult(error=N_("Wrong username or password."))

@@ -81,7 +81,7 @@ class SessionController(Controller):
             LOGIN_FAILURES.inc()
             page = _login_page(
                 request,
-                status_code=429 if result.wait_seconds else 400,
+                status_code=503 if result.busy else 429 if result.wait_seconds else 400,
                 next=_safe_next(data.get("next")),
                 username=data.get("username", ""),
                 login_error=result.error,

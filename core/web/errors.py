@@ -25,6 +25,7 @@ from core.identity.guards import (
     SecondFactorRequired,
     in_citizen_area,
 )
+from core.identity.passwords import BUSY_RETRY_SECONDS, HashingBusy
 from core.operations.outage import is_database_outage
 from core.web.pages import render, render_conflict
 from core.web.runtime import runtime_of
@@ -146,6 +147,17 @@ def handle_database_outage(request: Request[Any, Any, Any]) -> Response[Any]:
     return response
 
 
+def handle_hashing_busy(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    """503 with Retry-After when a password (a new user's, a changed one) waited too long for
+    a hashing slot: many people are signing in at once (core.identity.passwords)."""
+    if _is_api(request):
+        response = _json(503, {"detail": "The server is busy; try again shortly."})
+    else:
+        response = _status_page(request, 503)
+    response.headers["Retry-After"] = str(BUSY_RETRY_SECONDS)
+    return response
+
+
 def handle_server_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     if is_database_outage(exc):
         return handle_database_outage(request)
@@ -173,5 +185,6 @@ EXCEPTION_HANDLERS: dict[Any, Any] = {
     msgspec.DecodeError: handle_bad_body,
     UnicodeDecodeError: handle_bad_body,
     RecursionError: handle_bad_body,
+    HashingBusy: handle_hashing_busy,
     Exception: handle_server_error,
 }

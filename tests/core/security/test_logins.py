@@ -1,11 +1,16 @@
-"""Gaps 4, 5, 9, 11: atomic login throttling, hashing off the event loop, a progressive delay
-instead of a lockout, and every session ended when the password changes or the user is disabled."""
+"""Gaps 4, 5, 9, 11: atomic login throttling, hashing off the event loop and bounded, a
+progressive delay instead of a lockout, and every session ended when the password changes or
+the user is disabled."""
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import fcntl
+import os
 import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -47,6 +52,119 @@ async def test_hashing_runs_off_the_event_loop(counted_checks: list[str]) -> Non
     username = await make_user()
     assert (await services.log_in(username, PASSWORD, "192.0.2.1", 1)).token
     assert counted_checks and threading.main_thread().name not in counted_checks
+
+
+@pytest.fixture
+def hashing_concurrency(monkeypatch: pytest.MonkeyPatch) -> Callable[[], int]:
+    """The real argon2 verification, counting how many ran at the same moment; gives the most."""
+    lock = threading.Lock()
+    running = most = 0
+    real = passwords.verify_password
+
+    def tracking(password_hash: str | None, password: str) -> bool:
+        nonlocal running, most
+        with lock:
+            running += 1
+            most = max(most, running)
+        try:
+            return real(password_hash, password)
+        finally:
+            with lock:
+                running -= 1
+
+    monkeypatch.setattr(passwords, "verify_password", tracking)
+    return lambda: most
+
+
+@pytest.fixture
+def shared_slots(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The host's hashing slots shared through `tmp_path`, as `valvomo serve` shares them."""
+    monkeypatch.setenv(passwords.SLOTS_VARIABLE, str(tmp_path))
+    return tmp_path
+
+
+class HeldSlots:
+    """Every hashing slot held, as by other worker processes hashing, with a short queue
+    limit while held."""
+
+    def __init__(self, folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.folder, self.monkeypatch = folder, monkeypatch
+        self.held: list[int] = []
+        self.queue_seconds = passwords.QUEUE_SECONDS
+
+    def take(self) -> None:
+        self.monkeypatch.setattr(passwords, "QUEUE_SECONDS", 0.3)
+        for path in passwords.slot_paths(self.folder):
+            self.held.append(os.open(path, os.O_RDWR | os.O_CREAT))
+            fcntl.flock(self.held[-1], fcntl.LOCK_EX | fcntl.LOCK_NB)
+
+    def free(self) -> None:
+        while self.held:
+            os.close(self.held.pop())
+        self.monkeypatch.setattr(passwords, "QUEUE_SECONDS", self.queue_seconds)
+
+
+@pytest.fixture
+def slots(shared_slots: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[HeldSlots]:
+    held = HeldSlots(shared_slots, monkeypatch)
+    yield held
+    held.free()
+
+
+async def test_at_most_one_hash_per_core_runs_at_once(
+    hashing_concurrency: Callable[[], int],
+) -> None:
+    logins = 3 * passwords.hashing_slots() + 2
+    checked = await asyncio.gather(
+        *[passwords.verify_password_async(None, f"guess-{n}-password") for n in range(logins)]
+    )
+    assert checked == [False] * logins
+    assert 1 <= hashing_concurrency() <= passwords.hashing_slots() == (os.cpu_count() or 1)
+
+
+def test_worker_processes_share_the_hosts_slots(
+    hashing_concurrency: Callable[[], int], shared_slots: Path
+) -> None:
+    """Each thread opens the lock files itself, exactly as another process would."""
+    no_limit = 10.0**9
+    threads = [
+        threading.Thread(
+            target=passwords._in_slot,
+            args=(no_limit, passwords.verify_password, None, f"guess-{n}-password"),
+        )
+        for n in range(3 * passwords.hashing_slots() + 2)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert 1 <= hashing_concurrency() <= passwords.hashing_slots()
+
+
+async def test_a_password_that_gets_no_slot_is_not_checked(
+    counted_checks: list[str], slots: HeldSlots
+) -> None:
+    slots.take()
+    with pytest.raises(passwords.HashingBusy):
+        await passwords.verify_password_async(None, "any-password-at-all")
+    assert counted_checks == []
+    slots.free()
+    assert await passwords.verify_password_async(None, "any-password-at-all") is False
+    assert len(counted_checks) == 1
+
+
+async def test_a_busy_sign_in_says_try_again_and_is_no_attempt(
+    client: httpx.AsyncClient, counted_checks: list[str], slots: HeldSlots
+) -> None:
+    username = await make_user()
+    slots.take()
+    busy = await sign_in(client, username)
+    assert busy.status_code == 503 and busy.headers["retry-after"] == "5"
+    assert 'id="login-error"' in busy.text and await StaffSession.count() == 0
+    assert counted_checks == [] and await LoginAttempt.count() == 0  # slows nobody down
+    slots.free()
+    assert (await sign_in(client, username)).status_code == 200
+    assert await StaffSession.count() == 1
 
 
 async def test_delay_grows_and_passes_and_the_owner_is_not_locked_out() -> None:
