@@ -167,6 +167,27 @@ async def test_a_busy_sign_in_says_try_again_and_is_no_attempt(
     assert await StaffSession.count() == 1
 
 
+async def test_a_new_password_that_gets_no_slot_is_a_503_and_changes_nothing(
+    admin: httpx.AsyncClient, slots: HeldSlots
+) -> None:
+    username = await make_user("client_guidance")
+    user = await StaffUser.select().where(StaffUser.username == username).first()
+    slots.take()
+    busy = await admin.put(
+        f"/api/users/{user['id']}",
+        json={
+            "version": user["version"],
+            "full_name": user["full_name"],
+            "roles": ["client_guidance"],
+            "password": "a-brand-new-password",
+        },
+        headers=api_headers(admin),
+    )
+    assert busy.status_code == 503 and busy.headers["retry-after"] == "5", busy.text
+    after = await StaffUser.select().where(StaffUser.id == user["id"]).first()
+    assert after["password_hash"] == user["password_hash"]
+
+
 async def test_delay_grows_and_passes_and_the_owner_is_not_locked_out() -> None:
     assert [services.account_delay(n) for n in (1, 5, 6, 7, 8, 30)] == [0, 0, 2, 4, 8, 300]
     username = await make_user()
