@@ -13,7 +13,7 @@ from litestar.response import Redirect, Response, Template
 from plugins.meals import change_reports, decisions, diets, lists, services
 from plugins.meals.code_views import MealCodePages
 from plugins.meals.codes import effective
-from plugins.meals.forms import order_form_values
+from plugins.meals.forms import WEEKDAY_NAMES, order_form_values
 from plugins.meals.list_views import MealListPages
 from plugins.meals.place_views import KitchenPages
 from plugins.meals.report_views import MealReportPages
@@ -52,15 +52,6 @@ from valvomo.api import (
 
 Req = Request[Any, Any, Any]
 PAGE_SIZE = 50
-WEEKDAY_NAMES = (
-    N_("Monday"),
-    N_("Tuesday"),
-    N_("Wednesday"),
-    N_("Thursday"),
-    N_("Friday"),
-    N_("Saturday"),
-    N_("Sunday"),
-)
 # action → (permission, statuses in which the form is offered)
 ACTIONS: dict[str, tuple[str, tuple[str, ...]]] = {
     "complete": ("meals.manage", ("opening_requested",)),
