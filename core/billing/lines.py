@@ -326,13 +326,21 @@ def corrections(
                 ),
                 corrects=closed,
                 days=days.encode(days.difference((ln.days for ln in now), billed_days[line_key])),
-                period_days=days.encode(
-                    days.difference((ln.period_days for ln in now), billed_period_days[line_key])
-                ),
+                period_days=_span_change_code(now, billed_period_days[line_key]),
                 correction_kind=_kind(quantity[line_key], amount[line_key]),
             )
         )
     return found
+
+
+def _span_change_code(now: list[MonthLine], before: list[str]) -> str:
+    """The days of a span added and removed ("10:-1,…"), when every line now and every line
+    billed has its span (lines frozen before spans were kept have none: then nothing, so that
+    the spans billed never add up to something partial)."""
+    spans = [line.period_days for line in now]
+    if not (all(spans) and all(before)):
+        return ""
+    return days.encode(days.difference(spans, before))
 
 
 def _kind(quantity: Decimal, amount: Decimal) -> str:

@@ -18,6 +18,7 @@ import openpyxl
 
 from core.audit.tables import AuditEntry
 from core.billing import services
+from core.billing.tables import BilledLine
 from core.db import transaction
 from core.i18n import gettext
 from core.plugins import BillingLine, BillingPeriod
@@ -182,3 +183,30 @@ async def test_a_changed_line_without_days_says_what_changed_against_what_was_bi
     assert [(ln.quantity, ln.detail) for ln in again] == [
         (Decimal("0.032"), f"+0,032 {gettext('monthly_fee')}, {added}")
     ]
+
+
+async def test_a_span_frozen_before_spans_were_kept_is_corrected_by_quantity(
+    runtime: Runtime, fake_service: FakeService
+) -> None:
+    """A snapshot line from before the migration has no period_days: its correction says the
+    quantity billed and now, and stores no partial span."""
+    aino = await add_customer("Aino", "Virtanen")
+    fake_service.lines[(2025, 10)] = [
+        BillingLine(aino, "phones", "monthly_fee", "Monthly fee", Decimal(22), Decimal("1"),
+                    period_days=span(10, 31)),
+    ]  # fmt: skip
+    async with transaction():
+        await services.close_period(SYSTEM, runtime.host, OCT, 1, dt.date(2025, 11, 1))
+    await BilledLine.update({BilledLine.period_days: ""}, force=True)
+    fake_service.lines[(2025, 10)] = [
+        BillingLine(aino, "phones", "monthly_fee", "Monthly fee", Decimal(17), Decimal("1"),
+                    period_days=span(15, 31)),
+    ]  # fmt: skip
+    (line,) = (await services.month_bill(runtime.host, NOV)).lines
+    assert (line.quantity, line.period_days) == (Decimal(-5), "")
+    assert line.detail == gettext(
+        "%(change)s (billed %(before)s, now %(now)s)",
+        change=f"\u22125 {gettext('monthly_fee')}",
+        before="22",
+        now="17",
+    )
