@@ -1,9 +1,11 @@
 """Reports: devices by status and model, customers per municipality, alarms and response times.
 
-From the situational picture the reports of a year can be narrowed to an area (`ListArea`): the
-customers who lived in a municipality (at the end of each alarm's month, or on the day the
-customers are counted), or one alarm centre (the services at it, the alarms it sent), as the
-picture counts its figures. The devices are not about an area and are left out then."""
+Customers are counted month by month, as the situational picture counts its figures: under the
+municipality each customer lived in at the month's end and the alarm centre that served the
+service then. From the picture the reports of a year can be narrowed to an area (`ListArea`): the
+customers who lived in a municipality (at the end of each month), or one alarm centre (the
+services it served, the alarms it sent). The devices are not about an area and are left out
+then."""
 
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ from typing import Any
 from piccolo.query.functions.aggregate import Count
 
 from plugins.security_phones.alarms import KINDS
+from plugins.security_phones.metrics import SERVICES_BY_AREA
 from plugins.security_phones.tables import Alarm, AlarmVisit, Device, PhoneService
 from valvomo.api import (
     HELSINKI,
@@ -24,9 +27,11 @@ from valvomo.api import (
     BillingPeriod,
     Customer,
     ListArea,
+    MetricContext,
     chunked,
     customers_living_in,
     gettext,
+    month_query,
     to_csv,
 )
 
@@ -73,28 +78,48 @@ async def devices_by_status_and_model() -> Table:
     )
 
 
-async def customers_per_municipality(day: dt.date, area: ListArea | None = None) -> Table:
-    active = (PhoneService.start_date <= day) & (
-        PhoneService.end_date.is_null() | (PhoneService.end_date >= day)
-    )
-    if area:
-        living = await customers_living_in(area, day)
-        if living is not None:
-            active &= PhoneService.customer.is_in(living or [0])
-        if area.unit:
-            active &= PhoneService.centre.name == area.unit
-    rows = (
-        await PhoneService.select(
-            PhoneService.customer.municipality, Count(PhoneService.id, alias="count")
-        )
-        .where(active)
-        .group_by(PhoneService.customer.municipality)
-        .order_by(PhoneService.customer.municipality)
-    )
+async def customers_per_municipality(
+    year: int, today: dt.date, area: ListArea | None = None
+) -> Table:
+    """Month by month of the year (to the current month): the customers whose service ran at
+    some time in the month, and the services started and ended in it, per municipality the
+    customer lived in at the month's end. The figures' own query (`SERVICES_BY_AREA`), so a
+    figure of a month and an area is that month's row; an area keeps its municipality's rows,
+    or the services of an alarm centre (the centre that served them at the month's end)."""
+    if area and not area.known:
+        return _customers_table([])
+    load = month_query(PhoneService, SERVICES_BY_AREA)
+    context = MetricContext(host=None, settings=None)
+    rows: list[tuple[Any, ...]] = []
+    for month in range(1, 13):
+        period = BillingPeriod(year, month)
+        if period.first_day > today:
+            break
+        totals: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
+        for r in await load(period, context):
+            if area and area.municipality and r["municipality"] != area.municipality:
+                continue
+            if area and area.unit and r["unit"] != area.unit:
+                continue
+            found = totals[r["municipality"]]
+            for n, column in enumerate(("running_customers", "openings", "endings")):
+                found[n] += int(r[column] or 0)
+        label = period.first_day.strftime("%Y-%m")
+        rows.extend((label, m, *totals[m]) for m in sorted(totals) if any(totals[m]))
+    return _customers_table(rows)
+
+
+def _customers_table(rows: list[tuple[Any, ...]]) -> Table:
     return Table(
         N_("Customers per municipality"),
-        (N_("Municipality"), N_("Customers")),
-        [(r["customer.municipality"], r["count"]) for r in rows],
+        (
+            N_("Month"),
+            N_("Municipality"),
+            N_("Customers"),
+            N_("Services started"),
+            N_("Services ended"),
+        ),
+        rows,
     )
 
 
@@ -211,12 +236,12 @@ async def _municipalities(customer_ids: set[int]) -> dict[int, str]:
 
 
 async def build(name: str, year: int, day: dt.date, area: ListArea | None = None) -> Table:
-    """The report `name` of `year`, narrowed to `area` if given (not the devices:
-    `AREA_NAMES`)."""
+    """The report `name` of `year` (its months to `day`'s), narrowed to `area` if given (not the
+    devices: `AREA_NAMES`)."""
     if name == "devices":
         return await devices_by_status_and_model()
     if name == "municipalities":
-        return await customers_per_municipality(day, area)
+        return await customers_per_municipality(year, day, area)
     if name == "alarms":
         return await alarms_by_kind_per_month(year, area)
     return await response_times(year, area)
