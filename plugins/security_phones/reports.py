@@ -25,13 +25,12 @@ from valvomo.api import (
     HELSINKI,
     N_,
     BillingPeriod,
-    Customer,
     ListArea,
     MetricContext,
-    chunked,
     customers_living_in,
     gettext,
     month_query,
+    municipalities_on,
     to_csv,
 )
 
@@ -181,7 +180,8 @@ def percentile(values: list[float], share: float) -> float:
 
 
 async def response_times(year: int, area: ListArea | None = None) -> Table:
-    """Visits per month and municipality; minutes from alarm to arrival (median, 90th pct)."""
+    """Visits per month and municipality (where the customer lived at the month's end); minutes
+    from alarm to arrival (median, 90th pct)."""
     start, end = year_bounds(year)
     within = AreaOfYear(area, year)
     rows = [
@@ -198,11 +198,13 @@ async def response_times(year: int, area: ListArea | None = None) -> Table:
         )
         if await within.holds(month_of(r["alarm.occurred_at"]), r["alarm.customer"])
     ]
-    municipality = await _municipalities({r["alarm.customer"] for r in rows if r["alarm.customer"]})
+    alarms = [(month_of(r["alarm.occurred_at"]), r["alarm.customer"]) for r in rows]
+    homes = await _homes(year, alarms)
     visits: Counter[tuple[str, str]] = Counter()
     minutes: dict[tuple[str, str], list[float]] = defaultdict(list)
     for r in rows:
-        key = (month_of(r["alarm.occurred_at"]), municipality.get(r["alarm.customer"], "–"))
+        month = month_of(r["alarm.occurred_at"])
+        key = (month, homes[month].get(r["alarm.customer"], "–"))
         visits[key] += 1
         if r["arrived_at"] is not None:
             minutes[key].append((r["arrived_at"] - r["alarm.occurred_at"]).total_seconds() / 60)
@@ -225,14 +227,18 @@ async def response_times(year: int, area: ListArea | None = None) -> Table:
     )
 
 
-async def _municipalities(customer_ids: set[int]) -> dict[int, str]:
-    found: dict[int, str] = {}
-    for chunk in chunked(sorted(customer_ids)):
-        for c in await Customer.select(Customer.id, Customer.municipality).where(
-            Customer.id.is_in(list(chunk))
-        ):
-            found[c["id"]] = c["municipality"]
-    return found
+async def _homes(year: int, alarms: list[tuple[str, int | None]]) -> dict[str, dict[int, str]]:
+    """Per month of the alarms ("2026-03"), where their customers lived at the month's end (as
+    the figures file them)."""
+    customers: dict[str, set[int]] = defaultdict(set)
+    for month, customer in alarms:
+        ids = customers[month]  # a month of alarms of unknown customers only has no homes
+        if customer:
+            ids.add(customer)
+    return {
+        month: await municipalities_on(BillingPeriod(year, int(month[5:7])).last_day, ids)
+        for month, ids in customers.items()
+    }
 
 
 async def build(name: str, year: int, day: dt.date, area: ListArea | None = None) -> Table:
