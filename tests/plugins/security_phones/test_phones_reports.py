@@ -88,6 +88,7 @@ async def test_report_pages_and_csv(client: httpx.AsyncClient) -> None:
     await sign_in(client, await make_user("biller"))
     page = await client.get("/security-phones/reports?year=2026")
     assert page.status_code == 200 and "Kurikka" in page.text
+    assert "<td>tammikuu 2026</td>" in page.text and "2026-01" not in page.text  # months in words
     # month by month of the year (its first month is past whatever the day of the run)
     csv_answer = await client.get("/security-phones/reports/csv/municipalities?year=2026")
     assert csv_answer.status_code == 200
