@@ -9,6 +9,9 @@ does), so the current month counts its plan to the month's end. One grouped quer
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Iterable
+
 from plugins.meals import ledger
 from plugins.meals.schedule import DELIVERY_LOOKAHEAD
 from plugins.meals.settings import current
@@ -22,6 +25,7 @@ from valvomo.api import (
     MetricStamp,
     MonthRows,
     Rows,
+    chunked,
     column_of,
     counted,
     customer_stamps_of,
@@ -45,6 +49,22 @@ KITCHEN_AT = (
 WITH_CUSTOMER = (
     f" JOIN customer c ON c.id = s.customer LEFT JOIN meals_kitchen k ON k.id = {KITCHEN_AT}"
 )
+
+
+async def kitchens_at(day: dt.date, services: Iterable[int]) -> dict[int, str]:
+    """The kitchen (by name) each of `services` is filed under on `day`, the last day of a
+    month, as the figures file it (`KITCHEN_AT`): for the lists behind a kitchen's figures."""
+    sql = (
+        "SELECT s.id AS id, k.name AS kitchen FROM meals_service s"  # noqa: S608
+        f" LEFT JOIN meals_kitchen k ON k.id = {KITCHEN_AT.replace(':last', '{}')}"
+    )
+    found: dict[int, str] = {}
+    for chunk in chunked(sorted(set(services))):
+        ids = ", ".join(str(int(i)) for i in chunk)  # integers only enter the text
+        for r in await MealService.raw(f"{sql} WHERE s.id IN ({ids})", day):
+            found[r["id"]] = r["kitchen"] or ""
+    return found
+
 
 SERVICES = grouped(
     {

@@ -177,6 +177,16 @@ async def test_a_kitchens_past_months_keep_the_services_it_delivered(runtime: Ru
     assert await customers(april, first_kitchen) == 3
     assert await customers(april, "Lapua") == 1
 
+    # the deviations behind a kitchen's figures of March: the moved service's March pause is
+    # its first kitchen's, not that of the kitchen it has now
+    from core.customers.areas import ListArea
+    from plugins.meals import reports
+
+    every = await reports.deviations(MARCH)
+    assert any(r["service_id"] == moved and r["kind"] == "Paused" for r in every)
+    assert await reports.deviations(MARCH, ListArea(unit=first_kitchen)) == every
+    assert await reports.deviations(MARCH, ListArea(unit="Lapua")) == []
+
 
 async def test_an_alarm_centres_past_months_keep_the_services_it_served(
     runtime: Runtime, monkeypatch: Any
