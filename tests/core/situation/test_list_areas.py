@@ -20,6 +20,7 @@ from core.web.runtime import Runtime
 from plugins.booking.metrics import month_appointments
 from plugins.booking.tables import ServiceUnit
 from plugins.meals import reports
+from plugins.meals.services import ServiceFilter, list_services
 from plugins.meals.settings import current
 from plugins.meals.tables import MealService
 from plugins.security_phones import reports as phone_reports
@@ -94,6 +95,17 @@ async def test_lists_narrow_to_the_area_as_the_figures_count_it(runtime: Runtime
     assert kitchen and len(await reports.deviations(MARCH, ListArea(unit=kitchen))) == len(
         await reports.deviations(MARCH)
     )
+
+    # the meal services of the month behind its customers, by the municipality at its end
+    async def meal_services(municipality: str, month: BillingPeriod) -> int:
+        found = ServiceFilter(municipality=municipality, month=month.first_day)
+        return (await list_services(found, 1, 50))[0]
+
+    assert await meal_services("Lapua", MARCH) == 1
+    assert await meal_services("Seinäjoki", MARCH) == 5
+    assert await meal_services("Lapua", BillingPeriod(2026, 2)) == 0
+    assert await meal_services("Seinäjoki", BillingPeriod(2026, 2)) == 2
+
     transport = await reports.transport(MARCH, current(), ListArea("Lapua"))
     assert sum(r["customers"] for r in transport) == 1
     assert await reports.transport(MARCH, current(), ListArea(unit="No such kitchen")) == []
@@ -279,6 +291,12 @@ async def test_every_link_of_an_area_opens_for_every_role_that_sees_it(
         "/security-phones/reports?year=2026&unit=Centre+B",
     ):
         assert "<td>Lapua</td>" in lists[link] and "<td>Seinäjoki</td>" not in lists[link]
+    # the meal services of March behind Lapua's customers: the Lapua customer's service only
+    services_of_march = lists["/meals/services?month=2026-03&municipality=Lapua"]
+    lapua_service = await MealService.select(MealService.id).where(MealService.customer == lapua)
+    shown = set(re.findall(r'href="/meals/services/(\d+)"', services_of_march))
+    assert shown == {str(lapua_service[0]["id"])}
+    assert "maaliskuu 2026" in services_of_march
     billed = lists["/billing/2026/3?municipality=Lapua"]
     assert set(re.findall(r'href="/customers/(\d+)"', billed)) == {str(lapua)}
     assert len(declared_metrics(runtime.host)) > 0
