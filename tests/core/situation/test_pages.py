@@ -81,6 +81,8 @@ async def test_a_figure_of_a_municipality_links_to_that_municipalitys_list(
     assert "Virtanen" in listed.text and "Muualla" not in listed.text
     lapua = await client.get("/meals/services?month=2026-03&municipality=Lapua")
     assert "Muualla" in lapua.text and "Virtanen" not in lapua.text
+    bad = await client.get("/meals/services?month=13/2026")  # a clear message, no list
+    assert bad.status_code == 400 and "11/2026" in bad.text and "Virtanen" not in bad.text
 
 
 async def test_charts_are_svg_images_without_scripts(
