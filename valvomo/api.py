@@ -359,20 +359,22 @@ def _sources() -> dict[str, tuple[str, str]]:
 _SOURCES: dict[str, tuple[str, str]] = {}
 
 
-def __getattr__(name: str) -> Any:
-    """A public name, imported on first use: a command such as `valvomo import` then loads only
-    what its plugins' modules use, not every page of the platform (PEP 562)."""
-    if not _SOURCES:
-        _SOURCES.update(_sources())
-    try:
-        module, attribute = _SOURCES[name]
-    except KeyError:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
-    source = importlib.import_module(module)
-    value = (
-        getattr(source, attribute)
-        if hasattr(source, attribute)
-        else importlib.import_module(f"{module}.{attribute}")
-    )
-    globals()[name] = value
-    return value
+if not TYPE_CHECKING:  # type checkers see only the imports above, so a misspelt name fails
+
+    def __getattr__(name: str) -> Any:
+        """A public name, imported on first use: a command such as `valvomo import` then loads only
+        what its plugins' modules use, not every page of the platform (PEP 562)."""
+        if not _SOURCES:
+            _SOURCES.update(_sources())
+        try:
+            module, attribute = _SOURCES[name]
+        except KeyError:
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+        source = importlib.import_module(module)
+        value = (
+            getattr(source, attribute)
+            if hasattr(source, attribute)
+            else importlib.import_module(f"{module}.{attribute}")
+        )
+        globals()[name] = value
+        return value
