@@ -51,6 +51,14 @@ from core.db import (
     is_sqlite,
     transaction,
 )
+from core.decisions import (
+    DecisionBasis,
+    DecisionFields,
+    DecisionMaker,
+    citizen_decisions,
+    decision_date_problems,
+    decision_values,
+)
 from core.demo import DEMO_PASSWORD
 from core.i18n import (
     N_,
@@ -177,6 +185,9 @@ __all__ = [
     "CustomerRecord",
     "DateField",
     "Day",
+    "DecisionBasis",
+    "DecisionFields",
+    "DecisionMaker",
     "DemoContext",
     "ExpiredRecord",
     "FieldError",
@@ -235,6 +246,7 @@ __all__ = [
     "cancel_messages_of",
     "cells_of",
     "chunked",
+    "citizen_decisions",
     "close_tasks",
     "column_of",
     "console",
@@ -248,6 +260,8 @@ __all__ = [
     "customers_living_in",
     "date_from_form",
     "dates",
+    "decision_date_problems",
+    "decision_values",
     "decode_days",
     "encode_days",
     "enforce",

@@ -12,7 +12,6 @@ import datetime as dt
 from collections.abc import Iterator
 from typing import Any
 
-from plugins.meals import forms
 from plugins.meals.tables import MealDecision
 from valvomo.api import (
     HELSINKI,
@@ -22,12 +21,12 @@ from valvomo.api import (
     CustomerRecord,
     NotFound,
     audit,
+    citizen_decisions,
     current_language,
     gettext,
     now,
     queue_message,
     sms_recipient_problem,
-    today,
 )
 
 KINDS = {"opening": N_("Opening decision"), "ending": N_("Ending decision")}
@@ -44,24 +43,6 @@ NOTICE_TEXTS = {
 }
 NOTICE_TITLE = N_("Decision on your meal service")
 NOTICE_SIGNATURE = N_("Meal service of the wellbeing region")
-
-
-def decision_problems(form: forms.DecisionFields, not_before: dt.date | None) -> dict[str, str]:
-    """The decision date may not precede the request (`not_before`) nor be in the future."""
-    if form.decided_on > today():
-        return {"decided_on": N_("A decision cannot be dated in the future.")}
-    if not_before is not None and form.decided_on < not_before:
-        return {"decided_on": N_("The decision date is before the request.")}
-    return {}
-
-
-def decision_values(form: forms.DecisionFields) -> dict[str, Any]:
-    """Date, decision maker and basis of a decision, as `record_decision` takes them."""
-    return {
-        "decided_on": form.decided_on,
-        "decision_maker": form.decision_maker,
-        "basis": form.basis,
-    }
 
 
 def notice_language(customer: CustomerRecord) -> str:
@@ -159,17 +140,7 @@ async def decisions_of_customer(customer_id: int) -> list[CitizenDecision]:
         .where(MealDecision.service.customer == customer_id)
         .order_by(MealDecision.id)
     )
-    return [
-        CitizenDecision(
-            title=CITIZEN_TITLES.get(row["kind"], KINDS.get(row["kind"], row["kind"])),
-            decided_on=row["decided_on"],
-            decision_maker=row["decision_maker"],
-            basis=row["basis"],
-            effective_date=row["effective_date"],
-            letter_href=f"/oma/meals/decisions/{row['id']}/letter",
-        )
-        for row in rows
-    ]
+    return citizen_decisions(rows, CITIZEN_TITLES, "/oma/meals/decisions/{id}/letter")
 
 
 async def decision_of_customer(customer_id: int, decision_id: int) -> dict[str, Any]:

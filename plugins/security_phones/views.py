@@ -8,7 +8,15 @@ from typing import Any
 from litestar import Controller, Request, get, post
 from litestar.response import Response, Template
 
-from plugins.security_phones import alarms, customer_service, forms, inventory, reports, visits
+from plugins.security_phones import (
+    alarms,
+    customer_service,
+    decisions,
+    forms,
+    inventory,
+    reports,
+    visits,
+)
 from valvomo.api import (
     HELSINKI,
     N_,
@@ -172,6 +180,8 @@ class CustomerPages(Controller):
             contacts=contacts,
             order_version=customer_service.calling_order_version(contacts),
             keys=await customer_service.keys_with_handovers(customer_id),
+            decisions=await decisions.decisions_of_customer(customer_id),
+            decision_kinds=decisions.KINDS,
             alarms=await visits.list_alarms(customer_id=customer_id),
             centres=await alarms.list_centres(),
             form=form,
