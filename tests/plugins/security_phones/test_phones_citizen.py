@@ -164,3 +164,26 @@ def form_fields(html: str, action: str) -> set[str]:
 
 def section_of(html: str, title: str) -> str:
     return html.split(title, 1)[1].split("</section>", 1)[0]
+
+
+async def test_services_started_before_decisions_were_kept_get_their_opening_decision() -> None:
+    """The migration's step gives each existing service its decision to grant it, from the
+    service's dates; the customer's page then shows the dates and leaves maker and basis out."""
+    from importlib import import_module
+
+    from plugins.security_phones.decisions import citizen_view
+
+    customer, start = await phone_customer(new_identity_code())
+    assert await PhoneDecision.count() == 0
+    step = import_module(
+        "plugins.security_phones.migrations.security_phones_2026_11_26t09_32_18_000000"
+    )
+    manager = await step.forwards()
+    for raw in manager.raw:
+        await raw()
+    [decision] = await citizen_view(customer)
+    assert decision.title == "Security phone: decision to grant the service"
+    assert (decision.decided_on, decision.effective_date) == (start - dt.timedelta(days=5), start)
+    assert (decision.decision_maker, decision.basis, decision.letter_href) == ("", "", "")
+    row = await PhoneDecision.select(PhoneDecision.created_at).first()
+    assert row["created_at"].tzinfo is not None
