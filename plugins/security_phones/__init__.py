@@ -67,9 +67,9 @@ def valvomo_piccolo_app() -> str:
 
 @hookimpl
 def valvomo_route_handlers() -> list[Any]:
-    from plugins.security_phones import api, views
+    from plugins.security_phones import api, citizen_views, views
 
-    return [*views.CONTROLLERS, *api.CONTROLLERS]
+    return [*views.CONTROLLERS, *api.CONTROLLERS, *citizen_views.CONTROLLERS]
 
 
 @hookimpl

@@ -114,7 +114,7 @@ async def _clean_service(service: ServiceForm) -> dict[str, Any]:
 
 async def start_service(actor: Actor, customer_id: int, form: dict[str, Any]) -> int:
     """Start a service and record the decision granting it (decision maker and basis)."""
-    await get_customer(customer_id)
+    customer = await get_customer(customer_id)
     opening = parse_form(OpeningForm, form)
     values = await _clean_service(opening)
     existing = await current_service(customer_id)
@@ -133,8 +133,8 @@ async def start_service(actor: Actor, customer_id: int, form: dict[str, Any]) ->
     )
     decision = {"decided_on": opening.decision_date, "decision_maker": opening.decision_maker,
                 "basis": opening.basis}  # fmt: skip
-    await decisions.record_decision(
-        actor, service_id, customer_id, "opening", decision, opening.start_date
+    await decisions.NOTICES.record(
+        actor, customer, "opening", decision, opening.start_date, service=service_id
     )
     return service_id
 
@@ -479,8 +479,9 @@ async def end_service(actor: Actor, customer_id: int, version: int, form: dict[s
         before={"end_date": None},
         after={"end_date": end},
     )
-    await decisions.record_decision(
-        actor, service.id, customer_id, "ending", decision_values(ending), end
+    customer = await get_customer(customer_id)
+    await decisions.NOTICES.record(
+        actor, customer, "ending", decision_values(ending), end, service=service.id
     )
     return await _collection_task(actor, customer_id, end)
 

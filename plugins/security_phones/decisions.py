@@ -1,7 +1,8 @@
 """Decisions on a security phone service: to grant it (recorded when the service is started)
-and to end it (recorded when it is ended), each with its date, decision maker and basis. The
-fields, date rules and the citizen's view of them are core's (`core.decisions`), shared with
-the meal service's decisions."""
+and to end it (recorded when it is ended), each with its date, decision maker and basis, and
+the customer's notice of it: an SMS when their phone takes one, else a printed letter. The
+fields, date rules, notice channel and language, the letter and the citizen's view are core's
+(`core.decisions`), shared with the meal service's decisions."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import datetime as dt
 from typing import Any
 
 from plugins.security_phones.tables import PhoneDecision
-from valvomo.api import N_, Actor, CitizenDecision, audit, citizen_decisions, now
+from valvomo.api import N_, CitizenDecision, DecisionNotices, NotFound, citizen_decisions
 
 KINDS = {
     "opening": N_("Decision to grant the service"),
@@ -19,28 +20,29 @@ CITIZEN_TITLES = {
     "opening": N_("Security phone: decision to grant the service"),
     "ending": N_("Security phone: decision to end the service"),
 }
+NOTICE_TEXTS = {
+    "opening": N_(
+        "Decision on your security phone: you are granted a security phone service from "
+        "%(date)s. Decided on %(decided_on)s by %(maker)s. Basis: %(basis)s"
+    ),
+    "ending": N_(
+        "Decision on your security phone: your security phone service ends; its last day is "
+        "%(date)s. Decided on %(decided_on)s by %(maker)s. Basis: %(basis)s"
+    ),
+}
+NOTICE_TITLE = N_("Decision on your security phone service")
+NOTICE_SIGNATURE = N_("Security phone service of the wellbeing region")
+NO_NOTICE = "none"  # decisions from before they were recorded: no notice, no letter
 
 
-async def record_decision(
-    actor: Actor,
-    service_id: int,
-    customer_id: int,
-    kind: str,
-    decision: dict[str, Any],
-    effective_date: dt.date,
-) -> int:
-    """Save a decision on the service with its audit entry, in the caller's transaction."""
-    values = {**decision, "kind": kind, "effective_date": effective_date}
-    rows = await PhoneDecision.insert(
-        PhoneDecision(
-            service=service_id, created_by=getattr(actor, "id", None), created_at=now(), **values
-        )
-    ).returning(PhoneDecision.id)
-    decision_id = int(rows[0]["id"])
-    await audit.record(
-        actor, "create", "sp_decision", decision_id, customer_id=customer_id, after=values
-    )
-    return decision_id
+NOTICES = DecisionNotices(
+    table=PhoneDecision,
+    entity="sp_decision",
+    reference="security_phones:decision",
+    texts=NOTICE_TEXTS,
+    title=NOTICE_TITLE,
+    signature=NOTICE_SIGNATURE,
+)
 
 
 async def correct_opening(service_id: int, decided_on: dt.date, start_date: dt.date) -> None:
@@ -62,5 +64,28 @@ async def decisions_of_customer(customer_id: int) -> list[dict[str, Any]]:
 
 
 async def citizen_view(customer_id: int) -> list[CitizenDecision]:
-    """The decisions as the customer's own page of decisions shows them."""
-    return citizen_decisions(await decisions_of_customer(customer_id), CITIZEN_TITLES)
+    """The decisions as the customer's own page of decisions shows them, with the letter of
+    those the customer was told of."""
+    rows = await decisions_of_customer(customer_id)
+    told = [r for r in rows if r["notice_channel"] != NO_NOTICE]
+    untold = [r for r in rows if r["notice_channel"] == NO_NOTICE]
+    return citizen_decisions(
+        told, CITIZEN_TITLES, "/oma/security-phones/decisions/{id}/letter"
+    ) + citizen_decisions(untold, CITIZEN_TITLES)
+
+
+async def decision_of_customer(customer_id: int, decision_id: int) -> dict[str, Any]:
+    """One decision with a notice, when it is about this customer's service (else as if it did
+    not exist)."""
+    row = (
+        await PhoneDecision.select()
+        .where(
+            (PhoneDecision.id == decision_id)
+            & (PhoneDecision.service.customer == customer_id)
+            & (PhoneDecision.notice_channel != NO_NOTICE)
+        )
+        .first()
+    )
+    if row is None:
+        raise NotFound(f"security phone decision {decision_id}")
+    return row

@@ -65,8 +65,9 @@ class PhoneService(Table, tablename="sp_service"):
 
 class PhoneDecision(Table, tablename="sp_decision"):
     """A formal decision on a service: to grant it ("opening", effective from the start date)
-    or to end it ("ending", effective on the last day); when, by whom and on what basis. The
-    citizen reads them on /oma/decisions (`core.decisions`)."""
+    or to end it ("ending", effective on the last day); when, by whom and on what basis, and
+    how the customer was told (an SMS in the outbox, or a printed letter). The citizen reads
+    them on /oma/decisions (`core.decisions`)."""
 
     id = Serial(primary_key=True)
     service = ForeignKey(PhoneService, on_delete=OnDelete.cascade, index=True)
@@ -75,6 +76,8 @@ class PhoneDecision(Table, tablename="sp_decision"):
     decision_maker = Varchar(length=200, default="")
     basis = Text(default="")
     effective_date = Date()
+    notice_channel = Varchar(length=10, default="letter")
+    notice_language = Varchar(length=2, default="fi")
     created_by = ForeignKey(StaffUser, on_delete=OnDelete.set_null, null=True)
     created_at = Timestamptz()
 

@@ -23,6 +23,7 @@ from valvomo.api import (
     CurrentUser,
     ValidationFailed,
     VersionConflict,
+    audit,
     form_data,
     get_customer,
     int_field,
@@ -156,6 +157,22 @@ class CustomerPages(Controller):
         async with transaction():
             await record_view(require_user(request), customer_id, "security_phone_service")
         return await self._render(request, customer_id, customer)
+
+    @get(
+        "/decisions/{decision_id:int}/letter",
+        opt={"permission": "security_phones.view"},
+        media_type="application/pdf",
+    )
+    async def decision_letter(
+        self, request: Req, customer_id: int, decision_id: int
+    ) -> Response[bytes]:
+        """The decision's letter to print and post (or the copy of one told by SMS)."""
+        decision = await decisions.decision_of_customer(customer_id, decision_id)
+        customer = await get_customer(customer_id)
+        async with transaction():
+            await audit.record(require_user(request), "view", "sp_decision", decision_id,
+                               customer_id=customer_id)  # fmt: skip
+        return decisions.NOTICES.letter_response(decision, customer)
 
     async def _render(
         self,

@@ -4,15 +4,19 @@ and finds them in their own data; a relative whose right names other services do
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
 import re
 
 import httpx
 from litestar import Litestar
+from pypdf import PdfReader
 
 from core.audit.tables import AuditEntry
 from core.common.clock import today
+from core.customers.tables import Customer
 from core.i18n import fmt_date
+from core.notifications.tables import OutboxMessage
 from plugins.security_phones.tables import Device, Installation, PhoneDecision, PhoneService
 from tests.citizens import (
     customer_with_code,
@@ -107,6 +111,7 @@ async def test_staff_records_the_decisions_and_the_customer_reads_them_with_make
     customer reads both on their page of decisions, as meal-service decisions are shown."""
     code = new_identity_code()
     customer = await customer_with_code(code)
+    await Customer.update({Customer.phone: "+358401234567"}).where(Customer.id == customer)
     decided, start = today() - dt.timedelta(days=10), today() - dt.timedelta(days=5)
     last_day = today() + dt.timedelta(days=20)
     staff_page = f"/security-phones/customers/{customer}"
@@ -141,6 +146,13 @@ async def test_staff_records_the_decisions_and_the_customer_reads_them_with_make
         (AuditEntry.customer_id == customer) & (AuditEntry.action == "create")
     )
     assert [a["entity"] for a in audited].count("sp_decision") == 2
+    # The customer's phone takes text messages: each decision is told by SMS, in Finnish.
+    told = await OutboxMessage.select().where(OutboxMessage.customer_id == customer)
+    assert sorted(m["reference"].rsplit(":", 1)[0] for m in told) == [
+        "security_phones:decision", "security_phones:decision"]  # fmt: skip
+    assert any("myönnetty turvapuhelinpalvelu" in m["body"] and "Laine" in m["body"]
+               for m in told)  # fmt: skip
+    assert "Tekstiviesti" in ended.text
 
     front = await identify(citizen_client, oidc_provider, person_at_broker(oidc_provider, code))
     decisions = await citizen_client.get(href(front.text, "/oma/decisions"))
@@ -154,6 +166,11 @@ async def test_staff_records_the_decisions_and_the_customer_reads_them_with_make
     assert f"Voimassa alkaen</dt><dd>{finnish(last_day)}</dd>" in ending_section
     assert "Palveluohjaaja Mäkelä" in ending_section and "Muuttaa palvelutaloon." in ending_section
     assert_no_code_on_screen(decisions.text, "decisions with a security phone")
+    letter = await citizen_client.get(href(ending_section, "/oma/security-phones/decisions/"))
+    assert letter.status_code == 200 and letter.headers["content-type"] == "application/pdf"
+    text = " ".join(PdfReader(io.BytesIO(letter.content)).pages[0].extract_text().split())
+    assert "Päätös turvapuhelinpalvelustasi" in text and "Palveluohjaaja Mäkelä" in text
+    assert f"viimeinen palvelupäivä on {finnish(last_day)}" in text
 
 
 def form_fields(html: str, action: str) -> set[str]:
@@ -176,7 +193,7 @@ async def test_services_started_before_decisions_were_kept_get_their_opening_dec
     customer, start = await phone_customer(new_identity_code())
     assert await PhoneDecision.count() == 0
     step = import_module(
-        "plugins.security_phones.migrations.security_phones_2026_11_26t09_32_18_000000"
+        "plugins.security_phones.migrations.security_phones_2026_11_26t09_57_19_000000"
     )
     manager = await step.forwards()
     for raw in manager.raw:

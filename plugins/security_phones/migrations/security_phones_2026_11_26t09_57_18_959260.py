@@ -33,11 +33,9 @@ class StaffUser(Table, tablename="staff_user", schema=None):
     )
 
 
-ID = "2026-11-26T09:32:17:515206"
+ID = "2026-11-26T09:57:18:959260"
 VERSION = "1.38.0"
-DESCRIPTION = (
-    "decisions to grant and to end a security phone service, with the decision maker and basis"
-)
+DESCRIPTION = "decisions to grant and to end a security phone service: maker, basis, how the customer was told"
 
 
 async def forwards():
@@ -189,6 +187,50 @@ async def forwards():
         column_class=Date,
         params={
             "default": DateNow(),
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="PhoneDecision",
+        tablename="sp_decision",
+        column_name="notice_channel",
+        db_column_name="notice_channel",
+        column_class_name="Varchar",
+        column_class=Varchar,
+        params={
+            "length": 10,
+            "default": "letter",
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="PhoneDecision",
+        tablename="sp_decision",
+        column_name="notice_language",
+        db_column_name="notice_language",
+        column_class_name="Varchar",
+        column_class=Varchar,
+        params={
+            "length": 2,
+            "default": "fi",
             "null": False,
             "primary_key": False,
             "unique": False,

@@ -6,7 +6,7 @@ import datetime as dt
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
 from piccolo.engine.finder import engine_finder
 
-ID = "2026-11-26T09:32:18:000000"
+ID = "2026-11-26T09:57:19:000000"
 VERSION = "1.38.0"
 DESCRIPTION = "the opening decision of every existing security phone service"
 
@@ -16,12 +16,16 @@ async def forwards() -> MigrationManager:
 
     async def opening_decisions() -> None:
         """From each service's decision and start dates; who decided and on what basis were not
-        kept before, so they stay empty (the pages leave them out)."""
+        kept before, so they stay empty (the pages leave them out), and no notice was written
+        (notice_channel "none": no letter is offered)."""
         engine = engine_finder()
         assert engine is not None
         at = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M:%S+00:00")
-        columns = "service, kind, decided_on, decision_maker, basis, effective_date, created_at"
-        values = f"id, 'opening', decision_date, '', '', start_date, '{at}'"  # our own timestamp
+        columns = (
+            "service, kind, decided_on, decision_maker, basis, effective_date, notice_channel, "
+            "created_at"
+        )
+        values = f"id, 'opening', decision_date, '', '', start_date, 'none', '{at}'"  # our time
         await engine.run_ddl(f"INSERT INTO sp_decision ({columns}) SELECT {values} FROM sp_service")  # noqa: S608
 
     manager.add_raw(opening_decisions)
