@@ -58,6 +58,10 @@ SECRET = "bench-secret-" + "x" * 32
 # Pages that are a form's POST, as a user sends them (a search's terms, perhaps an identity
 # code, never enter a URL): the form's fields besides the CSRF token.
 FORMS: dict[str, dict[str, str]] = {"customer search": {"q": SEARCH}}
+PAGES = (
+    "customer page", "customer search", "meal services", "kitchen list", "dashboard",
+    "public booking",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -92,7 +96,7 @@ async def prepare(runtime: Runtime, customers: int, reuse: bool) -> dict[str, st
         .output(load_json=True)
     )
     assert customer and kitchen and booking_type, "the demo data lacks a page to measure"
-    return {
+    paths = {
         "customer page": f"/customers/{customer[0]['id']}",
         "customer search": "/customers/search",
         "meal services": "/meals/services",
@@ -101,6 +105,8 @@ async def prepare(runtime: Runtime, customers: int, reuse: bool) -> dict[str, st
         "public booking": f"/book/times?type_id={booking_type['id']}"
         f"&mode={booking_type['modes'][0]}",
     }
+    assert tuple(paths) == PAGES
+    return paths
 
 
 async def sign_in(client: httpx.AsyncClient) -> None:
@@ -344,6 +350,22 @@ async def search_p50(
 # -- the run -----------------------------------------------------------------------------
 
 
+def chosen_pages(paths: dict[str, str], names: str) -> dict[str, str]:
+    """The pages `--pages` names: each name as printed ("customer page") or with hyphens, or
+    the start of names ("customer": the customer page and the customer search). A name that
+    selects no page stops the run with the list of pages (an empty selection would otherwise
+    fail later, with no hint, when the floor app is started)."""
+    chosen: dict[str, str] = {}
+    for name in (n.strip().replace("-", " ") for n in names.split(",") if n.strip()):
+        found = {k: v for k, v in paths.items() if k == name or k.startswith(name)}
+        if not found:
+            raise SystemExit(f"--pages: no page {name!r}; the pages are: {', '.join(paths)}")
+        chosen.update(found)
+    if not chosen:
+        raise SystemExit(f"--pages names no page; the pages are: {', '.join(paths)}")
+    return {k: v for k, v in paths.items() if k in chosen}  # in the usual order
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter
@@ -365,6 +387,8 @@ def main() -> None:
     parser.add_argument("--database-url", default="", help="reuse a database kept by --keep")
     args = parser.parse_args()
     os.environ["VALVOMO_TEST_DATABASE"] = "postgres"
+    if args.pages:
+        chosen_pages(dict.fromkeys(PAGES, ""), args.pages)  # a wrong name stops before the build
     if args.search_only:
         search_scaling(args.search_sizes or "1500,150000", args.search_rounds)
         return
@@ -389,8 +413,7 @@ def main() -> None:
         paths, statements = asyncio.run(build())
         print(f"{args.customers} customers and demo data in {time.perf_counter() - started:.0f} s")
         if args.pages:
-            wanted = [p.strip() for p in args.pages.split(",")]
-            paths = {k: v for k, v in paths.items() if k in wanted}
+            paths = chosen_pages(paths, args.pages)
         print("SQL statements per request (BEGIN and COMMIT included)", flush=True)
         for name in paths:
             sql = [s.sql for s in statements[name]]
