@@ -286,15 +286,11 @@ async def next_delivery_day(
     from plugins.meals.tables import MealOrderLine, MealService
 
     condition: Any = MealOrderLine.valid_to.is_null() | (MealOrderLine.valid_to > after)
-    if kitchen_ids is not None:
+    if kitchen_ids is not None:  # the kitchens' services as a subquery: one statement, not two
         condition &= MealOrderLine.service.is_in(
-            [
-                r["id"]
-                for r in await MealService.select(MealService.id).where(
-                    MealService.kitchen.is_in(list(kitchen_ids) or [0])
-                )
-            ]
-            or [0]
+            MealService.select(MealService.id).where(
+                MealService.kitchen.is_in(list(kitchen_ids) or [0])
+            )
         )
     rows = await MealOrderLine.select(MealOrderLine.delivery_weekday).where(condition).distinct()
     weekdays = {r["delivery_weekday"] for r in rows}

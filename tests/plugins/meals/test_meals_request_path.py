@@ -12,6 +12,7 @@ import pytest
 from core.db import get_database, transaction
 from core.engines import count_statements
 from plugins.meals import codes
+from plugins.meals.scope import bind_user
 from plugins.meals.tables import MealCode, MealCodeVersion
 from tests.helpers import SYSTEM, make_user, sign_in
 from tests.plugins.meals.conftest import active_service, new_region
@@ -97,3 +98,19 @@ async def test_the_kitchen_list_and_the_dashboard_run_a_fixed_number_of_statemen
     assert not [s for s in kitchen_list if s.startswith(("BEGIN", "COMMIT", "INSERT", "UPDATE"))]
     dashboard = await _statements_of(client, "/")
     assert len(dashboard) == DASHBOARD_STATEMENTS, "\n".join(dashboard)
+
+
+async def test_a_kitchen_users_list_of_the_next_delivery_day(client: httpx.AsyncClient) -> None:
+    """Without a day the list opens on the kitchen's next delivery day: one statement finds
+    the weekdays its running orders deliver on (the kitchen's services as a subquery)."""
+    region = await new_region()
+    await active_service(region)
+    username = await make_user("kitchen")
+    async with transaction():
+        await bind_user(SYSTEM, region.kitchen, username)
+    await sign_in(client, username)
+    statements = await _statements_of(client, f"/meals/lists/kitchens/{region.kitchen}")
+    weekdays = [s for s in statements if "delivery_weekday" in s and "DISTINCT" in s]
+    assert len(weekdays) == 1 and "meals_service" in weekdays[0], weekdays
+    # the admin's list with a day given, plus the user's kitchens and the delivery weekdays
+    assert len(statements) == KITCHEN_LIST_STATEMENTS + 2, "\n".join(statements)
