@@ -70,11 +70,23 @@ def check_theme_contrast(settings: Settings) -> None:
         )
 
 
+# (language, catalogue generation, message) → the message as a template shows it, without variables
+_READY_MESSAGES: dict[tuple[str, int, str], Markup] = {}
+
+
 @pass_eval_context
 def _template_gettext(eval_context: EvalContext, message: str, /, **variables: Any) -> str:
     """`_()` and `gettext()` in templates, as jinja2.ext.i18n's new-style gettext: the text
     marked safe where the template escapes, and always formatted with `variables` ("%%" is
     "%"), the variables escaped."""
+    if not variables and eval_context.autoescape:  # most messages: kept ready per language
+        key = (i18n.current_language.get(), i18n.generation(), message)
+        ready = _READY_MESSAGES.get(key)
+        if ready is None:
+            ready = Markup(i18n.gettext(message)) % {}  # noqa: S704 (catalogue text)
+            if len(_READY_MESSAGES) < 20_000:
+                _READY_MESSAGES[key] = ready
+        return ready
     text: str = i18n.gettext(message)
     if eval_context.autoescape:
         text = Markup(text)  # noqa: S704 (catalogue text, as jinja2.ext.i18n marks it)
