@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator, Iterator
 
 import httpx
 import pytest
-from playwright.async_api import Browser, Page
+from playwright.async_api import Browser, Page, expect
 
 from core.common.clock import now
 from core.i18n import fmt_date
@@ -153,6 +153,7 @@ async def test_customer_books_and_cancels_an_appointment_and_reads_decisions(
     await identify_in_browser(phone, citizen_server, person_at_broker(oidc_provider, code))
     await phone.wait_for_url(f"{citizen_server}/oma")
     await phone.click("main a:has-text('Varaa aika')")
+    await phone.wait_for_url(f"{citizen_server}/oma/booking/new*")
     await fits_the_screen(phone, "oma-booking-type")
     await phone.check("input[name=type_id] >> nth=0")
     await phone.click("main button[type=submit]")
@@ -166,14 +167,14 @@ async def test_customer_books_and_cancels_an_appointment_and_reads_decisions(
     await phone.wait_for_url(f"{citizen_server}/oma/booking/details*")
     await fits_the_screen(phone)
     await phone.click("main button[type=submit]")
-    assert "Aikasi on varattu." in await phone.inner_text(".notice")
+    await expect(phone.locator(".notice")).to_contain_text("Aikasi on varattu.", timeout=30_000)
     await fits_the_screen(phone, "oma-booking")
     assert (await Booking.select(Booking.status).first())["status"] == "booked"
     await phone.click("main form button.button--secondary")
     await phone.wait_for_selector("input[name=confirm]", state="attached")
     await fits_the_screen(phone)
     await phone.click("main form button[type=submit]")
-    assert "Aikasi peruttiin." in await phone.inner_text(".notice")
+    await expect(phone.locator(".notice")).to_contain_text("Aikasi peruttiin.", timeout=30_000)
     await fits_the_screen(phone)
     assert (await Booking.select(Booking.status).first())["status"] == "cancelled"
     await phone.click("main a[href='/oma']")

@@ -46,7 +46,7 @@ async def test_access_log_has_the_route_template_and_request_id_not_the_query(
     assert line["request_id"] == "req-abcdef12" == response.history[0].headers["x-request-id"]
     assert line["route"] == "/customers/{customer_id}"
     assert line["status"] == 302 and line["method"] == "GET"
-    assert "Virtanen" not in json_log.getvalue() and "777" not in json_log.getvalue()
+    assert "Virtanen" not in json_log.getvalue() and "/customers/777" not in json_log.getvalue()
 
 
 async def test_the_worker_logs_a_send_with_the_request_id_that_queued_it(
@@ -68,4 +68,6 @@ async def test_the_worker_logs_a_send_with_the_request_id_that_queued_it(
     (sent,) = [entry for entry in lines(json_log) if "Sent message" in str(entry["event"])]
     assert sent["request_id"] == "req-queued-42"
     assert sent["level"] == "info" and sent["logger"] == "valvomo.notifications"
-    assert "765" not in json_log.getvalue() and "huomenna" not in json_log.getvalue()
+    # the number as written and as normalised; three digits alone can occur in a timestamp
+    log = json_log.getvalue()
+    assert "765 4321" not in log and "7654321" not in log and "huomenna" not in log
