@@ -17,7 +17,7 @@ from plugins.meals.tables import (
     MealRouteAssignment,
     MealService,
 )
-from valvomo.api import CachedQuery, NotFound
+from valvomo.api import CachedQuery, NotFound, in_conditions
 
 BILLABLE = ("active", "paused", "ending_requested", "ended")
 
@@ -120,9 +120,13 @@ async def load_services(
             return child.id.is_not_null()
 
     else:  # some services: a short id list beats a join
+        ids = list(loaded)
 
         def of_services(child: Any) -> Any:
-            return child.service.is_in(list(loaded))
+            # PostgreSQL: one array value, `= ANY($1)`, instead of Piccolo's work per id (a
+            # kitchen's list of ~200 services spent a tenth of its CPU there); SQLite: IN (...)
+            conditions = in_conditions(child.service, ids)
+            return conditions[0] if len(conditions) == 1 else child.service.is_in(ids)
 
     lines = await MealOrderLine.select(
         MealOrderLine.service,
