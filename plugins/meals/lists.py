@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from plugins.meals.plans import LoadedService, load_services
-from plugins.meals.schedule import Schedule, compute_schedule, delivery_day_mover, meals_on
+from plugins.meals.schedule import Schedule, delivery_day_mover, meals_on
 from plugins.meals.settings import MealSettings
 from plugins.meals.tables import DeliveryRoute, Kitchen
 
@@ -82,7 +82,7 @@ def _delivered_on(
             continue
         if route_id is not None and assignment.route != route_id:
             continue
-        schedule = compute_schedule(service.plan, day, day, settings.holiday_rule)
+        schedule = service.schedule_of_day(day, settings.holiday_rule)
         if schedule.deliveries.get(day):
             out.append((service, schedule))
     return out

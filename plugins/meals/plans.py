@@ -8,7 +8,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from plugins.meals.diets import DietChoice, DietPeriod, choice_on, period_of_row
-from plugins.meals.schedule import DELIVERY_LOOKAHEAD, DayException, OrderLine, Pause, ServicePlan
+from plugins.meals.schedule import (
+    DELIVERY_LOOKAHEAD,
+    DayException,
+    OrderLine,
+    Pause,
+    Schedule,
+    ServicePlan,
+    compute_schedule,
+)
 from plugins.meals.tables import (
     MealDietPeriod,
     MealException,
@@ -44,6 +52,19 @@ class LoadedService:
     plan: ServicePlan
     assignments: list[Assignment] = field(default_factory=list)
     diet_periods: list[DietPeriod] = field(default_factory=list)
+    # (day, holiday rule) → the plan's schedule of that one day, computed once per load: a
+    # kitchen's printout asks for each day again per route and for the previous lists.
+    day_schedules: dict[tuple[dt.date, str], Schedule] = field(
+        default_factory=dict, repr=False, compare=False
+    )
+
+    def schedule_of_day(self, day: dt.date, holiday_rule: str) -> Schedule:
+        """`compute_schedule(plan, day, day, holiday_rule)`, kept for later calls."""
+        schedule = self.day_schedules.get((day, holiday_rule))
+        if schedule is None:
+            schedule = compute_schedule(self.plan, day, day, holiday_rule)
+            self.day_schedules[(day, holiday_rule)] = schedule
+        return schedule
 
     def assignment_on(self, day: dt.date) -> Assignment | None:
         return next((a for a in self.assignments if a.covers(day)), None)
