@@ -57,6 +57,9 @@ class LoadedService:
     day_schedules: dict[tuple[dt.date, str], Schedule] = field(
         default_factory=dict, repr=False, compare=False
     )
+    day_assignments: dict[dt.date, Assignment | None] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
     def schedule_of_day(self, day: dt.date, holiday_rule: str) -> Schedule:
         """`compute_schedule(plan, day, day, holiday_rule)`, kept for later calls."""
@@ -67,7 +70,12 @@ class LoadedService:
         return schedule
 
     def assignment_on(self, day: dt.date) -> Assignment | None:
-        return next((a for a in self.assignments if a.covers(day)), None)
+        if day in self.day_assignments:
+            return self.day_assignments[day]
+        found = next((a for a in self.assignments if a.covers(day)), None)
+        if self.assignments:  # loaded (with details): kept for the printout's later calls
+            self.day_assignments[day] = found
+        return found
 
     def diet_on(self, day: dt.date) -> str:
         """The key of the diets, allergies and texture valid on `day` (loaded with details)."""
