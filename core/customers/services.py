@@ -420,7 +420,14 @@ def _starts_with(token: str, negated: bool = False) -> Any:
     name index, since the name starts with it (in code-point order every text from `token` up
     to the one after it, and no other, does)."""
     order = _name_order()
-    after = token[:-1] + chr(ord(token[-1]) + 1)
+    following = ord(token[-1]) + 1
+    if following == 0xD800:  # no text holds a surrogate: the next character is U+E000
+        following = 0xE000
+    if following > 0x10FFFF:  # the last character there is: no text after, only the prefix
+        if negated:
+            return WhereRaw(f"{order} < {{}}", token) | Customer.search_name.not_like(f"{token}%")
+        return WhereRaw(f"{order} >= {{}}", token) & Customer.search_name.like(f"{token}%")
+    after = token[:-1] + chr(following)
     if negated:
         return WhereRaw(f"({order} < {{}} OR {order} >= {{}})", token, after)
     return WhereRaw(f"{order} >= {{}} AND {order} < {{}}", token, after)
