@@ -10,8 +10,9 @@ units: somewhat more rows than the national run of bench/situation_picture.py le
 (59,074), which takes half an hour to build on the shared machine; this takes seconds.
 Then it times the page for the whole country and 24 months as a leader gets it, each request
 followed by the bare SQL the page runs (bench/situation_picture.py's BARE_SQL), prints both
-medians and their ratio (target ≤ 3), and with `--profile` the functions the page spends
-most of its time in.
+medians and their ratio (target ≤ 3), this process's median CPU time per page and per bare
+SQL run (the app and the driver; the database server's CPU is not in it), and with `--profile`
+the functions the page spends most of its CPU time in.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import os
 import pstats
 import random
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import httpx
 
 from bench.situation_picture import BARE_SQL, alternating_medians, on_fresh_database
+from bench.support import median_ms
 from core.common.clock import now, today
 from core.db import insert_rows, transaction
 from core.plugins import BillingPeriod
@@ -112,8 +115,13 @@ async def measure(runtime: Runtime, args: argparse.Namespace) -> dict[str, float
         await bare()
         page_ms, bare_ms = await alternating_medians(page, bare, args.rounds)
         figures.update({"page ms": page_ms, "bare SQL ms": bare_ms, "ratio": page_ms / bare_ms})
+        # this process's CPU time (the app and its in-process client, not the database
+        # server's): less disturbed by the other engineers' load than the wall clock
+        page_cpu = await median_ms(page, args.rounds, time.process_time)
+        bare_cpu = await median_ms(bare, args.rounds, time.process_time)
+        figures.update({"page CPU ms": page_cpu, "bare SQL CPU ms (driver)": bare_cpu})
         if args.profile:
-            profiler = cProfile.Profile()
+            profiler = cProfile.Profile(time.process_time)  # CPU time: the load does not count
             profiler.enable()
             for _ in range(args.rounds):
                 await page()

@@ -33,7 +33,7 @@ def load_runtime() -> Runtime:
     """Settings, plugins and database of this installation, loaded once per command."""
     global _runtime
     if _runtime is None:
-        from core.web.app import build_runtime
+        from core.web.runtime import build_runtime  # not core.web.app: no routes for a command
 
         try:
             _runtime = build_runtime(load_settings())

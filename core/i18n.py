@@ -155,10 +155,13 @@ def fmt_date_weekday(value: dt.date | dt.datetime | None, year: bool = False) ->
 def fmt_month(value: dt.date | Any | None) -> str:
     """A month in words: "joulukuu 2026", "december 2026", "December 2026".
 
-    Takes a date or anything with `year` and `month` (a billing period)."""
+    Takes a date, anything with `year` and `month` (a billing period) or a report's "2026-12"."""
     if value is None:
         return ""
-    first = dt.date(value.year, value.month, 1)
+    if isinstance(value, str):
+        first = dt.date(int(value[:4]), int(value[5:7]), 1)
+    else:
+        first = dt.date(value.year, value.month, 1)
     return format_date(first, format="LLLL yyyy", locale=_locale())
 
 

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import ast
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -52,3 +55,27 @@ def test_every_public_name_exists_and_is_listed_once() -> None:
     documented = (PROJECT_ROOT / "docs" / "plugin-reference.md").read_text(encoding="utf-8")
     undocumented = [name for name in names if f"`{name}`" not in documented]
     assert not undocumented, f"add these to docs/plugin-reference.md: {undocumented}"
+
+
+def test_a_command_starts_without_the_web_pages(tmp_path: Path) -> None:
+    """`valvomo import` and the other commands load settings, plugins and the database only: the
+    public API imports a name when a plugin first uses it, and no page module is needed."""
+    probe = (
+        "import sys\n"
+        "from core.cli import load_runtime\n"
+        "runtime = load_runtime()\n"
+        "assert runtime.host.plugins\n"
+        "pages = ['core.web.app', 'core.citizen.views', 'core.billing.views', 'fpdf',\n"
+        "         'plugins.meals.views', 'plugins.booking.views']\n"
+        "print(sorted(m for m in pages if m in sys.modules))\n"
+    )
+    env = {**os.environ, "VALVOMO_VAR_DIR": str(tmp_path), "VALVOMO_SECRET": "x" * 40}
+    done = subprocess.run([sys.executable, "-c", probe], cwd=PROJECT_ROOT, env=env,
+                          capture_output=True, text=True, check=True)  # fmt: skip
+    assert done.stdout.strip() == "[]"
+    # Every public name still resolves, to the object its module defines.
+    from core.web.pages import render
+
+    assert valvomo.api.render is render
+    with pytest.raises(ImportError):
+        exec("from valvomo.api import no_such_name", {})

@@ -11,7 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from core.billing.invoices import InvoiceCustomer, InvoiceFormat, InvoiceLine, InvoiceMonth
-from core.billing.lines import ZERO, plain, translated
+from core.billing.lines import CHANGE, MOVED_DAYS, ZERO, plain, translated
 from core.billing.periods import key, label
 from core.common.exports import CONTENT_TYPES, Cell, csv_of_text, safe_text
 from core.common.xlsx import CellStyle, streamed_xlsx
@@ -26,9 +26,15 @@ COLUMNS = (
     N_("Month"), N_("Payer"), N_("Payer's address"), N_("Customer number"), N_("Customer"),
     N_("Identity code"), N_("Municipality"), N_("Service"), N_("Product"), N_("Description"),
     N_("Quantity"), N_("Unit price"), N_("Amount"), N_("Cost centre"), N_("Account"),
-    N_("Correction to month"), N_("Detail"), N_("Note"),
+    N_("Correction to month"), N_("Correction kind"), N_("Detail"), N_("Note"),
 )  # fmt: skip
-QUANTITY, UNIT_PRICE, AMOUNT, NOTE = 10, 11, 12, 17
+QUANTITY, UNIT_PRICE, AMOUNT, NOTE = 10, 11, 12, 18
+# What a correction line does (JSON lines: "correction_kind"): an invoicing system bills a
+# change; days moved total 0 € for the customer, split between the payers of those days.
+CORRECTION_KINDS = {
+    CHANGE: N_("Quantity or amount changed"),
+    MOVED_DAYS: N_("Days moved, total unchanged"),
+}
 NUMBER_FORMATS = {QUANTITY: QUANTITY_FORMAT, UNIT_PRICE: EURO_FORMAT, AMOUNT: EURO_FORMAT}
 
 
@@ -44,8 +50,13 @@ def _line_row(month_label: str, customer: InvoiceCustomer, item: InvoiceLine) ->
         customer.name, customer.identity_code, customer.municipality, line.service_label,
         line.product_label, line.description, plain(line.quantity), unit_price(line.unit_price),
         line.amount, item.cost_centre, item.account,
-        label(line.corrects) if line.corrects else "", line.detail, "",
+        label(line.corrects) if line.corrects else "", _kind_label(line.correction_kind),
+        line.detail, "",
     ]  # fmt: skip
+
+
+def _kind_label(kind: str) -> str:
+    return gettext(CORRECTION_KINDS[kind]) if kind else ""
 
 
 def _total_row(month: InvoiceMonth, customer: InvoiceCustomer) -> list[Cell]:
@@ -116,6 +127,7 @@ def _table(
     (1.5 million cells at national scale)."""
     month_label = text(label(month.period))
     labels = memoised(lambda code: text(translated(code)))
+    kinds = {kind: text(_kind_label(kind)) for kind in ("", *CORRECTION_KINDS)}
     corrected = memoised(lambda period: text(label(period)))
     customer_total, empty = text(gettext("Customer total")), text("")
     negative_note = text(gettext("Negative total: a credit, check before invoicing"))
@@ -134,18 +146,19 @@ def _table(
                 *prefix, labels(line.service), labels(line.product), text(line.description),
                 quantity(line.quantity), price(line.unit_price), amount(line.amount),
                 text(item.cost_centre), text(item.account),
-                corrected(corrects) if corrects else empty, text(line.detail), empty,
+                corrected(corrects) if corrects else empty, kinds[line.correction_kind],
+                text(line.detail), empty,
             ]  # fmt: skip
         grand += total
         yield "customer_total", [
             month_label, payer_name, empty, number, name, empty, empty, empty, empty,
-            customer_total, empty, empty, amount(total), empty, empty, empty, empty,
+            customer_total, empty, empty, amount(total), empty, empty, empty, empty, empty,
             negative_note if total < 0 else empty,
         ]  # fmt: skip
     yield "grand_total", [
         month_label, empty, empty, empty, empty, empty, empty, empty, empty,
         text(gettext("Grand total")), empty, empty, amount(grand), empty, empty, empty, empty,
-        empty,
+        empty, empty,
     ]  # fmt: skip
 
 
@@ -272,6 +285,7 @@ def to_jsonl(month: InvoiceMonth) -> bytes:
                         "cost_centre": item.cost_centre,
                         "account": item.account,
                         "corrects": corrected(line.corrects) if line.corrects else None,
+                        "correction_kind": line.correction_kind or None,
                         "detail": line.detail,
                         "days": line.days,
                     }

@@ -288,14 +288,16 @@ async def export_month(
     with_identity_codes: bool,
 ) -> ExportFile:
     """The month in `file_format`, written to the access log of every customer in it."""
+    # The access-log rows too: with the month's lines still alive, the collector's walks of
+    # them while those rows were built took a sixth of the export's CPU at 30,000 customers.
     with collector_paused():
         bill = await month_bill(host, period)
         month = await invoice_month(bill, with_identity_codes=with_identity_codes)
         content = file_format.write(month)
-    in_file = list(dict.fromkeys([c.customer_id for c in month.customers]))
-    async with transaction():
-        await record_export(actor, bill, file_format.code, len(in_file), month.line_count)
-        await audit.record_views(actor, "export", "billing", key(period), in_file)
+        in_file = list(dict.fromkeys([c.customer_id for c in month.customers]))
+        async with transaction():
+            await record_export(actor, bill, file_format.code, len(in_file), month.line_count)
+            await audit.record_views(actor, "export", "billing", key(period), in_file)
     return ExportFile(
         content, f"billing-{key(period)}.{file_format.extension}", file_format.media_type
     )

@@ -19,6 +19,8 @@ from core.plugins.types import BillingLine, BillingPeriod
 
 ZERO = Decimal(0)
 LineKey = tuple[int, str, str, Decimal]
+# What a correction line does, for an invoicing system (`MonthLine.correction_kind`).
+CHANGE, MOVED_DAYS = "change", "moved_days"
 
 
 def translated(code: str) -> str:
@@ -46,6 +48,11 @@ class MonthLine:
     detail: str = ""
     corrects: BillingPeriod | None = None
     days: str = ""  # see BillingLine.days
+    period_days: str = ""  # see BillingLine.period_days
+    # "" for a month's own line; for a correction CHANGE (what was billed changes in quantity
+    # or amount) or MOVED_DAYS (only its days moved: 0 € in all, but a payer's part of it is
+    # not when the days moved between payers). Kept by each payer's part of the line.
+    correction_kind: str = ""
 
     @property
     def is_correction(self) -> bool:
@@ -87,6 +94,7 @@ class MonthLine:
             amount=line.amount,
             detail=line.detail,
             days=line.days,
+            period_days=line.period_days,
         )
 
     @classmethod
@@ -96,17 +104,20 @@ class MonthLine:
             if row["is_correction"]
             else None
         )
+        quantity, amount = Decimal(row["quantity"]), Decimal(row["amount"])
         return cls(
             customer_id=row["customer_id"],
             service=row["service"],
             product=row["product"],
             description=row["description"],
-            quantity=Decimal(row["quantity"]),
+            quantity=quantity,
             unit_price=Decimal(row["unit_price"]),
-            amount=Decimal(row["amount"]).quantize(Decimal("0.01")),
+            amount=amount.quantize(Decimal("0.01")),
             detail=row["detail"],
             corrects=corrects,
             days=row.get("days") or "",
+            period_days=row.get("period_days") or "",
+            correction_kind=_kind(quantity, amount) if corrects else "",
         )
 
     def as_row(self, period_id: int) -> BilledLine:
@@ -124,6 +135,7 @@ class MonthLine:
             corrects_year=self.corrects.year if self.corrects else None,
             corrects_month=self.corrects.month if self.corrects else None,
             days=self.days,
+            period_days=self.period_days,
         )
 
 
@@ -275,6 +287,7 @@ def corrections(
     current: dict[LineKey, list[MonthLine]] = defaultdict(list)
     previous: dict[LineKey, MonthLine] = {}
     billed_days: dict[LineKey, list[str]] = defaultdict(list)
+    billed_period_days: dict[LineKey, list[str]] = defaultdict(list)
     billed_lines: dict[LineKey, list[MonthLine]] = defaultdict(list)
     for line in recomputed:
         line_key = line.key
@@ -287,6 +300,7 @@ def corrections(
         amount[line_key] -= line.amount
         previous.setdefault(line_key, line)
         billed_days[line_key].append(line.days)
+        billed_period_days[line_key].append(line.period_days)
         billed_lines[line_key].append(line)
     found = []
     for line_key in sorted(quantity):
@@ -312,9 +326,25 @@ def corrections(
                 ),
                 corrects=closed,
                 days=days.encode(days.difference((ln.days for ln in now), billed_days[line_key])),
+                period_days=_span_change_code(now, billed_period_days[line_key]),
+                correction_kind=_kind(quantity[line_key], amount[line_key]),
             )
         )
     return found
+
+
+def _span_change_code(now: list[MonthLine], before: list[str]) -> str:
+    """The days of a span added and removed ("10:-1,…"), when every line now and every line
+    billed has its span (lines frozen before spans were kept have none: then nothing, so that
+    the spans billed never add up to something partial)."""
+    spans = [line.period_days for line in now]
+    if not (all(spans) and all(before)):
+        return ""
+    return days.encode(days.difference(spans, before))
+
+
+def _kind(quantity: Decimal, amount: Decimal) -> str:
+    return MOVED_DAYS if quantity == ZERO and amount == ZERO else CHANGE
 
 
 def _days_moved(now: list[str], before: list[str]) -> bool:
@@ -332,19 +362,51 @@ def _what_changed(
     billed: list[MonthLine],
     quantity: Decimal,
 ) -> str:
-    """The days added and removed ("+2 Lunch 3.–4.10."); for a line not billed by day the
-    change in quantity with today's detail, or, when the line is no longer billed at all, what
-    was billed before ("−1 Monthly fee, no longer billed (was: 1.–31.3.)")."""
+    """What changed against what was billed: the days added and removed ("+2 Lunch 3.–4.10.");
+    for a line priced for a span of the month the change in quantity and the days of the span
+    added and removed ("−0,161 Monthly fee, days removed: 10.–14.3."); for a line without days
+    the quantity billed before and now ("+0,5 Fee (billed 1, now 1,5)"), or today's detail for
+    a line not billed before; when the line is no longer billed at all, what was
+    billed before ("−1 Monthly fee, no longer billed (was: 1.–31.3.)")."""
     after = [line.days for line in now]
     before = [line.days for line in billed]
     if any(after) or any(before):
         return days.change_text(days.difference(after, before), model.product_label, closed.month)
     sign = "+" if quantity > 0 else days.MINUS
-    change = f"{sign}{plain(abs(quantity))} {model.product_label}"
+    change = f"{sign}{_decimal_text(abs(quantity))} {model.product_label}"
     if not now:
         return _no_longer_billed(change, billed)
-    detail = "; ".join(line.detail for line in now if line.detail)
-    return f"{change} ({detail})" if detail else change
+    spans_now = [line.period_days for line in now]
+    spans_before = [line.period_days for line in billed]
+    if all(spans_now) and all(spans_before):  # lines frozen before spans were kept have none
+        moved = days.difference(spans_now, spans_before)
+        if moved:
+            return _span_change(change, moved, closed.month)
+    if not billed:  # a new line: all of it is added
+        detail = "; ".join(line.detail for line in now if line.detail)
+        return f"{change} ({detail})" if detail else change
+    return gettext(
+        "%(change)s (billed %(before)s, now %(now)s)",
+        change=change,
+        before=_decimal_text(sum((line.quantity for line in billed), ZERO)),
+        now=_decimal_text(sum((line.quantity for line in now), ZERO)),
+    )
+
+
+def _span_change(change: str, moved: dict[int, int], month: int) -> str:
+    added = [day for day, n in moved.items() if n > 0]
+    removed = [day for day, n in moved.items() if n < 0]
+    parts = [change]
+    if added:
+        parts.append(gettext("days added: %(days)s", days=days.day_ranges(added, month)))
+    if removed:
+        parts.append(gettext("days removed: %(days)s", days=days.day_ranges(removed, month)))
+    return ", ".join(parts)
+
+
+def _decimal_text(value: Decimal) -> str:
+    """A quantity as people write it here: 0,5 (a decimal comma, no trailing zeros)."""
+    return str(plain(value)).replace(".", ",")
 
 
 def _no_longer_billed(change: str, billed: list[MonthLine]) -> str:

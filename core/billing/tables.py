@@ -48,6 +48,9 @@ class BilledLine(Table, tablename="billed_line"):
     corrects_year = Integer(null=True, default=None)
     corrects_month = Integer(null=True, default=None)
     days = Text(default="")  # the quantity per day of the month, see BillingLine.days
+    # The days a line priced for a span of the month covers (BillingLine.period_days); on a
+    # correction, the days it added and removed ("10,11:-1"), as `days` does.
+    period_days = Text(default="")
 
 
 class Price(Table, tablename="billing_price"):

@@ -181,6 +181,8 @@ class LineOut:
     detail: str
     is_correction: bool
     corrects: str | None
+    # "change" or "moved_days" (only days moved, 0 €) for a correction, else null
+    correction_kind: str | None
 
 
 @dataclass
@@ -237,6 +239,7 @@ def _line_out(line: MonthLine) -> LineOut:
         detail=line.detail,
         is_correction=line.is_correction,
         corrects=key(line.corrects) if line.corrects else None,
+        correction_kind=line.correction_kind or None,
     )
 
 

@@ -4,8 +4,10 @@ recorded move (`CustomerMove`), so figures can file a month under the municipali
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 
 from core.customers.tables import Customer, CustomerMove
+from core.db import chunked
 
 # For SQL over `customer c`: joins the customer's first move after :last (if any), whose
 # previous municipality is where they lived on :last; `MUNICIPALITY_AT` is that municipality.
@@ -27,8 +29,15 @@ async def record_move(customer_id: int, previous_municipality: str, day: dt.date
     )
 
 
-async def municipalities_on(day: dt.date) -> dict[int, str]:
-    """Every customer's municipality on `day`."""
+async def municipalities_on(day: dt.date, customers: Iterable[int] | None = None) -> dict[int, str]:
+    """Every customer's municipality on `day`, or only that of `customers` if given."""
     sql = f"SELECT c.id AS id, {MUNICIPALITY_AT} AS municipality FROM customer c"  # noqa: S608
-    rows = await Customer.raw(sql + MOVES_AFTER.replace(":last", "{}"), day)
+    sql += MOVES_AFTER.replace(":last", "{}")
+    if customers is None:
+        rows = await Customer.raw(sql, day)
+    else:
+        rows = []
+        for chunk in chunked(sorted(set(customers))):
+            ids = ", ".join(str(int(c)) for c in chunk)  # integers only enter the text
+            rows += await Customer.raw(f"{sql} WHERE c.id IN ({ids})", day)
     return {r["id"]: r["municipality"] for r in rows}

@@ -14,7 +14,6 @@ from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
-from core import i18n
 from core.audit.views import AccessLogPages, AuditApi
 from core.billing.price_views import FeeDecisionPages, PayerPages, PricePages
 from core.billing.views import BillingApi, BillingPages
@@ -22,9 +21,8 @@ from core.citizen.middleware import CitizenSessionMiddleware
 from core.citizen.staff_views import ProxyPages
 from core.citizen.views import CitizenPages
 from core.common import log_privacy
-from core.config import Settings, load_settings
+from core.config import Settings
 from core.customers.views import CustomerApi, CustomerPages
-from core.db import Database
 from core.identity.guards import (
     CSRF_COOKIE,
     RequestLanguage,
@@ -43,14 +41,13 @@ from core.operations.health import HealthController
 from core.operations.metrics import mark_process_dead
 from core.operations.observe import MetricsController, RequestObservation
 from core.plugins.checks import check_route_access, check_template_shadowing
-from core.plugins.host import PluginHost
 from core.situation.views import document_api_choices
 from core.tasks.views import TaskApi, TaskPages
 from core.web.errors import EXCEPTION_HANDLERS
 from core.web.notices import NoticeMiddleware
 from core.web.openapi import document_error_responses
 from core.web.ratelimit import rate_limit_guard
-from core.web.runtime import Runtime
+from core.web.runtime import Runtime, build_runtime
 from core.web.security import (
     AllowedHostsMiddleware,
     SecurityHeadersMiddleware,
@@ -67,15 +64,6 @@ CORE_HANDLERS: list[Any] = [
     HealthController, MetricsController, PricePages, FeeDecisionPages, PayerPages, CitizenPages,
     ProxyPages,
 ]  # fmt: skip
-
-
-def build_runtime(settings: Settings | None = None) -> Runtime:
-    """Load plugins and bind the database; raises PluginError naming a broken plugin."""
-    settings = settings or load_settings()
-    host = PluginHost(settings)
-    database = Database(settings.database_url, host.piccolo_apps())
-    i18n.load_catalogues(host.locale_dirs())
-    return Runtime.compose(settings, host, database)
 
 
 def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> Litestar:

@@ -9,8 +9,9 @@ from typing import Any
 from litestar import Request
 from litestar.connection import ASGIConnection
 
+from core import i18n
 from core.audit.keys import AuditKeys, load_keys, use_keys
-from core.config import Settings
+from core.config import Settings, load_settings
 from core.db import Database
 from core.labels import register_labels
 from core.notifications.services import allow_sms_countries
@@ -81,6 +82,17 @@ class Runtime:
         await self.database.migrate()
         async with self.database.transaction():
             await sync_roles(self.roles, self.permissions)
+
+
+def build_runtime(settings: Settings | None = None) -> Runtime:
+    """Load plugins and bind the database; raises PluginError naming a broken plugin. No web
+    application is built: the CLI's commands (`valvomo import`, `billing export`) need only
+    this, and `core.web.app.create_app` composes the routes on top of it."""
+    settings = settings or load_settings()
+    host = PluginHost(settings)
+    database = Database(settings.database_url, host.piccolo_apps())
+    i18n.load_catalogues(host.locale_dirs())
+    return Runtime.compose(settings, host, database)
 
 
 def audit_key_path(settings: Settings) -> Path:

@@ -128,7 +128,7 @@ def valvomo_configure(settings: dict[str, Any]) -> None:
 
 def _register_field_labels(settings: meal_settings.MealSettings) -> None:
     """Field names for the conflict page, including the order form's per-weekday fields."""
-    from plugins.meals.views import WEEKDAY_NAMES
+    from plugins.meals.forms import WEEKDAY_NAMES  # not views: a command loads no pages
 
     def composed(*parts: str) -> Callable[[], str]:
         return lambda: ": ".join(gettext(p) for p in parts)

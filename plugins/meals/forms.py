@@ -18,6 +18,15 @@ MAX_MEALS_PER_DAY = 10
 END_BEFORE_START = N_("The end date is before the start date.")
 FIRST_YEAR, LAST_YEAR = core_dates.FIRST_YEAR, core_dates.LAST_YEAR
 WEEKDAYS = range(7)
+WEEKDAY_NAMES = (
+    N_("Monday"),
+    N_("Tuesday"),
+    N_("Wednesday"),
+    N_("Thursday"),
+    N_("Friday"),
+    N_("Saturday"),
+    N_("Sunday"),
+)
 
 Quantity = Annotated[
     int, Meta(ge=0, le=MAX_MEALS_PER_DAY), Message(N_("Enter a number from 0 to 10."))

@@ -9,6 +9,11 @@ does), so the current month counts its plan to the month's end. One grouped quer
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Iterable
+
+from piccolo.columns.combination import WhereRaw
+
 from plugins.meals import ledger
 from plugins.meals.schedule import DELIVERY_LOOKAHEAD
 from plugins.meals.settings import current
@@ -22,6 +27,7 @@ from valvomo.api import (
     MetricStamp,
     MonthRows,
     Rows,
+    chunked,
     column_of,
     counted,
     customer_stamps_of,
@@ -45,6 +51,30 @@ KITCHEN_AT = (
 WITH_CUSTOMER = (
     f" JOIN customer c ON c.id = s.customer LEFT JOIN meals_kitchen k ON k.id = {KITCHEN_AT}"
 )
+
+
+def in_kitchen_at(kitchen: int, day: dt.date) -> WhereRaw:
+    """A condition on `meals_service`: the service is filed under `kitchen` (by id) on `day`,
+    the last day of a month, as the figures file it (`KITCHEN_AT`)."""
+    at = KITCHEN_AT.replace(":last", "{}").replace("s.id", "meals_service.id")
+    at = at.replace("s.kitchen", "meals_service.kitchen")
+    return WhereRaw(f"{at} = {{}}", day, kitchen)
+
+
+async def kitchens_at(day: dt.date, services: Iterable[int]) -> dict[int, str]:
+    """The kitchen (by name) each of `services` is filed under on `day`, the last day of a
+    month, as the figures file it (`KITCHEN_AT`): for the lists behind a kitchen's figures."""
+    sql = (
+        "SELECT s.id AS id, k.name AS kitchen FROM meals_service s"  # noqa: S608
+        f" LEFT JOIN meals_kitchen k ON k.id = {KITCHEN_AT.replace(':last', '{}')}"
+    )
+    found: dict[int, str] = {}
+    for chunk in chunked(sorted(set(services))):
+        ids = ", ".join(str(int(i)) for i in chunk)  # integers only enter the text
+        for r in await MealService.raw(f"{sql} WHERE s.id IN ({ids})", day):
+            found[r["id"]] = r["kitchen"] or ""
+    return found
+
 
 SERVICES = grouped(
     {
@@ -132,7 +162,7 @@ def meal_metrics() -> list[Metric]:
         lambda c: current().holiday_rule,
     )
     lists = {
-        "services": ("/meals/services", "meals.manage"),
+        "services": ("/meals/services?month={month}", "meals.manage"),
         "deviations": ("/meals/reports/deviations?month={month}", "meals.reports"),
         "transport": ("/meals/reports/transport?month={month}", "meals.reports"),
     }

@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from plugins.meals.billing import billing_lines
+from plugins.meals.metrics import kitchens_at
 from plugins.meals.plans import LoadedService, load_services
 from plugins.meals.schedule import compute_schedule
 from plugins.meals.settings import MealSettings
@@ -81,14 +82,14 @@ async def record_report_view(
 
 async def deviations(period: BillingPeriod, area: ListArea | None = None) -> list[dict[str, Any]]:
     """Openings, endings, pauses and exceptions touching the month, by date; with `area`, of
-    the customers who lived in its municipality at the month's end or of its kitchen (the
-    service's, by name), as the figures count them."""
+    the customers who lived in its municipality at the month's end or of its kitchen (the one
+    that delivered the service at the month's end, by name), as the figures count them."""
     first, last = period.first_day, period.last_day
     names = (
+        MealService.id,
         MealService.customer,
         MealService.customer.first_name,
         MealService.customer.last_name,
-        MealService.kitchen.name,
     )
     rows: list[dict[str, Any]] = []
     opened = await MealService.select(MealService.start_date, *names).where(
@@ -106,10 +107,10 @@ async def deviations(period: BillingPeriod, area: ListArea | None = None) -> lis
         MealPause.start_date,
         MealPause.end_date,
         MealPause.reason,
+        pause.id,
         pause.customer,
         pause.customer.first_name,
         pause.customer.last_name,
-        pause.kitchen.name,
     ).where(
         (MealPause.start_date <= last)
         & (MealPause.end_date.is_null() | (MealPause.end_date >= first))
@@ -126,10 +127,10 @@ async def deviations(period: BillingPeriod, area: ListArea | None = None) -> lis
         MealException.product,
         MealException.quantity,
         MealException.note,
+        exc.id,
         exc.customer,
         exc.customer.first_name,
         exc.customer.last_name,
-        exc.kitchen.name,
     ).where((MealException.day >= first) & (MealException.day <= last))
     for e in exceptions:
         what = label("meals.exception_kind", e["kind"])
@@ -141,11 +142,12 @@ async def deviations(period: BillingPeriod, area: ListArea | None = None) -> lis
     if area:
         living = await customers_living_in(area, last)
         chosen = None if living is None else set(living)
+        kitchens = await kitchens_at(last, {r["service_id"] for r in rows}) if area.unit else {}
         rows = [
             r
             for r in rows
             if (chosen is None or r["customer_id"] in chosen)
-            and (not area.unit or r["kitchen"] == area.unit)
+            and (not area.unit or kitchens.get(r["service_id"]) == area.unit)
         ]
     return sorted(rows, key=lambda r: (r["date"], r["customer"]))
 
@@ -159,7 +161,7 @@ def _deviation(
         "customer": _name(row, f"{prefix}customer."),
         "kind": kind,
         "details": details,
-        "kitchen": row[f"{prefix}kitchen.name"] or "",
+        "service_id": row[f"{prefix}id"],
     }
 
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from plugins.meals import decisions, diets, forms
 from plugins.meals.forms import WeeklyOrder
+from plugins.meals.metrics import in_kitchen_at
 from plugins.meals.plans import load_plan
 from plugins.meals.schedule import (
     DayException,
@@ -34,14 +35,17 @@ from valvomo.api import (
     HELSINKI,
     N_,
     Actor,
+    BillingPeriod,
     CachedQuery,
     Customer,
+    ListArea,
     NotFound,
     TaskKind,
     ValidationFailed,
     audit,
     close_tasks,
     create_task,
+    customers_living_in,
     get_customer,
     now,
     parse_form,
@@ -641,6 +645,9 @@ class ServiceFilter:
     changed_this_week: bool = False
     query: str = ""
     municipality: str = ""  # the customer's municipality in the register
+    # a month's first day: the services running at some time in it (opened ones), with the
+    # municipality and kitchen at its end, as the situational picture counts its customers
+    month: dt.date | None = None
 
 
 async def changed_between(first: dt.date, last: dt.date) -> set[int]:
@@ -686,6 +693,25 @@ async def matching_service_ids(query: str, limit: int) -> list[int]:
     return [r["id"] for r in rows][: limit + 1]
 
 
+async def _in_month(filters: ServiceFilter) -> list[Any]:
+    """The conditions of `filters.month`: opened services running at some time in the month, of
+    its kitchen and of the customers of its municipality at the month's end."""
+    assert filters.month is not None
+    period = BillingPeriod(filters.month.year, filters.month.month)
+    first, last = period.first_day, period.last_day
+    conditions: list[Any] = [
+        (MealService.start_date <= last)
+        & (MealService.end_date.is_null() | (MealService.end_date >= first))
+        & (MealService.status != "opening_requested")
+    ]
+    if filters.kitchen:
+        conditions.append(in_kitchen_at(filters.kitchen, last))
+    if filters.municipality:
+        living = await customers_living_in(ListArea(filters.municipality), last)
+        conditions.append(MealService.customer.is_in(living or [0]))
+    return conditions
+
+
 async def list_services(
     filters: ServiceFilter, page: int, page_size: int
 ) -> tuple[int, list[dict[str, Any]]]:
@@ -693,12 +719,15 @@ async def list_services(
     conditions: list[Any] = []
     if filters.status in STATUSES:
         conditions.append(MealService.status == filters.status)
-    if filters.kitchen:
-        conditions.append(MealService.kitchen == filters.kitchen)
+    if filters.month:
+        conditions += await _in_month(filters)
+    else:
+        if filters.kitchen:
+            conditions.append(MealService.kitchen == filters.kitchen)
+        if filters.municipality:
+            conditions.append(MealService.customer.municipality == filters.municipality)
     if filters.route:
         conditions.append(MealService.route == filters.route)
-    if filters.municipality:
-        conditions.append(MealService.customer.municipality == filters.municipality)
     if filters.changed_this_week:
         monday = today() - dt.timedelta(days=today().weekday())
         ids = await changed_between(monday, monday + dt.timedelta(days=6))

@@ -13,10 +13,10 @@ from litestar.response import Redirect, Response, Template
 from plugins.meals import change_reports, decisions, diets, lists, services
 from plugins.meals.code_views import MealCodePages
 from plugins.meals.codes import effective
-from plugins.meals.forms import order_form_values
+from plugins.meals.forms import WEEKDAY_NAMES, order_form_values
 from plugins.meals.list_views import MealListPages
 from plugins.meals.place_views import KitchenPages
-from plugins.meals.report_views import MealReportPages
+from plugins.meals.report_views import MealReportPages, parse_month
 from plugins.meals.settings import MealSettings
 from plugins.meals.tables import (
     DeliveryRoute,
@@ -52,15 +52,6 @@ from valvomo.api import (
 
 Req = Request[Any, Any, Any]
 PAGE_SIZE = 50
-WEEKDAY_NAMES = (
-    N_("Monday"),
-    N_("Tuesday"),
-    N_("Wednesday"),
-    N_("Thursday"),
-    N_("Friday"),
-    N_("Saturday"),
-    N_("Sunday"),
-)
 # action → (permission, statuses in which the form is offered)
 ACTIONS: dict[str, tuple[str, tuple[str, ...]]] = {
     "complete": ("meals.manage", ("opening_requested",)),
@@ -199,13 +190,16 @@ class MealServicePages(Controller):
         page: int = 1,
         municipality: str = "",
         unit: str = "",
+        month: str = "",
     ) -> Template:
         if unit:  # a kitchen by name, as the situational picture links to its customers
             kitchen = next((k["id"] for k in await lists.kitchens() if k["name"] == unit), -1)
         if municipality not in runtime_of(request).settings.municipalities:
             municipality = ""
+        # a month: the services behind the situational picture's customers of that month
+        during = parse_month(month).first_day if month else None
         filters = services.ServiceFilter(
-            status, kitchen, route, changed == "week", "", municipality
+            status, kitchen, route, changed == "week", "", municipality, during
         )
         return await self._services_page(request, filters, max(1, page))
 
@@ -214,9 +208,10 @@ class MealServicePages(Controller):
     ) -> Template:
         total, rows = await services.list_services(filters, page, PAGE_SIZE)
         changed = "week" if filters.changed_this_week else ""
+        month = filters.month.isoformat()[:7] if filters.month else ""
         params = urlencode({"status": filters.status, "kitchen": filters.kitchen or "",
                             "route": filters.route or "", "changed": changed,
-                            "municipality": filters.municipality})  # fmt: skip
+                            "municipality": filters.municipality, "month": month})  # fmt: skip
         return render(
             request,
             "meals/services.html",

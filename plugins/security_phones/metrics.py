@@ -49,17 +49,15 @@ WITH_CUSTOMER = (
     " ON ac.id = CASE WHEN cc.id IS NULL THEN s.centre ELSE cc.previous_centre END"
 )
 # Services per municipality and alarm centre (the service's unit): running, started, ended.
-SERVICES = grouped(
-    {
-        **counted("running", RUNNING),
-        **counted("openings", "s.start_date >= :first"),
-        **counted("endings", "s.end_date <= :last"),
-    },
-    "sp_service s" + WITH_CUSTOMER,
-    RUNNING,
-    "ac.name",
-    "s.customer",
-)
+SERVICE_COLUMNS = {
+    **counted("running", RUNNING),
+    **counted("openings", "s.start_date >= :first"),
+    **counted("endings", "s.end_date <= :last"),
+}
+SERVICE_SOURCE = "sp_service s" + WITH_CUSTOMER
+SERVICES = grouped(SERVICE_COLUMNS, SERVICE_SOURCE, RUNNING, "ac.name", "s.customer")
+# The same without a row per customer: the year's report behind these figures, month by month.
+SERVICES_BY_AREA = grouped(SERVICE_COLUMNS, SERVICE_SOURCE, RUNNING, "ac.name")
 SERVICES_STAMP = (
     "SELECT COUNT(*) AS services, SUM(s.id) AS ids, SUM(s.version) AS versions,"  # noqa: S608
     " SUM(CAST(s.id AS BIGINT) * s.version) AS weighted, SUM(c.version) AS customers,"

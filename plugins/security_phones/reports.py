@@ -1,9 +1,11 @@
 """Reports: devices by status and model, customers per municipality, alarms and response times.
 
-From the situational picture the reports of a year can be narrowed to an area (`ListArea`): the
-customers who lived in a municipality (at the end of each alarm's month, or on the day the
-customers are counted), or one alarm centre (the services at it, the alarms it sent), as the
-picture counts its figures. The devices are not about an area and are left out then."""
+Customers are counted month by month, as the situational picture counts its figures: under the
+municipality each customer lived in at the month's end and the alarm centre that served the
+service then. From the picture the reports of a year can be narrowed to an area (`ListArea`): the
+customers who lived in a municipality (at the end of each month), or one alarm centre (the
+services it served, the alarms it sent). The devices are not about an area and are left out
+then."""
 
 from __future__ import annotations
 
@@ -17,16 +19,18 @@ from typing import Any
 from piccolo.query.functions.aggregate import Count
 
 from plugins.security_phones.alarms import KINDS
+from plugins.security_phones.metrics import SERVICES_BY_AREA
 from plugins.security_phones.tables import Alarm, AlarmVisit, Device, PhoneService
 from valvomo.api import (
     HELSINKI,
     N_,
     BillingPeriod,
-    Customer,
     ListArea,
-    chunked,
+    MetricContext,
     customers_living_in,
     gettext,
+    month_query,
+    municipalities_on,
     to_csv,
 )
 
@@ -73,28 +77,48 @@ async def devices_by_status_and_model() -> Table:
     )
 
 
-async def customers_per_municipality(day: dt.date, area: ListArea | None = None) -> Table:
-    active = (PhoneService.start_date <= day) & (
-        PhoneService.end_date.is_null() | (PhoneService.end_date >= day)
-    )
-    if area:
-        living = await customers_living_in(area, day)
-        if living is not None:
-            active &= PhoneService.customer.is_in(living or [0])
-        if area.unit:
-            active &= PhoneService.centre.name == area.unit
-    rows = (
-        await PhoneService.select(
-            PhoneService.customer.municipality, Count(PhoneService.id, alias="count")
-        )
-        .where(active)
-        .group_by(PhoneService.customer.municipality)
-        .order_by(PhoneService.customer.municipality)
-    )
+async def customers_per_municipality(
+    year: int, today: dt.date, area: ListArea | None = None
+) -> Table:
+    """Month by month of the year (to the current month): the customers whose service ran at
+    some time in the month, and the services started and ended in it, per municipality the
+    customer lived in at the month's end. The figures' own query (`SERVICES_BY_AREA`), so a
+    figure of a month and an area is that month's row; an area keeps its municipality's rows,
+    or the services of an alarm centre (the centre that served them at the month's end)."""
+    if area and not area.known:
+        return _customers_table([])
+    load = month_query(PhoneService, SERVICES_BY_AREA)
+    context = MetricContext(host=None, settings=None)
+    rows: list[tuple[Any, ...]] = []
+    for month in range(1, 13):
+        period = BillingPeriod(year, month)
+        if period.first_day > today:
+            break
+        totals: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
+        for r in await load(period, context):
+            if area and area.municipality and r["municipality"] != area.municipality:
+                continue
+            if area and area.unit and r["unit"] != area.unit:
+                continue
+            found = totals[r["municipality"]]
+            for n, column in enumerate(("running_customers", "openings", "endings")):
+                found[n] += int(r[column] or 0)
+        label = period.first_day.strftime("%Y-%m")
+        rows.extend((label, m, *totals[m]) for m in sorted(totals) if any(totals[m]))
+    return _customers_table(rows)
+
+
+def _customers_table(rows: list[tuple[Any, ...]]) -> Table:
     return Table(
         N_("Customers per municipality"),
-        (N_("Municipality"), N_("Customers")),
-        [(r["customer.municipality"], r["count"]) for r in rows],
+        (
+            N_("Month"),
+            N_("Municipality"),
+            N_("Customers"),
+            N_("Services started"),
+            N_("Services ended"),
+        ),
+        rows,
     )
 
 
@@ -156,7 +180,8 @@ def percentile(values: list[float], share: float) -> float:
 
 
 async def response_times(year: int, area: ListArea | None = None) -> Table:
-    """Visits per month and municipality; minutes from alarm to arrival (median, 90th pct)."""
+    """Visits per month and municipality (where the customer lived at the month's end); minutes
+    from alarm to arrival (median, 90th pct)."""
     start, end = year_bounds(year)
     within = AreaOfYear(area, year)
     rows = [
@@ -173,11 +198,13 @@ async def response_times(year: int, area: ListArea | None = None) -> Table:
         )
         if await within.holds(month_of(r["alarm.occurred_at"]), r["alarm.customer"])
     ]
-    municipality = await _municipalities({r["alarm.customer"] for r in rows if r["alarm.customer"]})
+    alarms = [(month_of(r["alarm.occurred_at"]), r["alarm.customer"]) for r in rows]
+    homes = await _homes(year, alarms)
     visits: Counter[tuple[str, str]] = Counter()
     minutes: dict[tuple[str, str], list[float]] = defaultdict(list)
     for r in rows:
-        key = (month_of(r["alarm.occurred_at"]), municipality.get(r["alarm.customer"], "–"))
+        month = month_of(r["alarm.occurred_at"])
+        key = (month, homes[month].get(r["alarm.customer"], "–"))
         visits[key] += 1
         if r["arrived_at"] is not None:
             minutes[key].append((r["arrived_at"] - r["alarm.occurred_at"]).total_seconds() / 60)
@@ -200,23 +227,27 @@ async def response_times(year: int, area: ListArea | None = None) -> Table:
     )
 
 
-async def _municipalities(customer_ids: set[int]) -> dict[int, str]:
-    found: dict[int, str] = {}
-    for chunk in chunked(sorted(customer_ids)):
-        for c in await Customer.select(Customer.id, Customer.municipality).where(
-            Customer.id.is_in(list(chunk))
-        ):
-            found[c["id"]] = c["municipality"]
-    return found
+async def _homes(year: int, alarms: list[tuple[str, int | None]]) -> dict[str, dict[int, str]]:
+    """Per month of the alarms ("2026-03"), where their customers lived at the month's end (as
+    the figures file them)."""
+    customers: dict[str, set[int]] = defaultdict(set)
+    for month, customer in alarms:
+        ids = customers[month]  # a month of alarms of unknown customers only has no homes
+        if customer:
+            ids.add(customer)
+    return {
+        month: await municipalities_on(BillingPeriod(year, int(month[5:7])).last_day, ids)
+        for month, ids in customers.items()
+    }
 
 
 async def build(name: str, year: int, day: dt.date, area: ListArea | None = None) -> Table:
-    """The report `name` of `year`, narrowed to `area` if given (not the devices:
-    `AREA_NAMES`)."""
+    """The report `name` of `year` (its months to `day`'s), narrowed to `area` if given (not the
+    devices: `AREA_NAMES`)."""
     if name == "devices":
         return await devices_by_status_and_model()
     if name == "municipalities":
-        return await customers_per_municipality(day, area)
+        return await customers_per_municipality(year, day, area)
     if name == "alarms":
         return await alarms_by_kind_per_month(year, area)
     return await response_times(year, area)

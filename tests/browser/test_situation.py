@@ -43,7 +43,10 @@ async def test_leader_opens_the_picture_switches_area_and_period_and_follows_a_f
     deviations = "/meals/reports/deviations?month=2026-03&municipality=Sein%C3%A4joki"
     assert await row.locator("a").get_attribute("href") == deviations
     customers = page.locator("a:has-text('Ateriapalvelun asiakkaat')")
-    assert await customers.get_attribute("href") == "/meals/services?municipality=Sein%C3%A4joki"
+    assert (
+        await customers.get_attribute("href")
+        == "/meals/services?month=2026-03&municipality=Sein%C3%A4joki"
+    )
     await page.wait_for_load_state("networkidle")
     assert await charts_drawn(page) == await page.locator(".situation-chart img").count() >= 2
     await assert_accessible(page)

@@ -13,7 +13,10 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import json
 from decimal import Decimal
+
+import openpyxl
 
 from core.billing import exports, invoices, services
 from core.customers import payers
@@ -107,23 +110,39 @@ async def test_a_correction_goes_to_the_payer_of_each_corrected_day(
     assert (guardian.amount, own.amount) == (Decimal("206.90"), Decimal("-9.70"))
     assert november.total == bill.total_amount == Decimal("197.20")
 
-    # The CSV a biller sends on: the same lines, each payer's total, hers flagged as a credit.
+    # The CSV a biller sends on: the same lines, each payer's total, hers flagged as a credit;
+    # the delivery's two parts say that only days moved (0 € for Aino's bills in all).
     rows = list(csv.reader(io.StringIO(exports.to_csv(november).decode("utf-8-sig")),
                            delimiter=";"))  # fmt: skip
     picked = [
         (r[column("Payer")], r[column("Quantity")], r[column("Amount")],
-         r[column("Correction to month")], r[column("Note")] != "")
+         r[column("Correction to month")], r[column("Correction kind")], r[column("Note")] != "")
         for r in rows[1:]
     ]  # fmt: skip
+    moved, changed = gettext("Days moved, total unchanged"), gettext("Quantity or amount changed")
     assert picked == [
-        ("Laine Liisa", "30", "204,00", "", False),
-        ("Laine Liisa", "1", "2,90", "10/2025", False),
-        ("Laine Liisa", "", "206,90", "", False),
-        ("Virtanen Aino", "-1", "-2,90", "10/2025", False),
-        ("Virtanen Aino", "-1", "-6,80", "10/2025", False),
-        ("Virtanen Aino", "", "-9,70", "", True),
-        ("", "", "197,20", "", False),
+        ("Laine Liisa", "30", "204,00", "", "", False),
+        ("Laine Liisa", "1", "2,90", "10/2025", moved, False),
+        ("Laine Liisa", "", "206,90", "", "", False),
+        ("Virtanen Aino", "-1", "-2,90", "10/2025", moved, False),
+        ("Virtanen Aino", "-1", "-6,80", "10/2025", changed, False),
+        ("Virtanen Aino", "", "-9,70", "", "", True),
+        ("", "", "197,20", "", "", False),
     ]
+    # The same flag for the invoicing integration, in JSON lines and the API's month.
+    records = [json.loads(r) for r in exports.to_jsonl(november).decode("utf-8").splitlines()]
+    assert [
+        (r["payer"]["name"], ln["product"], ln["amount"], ln["correction_kind"])
+        for r in records if r["type"] == "customer" for ln in r["lines"]
+    ] == [
+        ("Laine Liisa", "lunch", "204.00", None),
+        ("Laine Liisa", "delivery", "2.90", "moved_days"),
+        ("Virtanen Aino", "delivery", "-2.90", "moved_days"),
+        ("Virtanen Aino", "lunch", "-6.80", "change"),
+    ]  # fmt: skip
+    sheet = openpyxl.load_workbook(io.BytesIO(exports.to_xlsx(november))).active
+    kinds = [row[column("Correction kind")] for row in sheet.iter_rows(values_only=True)]
+    assert kinds[1:6] == [None, moved, None, moved, changed]
 
     # Closing November settles the corrections: December has none.
     async with transaction():

@@ -18,6 +18,7 @@ import openpyxl
 
 from core.audit.tables import AuditEntry
 from core.billing import services
+from core.billing.tables import BilledLine
 from core.db import transaction
 from core.i18n import gettext
 from core.plugins import BillingLine, BillingPeriod
@@ -124,3 +125,88 @@ async def test_a_line_without_days_no_longer_billed_says_what_was_billed(
     async with transaction():
         await services.close_period(SYSTEM, runtime.host, NOV, 1, dt.date(2025, 12, 1))
     assert (await services.month_bill(runtime.host, DEC)).lines == []
+
+
+def span(first: int, last: int) -> str:
+    return ",".join(str(day) for day in range(first, last + 1))
+
+
+async def test_a_changed_line_without_days_says_what_changed_against_what_was_billed(
+    runtime: Runtime, fake_service: FakeService
+) -> None:
+    """A monthly fee priced for a span of the month names the days added or removed, and a line
+    with neither days nor a span says the quantity billed before and now; never today's detail
+    alone."""
+    aino = await add_customer("Aino", "Virtanen")
+    fee = BillingLine(aino, "phones", "monthly_fee", "Monthly fee", Decimal("0.71"), Decimal("30"),
+                      detail="22/31; 10.–31.10.", period_days=span(10, 31))  # fmt: skip
+    extra = BillingLine(aino, "phones", "extra", "Extra", Decimal(1), Decimal("5"), detail="x")
+    fake_service.lines[(2025, 10)] = [fee, extra]
+    async with transaction():
+        await services.close_period(SYSTEM, runtime.host, OCT, 1, dt.date(2025, 11, 1))
+    # The service started on the 15th, not the 10th, and ended on the 30th; the extra doubled.
+    fake_service.lines[(2025, 10)] = [
+        BillingLine(aino, "phones", "monthly_fee", "Monthly fee", Decimal("0.516"),
+                    Decimal("30"), detail="16/31; 15.–30.10.", period_days=span(15, 30)),
+        BillingLine(aino, "phones", "extra", "Extra", Decimal("1.5"), Decimal("5"), detail="x"),
+    ]  # fmt: skip
+
+    bill = await services.month_bill(runtime.host, NOV)
+    details = {ln.product: (ln.quantity, ln.detail, ln.period_days) for ln in bill.lines}
+    removed = gettext("days removed: %(days)s", days="10.–14.10., 31.10.")
+    assert details["monthly_fee"] == (
+        Decimal("-0.194"),
+        f"\u22120,194 {gettext('monthly_fee')}, {removed}",
+        "10:-1,11:-1,12:-1,13:-1,14:-1,31:-1",
+    )
+    assert details["extra"] == (
+        Decimal("0.5"),
+        gettext(
+            "%(change)s (billed %(before)s, now %(now)s)",
+            change=f"+0,5 {gettext('extra')}",
+            before="1",
+            now="1,5",
+        ),
+        "",
+    )
+
+    # Closed, the correction counts as billed: a later change compares against both.
+    async with transaction():
+        await services.close_period(SYSTEM, runtime.host, NOV, 1, dt.date(2025, 12, 1))
+    fake_service.lines[(2025, 10)][0] = BillingLine(
+        aino, "phones", "monthly_fee", "Monthly fee", Decimal("0.548"), Decimal("30"),
+        detail="17/31; 14.–30.10.", period_days=span(14, 30),
+    )  # fmt: skip
+    december = await services.month_bill(runtime.host, DEC)
+    again = [ln for ln in december.lines if ln.product == "monthly_fee"]
+    added = gettext("days added: %(days)s", days="14.10.")
+    assert [(ln.quantity, ln.detail) for ln in again] == [
+        (Decimal("0.032"), f"+0,032 {gettext('monthly_fee')}, {added}")
+    ]
+
+
+async def test_a_span_frozen_before_spans_were_kept_is_corrected_by_quantity(
+    runtime: Runtime, fake_service: FakeService
+) -> None:
+    """A snapshot line from before the migration has no period_days: its correction says the
+    quantity billed and now, and stores no partial span."""
+    aino = await add_customer("Aino", "Virtanen")
+    fake_service.lines[(2025, 10)] = [
+        BillingLine(aino, "phones", "monthly_fee", "Monthly fee", Decimal(22), Decimal("1"),
+                    period_days=span(10, 31)),
+    ]  # fmt: skip
+    async with transaction():
+        await services.close_period(SYSTEM, runtime.host, OCT, 1, dt.date(2025, 11, 1))
+    await BilledLine.update({BilledLine.period_days: ""}, force=True)
+    fake_service.lines[(2025, 10)] = [
+        BillingLine(aino, "phones", "monthly_fee", "Monthly fee", Decimal(17), Decimal("1"),
+                    period_days=span(15, 31)),
+    ]  # fmt: skip
+    (line,) = (await services.month_bill(runtime.host, NOV)).lines
+    assert (line.quantity, line.period_days) == (Decimal(-5), "")
+    assert line.detail == gettext(
+        "%(change)s (billed %(before)s, now %(now)s)",
+        change=f"\u22125 {gettext('monthly_fee')}",
+        before="22",
+        now="17",
+    )

@@ -159,9 +159,11 @@ async def test_closing_freezes_and_later_changes_become_corrections(
     )
     lines = [line for c in april["customers"] for line in c["lines"]]
     assert all(line["is_correction"] and line["corrects"] == "2025-03" for line in lines)
+    assert [line["correction_kind"] for line in lines] == ["change", "change"]
     page = (await biller.get("/billing/2025/4")).text
     assert "Correction to 3/2025" in page or "Oikaisu" in page
-    assert "two more days" in page
+    # What changed against what was billed, not the line's detail of today ("two more days").
+    assert "+2 Lunch (laskutettu 20, nyt 22)" in page
 
 
 async def test_closing_the_next_month_settles_its_corrections(

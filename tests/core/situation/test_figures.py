@@ -87,7 +87,10 @@ async def test_small_cells_are_hidden_from_those_without_the_customers(runtime: 
         coordinator["meals.openings"].list_href
         == "/meals/reports/deviations?month=2026-03&municipality=Sein%C3%A4joki"
     )
-    assert coordinator["meals.customers"].list_href == "/meals/services?municipality=Sein%C3%A4joki"
+    assert (
+        coordinator["meals.customers"].list_href
+        == "/meals/services?month=2026-03&municipality=Sein%C3%A4joki"
+    )
     region = await figures(runtime, Selection(MARCH, MARCH))
     assert region["meals.openings"].list_href == "/meals/reports/deviations?month=2026-03"
 
@@ -176,6 +179,30 @@ async def test_a_kitchens_past_months_keep_the_services_it_delivered(runtime: Ru
     assert await customers(MARCH, "Lapua") == 0
     assert await customers(april, first_kitchen) == 3
     assert await customers(april, "Lapua") == 1
+
+    # the services list of a month behind those figures gives the same counts
+    from plugins.meals.services import ServiceFilter, list_services
+
+    first_id = (await Kitchen.select(Kitchen.id).where(Kitchen.name == first_kitchen).first())["id"]
+
+    async def listed(month: BillingPeriod, kitchen: int) -> int:
+        total, _rows = await list_services(
+            ServiceFilter(kitchen=kitchen, month=month.first_day), 1, 50
+        )
+        return total
+
+    assert [await listed(MARCH, first_id), await listed(MARCH, lapua)] == [5, 0]
+    assert [await listed(april, first_id), await listed(april, lapua)] == [3, 1]
+
+    # the deviations behind a kitchen's figures of March: the moved service's March pause is
+    # its first kitchen's, not that of the kitchen it has now
+    from core.customers.areas import ListArea
+    from plugins.meals import reports
+
+    every = await reports.deviations(MARCH)
+    assert any(r["service_id"] == moved and r["kind"] == "Paused" for r in every)
+    assert await reports.deviations(MARCH, ListArea(unit=first_kitchen)) == every
+    assert await reports.deviations(MARCH, ListArea(unit="Lapua")) == []
 
 
 async def test_an_alarm_centres_past_months_keep_the_services_it_served(

@@ -72,15 +72,17 @@ async def test_a_figure_of_a_municipality_links_to_that_municipalitys_list(
     await compute(runtime, MARCH)
     await sign_in(client, await make_user("meal_coordinator"))
     page = await client.get(f"/situation/?{MARCH_QUERY}&municipality=Seinäjoki")
-    link = 'href="/meals/services?municipality=Sein%C3%A4joki"'
+    link = 'href="/meals/services?month=2026-03&amp;municipality=Sein%C3%A4joki"'
     assert link in page.text
     assert 'href="/meals/reports/deviations?month=2026-03&amp;municipality=Sein' in page.text
     assert 'href="/meals/reports/deviations?month=2026-03"' not in page.text  # never everyone
-    listed = await client.get("/meals/services?municipality=Sein%C3%A4joki")
+    listed = await client.get("/meals/services?month=2026-03&municipality=Sein%C3%A4joki")
     assert listed.status_code == 200
     assert "Virtanen" in listed.text and "Muualla" not in listed.text
-    lapua = await client.get("/meals/services?municipality=Lapua")
+    lapua = await client.get("/meals/services?month=2026-03&municipality=Lapua")
     assert "Muualla" in lapua.text and "Virtanen" not in lapua.text
+    bad = await client.get("/meals/services?month=13/2026")  # a clear message, no list
+    assert bad.status_code == 400 and "11/2026" in bad.text and "Virtanen" not in bad.text
 
 
 async def test_charts_are_svg_images_without_scripts(

@@ -9,8 +9,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from core.billing import services
 from core.common.clock import HELSINKI
+from core.db import transaction
+from core.i18n import gettext
 from core.plugins import BillingPeriod, PluginConfigError
+from core.web.runtime import Runtime
 from plugins.security_phones import settings as phone_settings
 from plugins.security_phones.billing import billable_share, billing_lines
 from plugins.security_phones.tables import (
@@ -21,6 +25,7 @@ from plugins.security_phones.tables import (
     Installation,
     PhoneService,
 )
+from tests.helpers import SYSTEM
 from tests.plugins.security_phones.factories import new_customer
 
 MARCH, APRIL = BillingPeriod(2026, 3), BillingPeriod(2026, 4)
@@ -201,3 +206,28 @@ def test_shares_are_between_nothing_and_a_whole_month(
     assert whole == (1 if days else 0)
     assert 0 <= by_days <= 1 and (by_days == 1) == (days == period.last_day.day)
     assert abs(by_days - Decimal(days) / period.last_day.day) <= Decimal("0.0005")
+
+
+async def test_a_later_start_in_a_closed_month_is_corrected_naming_the_days_removed(
+    runtime: Runtime, prices: phone_settings.PhoneSettings
+) -> None:
+    """Billed by days, a service that started on the 20th of a closed month but should have
+    started on the 25th: the correction says which days were taken off, not today's detail."""
+    phone_settings.configure({"start_end_month_rule": "by_days", "prices": [
+        {"product": p.product, "amount": str(p.amount), "valid_from": p.valid_from.isoformat(),
+         **({"valid_to": p.valid_to.isoformat()} if p.valid_to else {})}
+        for p in prices.prices
+    ]})  # fmt: skip
+    customer = await service(dt.date(2026, 3, 20), None)
+    async with transaction():
+        await services.close_period(SYSTEM, runtime.host, MARCH, 1, dt.date(2026, 4, 1))
+    await PhoneService.update({PhoneService.start_date: dt.date(2026, 3, 25)}).where(
+        PhoneService.customer == customer
+    )
+
+    bill = await services.month_bill(runtime.host, APRIL)
+    fixes = [ln for ln in bill.lines if ln.customer_id == customer and ln.corrects == MARCH]
+    removed = gettext("days removed: %(days)s", days="20.–24.3.")
+    assert [(ln.product, ln.quantity, ln.detail, ln.correction_kind) for ln in fixes] == [
+        ("monthly_fee", Decimal(-5), f"\u22125 {gettext('monthly_fee')}, {removed}", "change")
+    ]

@@ -7,7 +7,9 @@ import datetime as dt
 import httpx
 
 from core.common.clock import HELSINKI
+from core.customers.moves import record_move
 from core.customers.services import get_customer
+from core.customers.tables import Customer
 from core.db import transaction
 from core.tasks.tables import Task
 from plugins.security_phones import reports
@@ -56,15 +58,20 @@ async def add_visits(customer: int, minutes: list[int], month: int) -> None:
 
 
 async def test_response_times_per_month_and_area() -> None:
+    """Per month and the municipality the customer lived in at its end: a customer who moved
+    from Seinäjoki to Lapua on 10.4.2026 is Seinäjoki's in March and Lapua's in April."""
     seinajoki, lapua = await new_customer("Seinäjoki"), await new_customer("Lapua")
     await add_visits(seinajoki, [10, 20, 30, 40, 50, 60, 70, 80, 90, 100], month=3)
     await add_visits(lapua, [15], month=3)
     await add_visits(seinajoki, [5], month=4)
+    async with transaction():
+        await record_move(seinajoki, "Seinäjoki", dt.date(2026, 4, 10))
+        await Customer.update({Customer.municipality: "Lapua"}).where(Customer.id == seinajoki)
     table = await reports.response_times(2026)
     assert table.rows == [
         ("2026-03", "Lapua", 1, 15.0, 15.0),
         ("2026-03", "Seinäjoki", 10, 55.0, 90.0),
-        ("2026-04", "Seinäjoki", 1, 5.0, 5.0),
+        ("2026-04", "Lapua", 1, 5.0, 5.0),
     ]
     alarms_table = await reports.alarms_by_kind_per_month(2026)
     assert alarms_table.rows[0][0] == "2026-03" and alarms_table.rows[0][-1] == 11
@@ -81,8 +88,11 @@ async def test_report_pages_and_csv(client: httpx.AsyncClient) -> None:
     await sign_in(client, await make_user("biller"))
     page = await client.get("/security-phones/reports?year=2026")
     assert page.status_code == 200 and "Kurikka" in page.text
-    csv_answer = await client.get("/security-phones/reports/csv/municipalities")
-    assert csv_answer.status_code == 200 and csv_answer.text.splitlines()[1] == "Kurikka;1"
+    assert "<td>tammikuu 2026</td>" in page.text and "2026-01" not in page.text  # months in words
+    # month by month of the year (its first month is past whatever the day of the run)
+    csv_answer = await client.get("/security-phones/reports/csv/municipalities?year=2026")
+    assert csv_answer.status_code == 200
+    assert csv_answer.text.splitlines()[1] == "2026-01;Kurikka;1;1;0"
     devices = await client.get("/security-phones/reports/csv/devices")
     assert devices.text.splitlines()[1] == "Essence;in_stock;1"
     assert (await client.get("/security-phones/reports/csv/nothing")).status_code == 404
