@@ -137,9 +137,11 @@ async def measure_http(
     async with httpx.AsyncClient(base_url=url, follow_redirects=True) as client:
         await client.get("/login")
         token = client.cookies["valvomo_csrf"]
-        await client.post(
+        signed_in = await client.post(
             "/login", data={"username": "bench", "password": PASSWORD, "_csrf_token": token}
         )
+        assert signed_in.status_code == 200, signed_in.status_code
+        token = client.cookies["valvomo_csrf"]  # signing in gives the session a new token
         headers = {"x-csrftoken": token}
         counter = iter(range(10**9))
 

@@ -210,6 +210,10 @@ def _retention_settings(raw: dict[str, Any]) -> dict[str, int]:
 
 
 DEFAULT_REGION_LOGO = "region-logo.svg"  # themes/default/static: a neutral emblem
+# The default region's switchboard, which puts a citizen through to client guidance: whom the
+# refused sign-in and the cut-off pages name when [region] gives no contact_phone. Another
+# region (a [region] name of its own) gets no default: it sets its own number.
+DEFAULT_REGION_CONTACT_PHONE = "06 415 4111"
 
 
 @dataclass(frozen=True)
@@ -291,7 +295,7 @@ def load_settings(path: Path | str | None = None, **overrides: Any) -> Settings:
         "public_site_name": region.get("public_site_name", ""),
         "region_logo": region.get("logo", DEFAULT_REGION_LOGO),
         "municipalities": tuple(region.get("municipalities", DEFAULT_MUNICIPALITIES)),
-        **_region_contact(region),
+        **_region_contact(region, region.get("name", Settings.region_name)),
         "enabled_plugins": tuple(enabled),
         "plugin_settings": plugins_section,
         "var_dir": var_dir,
@@ -311,9 +315,12 @@ def load_settings(path: Path | str | None = None, **overrides: Any) -> Settings:
     return settings
 
 
-def _region_contact(region: dict[str, Any]) -> dict[str, str]:
-    """`[region] contact_phone` and `contact_email`: whom a citizen calls or writes to."""
-    phone, email = region.get("contact_phone", ""), region.get("contact_email", "")
+def _region_contact(region: dict[str, Any], name: str) -> dict[str, str]:
+    """`[region] contact_phone` and `contact_email`: whom a citizen calls or writes to. Without
+    a contact_phone the default region (`Settings.region_name`) gives its switchboard; "" turns
+    the number off."""
+    default_phone = DEFAULT_REGION_CONTACT_PHONE if name == Settings.region_name else ""
+    phone, email = region.get("contact_phone", default_phone), region.get("contact_email", "")
     if not isinstance(phone, str) or not re.fullmatch(r"[+\d][\d ()-]{4,30}|", phone.strip()):
         raise ConfigError('[region] contact_phone must be a phone number like "06 123 4567"')
     if not isinstance(email, str) or not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+|", email.strip()):

@@ -203,7 +203,13 @@ async def end_phone_service() -> Destructive:
     )
     return Destructive(
         f"/security-phones/customers/{row['customer']}/end",
-        {"end_date": fmt_date_field(today() + dt.timedelta(days=30)), "version": row["version"]},
+        {
+            "end_date": fmt_date_field(today() + dt.timedelta(days=30)),
+            "version": row["version"],
+            "decided_on": fmt_date_field(today()),
+            "decision_maker": "Sosiaaliohjaaja Laine",
+            "basis": "Muuttaa palvelutaloon.",
+        },
         ended.run,
         "Turvapuhelinpalvelu päätettiin.",
     )
@@ -729,7 +735,8 @@ async def test_every_security_phone_save_says_it_was_saved(client: httpx.AsyncCl
     await sign_in(client, await make_user("security_phone_coordinator"))
     base = f"/security-phones/customers/{customer}"
     service = {"decision_date": "1.3.2026", "start_date": "10.3.2026", "centre_customer_id": "HK1"}
-    started = await post_form(client, f"{base}/service", service)
+    decision = {"decision_maker": "Sosiaaliohjaaja Laine", "basis": "Kaatumisriski."}
+    started = await post_form(client, f"{base}/service", {**service, **decision})
     assert notices(started.text) == [("success", "Turvapuhelinpalvelu aloitettiin.")]
     edited = await post_form(
         client, f"{base}/service/edit", {**service, "centre_customer_id": "HK2", "version": 1}

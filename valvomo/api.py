@@ -63,6 +63,15 @@ if TYPE_CHECKING:  # the names load when a plugin first uses one (see __getattr_
         is_sqlite,
         transaction,
     )
+    from core.decisions import (
+        DecisionBasis,
+        DecisionFields,
+        DecisionMaker,
+        DecisionNotices,
+        citizen_decisions,
+        decision_date_problems,
+        decision_values,
+    )
     from core.demo import DEMO_PASSWORD
     from core.i18n import (
         N_,
@@ -189,6 +198,10 @@ __all__ = [
     "CustomerRecord",
     "DateField",
     "Day",
+    "DecisionBasis",
+    "DecisionFields",
+    "DecisionMaker",
+    "DecisionNotices",
     "DemoContext",
     "ExpiredRecord",
     "FieldError",
@@ -247,6 +260,7 @@ __all__ = [
     "cancel_messages_of",
     "cells_of",
     "chunked",
+    "citizen_decisions",
     "close_tasks",
     "column_of",
     "console",
@@ -260,6 +274,8 @@ __all__ = [
     "customers_living_in",
     "date_from_form",
     "dates",
+    "decision_date_problems",
+    "decision_values",
     "decode_days",
     "encode_days",
     "enforce",

@@ -67,12 +67,23 @@ def _records(section: Any) -> list[dict[str, Any]]:
     return list(section) if isinstance(section, list) else []
 
 
-def data_pdf(data: dict[str, Any], customer_name: str, region_name: str) -> bytes:
-    """`core.citizen.my_data.customer_data` as a document."""
-    doc = DataDocument(gettext("Your data"))
-    doc.heading(f"{gettext('Your data')}: {customer_name}", size=16)
+def data_pdf(data: dict[str, Any], customer_name: str, region_name: str, proxy: bool) -> bytes:
+    """`core.citizen.my_data.customer_data` as a document. A relative acting for the customer
+    (`proxy`) gets headings that name the customer ("Henkilön Maija Virtanen tiedot"), as the
+    page does, not "your"."""
+    if proxy:
+        title = gettext("%(name)s's data", name=customer_name)
+        heading = title
+    else:
+        title = gettext("Your data")
+        heading = f"{title}: {customer_name}"
+    doc = DataDocument(title)
+    doc.heading(heading, size=16)
     doc.line(f"{region_name}, {fmt_datetime(now())}")
-    doc.heading(gettext("Your details"))
+    if proxy:
+        doc.heading(gettext("%(name)s's details", name=customer_name))
+    else:
+        doc.heading(gettext("Your details"))
     for name, value in data["customer"].items():
         if value not in (None, ""):
             doc.pair(label("field", name), _customer_value(name, value))
@@ -88,7 +99,10 @@ def data_pdf(data: dict[str, Any], customer_name: str, region_name: str) -> byte
                 if name not in HIDDEN_PARTS and value not in (None, ""):
                     doc.pair(label("field", name), shown_value(value))
             doc.pdf.ln(2)
-    doc.heading(gettext("Who has viewed your data"))
+    if proxy:
+        doc.heading(gettext("Who has viewed %(name)s's data", name=customer_name))
+    else:
+        doc.heading(gettext("Who has viewed your data"))
     for entry in data["access_log"]:
         roles = ", ".join(label("role", c) for c in (entry["actor_roles"] or "").split(",") if c)
         who = f"{entry['actor_name']} ({roles})" if roles else entry["actor_name"]

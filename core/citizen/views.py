@@ -216,7 +216,8 @@ class CitizenPages(Controller):
     @get("/my-data.pdf")
     async def my_data_pdf(self, request: Req) -> Response[Any]:
         citizen, data = await self._my_data(request)
-        body = data_pdf(data, citizen.acting_name, runtime_of(request).settings.region_name)
+        region = runtime_of(request).settings.region_name
+        body = data_pdf(data, citizen.acting_name, region, proxy=citizen.is_proxy)
         return Response(
             body,
             media_type="application/pdf",

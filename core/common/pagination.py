@@ -17,6 +17,9 @@ class ResultPage:
     total: int
     page: int
     page_size: int
+    # True when more rows match than were counted: `total` is then the cap, not the whole
+    # number (a search that matches a large part of the register asks to be refined).
+    capped: bool = False
 
     @property
     def pages(self) -> int:

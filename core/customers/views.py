@@ -305,6 +305,9 @@ class CustomerPage:
     total: int
     page: int
     pages: int
+    # A search counts its matches up to 500: true when more match (`total` is then 500 and
+    # `pages` reach the 500th; refine the search to see the rest).
+    capped: bool = False
 
 
 @dataclass
@@ -328,6 +331,7 @@ def _page(result: ResultPage) -> CustomerPage:
         total=result.total,
         page=result.page,
         pages=result.pages,
+        capped=result.capped,
     )
 
 

@@ -14,9 +14,7 @@ from valvomo.api import (
     CITIZEN,
     N_,
     ValidationFailed,
-    audit,
     form_data,
-    get_customer,
     may_use,
     now,
     redirect_with_notice,
@@ -61,17 +59,8 @@ class CitizenMealPages(Controller):
     @get("/decisions/{decision_id:int}/letter", media_type="application/pdf")
     async def decision_letter(self, request: Req, decision_id: int) -> Response[bytes]:
         """The written decision, as the letter the customer was or would have been sent."""
-        citizen = require_citizen(request)
-        if citizen.acting_for is None or not await may_use(citizen, "meals"):
-            raise NotAuthorizedException(N_("Sign in to continue."))
-        decision = await decisions.decision_of_customer(citizen.acting_for, decision_id)
-        customer = await get_customer(citizen.acting_for)
-        await audit.record(citizen, "view", "meal_decision", decision_id,
-                           customer_id=citizen.acting_for)  # fmt: skip
-        return Response(
-            decisions.letter_pdf(decision, customer),
-            media_type="application/pdf",
-            headers={"Content-Disposition": f'inline; filename="decision-{decision_id}.pdf"'},
+        return await decisions.NOTICES.citizen_letter(
+            require_citizen(request), "meals", decision_id, decisions.decision_of_customer
         )
 
     def _form(

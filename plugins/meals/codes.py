@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import secrets
 import unicodedata
 from dataclasses import dataclass
 from typing import Any
@@ -27,7 +28,7 @@ from plugins.meals.diets import (
     period_of_row,
 )
 from plugins.meals.settings import MealSettings, current
-from plugins.meals.tables import MealCode, MealDietPeriod, MealService
+from plugins.meals.tables import MealCode, MealCodeVersion, MealDietPeriod, MealService
 from valvomo.api import (
     N_,
     Actor,
@@ -104,14 +105,43 @@ def _entry(row: dict[str, Any]) -> CodeEntry:
     )  # fmt: skip
 
 
+# The stored entries as this process last read them, with the version token they were read
+# at (`MealCodeVersion`). Every page of the meal service needs the lists; they change a few
+# times a year.
+_kept: dict[str, tuple[str, dict[str, list[CodeEntry]]]] = {}
+_VERSION_SQL = "SELECT token FROM meals_code_version"
+
+
+async def _stored_entries() -> dict[str, list[CodeEntry]]:
+    """The stored entries of each kind in list order: kept in this process until another
+    version token is read (one small statement instead of reading and building the lists).
+
+    The token is read first: a change committed between the two reads leaves the lists kept
+    under the older token, so the next request reads them again."""
+    rows = await MealCode.raw(_VERSION_SQL)
+    token = str(rows[0]["token"]) if rows else ""
+    kept = _kept.get("lists")
+    if kept is not None and kept[0] == token:
+        return kept[1]
+    stored: dict[str, list[CodeEntry]] = {kind: [] for kind in KINDS}
+    for row in await MealCode.select().order_by(MealCode.position, MealCode.id):
+        stored.setdefault(row["kind"], []).append(_entry(row))
+    _kept["lists"] = (token, stored)
+    return stored
+
+
+async def _changed() -> None:
+    """A new version token, in the transaction of a change to the lists: every process reads
+    the lists again on its next request (and none does if the change is rolled back)."""
+    await MealCodeVersion.delete(force=True)
+    await MealCodeVersion.insert(MealCodeVersion(token=secrets.token_hex(16)))
+
+
 async def all_entries(base: MealSettings | None = None) -> dict[str, list[CodeEntry]]:
     """Every kind's entries in list order: the stored ones, or the file's where none are."""
     base = base or current()
-    rows = await MealCode.select().order_by(MealCode.position, MealCode.id)
-    stored: dict[str, list[CodeEntry]] = {kind: [] for kind in KINDS}
-    for row in rows:
-        stored.setdefault(row["kind"], []).append(_entry(row))
-    return {kind: stored[kind] or _seeds(kind, base) for kind in KINDS}
+    stored = await _stored_entries()
+    return {kind: list(stored[kind]) or _seeds(kind, base) for kind in KINDS}
 
 
 async def with_codes(base: MealSettings) -> MealSettings:
@@ -147,6 +177,7 @@ async def _store_seeds(kind: str) -> None:
             for i, s in enumerate(seeds)
         ]
     )
+    await _changed()
 
 
 async def _stored(kind: str, code: str) -> dict[str, Any]:
@@ -232,6 +263,7 @@ async def add(actor: Actor, kind: str, data: dict[str, Any]) -> CodeEntry:
     rows = await MealCode.insert(
         MealCode(kind=kind, code=code, position=len(entries), **names)  # type: ignore[arg-type]
     ).returning(MealCode.id)
+    await _changed()
     await audit.record(
         actor,
         "create",
@@ -264,6 +296,7 @@ async def rename(
         {getattr(MealCode, column): name for column, name in names.items()},
         data,
     )
+    await _changed()
     await audit.record(
         actor, "update", "meal_code", row["id"],
         before={"kind": kind, "code": code, **old.names},
@@ -307,6 +340,7 @@ async def _set_retired(actor: Actor, old: CodeEntry, version: int, retired: bool
         {MealCode.retired: retired},
         {"version": version},
     )
+    await _changed()
     await audit.record(
         actor, "update", "meal_code", row["id"],
         before={"kind": old.kind, "code": old.code, "retired": old.retired},

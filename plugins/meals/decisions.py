@@ -7,31 +7,21 @@ customer's phone is a mobile number, otherwise by a printable PDF letter (fpdf2)
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-from collections.abc import Iterator
 from typing import Any
 
-from plugins.meals import forms
 from plugins.meals.tables import MealDecision
 from valvomo.api import (
-    HELSINKI,
     N_,
     Actor,
     CitizenDecision,
     CustomerRecord,
+    DecisionNotices,
     NotFound,
-    audit,
-    current_language,
-    gettext,
-    now,
-    queue_message,
-    sms_recipient_problem,
-    today,
+    citizen_decisions,
 )
 
 KINDS = {"opening": N_("Opening decision"), "ending": N_("Ending decision")}
-NOTICE_LANGUAGES = ("fi", "sv")
 NOTICE_TEXTS = {
     "opening": N_(
         "Decision on your meal service: meals are delivered to you from %(date)s. "
@@ -46,51 +36,14 @@ NOTICE_TITLE = N_("Decision on your meal service")
 NOTICE_SIGNATURE = N_("Meal service of the wellbeing region")
 
 
-def decision_problems(form: forms.DecisionFields, not_before: dt.date | None) -> dict[str, str]:
-    """The decision date may not precede the request (`not_before`) nor be in the future."""
-    if form.decided_on > today():
-        return {"decided_on": N_("A decision cannot be dated in the future.")}
-    if not_before is not None and form.decided_on < not_before:
-        return {"decided_on": N_("The decision date is before the request.")}
-    return {}
-
-
-def decision_values(form: forms.DecisionFields) -> dict[str, Any]:
-    """Date, decision maker and basis of a decision, as `record_decision` takes them."""
-    return {
-        "decided_on": form.decided_on,
-        "decision_maker": form.decision_maker,
-        "basis": form.basis,
-    }
-
-
-def notice_language(customer: CustomerRecord) -> str:
-    return customer.language if customer.language in NOTICE_LANGUAGES else "fi"
-
-
-@contextlib.contextmanager
-def in_language(language: str) -> Iterator[None]:
-    reset = current_language.set(language)
-    try:
-        yield
-    finally:
-        current_language.reset(reset)
-
-
-def letter_date(day: dt.date) -> str:
-    """7.12.2026: how dates are written in Finnish and in Finland-Swedish letters."""
-    return f"{day.day}.{day.month}.{day.year}"
-
-
-def notice_text(decision: dict[str, Any], language: str) -> str:
-    with in_language(language):
-        return gettext(
-            NOTICE_TEXTS[decision["kind"]],
-            date=letter_date(decision["effective_date"]),
-            decided_on=letter_date(decision["decided_on"]),
-            maker=decision["decision_maker"],
-            basis=decision["basis"],
-        )
+NOTICES = DecisionNotices(
+    table=MealDecision,
+    entity="meal_decision",
+    reference="meals:decision",
+    texts=NOTICE_TEXTS,
+    title=NOTICE_TITLE,
+    signature=NOTICE_SIGNATURE,
+)
 
 
 async def record_decision(
@@ -103,39 +56,7 @@ async def record_decision(
 ) -> int:
     """Save the decision and queue its notice (SMS) or mark it for a printed letter; in the
     caller's transaction, with its audit entry."""
-    language = notice_language(customer)
-    channel = (
-        "sms" if customer.phone and sms_recipient_problem(customer.phone) is None else "letter"
-    )
-    values = {**decision, "kind": kind, "effective_date": effective_date}
-    rows = await MealDecision.insert(
-        MealDecision(
-            service=service_id,
-            notice_channel=channel,
-            notice_language=language,
-            created_by=getattr(actor, "id", None),
-            created_at=now(),
-            **values,
-        )
-    ).returning(MealDecision.id)
-    decision_id = int(rows[0]["id"])
-    if channel == "sms":
-        await queue_message(
-            channel="sms",
-            recipient=customer.phone,
-            body=notice_text(values, language)[:1000],
-            customer_id=customer.id,
-            reference=f"meals:decision:{decision_id}",
-        )
-    await audit.record(
-        actor,
-        "create",
-        "meal_decision",
-        decision_id,
-        customer_id=customer.id,
-        after={**values, "notice_channel": channel, "notice_language": language},
-    )
-    return decision_id
+    return await NOTICES.record(actor, customer, kind, decision, effective_date, service=service_id)
 
 
 async def decisions_of(service_id: int) -> list[dict[str, Any]]:
@@ -159,17 +80,7 @@ async def decisions_of_customer(customer_id: int) -> list[CitizenDecision]:
         .where(MealDecision.service.customer == customer_id)
         .order_by(MealDecision.id)
     )
-    return [
-        CitizenDecision(
-            title=CITIZEN_TITLES.get(row["kind"], KINDS.get(row["kind"], row["kind"])),
-            decided_on=row["decided_on"],
-            decision_maker=row["decision_maker"],
-            basis=row["basis"],
-            effective_date=row["effective_date"],
-            letter_href=f"/oma/meals/decisions/{row['id']}/letter",
-        )
-        for row in rows
-    ]
+    return citizen_decisions(rows, CITIZEN_TITLES, "/oma/meals/decisions/{id}/letter")
 
 
 async def decision_of_customer(customer_id: int, decision_id: int) -> dict[str, Any]:
@@ -193,44 +104,3 @@ async def get_decision(service_id: int, decision_id: int) -> dict[str, Any]:
     if row is None:
         raise NotFound(f"meal decision {decision_id}")
     return row
-
-
-def letter_pdf(decision: dict[str, Any], customer: CustomerRecord) -> bytes:
-    """The notice as an A4 letter addressed to the customer, in the customer's language."""
-    # Imported here: fpdf2 costs every `valvomo` command about a second of start-up otherwise.
-    from fpdf import FPDF
-
-    language = decision["notice_language"]
-    pdf = FPDF(format="A4")
-    pdf.set_title(_latin(NOTICE_TITLE, language))
-    pdf.add_page()
-    pdf.set_font("Helvetica", size=11)
-    address = [
-        customer.full_name,
-        customer.street_address,
-        f"{customer.postal_code} {customer.municipality}",
-    ]
-    for line in address:
-        pdf.cell(0, 6, _plain(line), new_x="LMARGIN", new_y="NEXT")
-    pdf.ln(20)
-    sent_on = decision["created_at"].astimezone(HELSINKI).date()
-    pdf.cell(0, 6, letter_date(sent_on), new_x="LMARGIN", new_y="NEXT")
-    pdf.ln(6)
-    pdf.set_font("Helvetica", style="B", size=14)
-    pdf.cell(0, 8, _latin(NOTICE_TITLE, language), new_x="LMARGIN", new_y="NEXT")
-    pdf.ln(4)
-    pdf.set_font("Helvetica", size=11)
-    pdf.multi_cell(0, 6, _plain(notice_text(decision, language)))
-    pdf.ln(10)
-    pdf.cell(0, 6, _latin(NOTICE_SIGNATURE, language), new_x="LMARGIN", new_y="NEXT")
-    return bytes(pdf.output())
-
-
-def _latin(message: str, language: str) -> str:
-    with in_language(language):
-        return _plain(gettext(message))
-
-
-def _plain(text: str) -> str:
-    """Helvetica covers Latin-1 (ä, ö, å, é); other characters become '?' rather than fail."""
-    return text.encode("latin-1", "replace").decode("latin-1")

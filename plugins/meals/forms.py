@@ -11,7 +11,16 @@ import msgspec
 from msgspec import Meta
 
 from plugins.meals.settings import MealSettings
-from valvomo.api import N_, After, DateField, Message, Parse, ValidationFailed, parse_form
+from valvomo.api import (
+    N_,
+    After,
+    DateField,
+    DecisionFields,
+    Message,
+    Parse,
+    ValidationFailed,
+    parse_form,
+)
 from valvomo.api import dates as core_dates
 
 MAX_MEALS_PER_DAY = 10
@@ -38,12 +47,6 @@ Text200 = Annotated[str, Meta(max_length=200)]
 Text300 = Annotated[str, Meta(max_length=300)]
 Text1000 = Annotated[str, Meta(max_length=1000)]
 Text2000 = Annotated[str, Meta(max_length=2000)]
-
-
-class DecisionFields(msgspec.Struct):
-    decided_on: DateField
-    decision_maker: Annotated[Text200, Message(N_("Enter who made the decision."))]
-    basis: Annotated[Text2000, Message(N_("Enter the basis of the decision."))]
 
 
 class OpeningForm(DecisionFields):

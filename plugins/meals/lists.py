@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from plugins.meals.plans import LoadedService, load_services
-from plugins.meals.schedule import Schedule, compute_schedule, delivery_day_mover, meals_on
+from plugins.meals.schedule import Schedule, delivery_day_mover, meals_on
 from plugins.meals.settings import MealSettings
 from plugins.meals.tables import DeliveryRoute, Kitchen
 
@@ -82,7 +82,7 @@ def _delivered_on(
             continue
         if route_id is not None and assignment.route != route_id:
             continue
-        schedule = compute_schedule(service.plan, day, day, settings.holiday_rule)
+        schedule = service.schedule_of_day(day, settings.holiday_rule)
         if schedule.deliveries.get(day):
             out.append((service, schedule))
     return out
@@ -286,15 +286,11 @@ async def next_delivery_day(
     from plugins.meals.tables import MealOrderLine, MealService
 
     condition: Any = MealOrderLine.valid_to.is_null() | (MealOrderLine.valid_to > after)
-    if kitchen_ids is not None:
+    if kitchen_ids is not None:  # the kitchens' services as a subquery: one statement, not two
         condition &= MealOrderLine.service.is_in(
-            [
-                r["id"]
-                for r in await MealService.select(MealService.id).where(
-                    MealService.kitchen.is_in(list(kitchen_ids) or [0])
-                )
-            ]
-            or [0]
+            MealService.select(MealService.id).where(
+                MealService.kitchen.is_in(list(kitchen_ids) or [0])
+            )
         )
     rows = await MealOrderLine.select(MealOrderLine.delivery_weekday).where(condition).distinct()
     weekdays = {r["delivery_weekday"] for r in rows}

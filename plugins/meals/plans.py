@@ -8,7 +8,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from plugins.meals.diets import DietChoice, DietPeriod, choice_on, period_of_row
-from plugins.meals.schedule import DELIVERY_LOOKAHEAD, DayException, OrderLine, Pause, ServicePlan
+from plugins.meals.schedule import (
+    DELIVERY_LOOKAHEAD,
+    DayException,
+    OrderLine,
+    Pause,
+    Schedule,
+    ServicePlan,
+    compute_schedule,
+)
 from plugins.meals.tables import (
     MealDietPeriod,
     MealException,
@@ -17,7 +25,7 @@ from plugins.meals.tables import (
     MealRouteAssignment,
     MealService,
 )
-from valvomo.api import CachedQuery, NotFound
+from valvomo.api import CachedQuery, NotFound, in_conditions
 
 BILLABLE = ("active", "paused", "ending_requested", "ended")
 
@@ -44,9 +52,30 @@ class LoadedService:
     plan: ServicePlan
     assignments: list[Assignment] = field(default_factory=list)
     diet_periods: list[DietPeriod] = field(default_factory=list)
+    # (day, holiday rule) → the plan's schedule of that one day, computed once per load: a
+    # kitchen's printout asks for each day again per route and for the previous lists.
+    day_schedules: dict[tuple[dt.date, str], Schedule] = field(
+        default_factory=dict, repr=False, compare=False
+    )
+    day_assignments: dict[dt.date, Assignment | None] = field(
+        default_factory=dict, repr=False, compare=False
+    )
+
+    def schedule_of_day(self, day: dt.date, holiday_rule: str) -> Schedule:
+        """`compute_schedule(plan, day, day, holiday_rule)`, kept for later calls."""
+        schedule = self.day_schedules.get((day, holiday_rule))
+        if schedule is None:
+            schedule = compute_schedule(self.plan, day, day, holiday_rule)
+            self.day_schedules[(day, holiday_rule)] = schedule
+        return schedule
 
     def assignment_on(self, day: dt.date) -> Assignment | None:
-        return next((a for a in self.assignments if a.covers(day)), None)
+        if day in self.day_assignments:
+            return self.day_assignments[day]
+        found = next((a for a in self.assignments if a.covers(day)), None)
+        if self.assignments:  # loaded (with details): kept for the printout's later calls
+            self.day_assignments[day] = found
+        return found
 
     def diet_on(self, day: dt.date) -> str:
         """The key of the diets, allergies and texture valid on `day` (loaded with details)."""
@@ -120,9 +149,13 @@ async def load_services(
             return child.id.is_not_null()
 
     else:  # some services: a short id list beats a join
+        ids = list(loaded)
 
         def of_services(child: Any) -> Any:
-            return child.service.is_in(list(loaded))
+            # PostgreSQL: one array value, `= ANY($1)`, instead of Piccolo's work per id (a
+            # kitchen's list of ~200 services spent a tenth of its CPU there); SQLite: IN (...)
+            conditions = in_conditions(child.service, ids)
+            return conditions[0] if len(conditions) == 1 else child.service.is_in(ids)
 
     lines = await MealOrderLine.select(
         MealOrderLine.service,

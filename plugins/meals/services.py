@@ -46,6 +46,8 @@ from valvomo.api import (
     close_tasks,
     create_task,
     customers_living_in,
+    decision_date_problems,
+    decision_values,
     get_customer,
     now,
     parse_form,
@@ -147,7 +149,7 @@ async def open_service(
     if existing is not None and existing["status"] != "ended":
         errors["start_date"] = N_("The customer already has a meal service.")
     opening = parse_form(forms.OpeningForm, data, errors=errors)
-    if problems := decisions.decision_problems(opening, None):
+    if problems := decision_date_problems(opening.decided_on, None):
         raise ValidationFailed(problems)
     start, requested = opening.start_date, opening.requested_meals
     values: dict[str, Any] = {
@@ -176,7 +178,7 @@ async def open_service(
         customer_id=customer_id,
         payload={"meal_service": service_id},
     )
-    decision = decisions.decision_values(opening)
+    decision = decision_values(opening)
     await decisions.record_decision(actor, service_id, customer, "opening", decision, start)
     return service_id
 
@@ -556,13 +558,13 @@ async def decide_ending(actor: Actor, service_id: int, version: int, data: dict[
     _require_status(service, ("ending_requested",), "decided_on")
     requested_on = service["ending_requested_on"] or service["created_at"].date()
     ending = parse_form(forms.EndingDecisionForm, data)
-    errors = decisions.decision_problems(ending, requested_on)
+    errors = decision_date_problems(ending.decided_on, requested_on)
     effective = ending.effective_date or service["end_date"]
     if effective is not None and effective < service["start_date"]:
         errors["effective_date"] = N_("The end date is before the start date.")
     if errors:
         raise ValidationFailed(errors)
-    decision = decisions.decision_values(ending)
+    decision = decision_values(ending)
     await update_versioned(
         MealService,
         service_id,

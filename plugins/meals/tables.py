@@ -213,6 +213,15 @@ class MealCode(Table, tablename="meals_code"):
     version = Integer(default=1)
 
 
+class MealCodeVersion(Table, tablename="meals_code_version"):
+    """The code lists' version: a new random token in the transaction of every change to
+    `meals_code`, so each app process knows by one small read whether the lists it keeps in
+    memory are current (no row: nothing changed since the table was made or emptied)."""
+
+    id = Serial(primary_key=True)
+    token = Varchar(length=32)
+
+
 TABLES = (
     Kitchen,
     DeliveryRoute,
@@ -228,4 +237,5 @@ TABLES = (
     MealChangeReport,
     MealDietPeriod,
     MealCode,
+    MealCodeVersion,
 )

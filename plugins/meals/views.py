@@ -405,11 +405,7 @@ class MealServicePages(Controller):
         customer = await get_customer(service["customer"])
         async with transaction():
             await record_view(require_user(request), customer.id, "meal_decision")
-        return Response(
-            decisions.letter_pdf(decision, customer),
-            media_type="application/pdf",
-            headers={"Content-Disposition": f'inline; filename="decision-{decision_id}.pdf"'},
-        )
+        return decisions.NOTICES.letter_response(decision, customer)
 
     @post(
         "/services/{service_id:int}/exceptions/{exception_id:int}/delete",

@@ -67,9 +67,9 @@ def valvomo_piccolo_app() -> str:
 
 @hookimpl
 def valvomo_route_handlers() -> list[Any]:
-    from plugins.security_phones import api, views
+    from plugins.security_phones import api, citizen_views, views
 
-    return [*views.CONTROLLERS, *api.CONTROLLERS]
+    return [*views.CONTROLLERS, *api.CONTROLLERS, *citizen_views.CONTROLLERS]
 
 
 @hookimpl
@@ -179,12 +179,13 @@ async def valvomo_citizen_panels(customer_id: int, citizen: Citizen) -> list[Pan
 
 @hookimpl
 async def valvomo_citizen_decisions(customer_id: int, citizen: Citizen) -> list[CitizenDecision]:
-    """The decisions granting the customer a security phone service, on /oma/decisions."""
+    """The decisions to grant and to end the customer's security phone service, with their
+    decision maker and basis, on /oma/decisions."""
     if not await may_use(citizen, "security_phones"):
         return []
-    from plugins.security_phones.citizen import decisions_of_customer
+    from plugins.security_phones.decisions import citizen_view
 
-    return await decisions_of_customer(customer_id)
+    return await citizen_view(customer_id)
 
 
 @hookimpl

@@ -6,7 +6,7 @@ from typing import Any
 
 from plugins.security_phones.customer_service import current_service, installed_devices
 from plugins.security_phones.tables import PhoneService
-from valvomo.api import N_, CitizenDecision, label, register_labels
+from valvomo.api import N_, label, register_labels
 
 register_labels(
     "security_phones.device_kind",
@@ -32,32 +32,6 @@ async def citizen_panel(customer_id: int) -> dict[str, Any] | None:
         return None
     devices = await installed_devices(customer_id) if service.is_active else []
     return {"service": service, "devices": devices}
-
-
-DECISION_TITLE = N_("Security phone: decision to grant the service")
-
-
-async def decisions_of_customer(customer_id: int) -> list[CitizenDecision]:
-    """What the plugin keeps of its decisions: each service's decision date and start date.
-
-    The plugin records no decision maker, basis, ending decision or letter (a service's end
-    is a date, not a decision), so those parts of the citizen's page stay empty for it.
-    """
-    rows = (
-        await PhoneService.select(PhoneService.decision_date, PhoneService.start_date)
-        .where(PhoneService.customer == customer_id)
-        .order_by(PhoneService.start_date)
-    )
-    return [
-        CitizenDecision(
-            title=DECISION_TITLE,
-            decided_on=row["decision_date"],
-            decision_maker="",
-            basis="",
-            effective_date=row["start_date"],
-        )
-        for row in rows
-    ]
 
 
 def device_names(devices: list[dict[str, Any]]) -> str:

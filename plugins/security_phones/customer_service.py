@@ -8,12 +8,14 @@ from typing import Any
 
 import msgspec
 
+from plugins.security_phones import decisions
 from plugins.security_phones.forms import (
     EndServiceForm,
     HandoverForm,
     InstallationVisitForm,
     InstallDeviceForm,
     KeyForm,
+    OpeningForm,
     RemoveDeviceForm,
     ServiceForm,
     calling_order_form,
@@ -39,6 +41,8 @@ from valvomo.api import (
     ValidationFailed,
     audit,
     create_task,
+    decision_date_problems,
+    decision_values,
     get_customer,
     gettext,
     now,
@@ -99,17 +103,20 @@ async def active_service(customer_id: int) -> ServiceRecord:
     return service
 
 
-async def _clean_service(form: dict[str, Any]) -> dict[str, Any]:
-    service = parse_form(ServiceForm, form)
+async def _clean_service(service: ServiceForm) -> dict[str, Any]:
     centre = service.centre
     if centre is not None and not await AlarmCentre.exists().where(AlarmCentre.id == centre):
         raise ValidationFailed({"centre": N_("Choose one of the alarm centres.")})
-    return msgspec.structs.asdict(service)
+    if problems := decision_date_problems(service.decision_date, None, "decision_date"):
+        raise ValidationFailed(problems)
+    return {name: getattr(service, name) for name in SERVICE_FIELDS}
 
 
 async def start_service(actor: Actor, customer_id: int, form: dict[str, Any]) -> int:
-    await get_customer(customer_id)
-    values = await _clean_service(form)
+    """Start a service and record the decision granting it (decision maker and basis)."""
+    customer = await get_customer(customer_id)
+    opening = parse_form(OpeningForm, form)
+    values = await _clean_service(opening)
     existing = await current_service(customer_id)
     if existing and existing.is_active:
         raise ValidationFailed({"start_date": N_("The customer already has an active service.")})
@@ -124,17 +131,24 @@ async def start_service(actor: Actor, customer_id: int, form: dict[str, Any]) ->
     await audit.record(
         actor, "create", "sp_service", service_id, customer_id=customer_id, after=values
     )
+    decision = {"decided_on": opening.decision_date, "decision_maker": opening.decision_maker,
+                "basis": opening.basis}  # fmt: skip
+    await decisions.NOTICES.record(
+        actor, customer, "opening", decision, opening.start_date, service=service_id
+    )
     return service_id
 
 
 async def update_service(
     actor: Actor, customer_id: int, version: int, form: dict[str, Any]
 ) -> None:
-    """Correct the decision, start date and alarm centre details of the active service."""
+    """Correct the decision, start date and alarm centre details of the active service (the
+    dates of the opening decision with them)."""
     service = await active_service(customer_id)
-    values = await _clean_service(form)
+    values = await _clean_service(parse_form(ServiceForm, form))
     columns = {PhoneService._meta.get_column_by_name(k): v for k, v in values.items()}
     await update_versioned(PhoneService, service.id, version, columns, values)
+    await decisions.correct_opening(service.id, values["decision_date"], values["start_date"])
     if values["centre"] != service.centre:  # the centre's history, dated the day it is recorded
         await ServiceCentreChange.insert(
             ServiceCentreChange(
@@ -447,9 +461,12 @@ async def keys_with_handovers(customer_id: int) -> list[dict[str, Any]]:
 async def end_service(actor: Actor, customer_id: int, version: int, form: dict[str, Any]) -> int:
     """End the service and put a task to collect the devices and return the keys in the inbox."""
     service = await active_service(customer_id)
-    end = parse_form(EndServiceForm, form).end_date
+    ending = parse_form(EndServiceForm, form)
+    end = ending.end_date
     if end < service.start_date:
         raise ValidationFailed({"end_date": N_("The service cannot end before it starts.")})
+    if problems := decision_date_problems(ending.decided_on, service.decision_date):
+        raise ValidationFailed(problems)
     await update_versioned(
         PhoneService, service.id, version, {PhoneService.end_date: end}, {"end_date": end}
     )
@@ -461,6 +478,10 @@ async def end_service(actor: Actor, customer_id: int, version: int, form: dict[s
         customer_id=customer_id,
         before={"end_date": None},
         after={"end_date": end},
+    )
+    customer = await get_customer(customer_id)
+    await decisions.NOTICES.record(
+        actor, customer, "ending", decision_values(ending), end, service=service.id
     )
     return await _collection_task(actor, customer_id, end)
 

@@ -16,6 +16,7 @@ from plugins.security_phones.tables import (
     HomeKey,
     Installation,
     KeyHandover,
+    PhoneDecision,
     PhoneService,
 )
 from valvomo.api import HELSINKI, ContactPerson, DemoContext, insert_objects, now
@@ -85,11 +86,38 @@ async def load_demo(demo: DemoContext) -> None:
         )
         for i, kind in enumerate(rng.choices(list(MODELS), k=max(20, count // 5)))
     ]
-    await insert_objects(PhoneService, services)
+    service_ids = await insert_objects(PhoneService, services)
+    await _decisions(demo, service_ids, services)
     device_ids = await insert_objects(Device, devices + stock)
     await _history(device_ids, devices + stock, installed)
     await _contacts_and_keys(demo, customers)
     await _alarms(demo, centre_id, customers, device_ids[: len(devices)], devices)
+
+
+DEMO_MAKERS = ("Sosiaaliohjaaja Laine", "Palveluohjaaja Mäkelä", "Sosiaaliohjaaja Koski")
+DEMO_BASES = (
+    "Kaatumisriski, asuu yksin.",
+    "Muistisairaus; omaiset asuvat kaukana.",
+    "Sydämen vajaatoiminta, tarvitsee apua nopeasti.",
+)
+
+
+async def _decisions(demo: DemoContext, service_ids: list[int], services: list[Any]) -> None:
+    """Each service's decision to grant it, and the decision to end the ended ones."""
+    rng, moment = demo.random, now()
+    rows = []
+    for service_id, s in zip(service_ids, services, strict=True):
+        maker = rng.choice(DEMO_MAKERS)
+        made = [("opening", s.decision_date, rng.choice(DEMO_BASES), s.start_date)]
+        if s.end_date is not None:
+            made.append(("ending", s.end_date, "Asiakas muuttaa palvelutaloon.", s.end_date))
+        rows += [
+            PhoneDecision(service=service_id, kind=kind, decided_on=decided_on,
+                          decision_maker=maker, basis=basis, effective_date=effective,
+                          created_at=moment)
+            for kind, decided_on, basis, effective in made
+        ]  # fmt: skip
+    await insert_objects(PhoneDecision, rows)
 
 
 async def _history(

@@ -8,7 +8,18 @@ from typing import Annotated
 import msgspec
 from msgspec import Meta
 
-from valvomo.api import N_, After, DateField, Message, MomentField, OneOf, Parse
+from valvomo.api import (
+    N_,
+    After,
+    DateField,
+    DecisionBasis,
+    DecisionFields,
+    DecisionMaker,
+    Message,
+    MomentField,
+    OneOf,
+    Parse,
+)
 
 KINDS = (
     "base_unit",
@@ -83,6 +94,13 @@ class ServiceForm(msgspec.Struct):
     ] = ""
 
 
+class OpeningForm(ServiceForm, kw_only=True):
+    """Starting a service records the decision to grant it: who decided and on what basis."""
+
+    decision_maker: DecisionMaker
+    basis: DecisionBasis
+
+
 class InstallationVisitForm(msgspec.Struct):
     installation_date: DateField
     installer: Annotated[
@@ -103,7 +121,9 @@ class RemoveDeviceForm(msgspec.Struct):
     removed_on: DateField
 
 
-class EndServiceForm(msgspec.Struct):
+class EndServiceForm(DecisionFields):
+    """The decision to end the service and its last day."""
+
     end_date: DateField
 
 

@@ -63,6 +63,25 @@ class PhoneService(Table, tablename="sp_service"):
     version = Integer(default=1)
 
 
+class PhoneDecision(Table, tablename="sp_decision"):
+    """A formal decision on a service: to grant it ("opening", effective from the start date)
+    or to end it ("ending", effective on the last day); when, by whom and on what basis, and
+    how the customer was told (an SMS in the outbox, or a printed letter). The citizen reads
+    them on /oma/decisions (`core.decisions`)."""
+
+    id = Serial(primary_key=True)
+    service = ForeignKey(PhoneService, on_delete=OnDelete.cascade, index=True)
+    kind = Varchar(length=10)
+    decided_on = Date()
+    decision_maker = Varchar(length=200, default="")
+    basis = Text(default="")
+    effective_date = Date()
+    notice_channel = Varchar(length=10, default="letter")
+    notice_language = Varchar(length=2, default="fi")
+    created_by = ForeignKey(StaffUser, on_delete=OnDelete.set_null, null=True)
+    created_at = Timestamptz()
+
+
 class ServiceCentreChange(Table, tablename="sp_service_centre_change"):
     """A service's alarm centre changed: `previous_centre` served it until `changed_on` (the day
     the change was recorded). The situational picture files a month's figures under the centre
@@ -142,6 +161,7 @@ TABLES = [
     Device,
     DeviceEvent,
     PhoneService,
+    PhoneDecision,
     ServiceCentreChange,
     Installation,
     CallingContact,

@@ -8,13 +8,22 @@ from typing import Any
 from litestar import Controller, Request, get, post
 from litestar.response import Response, Template
 
-from plugins.security_phones import alarms, customer_service, forms, inventory, reports, visits
+from plugins.security_phones import (
+    alarms,
+    customer_service,
+    decisions,
+    forms,
+    inventory,
+    reports,
+    visits,
+)
 from valvomo.api import (
     HELSINKI,
     N_,
     CurrentUser,
     ValidationFailed,
     VersionConflict,
+    audit,
     form_data,
     get_customer,
     int_field,
@@ -149,6 +158,22 @@ class CustomerPages(Controller):
             await record_view(require_user(request), customer_id, "security_phone_service")
         return await self._render(request, customer_id, customer)
 
+    @get(
+        "/decisions/{decision_id:int}/letter",
+        opt={"permission": "security_phones.view"},
+        media_type="application/pdf",
+    )
+    async def decision_letter(
+        self, request: Req, customer_id: int, decision_id: int
+    ) -> Response[bytes]:
+        """The decision's letter to print and post (or the copy of one told by SMS)."""
+        decision = await decisions.decision_of_customer(customer_id, decision_id)
+        customer = await get_customer(customer_id)
+        async with transaction():
+            await audit.record(require_user(request), "view", "sp_decision", decision_id,
+                               customer_id=customer_id)  # fmt: skip
+        return decisions.NOTICES.letter_response(decision, customer)
+
     async def _render(
         self,
         request: Req,
@@ -172,6 +197,8 @@ class CustomerPages(Controller):
             contacts=contacts,
             order_version=customer_service.calling_order_version(contacts),
             keys=await customer_service.keys_with_handovers(customer_id),
+            decisions=await decisions.decisions_of_customer(customer_id),
+            decision_kinds=decisions.KINDS,
             alarms=await visits.list_alarms(customer_id=customer_id),
             centres=await alarms.list_centres(),
             form=form,

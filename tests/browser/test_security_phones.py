@@ -30,6 +30,8 @@ async def test_coordinator_installs_a_device(page: Page, live_server: str) -> No
     await assert_accessible(page)
     start = today().isoformat()
     await page.fill("#f-decision_date", start)
+    await page.fill("#f-decision_maker", "Sosiaaliohjaaja Laine")
+    await page.fill("#f-basis", "Kaatumisriski, asuu yksin.")
     await page.fill("#f-start_date", start)
     await page.click(f"form[action='/security-phones/customers/{customer}/service'] button")
     await page.wait_for_selector("#f-serial_number")

@@ -16,7 +16,7 @@ from pypdf import PdfReader
 from core.audit.tables import AuditEntry
 from core.citizen.tables import CitizenSession
 from core.common.clock import today
-from core.config import ConfigError, load_settings
+from core.config import DEFAULT_REGION_CONTACT_PHONE, PROJECT_ROOT, ConfigError, load_settings
 from core.customers.tables import Customer
 from core.i18n import fmt_date
 from core.identity.tables import StaffSession
@@ -268,7 +268,8 @@ async def test_refusal_cut_off_and_error_pages_give_the_regions_contact(
         if language == "fi":  # no code or English word on a Finnish citizen page
             for page in (refused, form, too_late, missing):
                 assert_no_code_on_screen(page.text, str(page.url))
-    plain = citizen_app(runtime, oidc_provider.issuer)  # no contact configured: no empty block
+    # the contact turned off (contact_phone = ""): no empty block
+    plain = citizen_app(with_region_contact(runtime, "", ""), oidc_provider.issuer)
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=plain, client=("127.0.0.1", 50000)),
         base_url="http://testserver.local",
@@ -297,3 +298,18 @@ def test_a_bad_region_contact_stops_the_start(tmp_path: Path, line: str, problem
         "+358 6 123 4567",
         "a@b.fi",
     )
+
+
+@pytest.mark.nodb
+def test_the_default_region_gives_its_switchboard_and_another_region_sets_its_own(
+    tmp_path: Path,
+) -> None:
+    config = tmp_path / "valvomo.toml"
+    config.write_text("[region]\n", encoding="utf-8")
+    assert load_settings(config).region_contact_phone == DEFAULT_REGION_CONTACT_PHONE
+    config.write_text('[region]\ncontact_phone = ""\n', encoding="utf-8")
+    assert load_settings(config).region_contact_phone == ""
+    config.write_text('[region]\nname = "Pirkanmaan hyvinvointialue"\n', encoding="utf-8")
+    assert load_settings(config).region_contact_phone == ""
+    shipped = load_settings(PROJECT_ROOT / "valvomo.toml")
+    assert shipped.region_contact_phone == DEFAULT_REGION_CONTACT_PHONE

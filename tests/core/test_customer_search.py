@@ -7,6 +7,7 @@ import random
 from typing import Any
 
 import httpx
+import pytest
 
 from core.customers import services
 from core.customers.services import LIST_COLUMNS, search_condition
@@ -14,7 +15,7 @@ from core.customers.tables import Customer
 from core.db import get_database, insert_objects, is_sqlite, transaction
 from core.demo import customer_rows
 from tests.core.test_customers import create, form, valid_code
-from tests.helpers import make_user, post_form
+from tests.helpers import api_headers, make_user, post_form
 
 
 async def _names(query: str) -> list[str]:
@@ -171,3 +172,68 @@ async def test_name_words_with_hyphens_quotes_and_marks_find_what_the_plain_rule
     assert await _names("- aarne") == []  # "-" starts no word here, as before
     assert await _names("aarne yli") == ["Yli-Koski Aarne"]
     assert await _names("a") == ["Yli-Koski Aarne"]
+
+
+def _plain_rule(name: str, query: str) -> bool:
+    """The word rule of a search by name, in Python: every word of the query starts a word
+    of the name (words split at spaces)."""
+    words = name.split(" ")
+    return all(any(w.startswith(t) for w in words) for t in query.lower().split())
+
+
+async def test_a_page_of_a_name_search_is_the_plain_rule_in_name_order_with_a_capped_count(
+    admin: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The page is read from ordered parts of the name index and counted up to a cap (500;
+    here 100, to need fewer customers); what it shows is what filtering every name by the
+    word rule and sorting them shows."""
+    monkeypatch.setattr(services, "COUNT_CAP", 100)
+    rows = customer_rows(random.Random(11), 1000, ("Seinäjoki",))
+    names = ["korpi kalevi", "kalevi korpela", "ko kalevi", "mäki-ko aino"]
+    for row, name in zip(rows, names, strict=False):
+        row.last_name, row.first_name = name.split(" ")  # type: ignore[attr-defined]
+        row.search_name = name  # type: ignore[attr-defined]
+    async with transaction():
+        await insert_objects(Customer, rows)
+    everyone = await Customer.select(Customer.id, Customer.search_name, Customer.status)
+    queries = ["mäki", "aino", "kalevi ko", "ko kalevi", "ko kor", "a", "ahola eila", "mäki-"]
+    for query in [*queries, "mä", "k a a e", "\U0010ffff", "ko\ud7ff"]:
+        matching = sorted(
+            (r["search_name"].encode(), r["id"])
+            for r in everyone
+            if _plain_rule(r["search_name"], query)
+        )
+        expected = [customer_id for _, customer_id in matching]
+        for page in (1, 2):
+            result = await services.search_customers(query, page)
+            assert [r["id"] for r in result.rows] == expected[(page - 1) * 25 : page * 25], query
+            assert result.total == min(len(expected), services.COUNT_CAP), query
+            assert result.capped == (len(expected) > services.COUNT_CAP), query
+    many = await services.search_customers("a")
+    assert many.capped  # about 200 of 1,000 have a word starting with "a"
+    first = [r["id"] for r in many.rows[:3]]
+    await Customer.update({Customer.status: "ended"}).where(Customer.id.is_in(first))
+    ended = await services.search_customers("a", status="ended")
+    assert [r["id"] for r in ended.rows] == first and not ended.capped and ended.total == 3
+
+    response = await post_form(admin, "/customers/search", {"q": "a"})
+    assert "Yli 100 asiakasta löytyi: tarkenna hakua nähdäksesi kaikki." in response.text
+    assert "Sivu 1/4" in response.text
+    api = await admin.post("/api/customers/search", json={"query": "a"}, headers=api_headers(admin))
+    assert api.json()["total"] == 100 and api.json()["capped"] is True
+
+
+async def test_the_leading_part_of_a_name_search_is_a_range_of_the_name_index() -> None:
+    await make_user()
+    rows = customer_rows(random.Random(3), 300, ("Seinäjoki",))
+    async with transaction():
+        await insert_objects(Customer, rows)
+    leading = services._name_parts(["mäki"], "")[0]
+    plan = await _plan(str(Customer.select(*LIST_COLUMNS).where(leading)))
+    if is_sqlite(Customer._meta.db):
+        assert "customer_search_name (search_name>? AND search_name<?)" in plan, plan
+    else:
+        assert "customer_search_name_c" in plan, plan
+        later = services._name_parts(["aino"], "")[1]
+        plan = await _plan(str(Customer.select(*LIST_COLUMNS).where(later)))
+        assert "customer_search_later_words_trgm" in plan, plan

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 import re
 from collections.abc import AsyncIterator
 
 import httpx
 import pytest
 from litestar import Litestar
+from pypdf import PdfReader
 
 from core.audit.tables import AuditEntry
 from core.citizen.tables import CitizenSession, ProxyRight
@@ -280,6 +282,12 @@ async def test_a_proxys_headings_name_whose_matters_they_are(
         shown = " | ".join(headings(page.text))
         assert "Aino Virtanen" in shown or path == "/oma/meals/absence", (path, shown)
         assert not [w for w in own if w in shown], (path, shown)
+    # The data document says the same as the page: whose data it is, not "your data".
+    document = await relative.get(href(pages["/oma/my-data"].text, "/oma/my-data.pdf"))
+    text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(document.content)).pages)
+    text = " ".join(text.split())
+    assert data in text and log in text, text[:300]
+    assert not [w for w in own if w in text], text[:300]
     async with client(citizen_site) as browser:
         await browser.get(f"/oma/login?lang={language}")
         own_front = await identify(browser, oidc_provider,

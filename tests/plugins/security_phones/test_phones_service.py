@@ -36,13 +36,18 @@ async def add_device(client: httpx.AsyncClient, serial: str, kind: str = "base_u
     )
 
 
+OPENING = {"decision_maker": "Sosiaaliohjaaja Laine", "basis": "Kaatumisriski, asuu yksin."}
+ENDING = {"decided_on": "2026-05-20", "decision_maker": "Sosiaaliohjaaja Laine",
+          "basis": "Muuttaa palvelutaloon."}  # fmt: skip
+
+
 async def start_service(
     client: httpx.AsyncClient, customer_id: int, start: str = "2026-03-10"
 ) -> None:
     response = await post_form(
         client,
         f"{BASE}/customers/{customer_id}/service",
-        {"decision_date": "2026-03-01", "start_date": start, "centre_customer_id": "HK1"},
+        {"decision_date": "2026-03-01", "start_date": start, "centre_customer_id": "HK1"} | OPENING,
     )
     assert response.status_code == 200, response.text
 
@@ -225,13 +230,13 @@ async def test_keys_calling_order_and_ending_create_a_collection_task(
     too_early = await post_confirmed(
         coordinator,
         f"{BASE}/customers/{customer}/end",
-        {"end_date": "2026-01-01", "version": service["version"]},
+        {"end_date": "2026-01-01", "version": service["version"], **ENDING},
     )
     assert too_early.status_code == 400
     ended = await post_confirmed(
         coordinator,
         f"{BASE}/customers/{customer}/end",
-        {"end_date": "2026-08-31", "version": service["version"]},
+        {"end_date": "2026-08-31", "version": service["version"], **ENDING},
     )
     assert ended.status_code == 200
     task = (
@@ -269,7 +274,7 @@ async def test_service_page_is_logged_and_home_care_cannot_manage(
     refused = await post_form(
         client,
         f"{BASE}/customers/{customer}/service",
-        {"decision_date": "2026-03-01", "start_date": "2026-03-10"},
+        {"decision_date": "2026-03-01", "start_date": "2026-03-10", **OPENING},
     )
     assert refused.status_code == 403
     assert await PhoneService.count() == 0
@@ -313,25 +318,25 @@ async def test_one_active_service_at_a_time_and_a_new_one_after_the_end(
     second = await post_form(
         coordinator,
         f"{BASE}/customers/{customer}/service",
-        {"decision_date": "2026-03-01", "start_date": "2026-03-10"},
+        {"decision_date": "2026-03-01", "start_date": "2026-03-10", **OPENING},
     )
     assert second.status_code == 400
     service = await PhoneService.select().where(PhoneService.customer == customer).first()
     await post_confirmed(
         coordinator,
         f"{BASE}/customers/{customer}/end",
-        {"end_date": "2026-05-31", "version": service["version"]},
+        {"end_date": "2026-05-31", "version": service["version"], **ENDING},
     )
     overlapping = await post_form(
         coordinator,
         f"{BASE}/customers/{customer}/service",
-        {"decision_date": "2026-05-01", "start_date": "2026-05-31"},
+        {"decision_date": "2026-05-01", "start_date": "2026-05-31", **OPENING},
     )
     assert overlapping.status_code == 400
     again = await post_form(
         coordinator,
         f"{BASE}/customers/{customer}/service",
-        {"decision_date": "2026-06-01", "start_date": "2026-06-01"},
+        {"decision_date": "2026-06-01", "start_date": "2026-06-01", **OPENING},
     )
     assert again.is_success and await PhoneService.count() == 2
 
