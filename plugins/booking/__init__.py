@@ -240,12 +240,14 @@ async def valvomo_dashboard_panels(user: CurrentUser) -> list[Panel]:
     if professional is None:
         return []
     from plugins.booking.absences import needing_a_choice
+    from plugins.booking.meeting_staff import unread_notices
 
     day = (await professional_days(professional["id"], [today()]))[0]
     context = {
         "day": day,
         "can_report": user.can("booking.reports"),
         "needing_choice": await needing_a_choice(professional["id"], now()),
+        "meeting_notices": await unread_notices(professional["id"]),
     }
     return [Panel(N_("My appointments today"), "booking/dashboard.html", context, order=20)]
 

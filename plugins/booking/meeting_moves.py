@@ -126,5 +126,5 @@ async def _tell(
         f"booking-meeting:{meeting['id']}:moved:{meeting['version']}:{participant['professional']}"
     )
     return await meeting_staff.tell(
-        meeting_staff.participant_contact(participant), reference, write
+        meeting_staff.participant_contact(participant), reference, write, meeting["id"]
     )

@@ -163,6 +163,18 @@ class MeetingPages(Controller):
             errors=errors,
         )
 
+    @post("/notices/{notice_id:int}/read")
+    async def mark_notice_read(self, request: Req, notice_id: int) -> Response[Any]:
+        """A professional without e-mail and mobile has seen a meeting's notice in Valvomo."""
+        data = await form_data(request)
+        back = "/booking" if data.get("back") == "calendar" else "/"
+        user = require_user(request)
+        async with transaction():
+            marked = await meeting_staff.mark_read(user, notice_id, user.id)
+        if not marked:
+            raise NotFound(f"meeting notice {notice_id}")
+        return redirect_with_notice(back, N_("The notice was marked read."))
+
     @post("/{meeting_id:int}/guests")
     async def add_guest(self, request: Req, meeting_id: int) -> Response[Any]:
         data = await form_data(request)

@@ -213,7 +213,7 @@ async def book_meeting(
     video = meeting_guests.video_url(secret, booked)
     for p in participants:
         if p["id"] != organiser_id:
-            to = meeting_staff.contact(p["user.email"], p["phone"], p["user.language"])
+            to = meeting_staff.contact(p["user.email"], p["phone"], p["user.language"], p["id"])
             await _invite(booked, p["id"], to, organiser, video)
     if customer_id:
         await meeting_customer.tell_booked(booked, secret, moment)
@@ -223,7 +223,7 @@ async def book_meeting(
 async def _invite(
     meeting: dict[str, Any],
     professional_id: int,
-    to: meeting_staff.StaffContact | None,
+    to: meeting_staff.StaffContact,
     organiser: str,
     video: str,
 ) -> int:
@@ -247,7 +247,7 @@ async def _invite(
         )
 
     reference = f"booking-meeting:{meeting['id']}:invited:{professional_id}"
-    return await meeting_staff.tell(to, reference, write)
+    return await meeting_staff.tell(to, reference, write, meeting["id"])
 
 
 async def _check_everyone_free(
@@ -301,9 +301,9 @@ async def get_meeting(meeting_id: int) -> dict[str, Any]:
 async def cancel_meeting(
     actor: Actor, meeting_id: int, moment: dt.datetime, *, tell_customer: bool = True
 ) -> int:
-    """Free everyone's time and tell each participant with an e-mail address, the guests and
-    the customer (not when the customer has died: their unsent messages are only withdrawn);
-    returns how many were told."""
+    """Free everyone's time and tell each participant (by e-mail, SMS or in the app), the
+    guests and the customer (not when the customer has died: their unsent messages are only
+    withdrawn); returns how many were told."""
     meeting = await get_meeting(meeting_id)
     if meeting["status"] != bookings.ACTIVE:
         raise ValidationFailed({"meeting": N_("This meeting has already been cancelled.")})
@@ -363,5 +363,5 @@ async def _tell(meeting: dict[str, Any], participant: dict[str, Any]) -> int:
 
     reference = f"booking-meeting:{meeting['id']}:cancelled:{participant['professional']}"
     return await meeting_staff.tell(
-        meeting_staff.participant_contact(participant), reference, write
+        meeting_staff.participant_contact(participant), reference, write, meeting["id"]
     )

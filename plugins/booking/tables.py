@@ -229,6 +229,21 @@ class WaitlistEntry(Table, tablename="booking_waitlist"):
     ended_at = Timestamptz(null=True, default=None)  # withdrawn by the citizen
 
 
+class MeetingNotice(Table, tablename="booking_meeting_notice"):
+    """A joint meeting's invitation, move or cancellation for a professional no message can
+    reach (no e-mail, no mobile): shown on their dashboard and calendar until they mark it
+    read. Written in their language when it is made, like a message would be."""
+
+    id = Serial(primary_key=True)
+    professional = ForeignKey(Professional, on_delete=OnDelete.cascade, index=True)
+    meeting = ForeignKey(JointMeeting, on_delete=OnDelete.cascade)
+    reference = Varchar(length=200, unique=True)
+    subject = Varchar(length=300, default="")
+    body = Text(default="")
+    created_at = Timestamptz()
+    read_at = Timestamptz(null=True, default=None)
+
+
 TABLES = (
     ServiceUnit,
     Professional,
@@ -238,6 +253,7 @@ TABLES = (
     BookingContact,
     JointMeeting,
     MeetingGuest,
+    MeetingNotice,
     Booking,
     BookingNote,
     CalendarFeed,

@@ -16,6 +16,7 @@ from plugins.booking import (
     calendar,
     duties,
     meeting_guests,
+    meeting_staff,
     meetings,
     notes,
     rights,
@@ -72,6 +73,14 @@ def _day(raw: str) -> dt.date:
         return dt.date.fromisoformat(raw)
     except ValueError:
         return today()
+
+
+async def _own_notices(request: Req, professional_id: int) -> list[dict[str, Any]]:
+    """Meeting notices left in the app, shown only on the professional's own calendar."""
+    own = await setup.professional_of_user(require_user(request).id)
+    if own is None or own["id"] != professional_id:
+        return []
+    return await meeting_staff.unread_notices(professional_id)
 
 
 async def _professional(request: Req, professional_id: int) -> dict[str, Any]:
@@ -169,6 +178,7 @@ class BookingPages(Controller):
             following=day + step,
             days=calendar_days,
             needing_choice=await absences.needing_a_choice(professional["id"], now()),
+            meeting_notices=await _own_notices(request, professional["id"]),
         )
 
     @get("/bookings/{booking_id:int}")

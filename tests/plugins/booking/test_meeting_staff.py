@@ -77,16 +77,7 @@ async def test_each_professional_is_told_in_their_own_channel_and_language(
     assert await name_of(by_sms) not in warning[1]
 
     # moving tells the one without e-mail by text message, in English
-    move = await client.get(f"/booking/meetings/{meeting_id}/move")
-    slot = re.search(r'name="starts_at" value="([^"]+)"', move.text)
-    version = re.search(r'name="version" value="(\d+)"', move.text)
-    assert slot and version
-    moved = await post_form(
-        client,
-        f"/booking/meetings/{meeting_id}/move",
-        {"starts_at": slot[1], "version": version[1]},
-    )
-    assert moved.status_code == 200, moved.text
+    await move_to_first_offered(client, meeting_id)
     by_phone = [m for m in await messages("moved") if m["recipient"] == "+358407654321"]
     assert len(by_phone) == 1 and "has been moved from" in str(by_phone[0]["body"])
 
@@ -111,3 +102,78 @@ async def book(setup: BookingSetup, colleagues: list[int]) -> int:
             customer_id=None,
             moment=now(),
         )
+
+
+async def username_of(professional_id: int) -> str:
+    row = await Professional.select(Professional.user.username).where(
+        Professional.id == professional_id
+    )
+    return str(row[0]["user.username"])
+
+
+def notice_forms(page: str) -> list[str]:
+    return re.findall(r'action="(/booking/meetings/notices/\d+/read)"', page)
+
+
+async def test_one_without_email_or_mobile_is_told_in_the_app(
+    client: httpx.AsyncClient, other_client: httpx.AsyncClient
+) -> None:
+    setup = await create_setup()
+    nobody = await add_colleague(setup)
+    by_email = await add_colleague(setup)
+    await give_email(by_email, "kollega@example.fi")
+    await set_phone(nobody, "", "sv")
+    assert (await sign_in(client, setup.username)).status_code == 200
+    assert (await sign_in(other_client, await username_of(nobody))).status_code == 200
+
+    meeting_id = await book(setup, [nobody, by_email])
+    page = await client.get(f"/booking/meetings/{meeting_id}")
+    warning = re.search(r'notice--warning">([^<]+)<', page.text)
+    assert warning and await name_of(nobody) in warning[1] and "Valvomo" in warning[1]
+
+    # the invitation waits on their dashboard and their own calendar, in their language
+    dashboard = await other_client.get("/")
+    assert "Inbjudan till ett möte: Verkostopalaveri" in dashboard.text
+    assert f'href="/booking/meetings/{meeting_id}"' in dashboard.text
+    [read_invitation] = notice_forms(dashboard.text)
+    calendar = await other_client.get("/booking")
+    assert notice_forms(calendar.text) == [read_invitation]
+    assert notice_forms((await client.get("/booking")).text) == []  # not on others' pages
+    assert not [m for m in await messages("invited") if m["recipient"] != "kollega@example.fi"]
+
+    # another professional cannot mark it read; its owner can, and it is gone
+    refused = await post_form(client, read_invitation, {"back": "calendar"})
+    assert refused.status_code == 404
+    marked = await post_form(other_client, read_invitation, {"back": "calendar"})
+    assert marked.status_code == 200 and 'role="status"' in marked.text
+    assert str(marked.url).endswith("/booking") and notice_forms(marked.text) == []
+    again = await post_form(other_client, read_invitation, {"back": "calendar"})
+    assert again.status_code == 404  # already read: nothing written twice
+
+    # a move and a cancellation each leave one notice
+    await move_to_first_offered(client, meeting_id)
+    cancelled = await post_form(
+        client, f"/booking/meetings/{meeting_id}/cancel", {"confirm": "yes"}
+    )
+    assert cancelled.status_code == 200
+    dashboard = await other_client.get("/")
+    assert len(notice_forms(dashboard.text)) == 2
+    assert "Mötet flyttat: Verkostopalaveri" in dashboard.text
+    assert "Mötet avbokat: Verkostopalaveri" in dashboard.text
+    for action in notice_forms(dashboard.text):
+        assert (await post_form(other_client, action, {})).status_code == 200
+    assert notice_forms((await other_client.get("/")).text) == []
+
+
+async def move_to_first_offered(client: httpx.AsyncClient, meeting_id: int) -> None:
+    """Move the meeting to the first common time its move page offers."""
+    move = await client.get(f"/booking/meetings/{meeting_id}/move")
+    slot = re.search(r'name="starts_at" value="([^"]+)"', move.text)
+    version = re.search(r'name="version" value="(\d+)"', move.text)
+    assert slot and version
+    moved = await post_form(
+        client,
+        f"/booking/meetings/{meeting_id}/move",
+        {"starts_at": slot[1], "version": version[1]},
+    )
+    assert moved.status_code == 200, moved.text
