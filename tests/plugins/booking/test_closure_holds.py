@@ -6,19 +6,22 @@ choice. A joint meeting in a sick day is handled as a whole, also when the custo
 from __future__ import annotations
 
 import re
+import shlex
 
 import httpx
 
 from core.common.clock import now, today
+from core.config import PROJECT_ROOT
 from core.db import transaction
 from core.i18n import gettext, in_language
 from core.identity.tables import StaffUser
 from core.notifications.tables import OutboxMessage
+from core.web.runtime import Runtime
 from plugins.booking import absences, meetings
 from plugins.booking.tables import Booking, Closure, JointMeeting, Professional
 from tests.core.test_customers import create as create_customer
 from tests.core.test_customers import form as customer_form
-from tests.helpers import SYSTEM, post_form, sign_in
+from tests.helpers import SYSTEM, post_form, run_cli, sign_in
 from tests.plugins.booking.setup_data import (
     BookingSetup,
     add_colleague,
@@ -298,4 +301,31 @@ async def test_the_safety_net_holds_messages_of_a_closure_made_before() -> None:
     assert await reminders_of(booking_id) == []
     async with transaction():
         assert await absences.hold_all_closed(now()) == 1  # idempotent
+    assert await reminders_of(booking_id) == []
+
+
+async def test_the_deployed_timer_holds_a_reminder_of_a_booking_that_raced_a_closure(
+    runtime: Runtime,
+) -> None:
+    setup = await create_setup()
+    booking_id = await book(setup, tomorrow_at(9))
+    async with transaction():  # the closure's transaction did not see the booking yet
+        await Closure.insert(
+            Closure(
+                professional=setup.professional_id,
+                starts_at=tomorrow_at(8),
+                ends_at=tomorrow_at(12),
+            )
+        )
+    assert len(await reminders_of(booking_id)) == 1
+    unit = (PROJECT_ROOT / "deploy/systemd/valvomo-booking.service").read_text(encoding="utf-8")
+    commands = [
+        shlex.split(line.split("=", 1)[1])[1:]
+        for line in unit.splitlines()
+        if line.startswith("ExecStart=")
+    ]
+    assert ["booking", "hold-closed"] in commands
+    for command in commands:  # what the timer runs, as it runs it
+        done = run_cli(runtime, *command)
+        assert done.returncode == 0, done.stderr[-2000:]
     assert await reminders_of(booking_id) == []
