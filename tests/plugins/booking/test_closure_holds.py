@@ -284,10 +284,9 @@ async def test_a_customers_death_cancels_their_joint_meeting_for_everyone(
     assert to_customer == []  # nothing more to the deceased
 
 
-async def test_the_safety_net_holds_messages_of_a_closure_made_before() -> None:
-    setup = await create_setup()
-    booking_id = await book(setup, tomorrow_at(9))
-    async with transaction():  # a closure written without holding (e.g. before this release)
+async def close_without_holding(setup: BookingSetup) -> None:
+    """A closure 8–12 tomorrow written without holding the messages of the bookings in it."""
+    async with transaction():
         await Closure.insert(
             Closure(
                 professional=setup.professional_id,
@@ -295,6 +294,12 @@ async def test_the_safety_net_holds_messages_of_a_closure_made_before() -> None:
                 ends_at=tomorrow_at(12),
             )
         )
+
+
+async def test_the_safety_net_holds_messages_of_a_closure_made_before() -> None:
+    setup = await create_setup()
+    booking_id = await book(setup, tomorrow_at(9))
+    await close_without_holding(setup)  # e.g. a closure made before this release
     assert len(await reminders_of(booking_id)) == 1
     async with transaction():
         assert await absences.hold_all_closed(now()) == 1
@@ -309,14 +314,7 @@ async def test_the_deployed_timer_holds_a_reminder_of_a_booking_that_raced_a_clo
 ) -> None:
     setup = await create_setup()
     booking_id = await book(setup, tomorrow_at(9))
-    async with transaction():  # the closure's transaction did not see the booking yet
-        await Closure.insert(
-            Closure(
-                professional=setup.professional_id,
-                starts_at=tomorrow_at(8),
-                ends_at=tomorrow_at(12),
-            )
-        )
+    await close_without_holding(setup)  # the closure's transaction did not see the booking
     assert len(await reminders_of(booking_id)) == 1
     unit = (PROJECT_ROOT / "deploy/systemd/valvomo-booking.service").read_text(encoding="utf-8")
     commands = [
