@@ -14,26 +14,39 @@ from core.notifications.tables import OutboxMessage
 from plugins.booking import absences
 from plugins.booking.tables import Booking, JointMeeting
 from tests.helpers import post_form, sign_in
-from tests.plugins.booking.setup_data import add_colleague, create_setup, tomorrow_at
+from tests.plugins.booking.setup_data import (
+    BookingSetup,
+    add_colleague,
+    create_setup,
+    tomorrow_at,
+)
 from tests.plugins.booking.test_closure_holds import book_meeting, give_email
 from tests.plugins.booking.test_meeting_staff import username_of
 from tests.plugins.booking.test_waitlist_changes import closure_form
 
 
-async def test_a_meeting_in_two_sick_days_is_moved_once_for_everyone(
-    client: httpx.AsyncClient, other_client: httpx.AsyncClient
-) -> None:
+async def both_ill(
+    client: httpx.AsyncClient, other_client: httpx.AsyncClient, colleague_language: str
+) -> tuple[BookingSetup, int, int, httpx.Response, httpx.Response]:
+    """A meeting tomorrow 9.30 of the organiser (`client`) and a colleague (`other_client`),
+    both with e-mail, and then both closed 9–10: the meeting and their two closure pages."""
     setup = await create_setup()
     colleague = await add_colleague(setup)
     await give_email(setup.professional_id, "jarjestaja@example.fi")
-    await give_email(colleague, "kollega@example.fi")
+    await give_email(colleague, "kollega@example.fi", colleague_language)
     assert (await sign_in(client, setup.username)).status_code == 200
     assert (await sign_in(other_client, await username_of(colleague))).status_code == 200
-    meeting_id = await book_meeting(setup, colleague)  # tomorrow 9.30
-
-    # both fall ill for the morning; each closure page offers the meeting as a whole
+    meeting_id = await book_meeting(setup, colleague)
     own = await closure_form(client, "9.00", "10.00")
     theirs = await closure_form(other_client, "9.00", "10.00")
+    return setup, colleague, meeting_id, own, theirs
+
+
+async def test_a_meeting_in_two_sick_days_is_moved_once_for_everyone(
+    client: httpx.AsyncClient, other_client: httpx.AsyncClient
+) -> None:
+    setup, colleague, meeting_id, own, theirs = await both_ill(client, other_client, "fi")
+    # each closure page offers the meeting as a whole
     for page in (own, theirs):
         assert page.status_code == 200
         assert f'href="/booking/meetings/{meeting_id}/move"' in page.text
@@ -74,15 +87,7 @@ async def test_a_meeting_in_two_sick_days_is_moved_once_for_everyone(
 async def test_a_meeting_in_two_sick_days_is_cancelled_once_for_everyone(
     client: httpx.AsyncClient, other_client: httpx.AsyncClient
 ) -> None:
-    setup = await create_setup()
-    colleague = await add_colleague(setup)
-    await give_email(setup.professional_id, "jarjestaja@example.fi")
-    await give_email(colleague, "kollega@example.fi", "sv")
-    assert (await sign_in(client, setup.username)).status_code == 200
-    assert (await sign_in(other_client, await username_of(colleague))).status_code == 200
-    meeting_id = await book_meeting(setup, colleague)
-    own = await closure_form(client, "9.00", "10.00")
-    theirs = await closure_form(other_client, "9.00", "10.00")
+    _, _, meeting_id, own, theirs = await both_ill(client, other_client, "sv")
 
     # the organiser cancels everything in their sick day: the meeting goes as a whole
     done = await post_form(
