@@ -68,6 +68,7 @@ async def test_a_meeting_in_two_sick_days_is_moved_once_for_everyone(
     )
     assert moved.status_code == 200, moved.text
     meeting = await JointMeeting.select().where(JointMeeting.id == meeting_id).first()
+    assert meeting is not None
     rows = await Booking.select().where(Booking.meeting == meeting_id)
     assert {(r["status"], r["starts_at"]) for r in rows} == {("booked", meeting["starts_at"])}
     assert meeting["starts_at"] == starts[0]
