@@ -19,6 +19,8 @@ from tests.browser.helpers import assert_accessible, browser_sign_in
 from tests.helpers import SYSTEM, make_user
 from tests.plugins.booking.setup_data import add_colleague, create_setup, tomorrow_at
 from tests.plugins.booking.test_absences import book
+from tests.plugins.booking.test_closure_holds import book_meeting
+from tests.plugins.booking.test_meeting_staff import username_of
 from tests.plugins.booking.test_needs import TWO_STEPS
 
 WIDTHS = {"phone": (360, 740), "desktop": (1280, 900)}
@@ -253,3 +255,32 @@ async def test_citizen_answers_questions_books_and_joins_the_waitlist(
     await page.wait_for_selector(".notice[role=status]")
     await assert_accessible(page)
     assert (await WaitlistEntry.select().first())["status"] == "withdrawn"
+
+
+@pytest.mark.parametrize("width", list(WIDTHS))
+async def test_a_professional_without_email_reads_a_meeting_invitation_in_valvomo(
+    page: Page, live_server: str, width: str
+) -> None:
+    """No e-mail, no mobile: the invitation waits on the dashboard and the calendar until
+    marked read, axe-core clean at phone and desktop width."""
+    viewport_width, viewport_height = WIDTHS[width]
+    await page.set_viewport_size({"width": viewport_width, "height": viewport_height})
+    setup = await create_setup()
+    colleague = await add_colleague(setup)
+    await book_meeting(setup, colleague)  # the colleague has no e-mail or mobile
+    await browser_sign_in(page, live_server, await username_of(colleague))
+    notice = page.locator("#meeting-notices")
+    assert "Kutsu palaveriin: Verkostopalaveri" in await page.locator("main").inner_text()
+    assert await notice.evaluate("e => e.tagName") == "H3"
+    await assert_accessible(page)
+    await page.locator("a[href='/booking']:visible").first.click()
+    await page.wait_for_url(f"{live_server}/booking")
+    assert await notice.evaluate("e => e.tagName") == "H2"
+    await assert_accessible(page)
+    await page.click("button:has-text('Merkitse luetuksi')")
+    await page.wait_for_selector("text=Ilmoitus merkittiin luetuksi.")
+    assert await notice.count() == 0
+    await assert_accessible(page)
+    if width == "phone":
+        scroll_width = await page.evaluate("document.documentElement.scrollWidth")
+        assert scroll_width <= viewport_width
