@@ -100,10 +100,15 @@ async def _leave_notice(
 
 
 async def unread_notices(professional_id: int) -> list[dict[str, Any]]:
-    """The professional's meeting notices not yet marked read, newest first."""
+    """The professional's meeting notices not yet marked read, newest first; one about a
+    meeting whose time is over no longer matters and is not shown."""
     return list(
         await MeetingNotice.select()
-        .where((MeetingNotice.professional == professional_id) & MeetingNotice.read_at.is_null())
+        .where(
+            (MeetingNotice.professional == professional_id)
+            & MeetingNotice.read_at.is_null()
+            & (MeetingNotice.meeting._.ends_at > now())
+        )
         .order_by(MeetingNotice.created_at, ascending=False)
         .order_by(MeetingNotice.id, ascending=False)
     )

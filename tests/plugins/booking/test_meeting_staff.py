@@ -5,6 +5,7 @@ the meeting page."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import httpx
@@ -13,8 +14,8 @@ from core.common.clock import now
 from core.db import transaction
 from core.identity.tables import StaffUser
 from core.notifications.tables import OutboxMessage
-from plugins.booking import meetings
-from plugins.booking.tables import Professional
+from plugins.booking import meeting_staff, meetings
+from plugins.booking.tables import JointMeeting, Professional
 from tests.helpers import SYSTEM, post_form, sign_in
 from tests.plugins.booking.setup_data import (
     BookingSetup,
@@ -177,3 +178,19 @@ async def move_to_first_offered(client: httpx.AsyncClient, meeting_id: int) -> N
         {"starts_at": slot[1], "version": version[1]},
     )
     assert moved.status_code == 200, moved.text
+
+
+async def test_a_notice_of_a_meeting_whose_time_is_over_is_not_shown() -> None:
+    setup = await create_setup()
+    nobody = await add_colleague(setup)
+    meeting_id = await book(setup, [nobody])
+    [notice] = await meeting_staff.unread_notices(nobody)
+    assert notice["meeting"] == meeting_id and notice["subject"].startswith("Kutsu")
+    async with transaction():  # the meeting was yesterday
+        await JointMeeting.update(
+            {
+                JointMeeting.starts_at: JointMeeting.starts_at - dt.timedelta(days=2),
+                JointMeeting.ends_at: JointMeeting.ends_at - dt.timedelta(days=2),
+            }
+        ).where(JointMeeting.id == meeting_id)
+    assert await meeting_staff.unread_notices(nobody) == []
