@@ -131,6 +131,24 @@ class MeetingForm(msgspec.Struct, kw_only=True):
     customer_id: Annotated[RecordId, Message(N_("No customer has this number."))] = 0
 
 
+class RightForm(msgspec.Struct, kw_only=True):
+    """A booking right a professional grants a customer; `rights.grant_right` checks that the
+    type exists and the date falls within the next 400 days."""
+
+    appointment_type_id: Annotated[RecordId, Message(N_("Choose an appointment type."))] = 0
+    valid_until: DateField
+
+
+class NoteForm(msgspec.Struct):
+    """A note on a booking: what was discussed."""
+
+    note: Annotated[
+        str,
+        Meta(max_length=5000),
+        Message(N_("At most 5,000 characters."), missing=N_("Write the note first.")),
+    ]
+
+
 class MoveForm(msgspec.Struct):
     """A booking's or a meeting's new time."""
 
