@@ -221,10 +221,11 @@ class BookingPages(Controller):
         data = await form_data(request)
         user = require_user(request)
         action = str(data.get("action", ""))
-        told = True
+        told, reason = True, ""
         try:
             if action == "cancel":
-                absences.check_reason(str(data.get("reason", "")))
+                choices = {"reason": absences.REASONS}
+                reason = parse_form(forms.CancelReasonForm, data, choices=choices).reason
                 if not is_confirmed(data):
                     return render_confirmation(
                         request,
@@ -243,7 +244,7 @@ class BookingPages(Controller):
                     told = await absences.cancel_with_notice(
                         user,
                         booking_id,
-                        str(data.get("reason", "")),
+                        reason,
                         book_again_url(request),
                         now(),
                     )

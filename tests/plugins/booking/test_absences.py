@@ -74,8 +74,14 @@ async def test_staff_cancellation_tells_the_customer_in_their_language_with_a_li
     setup = await signed_in(client)
     booking_id = await book(setup, tomorrow_at(9), language="sv")
     path = f"/booking/bookings/{booking_id}"
-    refused = await post_form(client, path, {"action": "cancel", "confirm": "yes"})
-    assert refused.status_code == 400 and 'id="f-reason-error"' in refused.text
+    with in_language("fi"):
+        message = gettext("Choose the reason the customer is told.")
+    for reason in ("", "holiday"):  # none, or not one of the reasons
+        refused = await post_form(
+            client, path, {"action": "cancel", "reason": reason, "confirm": "yes"}
+        )
+        assert refused.status_code == 400
+        assert f'<p class="error" id="f-reason-error">{message}</p>' in refused.text
     assert (await Booking.select(Booking.status).first())["status"] == "booked"
 
     asked = await post_form(client, path, {"action": "cancel", "reason": "illness"})
