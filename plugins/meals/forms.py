@@ -139,6 +139,16 @@ class ChangeReportForm(msgspec.Struct):
     )
 
 
+class HandledForm(msgspec.Struct):
+    """A change report marked handled with a note of what was done."""
+
+    outcome: Annotated[
+        str,
+        Meta(max_length=2000),
+        Message(N_("At most 2,000 characters."), N_("Write what was done.")),
+    ]
+
+
 class DietChoiceForm(msgspec.Struct, kw_only=True):
     diets: Annotated[list[str], Message(N_("Choose only diets that the region offers."))] = []
     allergies: Annotated[list[str], Message(N_("Choose only allergies on the region's list."))] = []
