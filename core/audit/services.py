@@ -193,9 +193,10 @@ _CUSTOMER_JSON = canonical(_CUSTOMER)
 _BULK_COLUMNS = ("at", "actor_id", "actor_name", "actor_roles", "action", "entity",
                  "entity_id", "customer_id", "key_id", "mac")  # fmt: skip
 _INSERT_ONE = (
-    f"INSERT INTO audit_log ({', '.join(_BULK_COLUMNS)}, before, after)"
-    f" VALUES ({', '.join(['{}'] * (len(_BULK_COLUMNS) + 2))})"
-)
+    "INSERT INTO audit_log (at, actor_id, actor_name, actor_roles, action, entity, entity_id,"
+    " customer_id, key_id, mac, before, after) VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {}, {},"
+    " {}, {})"
+)  # the columns of _BULK_COLUMNS, then before and after
 
 
 ACTION_LABELS = {
