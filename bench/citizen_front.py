@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import cProfile
 import datetime as dt
 import os
 import random
@@ -35,7 +36,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.support import BENCH_HOST, bench_runtime, served
+from bench.support import BENCH_HOST, bench_runtime, print_profile, served
 from core.audit.services import SystemActor
 from core.citizen.services import TOUCH_SESSION, sign_in_citizen
 from core.common.clock import now, today
@@ -143,10 +144,11 @@ async def page_ms(url: str, sessions: list[dict], rounds: int) -> float:
 
 
 async def page_in_process(
-    database_url: str, sessions: list[dict], tmp: Path, rounds: int
+    database_url: str, sessions: list[dict], tmp: Path, rounds: int, profile: int = 0
 ) -> tuple[list[Statement], float]:
     """The statements one front page runs on its connection, and the app's CPU time per page
-    (this process: app and client, no server) over `rounds` pages, in milliseconds."""
+    (this process: app and client, no server) over `rounds` pages, in milliseconds; with
+    `profile`, then prints where the CPU time of that many more pages goes (cProfile)."""
     runtime = bench_runtime(database_url, tmp, plugins=PLUGINS)
     await runtime.database.start()
     try:
@@ -170,6 +172,16 @@ async def page_in_process(
             for i in range(rounds):
                 await front(sessions[i % len(sessions)])
             cpu = (time.process_time() - started) * 1000 / rounds
+            if profile:
+                print(f"app CPU {cpu:.2f} ms per page unprofiled (in-process, {rounds} pages)")
+                profiler = cProfile.Profile(time.process_time)
+                profiler.enable()
+                for i in range(profile):
+                    await front(sessions[i % len(sessions)])
+                profiler.disable()
+                profiler.dump_stats(tmp / "profile.pstats")
+                print(f"raw profile (pstats): {tmp / 'profile.pstats'}")
+                print_profile(profiler, cumulative=60, own=40)
         return list(statements), cpu
     finally:
         await runtime.database.stop()
@@ -209,7 +221,12 @@ def page_statements(statements: list[Statement]) -> list[str]:
 
 
 async def run_backend(
-    backend: str, customers: int, meal_customers: int, rounds: int, verbose: bool
+    backend: str,
+    customers: int,
+    meal_customers: int,
+    rounds: int,
+    verbose: bool,
+    profile: int = 0,
 ) -> None:
     os.environ["VALVOMO_TEST_DATABASE"] = backend
     tmp = Path(tempfile.mkdtemp(prefix=f"valvomo-bench-citizen-{backend}-"))
@@ -217,6 +234,9 @@ async def run_backend(
     try:
         sessions = await prepare(database_url, customers, meal_customers, tmp)
         config = "[plugins]\nenabled = [" + ", ".join(f'"{p}"' for p in PLUGINS) + "]\n"
+        if profile:
+            await page_in_process(database_url, sessions, tmp, rounds, profile)
+            return
         with served(database_url, tmp, config=config) as url:  # its log: tmp/serve.log
             page = await page_ms(url, sessions, rounds)
         statements, cpu = await page_in_process(database_url, sessions, tmp, rounds)
@@ -242,6 +262,13 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--database", choices=["sqlite", "postgres", "both"], default="both")
     parser.add_argument("--verbose", action="store_true", help="list the page's statements")
+    parser.add_argument(
+        "--profile",
+        type=int,
+        default=0,
+        metavar="N",
+        help="instead of timing, print a CPU profile of N in-process pages",
+    )
     args = parser.parse_args()
     backends = ["sqlite", "postgres"] if args.database == "both" else [args.database]
     print(f"{args.customers} customers ({args.meal_customers} with meals, a security phone and a"
@@ -249,7 +276,7 @@ def main() -> None:
           f" {' '.join(f'{x:.2f}' for x in os.getloadavg())}")  # fmt: skip
     for backend in backends:
         asyncio.run(run_backend(backend, args.customers, args.meal_customers, args.requests,
-                                args.verbose))  # fmt: skip
+                                args.verbose, args.profile))  # fmt: skip
     print(f"load average at the end {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 

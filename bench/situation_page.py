@@ -20,9 +20,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import cProfile
-import io
 import os
-import pstats
 import random
 import sys
 import time
@@ -34,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import httpx
 
 from bench.situation_picture import BARE_SQL, alternating_medians, on_fresh_database
-from bench.support import median_ms
+from bench.support import median_ms, print_profile
 from core.common.clock import now, today
 from core.db import insert_rows, transaction
 from core.plugins import BillingPeriod
@@ -126,12 +124,7 @@ async def measure(runtime: Runtime, args: argparse.Namespace) -> dict[str, float
             for _ in range(args.rounds):
                 await page()
             profiler.disable()
-            out = io.StringIO()
-            pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(45)
-            print(out.getvalue())
-            out = io.StringIO()
-            pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(25)
-            print(out.getvalue())
+            print_profile(profiler)
     return figures
 
 

@@ -3,7 +3,10 @@ percentiles, and `valvomo serve` in its own process."""
 
 from __future__ import annotations
 
+import cProfile
+import io
 import os
+import pstats
 import socket
 import statistics
 import subprocess
@@ -124,3 +127,11 @@ def _wait_until_serving(url: str, process: subprocess.Popen[bytes], log_path: Pa
 
 def _tail(path: Path, lines: int = 30) -> str:
     return "\n".join(path.read_text("utf-8", errors="replace").splitlines()[-lines:])
+
+
+def print_profile(profiler: cProfile.Profile, cumulative: int = 45, own: int = 25) -> None:
+    """Where the profiled time went: by cumulative time, then by each function's own time."""
+    for order, lines in (("cumulative", cumulative), ("tottime", own)):
+        out = io.StringIO()
+        pstats.Stats(profiler, stream=out).sort_stats(order).print_stats(lines)
+        print(out.getvalue())

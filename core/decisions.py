@@ -89,6 +89,31 @@ def citizen_decisions(
     ]
 
 
+async def decisions_about(host: Any, customer_id: int, citizen: Citizen) -> list[CitizenDecision]:
+    """Every plugin's decisions about the customer's services that `citizen` may see
+    (`valvomo_citizen_decisions` of the `PluginHost`), newest first: the page of decisions
+    and the citizen's own data both list them."""
+    found: list[CitizenDecision] = await host.acollect(
+        "valvomo_citizen_decisions", customer_id=customer_id, citizen=citizen
+    )
+    return sorted(found, key=lambda d: d.decided_on, reverse=True)
+
+
+def decision_records(decisions: Iterable[CitizenDecision]) -> list[dict[str, Any]]:
+    """Decisions as the citizen's data download holds them (page, JSON, PDF): the title in the
+    reader's language, the dates, the decision maker and the basis; no link to the letter."""
+    return [
+        {
+            "title": gettext(d.title),
+            "decided_on": d.decided_on,
+            "effective_date": d.effective_date,
+            "decision_maker": d.decision_maker,
+            "basis": d.basis,
+        }
+        for d in decisions
+    ]
+
+
 def notice_language(customer: CustomerRecord) -> str:
     """The language of the customer's notices: theirs when it is Finnish or Swedish."""
     return customer.language if customer.language in NOTICE_LANGUAGES else "fi"

@@ -115,8 +115,9 @@ def fmt_date(value: dt.date | dt.datetime | None) -> str:
         value = value.astimezone(HELSINKI).date()
     # Finland-Swedish writes dates as Finnish does (7.12.2026); Babel's sv_FI short format
     # is Sweden's ISO date, which a letter or page in Finland would not use.
-    pattern = "short" if _locale() == "en_GB" else "d.M.yyyy"
-    return format_date(value, format=pattern, locale=_locale())
+    if _locale() != "en_GB":
+        return f"{value.day}.{value.month}.{value.year}"  # Babel's "d.M.yyyy", without Babel
+    return format_date(value, format="short", locale=_locale())
 
 
 def fmt_datetime(value: dt.datetime | None) -> str:
@@ -147,9 +148,23 @@ def fmt_date_weekday(value: dt.date | dt.datetime | None, year: bool = False) ->
         return ""
     if isinstance(value, dt.datetime):
         value = value.astimezone(HELSINKI).date()
-    pattern = "EEEEEE" if _locale() == "fi_FI" else "EEE"
-    weekday = format_date(value, format=pattern, locale=_locale()).rstrip(".")
+    weekday = _weekday_name(_locale(), value.weekday())
     return f"{weekday} {fmt_date(value)}" if year else f"{weekday} {value.day}.{value.month}."
+
+
+_weekday_names: dict[tuple[str, int], str] = {}
+
+
+def _weekday_name(locale: str, weekday: int) -> str:
+    """ "ma", "mån", "Mon": the short weekday name, looked up in Babel once per process (it
+    parses the locale on every call otherwise, on every day a page shows)."""
+    name = _weekday_names.get((locale, weekday))
+    if name is None:
+        pattern = "EEEEEE" if locale == "fi_FI" else "EEE"
+        day = dt.date(2026, 1, 5) + dt.timedelta(days=weekday)  # a Monday, then the weekday
+        name = format_date(day, format=pattern, locale=locale).rstrip(".")
+        _weekday_names[(locale, weekday)] = name
+    return name
 
 
 def fmt_month(value: dt.date | Any | None) -> str:

@@ -7,6 +7,8 @@ import datetime as dt
 import itertools
 import random
 import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from html import unescape
 
 import httpx
@@ -21,7 +23,7 @@ from core.i18n import fmt_date
 from core.web.app import create_app
 from core.web.runtime import Runtime
 from tests.conftest import with_identity_providers
-from tests.helpers import post_form
+from tests.helpers import make_user, post_form, sign_in
 from tests.oidc_provider import Provider, local_path
 
 _people = itertools.count(1)
@@ -105,6 +107,19 @@ async def record_right(
             "services": services,
         },
     )
+
+
+@asynccontextmanager
+async def staff_beside(
+    citizen: httpx.AsyncClient, role: str = "client_guidance"
+) -> AsyncIterator[httpx.AsyncClient]:
+    """A staff member with `role`, signed in on the same app as the citizen's client, in a
+    client of their own (e.g. to record a proxy right)."""
+    async with httpx.AsyncClient(
+        transport=citizen._transport, base_url="http://testserver.local", follow_redirects=True
+    ) as staff:
+        await sign_in(staff, await make_user(role))
+        yield staff
 
 
 def href(html: str, starting: str) -> str:

@@ -9,7 +9,7 @@ from typing import Any
 from fpdf import FPDF
 
 from core.common.clock import now
-from core.i18n import fmt_datetime, fmt_phone, gettext
+from core.i18n import fmt_date, fmt_datetime, fmt_phone, gettext
 from core.labels import label
 from core.web.templates import shown_value
 
@@ -99,6 +99,17 @@ def data_pdf(data: dict[str, Any], customer_name: str, region_name: str, proxy: 
                 if name not in HIDDEN_PARTS and value not in (None, ""):
                     doc.pair(label("field", name), shown_value(value))
             doc.pdf.ln(2)
+    if data.get("decisions"):
+        doc.heading(gettext("Decisions"))
+        for decision in data["decisions"]:
+            doc.heading(decision["title"], size=11)
+            doc.pair(gettext("Decision date"), fmt_date(decision["decided_on"]))
+            if decision["effective_date"]:
+                doc.pair(gettext("Takes effect"), fmt_date(decision["effective_date"]))
+            if decision["decision_maker"]:
+                doc.pair(gettext("Decision maker"), decision["decision_maker"])
+            if decision["basis"]:
+                doc.pair(gettext("Basis"), decision["basis"])
     if proxy:
         doc.heading(gettext("Who has viewed %(name)s's data", name=customer_name))
     else:

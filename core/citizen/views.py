@@ -16,6 +16,7 @@ from core.citizen.my_data_pdf import data_pdf
 from core.citizen.services import Citizen, customer_name
 from core.config import IdentityProvider
 from core.db import transaction
+from core.decisions import decisions_about
 from core.i18n import N_
 from core.identity.guards import (
     CITIZEN_PATH,
@@ -28,7 +29,6 @@ from core.identity.views import SIGN_IN_FINISHERS, provider_label
 from core.labels import register_labels
 from core.notifications.services import sent_about_customer
 from core.notifications.tables import CHANNEL_LABELS
-from core.plugins.types import CitizenDecision
 from core.web.notices import redirect_with_notice
 from core.web.pages import form_data, render
 from core.web.panels import collect_panels
@@ -185,15 +185,13 @@ class CitizenPages(Controller):
         if citizen.acting_for is None:
             return Redirect(path=f"{CITIZEN_PATH}/choose")
         customer_id = citizen.acting_for
-        found: list[CitizenDecision] = await runtime_of(request).host.acollect(
-            "valvomo_citizen_decisions", customer_id=customer_id, citizen=citizen
-        )
+        found = await decisions_about(runtime_of(request).host, customer_id, citizen)
         await audit.record(citizen, "view", "citizen_decisions", customer_id,
                            customer_id=customer_id)  # fmt: skip
         return render_citizen(
             request,
             "citizen/decisions.html",
-            decisions=sorted(found, key=lambda d: d.decided_on, reverse=True),
+            decisions=found,
             messages=await sent_about_customer(customer_id),
             channels=CHANNEL_LABELS,
         )
@@ -228,7 +226,7 @@ class CitizenPages(Controller):
         citizen = require_citizen(request)
         if citizen.acting_for is None:
             raise NotAuthorizedException(N_("Sign in to continue."))
-        data = await my_data.customer_data(runtime_of(request).host, citizen.acting_for)
+        data = await my_data.customer_data(runtime_of(request).host, citizen.acting_for, citizen)
         async with transaction():
             await audit.record(citizen, "export", "citizen_data", citizen.acting_for,
                                customer_id=citizen.acting_for)  # fmt: skip

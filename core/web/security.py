@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar.datastructures import MutableScopeHeaders
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
@@ -48,8 +47,9 @@ def security_headers(settings: Settings) -> dict[str, str]:
     return headers
 
 
-def _is_private(scope: Scope, headers: MutableScopeHeaders) -> bool:
-    """Signed in, the API, or a download: not to be stored by any cache."""
+def _is_private(scope: Scope, disposition: str) -> bool:
+    """Signed in, the API, or a download (`disposition`: the response's Content-Disposition):
+    not to be stored by any cache."""
     path = str(scope.get("path", ""))
     if path.startswith("/static/"):
         return False
@@ -57,8 +57,14 @@ def _is_private(scope: Scope, headers: MutableScopeHeaders) -> bool:
         scope.get("user") is not None
         or in_citizen_area(path)  # the citizens' own pages, signed in or on their way
         or path.startswith("/api/")
-        or "attachment" in (headers.get("content-disposition") or "")
+        or "attachment" in disposition
     )
+
+
+def _set_header(headers: list[tuple[bytes, bytes]], name: bytes, value: bytes) -> None:
+    """Set a header (lower-case `name`), replacing any of that name."""
+    headers[:] = [(k, v) for k, v in headers if k.lower() != name]
+    headers.append((name, value))
 
 
 class SecurityHeadersMiddleware:
@@ -67,6 +73,12 @@ class SecurityHeadersMiddleware:
     def __init__(self, app: ASGIApp, settings: Settings) -> None:
         self.app = app
         self.headers = security_headers(settings)
+        # Encoded once: every response gets them (a header class per response cost more CPU
+        # than the rest of this middleware).
+        self.encoded = [
+            (name.lower().encode("latin-1"), value.encode("latin-1"))
+            for name, value in self.headers.items()
+        ]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -75,15 +87,16 @@ class SecurityHeadersMiddleware:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = MutableScopeHeaders.from_message(message)
-                for name, value in self.headers.items():
-                    if name not in headers:
-                        headers[name] = value
+                headers: list[tuple[bytes, bytes]] = list(message.get("headers", []))
+                present = {name.lower() for name, _ in headers}
+                headers.extend(h for h in self.encoded if h[0] not in present)
                 if str(scope.get("path", "")).startswith("/api/schema/swagger"):
-                    headers["Content-Security-Policy"] = API_DOCS_POLICY
-                if _is_private(scope, headers):
-                    headers["Cache-Control"] = "no-store"
-                    headers["Pragma"] = "no-cache"
+                    _set_header(headers, b"content-security-policy", API_DOCS_POLICY.encode())
+                disposition = b"".join(v for k, v in headers if k.lower() == b"content-disposition")
+                if _is_private(scope, disposition.decode("latin-1")):
+                    _set_header(headers, b"cache-control", b"no-store")
+                    _set_header(headers, b"pragma", b"no-cache")
+                message["headers"] = headers
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

@@ -124,7 +124,9 @@ async def citizen_panel(customer_id: int, settings: MealSettings) -> dict[str, A
     for delivered, meal_days in sorted(schedule.deliveries.items())[:4]:
         products: dict[str, int] = {}
         for day in meal_days:
-            for product, count in meals_on(plan, day).items():
+            # The schedule holds the meals of its days; a delivery may carry days after them.
+            meals = schedule.meals.get(day)
+            for product, count in (meals if meals is not None else meals_on(plan, day)).items():
                 products[product] = products.get(product, 0) + count
         deliveries.append({"day": delivered, "meal_days": sorted(meal_days), "products": products})
     away = sorted(

@@ -86,6 +86,27 @@ def test_one_format_everywhere_in_each_language() -> None:
 
 
 @pytest.mark.nodb
+def test_dates_and_weekdays_read_as_babel_writes_them_on_every_day_of_a_week() -> None:
+    """Weekday names are looked up once per process and d.M.yyyy is written without Babel
+    (pages show many days): each is what Babel itself gives, in every language."""
+    from babel.dates import format_date
+
+    for language in i18n.LANGUAGES:
+        locale = i18n.LOCALES[language]
+        with i18n_language(language):
+            for offset in range(14):
+                day = dt.date(2026, 12, 28) + dt.timedelta(days=offset)  # into a new year
+                pattern = "EEEEEE" if language == "fi" else "EEE"
+                weekday = format_date(day, format=pattern, locale=locale).rstrip(".")
+                assert i18n.fmt_date_weekday(day) == f"{weekday} {day.day}.{day.month}."
+                written = format_date(
+                    day, format="short" if language == "en" else "d.M.yyyy", locale=locale
+                )
+                assert i18n.fmt_date(day) == written
+                assert i18n.fmt_date_weekday(day, year=True) == f"{weekday} {written}"
+
+
+@pytest.mark.nodb
 def test_codes_get_names_from_the_label_catalogue() -> None:
     register_labels("test.status", {"on_hold": "Paused"})
     with i18n_language("en"):

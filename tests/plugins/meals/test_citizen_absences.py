@@ -23,8 +23,9 @@ from tests.citizens import (
     identify,
     new_identity_code,
     person_at_broker,
+    staff_beside,
 )
-from tests.helpers import SYSTEM, make_user, notices, post_form, sign_in
+from tests.helpers import SYSTEM, notices, post_form
 from tests.oidc_provider import Provider
 from tests.plugins.meals.conftest import active_service, new_region, version_of
 
@@ -103,12 +104,7 @@ async def test_absence_cancels_meal_days_on_lists_and_in_billing(
     reported = await dashboard.reported_online(days[0])
     assert [r["day"] for r in reported] == days
     assert all(r["customer"] == person.customer for r in reported)
-    async with httpx.AsyncClient(
-        transport=citizen_client._transport,
-        base_url="http://testserver.local",
-        follow_redirects=True,
-    ) as coordinator:
-        await sign_in(coordinator, await make_user("meal_coordinator"))
+    async with staff_beside(citizen_client, "meal_coordinator") as coordinator:
         page = await coordinator.get("/")
     assert "Asiakkaiden verkossa ilmoittamat poissaolot" in page.text
     assert f'href="/customers/{person.customer}"' in page.text

@@ -22,6 +22,7 @@ from tests.citizens import (
     new_identity_code,
     person_at_broker,
     record_right,
+    staff_beside,
 )
 from tests.core.notifications.conftest import (  # noqa: F401  (fixtures used below)
     gateway,
@@ -31,7 +32,7 @@ from tests.core.notifications.conftest import (  # noqa: F401  (fixtures used be
     smtp,
     smtp_server,
 )
-from tests.helpers import SYSTEM, assert_no_code_on_screen, make_user, post_form, sign_in
+from tests.helpers import SYSTEM, assert_no_code_on_screen, post_form
 from tests.oidc_provider import Provider
 from tests.plugins.meals.conftest import active_service, new_region
 
@@ -99,12 +100,7 @@ async def test_a_proxy_sees_decisions_only_of_services_the_right_names(
 ) -> None:
     customer, decision = await customer_with_decision(new_identity_code())
     booking_only, meals = new_identity_code(), new_identity_code()
-    async with httpx.AsyncClient(
-        transport=citizen_client._transport,
-        base_url="http://testserver.local",
-        follow_redirects=True,
-    ) as staff:
-        await sign_in(staff, await make_user("client_guidance"))
+    async with staff_beside(citizen_client) as staff:
         await record_right(staff, customer, booking_only, services="booking")
         await record_right(staff, customer, meals, services="meals")
     await identify(citizen_client, oidc_provider, person_at_broker(oidc_provider, booking_only))
