@@ -13,7 +13,9 @@ from core.common.versioned import update_versioned
 from core.db import CachedQuery
 from core.i18n import N_
 from core.plugins.types import TaskKind
+from core.tasks.forms import OutcomeForm
 from core.tasks.tables import Task
+from core.web.forms import parse_form
 
 TASK_COLUMNS = (
     Task.id, Task.kind, Task.role, Task.status, Task.summary, Task.customer,
@@ -91,12 +93,13 @@ async def complete_task(
     actor: Actor,
     task_id: int,
     version: int,
-    outcome: str,
+    form: Mapping[str, Any],
     allowed_roles: Iterable[str],
     kinds: Mapping[str, TaskKind] | None = None,
 ) -> dict[str, Any]:
-    """Mark an open task done with a note; only users holding the task's role may, and not
-    a task whose kind is closed only by its action (`kinds` are the declared task kinds)."""
+    """Mark an open task done with the note of `form` (read by `OutcomeForm`); only users
+    holding the task's role may, and not a task whose kind is closed only by its action
+    (`kinds` are the declared task kinds)."""
     task = await get_task(task_id)
     if task["role"] not in set(allowed_roles):
         raise NotFound(f"task {task_id}")
@@ -107,8 +110,7 @@ async def complete_task(
         raise ValidationFailed(
             {"outcome": N_("This task is completed by doing its work on the linked page.")}
         )
-    if len(outcome) > 2000:
-        raise ValidationFailed({"outcome": N_("At most 2,000 characters.")})
+    outcome = parse_form(OutcomeForm, form).outcome
     saved = await update_versioned(
         Task,
         task_id,
@@ -117,7 +119,7 @@ async def complete_task(
             Task.status: "done",
             Task.completed_at: now(),
             Task.completed_by: actor.id,
-            Task.outcome: outcome.strip(),
+            Task.outcome: outcome,
         },
         {"status": "done", "outcome": outcome},
     )

@@ -37,7 +37,7 @@ class TaskPages(Controller):
                     user,
                     task_id,
                     int_field(data, "version"),
-                    str(data.get("outcome", "")),
+                    data,
                     user.role_codes,
                     runtime_of(request).task_kinds,
                 )
@@ -109,7 +109,7 @@ class TaskApi(Controller):
                 user,
                 task_id,
                 data.version,
-                data.outcome,
+                {"outcome": data.outcome},
                 user.role_codes,
                 runtime_of(request).task_kinds,
             )

@@ -120,15 +120,35 @@ StartsAt = Annotated[dt.datetime, Parse(parse_start), Message(CHOOSE_TIME)]
 
 
 class MeetingForm(msgspec.Struct, kw_only=True):
-    """A joint meeting at a common free time; `meetings.book_meeting` checks the colleagues,
-    the title and the mode against the type and the calendars."""
+    """A joint meeting at a common free time; `meetings.book_meeting` checks the colleagues
+    against the type and the calendars."""
 
     starts_at: StartsAt
     colleagues: Annotated[list[RecordId], Message(N_("Choose colleagues from the list."))] = []
     type_id: Annotated[RecordId, Message(N_("Choose an appointment type."))] = 0
-    mode: str = ""
-    title: str = ""
+    mode: Annotated[str, OneOf(MODES), CHOOSE_MODE]
+    title: Annotated[
+        str, Meta(min_length=2, max_length=200), Message(N_("Give the meeting a title."))
+    ]
     customer_id: Annotated[RecordId, Message(N_("No customer has this number."))] = 0
+
+
+class RightForm(msgspec.Struct, kw_only=True):
+    """A booking right a professional grants a customer; `rights.grant_right` checks that the
+    type exists and the date falls within the next 400 days."""
+
+    appointment_type_id: Annotated[RecordId, Message(N_("Choose an appointment type."))] = 0
+    valid_until: DateField
+
+
+class NoteForm(msgspec.Struct):
+    """A note on a booking: what was discussed."""
+
+    note: Annotated[
+        str,
+        Meta(max_length=5000),
+        Message(N_("At most 5,000 characters."), missing=N_("Write the note first.")),
+    ]
 
 
 class MoveForm(msgspec.Struct):

@@ -137,19 +137,16 @@ async def book_meeting(
     moment: dt.datetime,
     secret: str = "",
 ) -> int:
-    """One meeting and a held booking for each participant; ValidationFailed names who is not
-    free, SlotTaken if another meeting or booking took the time first. The customer, if any,
-    gets a confirmation and a reminder (`secret` makes a remote meeting's video room)."""
+    """One meeting and a held booking for each participant, with the title and mode as
+    `forms.MeetingForm` read them; ValidationFailed names who is not free, SlotTaken if another
+    meeting or booking took the time first. The customer, if any, gets a confirmation and a
+    reminder (`secret` makes a remote meeting's video room)."""
     ids = sorted({organiser_id, *colleague_ids})
     errors: dict[str, str] = {}
     if len(ids) < 2:
         errors["colleagues"] = N_("Choose at least one colleague.")
     if len(ids) > MAX_PARTICIPANTS:
         errors["colleagues"] = N_("At most eight professionals in one meeting.")
-    if not 2 <= len(title.strip()) <= 200:
-        errors["title"] = N_("Give the meeting a title.")
-    if mode not in bookings.MODES:
-        errors["mode"] = N_("Choose how you want to meet.")
     if errors:
         raise ValidationFailed(errors)
     participants = await _participants(ids)
@@ -158,7 +155,7 @@ async def book_meeting(
     slot = await _check_everyone_free(participants, appointment_type_id, starts_at, moment)
     rows = await JointMeeting.insert(
         JointMeeting(
-            title=title.strip(),
+            title=title,
             organiser=organiser_id,
             starts_at=slot[0],
             ends_at=slot[1],
@@ -178,7 +175,7 @@ async def book_meeting(
                     status=bookings.ACTIVE,
                     slot_key=availability.slot_key(p["id"], slot[0]),
                     customer=customer_id if p["id"] == organiser_id else None,
-                    description=title.strip(),
+                    description=title,
                     reminder_channel="none",
                     booked_by=actor.id,
                     created_at=moment,
@@ -201,7 +198,7 @@ async def book_meeting(
     )
     booked = {
         "id": meeting_id,
-        "title": title.strip(),
+        "title": title,
         "organiser": organiser_id,
         "starts_at": slot[0],
         "ends_at": slot[1],

@@ -7,17 +7,11 @@ import datetime as dt
 from typing import Any
 
 from plugins.booking.tables import BookingNote
-from valvomo.api import N_, Actor, ValidationFailed, audit
-
-MAX_LENGTH = 5000
+from valvomo.api import Actor, audit
 
 
 async def add_note(actor: Actor, booking: dict[str, Any], text: str, moment: dt.datetime) -> int:
-    text = text.strip()
-    if not text:
-        raise ValidationFailed({"note": N_("Write the note first.")})
-    if len(text) > MAX_LENGTH:
-        raise ValidationFailed({"note": N_("At most 5,000 characters.")})
+    """Store a note as `forms.NoteForm` read it (not empty, at most 5,000 characters)."""
     rows = await BookingNote.insert(
         BookingNote(booking=booking["id"], author=actor.id, text=text, created_at=moment)
     ).returning(BookingNote.id)

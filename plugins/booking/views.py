@@ -15,6 +15,7 @@ from plugins.booking import (
     bookings,
     calendar,
     duties,
+    forms,
     meeting_guests,
     meetings,
     notes,
@@ -40,7 +41,7 @@ from valvomo.api import (
     is_confirmed,
     list_area,
     now,
-    parse_date,
+    parse_form,
     parse_period,
     redirect_with_notice,
     render,
@@ -209,9 +210,8 @@ class BookingPages(Controller):
         data = await form_data(request)
         try:
             async with transaction():
-                await notes.add_note(
-                    require_user(request), booking, str(data.get("note", "")), now()
-                )
+                note = parse_form(forms.NoteForm, data)
+                await notes.add_note(require_user(request), booking, note.note, now())
         except ValidationFailed as exc:
             return await self._booking_page(request, booking, data, exc.errors, 400)
         return redirect_with_notice(f"/booking/bookings/{booking_id}", N_("The note was saved."))
@@ -221,10 +221,11 @@ class BookingPages(Controller):
         data = await form_data(request)
         user = require_user(request)
         action = str(data.get("action", ""))
-        told = True
+        told, reason = True, ""
         try:
             if action == "cancel":
-                absences.check_reason(str(data.get("reason", "")))
+                choices = {"reason": absences.REASONS}
+                reason = parse_form(forms.CancelReasonForm, data, choices=choices).reason
                 if not is_confirmed(data):
                     return render_confirmation(
                         request,
@@ -243,7 +244,7 @@ class BookingPages(Controller):
                     told = await absences.cancel_with_notice(
                         user,
                         booking_id,
-                        str(data.get("reason", "")),
+                        reason,
                         book_again_url(request),
                         now(),
                     )
@@ -484,10 +485,12 @@ class BookingPages(Controller):
                 else:
                     await self._add_duty(request, customer.id)
         except ValidationFailed as exc:
+            # The booking part shows the chosen type's times; a refused right's type (perhaps
+            # not one at all) is only the right form's input, kept in `data`.
             return await self._customer_page(
                 request,
                 customer,
-                int_field(data, "appointment_type_id"),
+                int_field(data, "appointment_type_id") if action == "book" else 0,
                 str(data.get("mode")),
                 "",
                 data,
@@ -534,16 +537,13 @@ class BookingPages(Controller):
         professional = await setup.professional_of_user(require_user(request).id)
         if professional is None:
             raise ValidationFailed({"appointment_type_id": N_("Only professionals grant rights.")})
-        try:
-            valid_until = parse_date(str(data.get("valid_until", "")))
-        except ValueError:
-            raise ValidationFailed({"valid_until": N_("Enter a date like 7.12.2026.")}) from None
+        right = parse_form(forms.RightForm, data)
         return await rights.grant_right(
             require_user(request),
             customer_id,
-            int_field(data, "appointment_type_id"),
+            right.appointment_type_id,
             professional["id"],
-            valid_until,
+            right.valid_until,
             now(),
             today(),
         )

@@ -160,19 +160,17 @@ def prefill(report: dict[str, Any], action: str) -> dict[str, Any]:
 async def mark_handled(
     actor: Actor, service_id: int, report_id: int, action: str, outcome: str = ""
 ) -> None:
-    """The report was acted on (`action`, or "note" with an outcome): it is handled and its
-    inbox task closed, in the transaction of the action."""
+    """The report was acted on (`action`, or "note" with the outcome `forms.HandledForm`
+    read): it is handled and its inbox task closed, in the transaction of the action."""
     report = await get_report(service_id, report_id)
     if report["status"] != "open":
         raise ValidationFailed({"report": N_("This report has already been handled.")})
-    if action == "note" and not outcome.strip():
-        raise ValidationFailed({"outcome": N_("Write what was done.")})
     await MealChangeReport.update(
         {
             MealChangeReport.status: "handled",
             MealChangeReport.handled_action: action,
             MealChangeReport.handled_at: now(),
-            MealChangeReport.outcome: outcome.strip()[:2000],
+            MealChangeReport.outcome: outcome,
             MealChangeReport.version: MealChangeReport.version + 1,
         }
     ).where(MealChangeReport.id == report_id)

@@ -27,6 +27,7 @@ from plugins.meals.diets import (
     choice_on,
     period_of_row,
 )
+from plugins.meals.forms import CodeNamesForm, NewCodeForm
 from plugins.meals.settings import MealSettings, current
 from plugins.meals.tables import MealCode, MealCodeVersion, MealDietPeriod, MealService
 from valvomo.api import (
@@ -36,6 +37,7 @@ from valvomo.api import (
     ValidationFailed,
     audit,
     current_language,
+    parse_form,
     today,
     update_versioned,
 )
@@ -47,7 +49,7 @@ KINDS = {
 }
 # "No special diet" and the normal texture are what a customer has without any choice
 BASE_CODES = {"diets": NO_SPECIAL_DIET, "textures": NORMAL_TEXTURE}
-LABEL_LENGTH, CODE_LENGTH = 100, 40
+CODE_LENGTH = 40
 
 
 # The names an entry has besides the Finnish `label`: form field and column of each language
@@ -194,23 +196,8 @@ async def entry(kind: str, code: str) -> CodeEntry:
     raise NotFound(f"meal code {kind}:{code}")
 
 
-def _label(data: dict[str, Any], errors: dict[str, str]) -> str:
-    label = " ".join(str(data.get("label", "")).split())
-    if not label:
-        errors["label"] = N_("Enter the name in Finnish.")
-    elif len(label) > LABEL_LENGTH:
-        errors["label"] = N_("A name has at most 100 characters.")
-    return label
-
-
-def _other_names(data: dict[str, Any], errors: dict[str, str]) -> dict[str, str]:
-    """The Swedish and English names of a form (either may be empty)."""
-    names = {}
-    for field_name in OTHER_LANGUAGES.values():
-        names[field_name] = " ".join(str(data.get(field_name, "")).split())
-        if len(names[field_name]) > LABEL_LENGTH:
-            errors[field_name] = N_("A name has at most 100 characters.")
-    return names
+def _names(form: CodeNamesForm) -> dict[str, str]:
+    return {"label": form.label, "label_sv": form.label_sv, "label_en": form.label_en}
 
 
 def code_from(label: str) -> str:
@@ -218,16 +205,6 @@ def code_from(label: str) -> str:
     "ei_sianlihaa" (letters a–z, digits and underscores)."""
     plain = unicodedata.normalize("NFKD", label).encode("ascii", "ignore").decode()
     return re.sub(r"[^a-z0-9]+", "_", plain.lower()).strip("_")[:CODE_LENGTH]
-
-
-def _code(data: dict[str, Any], label: str, errors: dict[str, str]) -> str:
-    typed = str(data.get("code", "")).strip()
-    code = typed or code_from(label)
-    if typed and not re.fullmatch(r"[a-z0-9_]{1,40}", typed):
-        errors["code"] = N_("A code has 1–40 letters a–z, digits or underscores.")
-    elif label and not code:
-        errors["code"] = N_("Enter a code of letters a–z, digits or underscores.")
-    return code
 
 
 def _same_label(
@@ -250,11 +227,13 @@ def _check_unique(
 async def add(actor: Actor, kind: str, data: dict[str, Any]) -> CodeEntry:
     """A new entry at the end of the list."""
     entries = (await all_entries())[check_kind(kind)]
+    form = parse_form(NewCodeForm, data)
     errors: dict[str, str] = {}
-    label = _label(data, errors)
-    names = {"label": label, **_other_names(data, errors)}
-    code = _code(data, label, errors)
-    if any(e.code == code for e in entries):
+    label, names = form.label, _names(form)
+    code = form.code or code_from(label)
+    if not code:
+        errors["code"] = N_("Enter a code of letters a–z, digits or underscores.")
+    elif any(e.code == code for e in entries):
         errors["code"] = N_("The list has this code already.")
     _check_unique(entries, names, errors)
     if errors:
@@ -283,8 +262,8 @@ async def rename(
     now on, past ones too."""
     entries = (await all_entries())[check_kind(kind)]
     old = await entry(kind, code)
+    names = _names(parse_form(CodeNamesForm, data))
     errors: dict[str, str] = {}
-    names = {"label": _label(data, errors), **_other_names(data, errors)}
     _check_unique(entries, names, errors, except_code=code)
     if errors:
         raise ValidationFailed(errors)

@@ -139,6 +139,49 @@ class ChangeReportForm(msgspec.Struct):
     )
 
 
+def _one_line(text: str) -> str:
+    """Runs of spaces and line breaks as one space."""
+    return " ".join(text.split())
+
+
+NAME_TOO_LONG = N_("A name has at most 100 characters.")
+OtherName = Annotated[str, Parse(_one_line), Meta(max_length=100), Message(NAME_TOO_LONG)]
+
+
+class CodeNamesForm(msgspec.Struct, kw_only=True):
+    """An entry's names on a code list (diets, allergies, textures): Finnish, Swedish and
+    English, the latter two may be empty; `codes` refuses a name the list has already."""
+
+    label: Annotated[
+        str,
+        Parse(_one_line),
+        Meta(max_length=100),
+        Message(NAME_TOO_LONG, N_("Enter the name in Finnish.")),
+    ]
+    label_sv: OtherName = ""
+    label_en: OtherName = ""
+
+
+class NewCodeForm(CodeNamesForm, kw_only=True):
+    """A new entry; an empty code is made from the Finnish name."""
+
+    code: Annotated[
+        str,
+        Meta(pattern=r"^[a-z0-9_]{1,40}$"),
+        Message(N_("A code has 1–40 letters a–z, digits or underscores.")),
+    ] = ""
+
+
+class HandledForm(msgspec.Struct):
+    """A change report marked handled with a note of what was done."""
+
+    outcome: Annotated[
+        str,
+        Meta(max_length=2000),
+        Message(N_("At most 2,000 characters."), N_("Write what was done.")),
+    ]
+
+
 class DietChoiceForm(msgspec.Struct, kw_only=True):
     diets: Annotated[list[str], Message(N_("Choose only diets that the region offers."))] = []
     allergies: Annotated[list[str], Message(N_("Choose only allergies on the region's list."))] = []

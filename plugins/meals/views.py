@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 from litestar import Controller, Request, get, post
 from litestar.response import Redirect, Response, Template
 
-from plugins.meals import change_reports, decisions, diets, lists, services
+from plugins.meals import change_reports, decisions, diets, forms, lists, services
 from plugins.meals.code_views import MealCodePages
 from plugins.meals.codes import effective
 from plugins.meals.forms import WEEKDAY_NAMES, order_form_values
@@ -39,6 +39,7 @@ from valvomo.api import (
     int_field,
     is_confirmed,
     page_count,
+    parse_form,
     record_view,
     redirect_with_notice,
     render,
@@ -356,12 +357,9 @@ class MealServicePages(Controller):
         data = await form_data(request)
         try:
             async with transaction():
+                handled = parse_form(forms.HandledForm, data)
                 await change_reports.mark_handled(
-                    require_user(request),
-                    service_id,
-                    report_id,
-                    "note",
-                    str(data.get("outcome", "")),
+                    require_user(request), service_id, report_id, "note", handled.outcome
                 )
         except ValidationFailed as exc:
             context = await _service_context(service_id)

@@ -6,8 +6,10 @@ import datetime as dt
 
 import httpx
 
+from core.audit.tables import AuditEntry
 from core.common.clock import now
 from core.db import transaction
+from core.i18n import gettext, in_language
 from core.plugins import TaskKind
 from core.tasks.services import create_task
 from core.tasks.tables import Task
@@ -35,6 +37,38 @@ async def test_tasks_reach_the_right_role_and_are_completed(admin: httpx.AsyncCl
     assert "Meal service ended" not in (await admin.get("/")).text
     again = await post_form(admin, f"/tasks/{task_id}/complete", {"version": 2, "outcome": "x"})
     assert again.status_code == 400
+
+
+async def test_a_too_long_outcome_is_refused_at_the_field_and_the_task_stays_open(
+    admin: httpx.AsyncClient,
+) -> None:
+    async with transaction():
+        task_id = await create_task(SYSTEM, DECISION, "Meal service ended")
+    long = "Päätös " + "x" * 1994  # 2,001 characters
+    refused = await post_form(admin, f"/tasks/{task_id}/complete", {"version": 1, "outcome": long})
+    assert refused.status_code == 400
+    with in_language("fi"):
+        message = gettext("At most 2,000 characters.")
+    assert f'<p class="error" id="f-outcome-error">{message}</p>' in refused.text
+    assert long in refused.text  # the input is kept
+    api = await admin.post(
+        f"/api/tasks/{task_id}/complete",
+        json={"version": 1, "outcome": long},
+        headers=api_headers(admin),
+    )
+    assert api.status_code == 400 and "outcome" in api.text
+    row = await Task.select().where(Task.id == task_id).first()
+    assert (row["status"], row["outcome"], row["version"]) == ("open", "", 1)
+    assert not await AuditEntry.exists().where(
+        (AuditEntry.entity == "task") & (AuditEntry.action == "update")
+    )
+    done = await post_form(
+        admin, f"/tasks/{task_id}/complete", {"version": 1, "outcome": "  " + long[:2000] + " "}
+    )
+    assert done.status_code == 200  # 2,000 once the spaces around it are dropped
+    assert (await Task.select(Task.outcome).where(Task.id == task_id).first())["outcome"] == long[
+        :2000
+    ]
 
 
 async def test_other_roles_cannot_complete_a_task(client: httpx.AsyncClient) -> None:

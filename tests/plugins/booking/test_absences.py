@@ -17,7 +17,7 @@ from core.notifications.tables import OutboxMessage
 from core.plugins import PluginConfigError
 from plugins.booking import absences, bookings, links, settings
 from plugins.booking.forms import ContactForm
-from plugins.booking.tables import AppointmentType, Booking, Closure
+from plugins.booking.tables import AppointmentType, Booking, BookingNote, Closure
 from tests.core.test_customers import create as create_customer
 from tests.helpers import SYSTEM, make_user, post_form, sign_in
 from tests.plugins.booking.setup_data import (
@@ -74,8 +74,14 @@ async def test_staff_cancellation_tells_the_customer_in_their_language_with_a_li
     setup = await signed_in(client)
     booking_id = await book(setup, tomorrow_at(9), language="sv")
     path = f"/booking/bookings/{booking_id}"
-    refused = await post_form(client, path, {"action": "cancel", "confirm": "yes"})
-    assert refused.status_code == 400 and 'id="f-reason-error"' in refused.text
+    with in_language("fi"):
+        message = gettext("Choose the reason the customer is told.")
+    for reason in ("", "holiday"):  # none, or not one of the reasons
+        refused = await post_form(
+            client, path, {"action": "cancel", "reason": reason, "confirm": "yes"}
+        )
+        assert refused.status_code == 400
+        assert f'<p class="error" id="f-reason-error">{message}</p>' in refused.text
     assert (await Booking.select(Booking.status).first())["status"] == "booked"
 
     asked = await post_form(client, path, {"action": "cancel", "reason": "illness"})
@@ -275,7 +281,15 @@ async def test_notes_are_for_staff_with_the_permission_and_reading_is_logged(
         await Booking.update({Booking.customer: customer_id}).where(Booking.id == booking_id)
     path = f"/booking/bookings/{booking_id}"
     empty = await post_form(other_client, f"{path}/notes", {"note": "  "})
-    assert empty.status_code == 400 and 'id="f-note-error"' in empty.text
+    long = await post_form(other_client, f"{path}/notes", {"note": "x" * 5001})
+    with in_language("fi"):
+        for refused, message in [
+            (empty, "Write the note first."),
+            (long, "At most 5,000 characters."),
+        ]:
+            assert refused.status_code == 400
+            assert f'<p class="error" id="f-note-error">{gettext(message)}</p>' in refused.text
+    assert not await BookingNote.exists().where(BookingNote.booking == booking_id)
     saved = await post_form(other_client, f"{path}/notes", {"note": "Puhuttiin kotiavusta."})
     assert saved.status_code == 200 and "Puhuttiin kotiavusta." in saved.text
     logged = await AuditEntry.select().where(

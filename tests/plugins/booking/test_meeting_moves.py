@@ -43,13 +43,21 @@ async def colleague_with_email(setup: BookingSetup) -> int:
     return colleague
 
 
+async def meeting_times(
+    client: httpx.AsyncClient, setup: BookingSetup, colleague: int
+) -> tuple[dict[str, object], list[str]]:
+    """The meeting form's search for the advice type with this colleague, and the common free
+    times it offers, latest last."""
+    query: dict[str, object] = {"type_id": setup.advice_type_id, "colleagues": str(colleague)}
+    return query, later(offered((await client.get("/booking/meetings/new", params=query)).text))
+
+
 async def test_a_joint_meeting_moves_for_everyone_and_a_busy_time_is_refused(
     client: httpx.AsyncClient,
 ) -> None:
     setup = await signed_in(client)
     colleague = await colleague_with_email(setup)
-    query = {"type_id": setup.advice_type_id, "colleagues": str(colleague)}
-    times = later(offered((await client.get("/booking/meetings/new", params=query)).text))
+    query, times = await meeting_times(client, setup, colleague)
     first = times[0]
     booked = await post_form(
         client,

@@ -10,9 +10,11 @@ import re
 
 import httpx
 
+from core.audit.tables import AuditEntry
 from core.common.clock import HELSINKI, now
 from core.common.errors import ValidationFailed
 from core.db import transaction
+from core.i18n import gettext, in_language
 from core.identity.tables import StaffUser
 from core.notifications.tables import OutboxMessage
 from plugins.booking import bookings, meetings
@@ -20,6 +22,7 @@ from plugins.booking.tables import Booking, JointMeeting, Professional
 from tests.helpers import SYSTEM, post_form
 from tests.plugins.booking.setup_data import add_colleague, create_setup, tomorrow_at
 from tests.plugins.booking.test_absences import book, signed_in
+from tests.plugins.booking.test_meeting_moves import meeting_times
 
 HOURS_2 = dt.timedelta(hours=2)
 
@@ -146,3 +149,22 @@ async def test_twenty_simultaneous_meetings_for_one_common_time_end_with_one() -
     assert await Booking.count() == 4
     assert await Booking.count().where(Booking.starts_at == moment) == 4
     assert dt.timedelta(0) < moment - now()
+
+
+async def test_a_meeting_refused_by_its_form_names_the_fields_and_stores_nothing(
+    client: httpx.AsyncClient,
+) -> None:
+    setup = await signed_in(client)
+    query, times = await meeting_times(client, setup, await add_colleague(setup))
+    with in_language("fi"):
+        title, mode = gettext("Give the meeting a title."), gettext("Choose how you want to meet.")
+    for fields in ({"title": "x", "mode": "boat"}, {"title": "", "mode": ""}):
+        refused = await post_form(
+            client, "/booking/meetings/new", {**query, **fields, "starts_at": times[-1]}
+        )
+        assert refused.status_code == 400
+        assert f'<p class="error" id="f-title-error">{title}</p>' in refused.text
+        assert f'<p class="error" id="f-mode-error">{mode}</p>' in refused.text
+        assert f'value="{fields["title"]}"' in refused.text  # the input is kept
+    assert await JointMeeting.count() == 0 and await Booking.count() == 0
+    assert not await AuditEntry.exists().where(AuditEntry.entity == "booking_meeting")

@@ -14,6 +14,7 @@ from core.audit.tables import AuditEntry
 from core.common.clock import HELSINKI, now, today
 from core.customers.tables import Customer
 from core.db import transaction
+from core.i18n import N_, gettext, in_language
 from core.notifications.tables import OutboxMessage
 from core.plugins.types import BillingPeriod
 from core.tasks.tables import Task
@@ -205,6 +206,36 @@ async def test_staff_books_for_customer_and_marks_no_show_which_is_billed_when_e
         await add_price(SYSTEM, product, {"amount": "30,00", "valid_from": "1.1.2020"})
     lines = await billing.no_show_lines(period)
     assert [line.amount for line in lines] == [Decimal("30.00")]
+
+
+async def test_a_right_refused_by_its_form_names_the_field_and_stores_nothing(
+    other_client: httpx.AsyncClient, admin: httpx.AsyncClient
+) -> None:
+    customer_id = await create_customer(admin)
+    setup = await signed_in_professional(other_client)
+    soon = today() + dt.timedelta(days=30)
+    too_late = today() + dt.timedelta(days=401)
+    date, window = N_("Enter a date like 7.12.2026."), N_("Give a date within the next 400 days.")
+    kind, type_id = N_("Choose an appointment type."), "appointment_type_id"
+    cases = [
+        ({"valid_until": "31.2."}, "valid_until", date),
+        ({"valid_until": ""}, "valid_until", date),
+        ({"valid_until": f"{too_late:%d.%m.%Y}"}, "valid_until", window),
+        ({"valid_until": f"{soon:%d.%m.%Y}", type_id: "x"}, type_id, kind),
+        ({"valid_until": f"{soon:%d.%m.%Y}", type_id: "999999"}, type_id, kind),
+    ]  # fmt: skip
+    for fields, field, message in cases:
+        refused = await post_form(
+            other_client,
+            f"/booking/customers/{customer_id}",
+            {"action": "grant", "appointment_type_id": setup.followup_type_id, **fields},
+        )
+        assert refused.status_code == 400, fields
+        with in_language("fi"):
+            error = f'<p class="error" id="f-{field}-error">{gettext(message)}</p>'
+        assert error in refused.text, fields
+    assert not await BookingRight.exists().where(BookingRight.customer == customer_id)
+    assert not await AuditEntry.exists().where(AuditEntry.entity == "booking_right")
 
 
 async def test_booking_right_is_single_use_and_expires(

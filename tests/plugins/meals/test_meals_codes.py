@@ -12,11 +12,12 @@ from core.audit.tables import AuditEntry
 from core.common.clock import today
 from core.common.errors import ValidationFailed
 from core.db import transaction
-from core.i18n import in_language
+from core.i18n import gettext, in_language
 from core.identity.tables import StaffUser
 from core.plugins.host import PluginConfigError
 from plugins.meals import codes, diets, services
 from plugins.meals.diets import DietChoice
+from plugins.meals.forms import NAME_TOO_LONG
 from plugins.meals.lists import production_list, route_delivery_list
 from plugins.meals.settings import current, parse_settings
 from plugins.meals.tables import MealCode, MealService
@@ -300,3 +301,34 @@ async def test_file_names_in_swedish_are_shown_until_the_list_is_changed() -> No
     with in_language("sv"):
         assert (await codes.with_codes(base)).allergies["fish"] == "Fisk"
     assert (await codes.with_codes(base)).allergies["fish"] == "Kala"
+
+
+async def test_code_list_forms_refuse_at_the_field_and_write_nothing(
+    client: httpx.AsyncClient,
+) -> None:
+    await sign_in(client, await make_user("meal_coordinator"))
+    long = "x" * 101
+    with in_language("fi"):
+        missing, too_long = gettext("Enter the name in Finnish."), gettext(NAME_TOO_LONG)
+        bad_code = gettext("A code has 1–40 letters a–z, digits or underscores.")
+    cases = [
+        ({"label": " "}, "label", missing),
+        ({"label": long}, "label", too_long),
+        ({"label": "Seesami", "label_sv": long}, "label_sv", too_long),
+        ({"label": "Seesami", "code": "Bad code!"}, "code", bad_code),
+    ]
+    for fields, field, message in cases:
+        refused = await post_form(client, "/meals/codes/allergies", fields)
+        assert refused.status_code == 400, fields
+        assert f'<p class="error" id="f-{field}-error">{message}</p>' in refused.text, fields
+    renamed = await post_form(
+        client, "/meals/codes/allergies/fish", {"label": "Kala", "label_en": long, "version": "1"}
+    )
+    assert renamed.status_code == 400
+    assert f'<p class="error" id="f-label_en-error">{too_long}</p>' in renamed.text
+    assert await MealCode.count() == 0  # not even the seeds stored
+    assert not await AuditEntry.exists().where(AuditEntry.entity == "meal_code")
+    added = await post_form(client, "/meals/codes/allergies", {"label": " Seesamin \n siemen "})
+    assert added.status_code == 200
+    stored = await MealCode.select().where(MealCode.code == "seesamin_siemen").first()
+    assert stored["label"] == "Seesamin siemen"  # on one line, as lists print it

@@ -14,6 +14,7 @@ import pytest
 from core.common.clock import today
 from core.customers.tables import Customer
 from core.db import transaction
+from core.i18n import gettext, in_language
 from core.identity.tables import StaffRole, StaffSession
 from core.notifications.tables import OutboxMessage
 from core.plugins import TaskKind, hookimpl
@@ -456,3 +457,35 @@ async def test_a_reported_ending_or_address_change_opens_its_action_pre_filled(
     assert form.status_code == 200 and shown in form.text
     if action == "end":
         assert last_day.strftime("%-d.%-m.%Y") in form.text
+
+
+async def test_a_report_marked_handled_needs_a_note_of_what_was_done(
+    client: httpx.AsyncClient,
+) -> None:
+    region = await new_region()
+    service_id = await active_service(region)
+    await signed_in(client, "home_care")
+    reported = await post_form(
+        client,
+        f"/meals/services/{service_id}/report",
+        {"kind": "other", "channel": "phone", "details": "Ovikoodi vaihtui"},
+    )
+    assert reported.status_code == 200, reported.text
+    report = await MealChangeReport.select().first()
+    await signed_in(client, "meal_coordinator")
+    path = f"/meals/services/{service_id}/reports/{report['id']}"
+    assert f'action="{path}/handled"' in (await client.get(path)).text
+    with in_language("fi"):
+        empty, long = gettext("Write what was done."), gettext("At most 2,000 characters.")
+    for outcome, message in [("  ", empty), ("x" * 2001, long)]:
+        refused = await post_form(client, f"{path}/handled", {"outcome": outcome})
+        assert refused.status_code == 400
+        assert f'<p class="error" id="f-outcome-error">{message}</p>' in refused.text
+    still = await MealChangeReport.select().first()
+    assert (still["status"], still["version"]) == ("open", report["version"])
+    assert await Task.count().where(Task.status == "open") == 1
+    done = await post_form(client, f"{path}/handled", {"outcome": " Soitettu kotihoitoon. "})
+    assert done.status_code == 200
+    handled = await MealChangeReport.select().first()
+    assert (handled["status"], handled["outcome"]) == ("handled", "Soitettu kotihoitoon.")
+    assert await Task.count().where(Task.status == "open") == 0
