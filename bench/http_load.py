@@ -25,6 +25,13 @@ Measured (2026-11-26, `--search-only --search-sizes 1500,150000`, 2 cores shared
 work, load average 15-16): search p50 at 1,500 / 150,000 customers: page 6.2 / 6.5 ms (1.04x),
 API 8.4 / 10.2 ms (1.22x), with the search read from ordered parts of the name index and
 counted up to 500. Before (issue text): page 6.7 / 41 ms (6.1x), API 4.6 / 70 ms (15x).
+
+Measured (2026-11-26, 1,500 customers, `bench/profile_page.py`'s in-process way, best of five
+runs of 300 requests, server and client CPU, load average 5-11): the dashboard 2.51 -> 1.91 ms
+per request and 10 -> 8 statements (the meals figures in one statement, the panels' SQL built
+once), the customer page 2.35 -> 2.09 ms (the audit entry's INSERT prepared, the menu built once
+per permission set). Short runs of this bench at that load were too noisy to compare: the
+floor's own requests/s varied 1,500-6,300 from run to run.
 """
 
 from __future__ import annotations

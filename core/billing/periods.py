@@ -9,6 +9,7 @@ from typing import Any
 
 from core.billing.tables import BillingPeriodRecord
 from core.common.errors import NotFound
+from core.db import CachedQuery
 from core.plugins.types import BillingPeriod
 
 FIRST_YEAR, LAST_YEAR = 2000, 2100
@@ -70,14 +71,19 @@ class PeriodState:
         )
 
 
-async def period_state(period: BillingPeriod) -> PeriodState:
-    row = (
-        await BillingPeriodRecord.select()
-        .where(
-            (BillingPeriodRecord.year == period.year) & (BillingPeriodRecord.month == period.month)
-        )
-        .first()
+# On every biller's dashboard: the SQL is built once (see CachedQuery).
+_PERIOD_RECORD = CachedQuery(
+    lambda year, month: (
+        BillingPeriodRecord.select()
+        .where((BillingPeriodRecord.year == year) & (BillingPeriodRecord.month == month))
+        .limit(1)
     )
+)
+
+
+async def period_state(period: BillingPeriod) -> PeriodState:
+    rows = await _PERIOD_RECORD(period.year, period.month)
+    row = rows[0] if rows else None
     return PeriodState.from_row(row) if row else PeriodState(period)
 
 

@@ -52,6 +52,20 @@ def navigation_menu(items: list[NavItem]) -> list[MenuEntry]:
     return sorted(links, key=lambda entry: order[entry.path]) + groups
 
 
+def menu_of(request: Request[Any, Any, Any]) -> list[MenuEntry]:
+    """The user's main menu, built once per set of permissions (it depends on nothing else)."""
+    user: CurrentUser | None = request.scope.get("user")
+    if user is None:
+        return []
+    menus = runtime_of(request).menus
+    menu = menus.get(user.permissions)
+    if menu is None:
+        menu = navigation_menu(visible_navigation(request))
+        if len(menus) < 1000:  # roles combine into few sets; a bound all the same
+            menus[user.permissions] = menu
+    return list(menu)
+
+
 def render(
     request: Request[Any, Any, Any],
     template: str,
@@ -64,7 +78,7 @@ def render(
         template_name=template,
         context={
             "user": request.scope.get("user"),
-            "navigation": navigation_menu(visible_navigation(request)),
+            "navigation": menu_of(request),
             "current_path": request.url.path,
             **context,
         },

@@ -31,6 +31,9 @@ class Runtime:
     navigation: list[NavItem] = field(default_factory=list)
     task_kinds: dict[str, TaskKind] = field(default_factory=dict)
     reports: list[Report] = field(default_factory=list)
+    # The main menu of each set of permissions (core.web.pages.menu_of): the navigation and
+    # the reports are fixed when the runtime is composed, so each set's menu is built once.
+    menus: dict[frozenset[str], list[Any]] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def compose(cls, settings: Settings, host: PluginHost, database: Database) -> Runtime:

@@ -17,6 +17,7 @@ from valvomo.api import (
     HELSINKI,
     N_,
     Actor,
+    CachedQuery,
     NotFound,
     StaffRole,
     StaffUser,
@@ -278,17 +279,23 @@ async def list_professionals() -> list[dict[str, Any]]:
     ).order_by(Professional.user.full_name)
 
 
-async def professional_of_user(user_id: int | None) -> dict[str, Any] | None:
-    if user_id is None:
-        return None
-    row = (
-        await Professional.select(
+# On every dashboard of a user who may work bookings: the joined SQL is built once.
+_PROFESSIONAL_OF_USER = CachedQuery(
+    lambda user_id: (
+        Professional.select(
             Professional.id, Professional.user.full_name, Professional.unit, Professional.unit.name
         )
         .where(Professional.user == user_id)
-        .first()
+        .limit(1)
     )
-    return dict(row) if row else None
+)
+
+
+async def professional_of_user(user_id: int | None) -> dict[str, Any] | None:
+    if user_id is None:
+        return None
+    rows = await _PROFESSIONAL_OF_USER(user_id)
+    return dict(rows[0]) if rows else None
 
 
 async def role_exists() -> bool:

@@ -12,6 +12,7 @@ from valvomo.api import (
     N_,
     Actor,
     BillingPeriod,
+    CachedQuery,
     ListArea,
     NotFound,
     ResultPage,
@@ -125,9 +126,13 @@ def _waiting_condition() -> Any:
     return (Alarm.visit_needed == True) & Alarm.id.not_in(visited)  # noqa: E712
 
 
+# On every dashboard of the visit staff: the SQL is built once (see CachedQuery).
+_COUNT_WAITING = CachedQuery(lambda: Alarm.count().where(_waiting_condition()))
+
+
 async def count_waiting_alarms() -> int:
     """Alarms that need a visit and have none recorded yet."""
-    return int(await Alarm.count().where(_waiting_condition()))
+    return int(await _COUNT_WAITING())
 
 
 async def list_alarms(
