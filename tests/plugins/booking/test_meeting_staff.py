@@ -186,11 +186,11 @@ async def test_a_notice_of_a_meeting_whose_time_is_over_is_not_shown() -> None:
     meeting_id = await book(setup, [nobody])
     [notice] = await meeting_staff.unread_notices(nobody)
     assert notice["meeting"] == meeting_id and notice["subject"].startswith("Kutsu")
-    async with transaction():  # the meeting was yesterday
+    async with transaction():  # booked for the day after tomorrow; now it was yesterday
         await JointMeeting.update(
             {
-                JointMeeting.starts_at: JointMeeting.starts_at - dt.timedelta(days=2),
-                JointMeeting.ends_at: JointMeeting.ends_at - dt.timedelta(days=2),
+                JointMeeting.starts_at: JointMeeting.starts_at - dt.timedelta(days=3),
+                JointMeeting.ends_at: JointMeeting.ends_at - dt.timedelta(days=3),
             }
         ).where(JointMeeting.id == meeting_id)
     assert await meeting_staff.unread_notices(nobody) == []
