@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import io
 import logging
 import os
+import string
 import warnings
 from collections.abc import AsyncIterator, Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlparse
@@ -261,11 +264,9 @@ class CachedQuery:
 
     def __init__(self, build: Any) -> None:
         self._build = build
-        self._built: dict[tuple[Any, ...], tuple[Any, str, tuple[Any, ...], str]] = {}
+        self._built: dict[tuple[Any, ...], _Built] = {}
 
-    def _shape(
-        self, count: int, shape: dict[str, Any], engine_type: str
-    ) -> tuple[Any, str, tuple[Any, ...], str]:
+    def _shape(self, count: int, shape: dict[str, Any], engine_type: str) -> _Built:
         key = (engine_type, count, *sorted(shape.items()))
         built = self._built.get(key)
         if built is None:
@@ -282,22 +283,75 @@ class CachedQuery:
             found = {a.index for a in arguments if isinstance(a, _Parameter)}
             if found != set(range(count)):
                 raise ValueError("every positional argument must be a bind parameter of the SQL")
-            built = (query, template, tuple(arguments), querystring.query_type)
+            built = _Built(query, template, tuple(arguments), querystring.query_type,
+                           native_sql(template, engine_type), _plain_rows(query))  # fmt: skip
             self._built[key] = built
         return built
 
     async def __call__(self, *values: Any, **shape: Any) -> Any:
         if any(v is None for v in values):
             raise ValueError("a CachedQuery argument must not be None")
-        from piccolo.querystring import QueryString
-
         engine = get_database().engine
-        query, template, arguments, query_type = self._shape(len(values), shape, engine.engine_type)
-        querystring = QueryString(
-            template,
-            *(values[a.index] if isinstance(a, _Parameter) else a for a in arguments),
-            query_type=query_type,
-            table=query.table,
-        )
-        results = await engine.run_querystring(querystring, in_pool=True)
-        return await query._process_results(results)
+        built = self._shape(len(values), shape, engine.engine_type)
+        arguments = [values[a.index] if isinstance(a, _Parameter) else a for a in built.arguments]
+        # Straight to the request's connection: Piccolo's QueryString, its compiling and its
+        # result handling cost more CPU than the database's answer to a small indexed query.
+        rows = await engine.fetch_held(built.sql, arguments)
+        if rows is not None and built.plain:
+            return rows
+        if rows is None:  # no connection held (a task, a command): through Piccolo
+            from piccolo.querystring import QueryString
+
+            querystring = QueryString(built.template, *arguments, query_type=built.query_type,
+                                      table=built.query.table)  # fmt: skip
+            rows = await engine.run_querystring(querystring, in_pool=True)
+        return await built.query._process_results(rows)
+
+
+@dataclass(frozen=True)
+class _Built:
+    """A CachedQuery's query of one shape: its SQL with `{}` for Piccolo and in the engine's
+    own form, and whether its rows need none of Piccolo's result handling."""
+
+    query: Any
+    template: str
+    arguments: tuple[Any, ...]
+    query_type: str
+    sql: str
+    plain: bool
+
+
+def _plain_rows(query: Any) -> bool:
+    """Whether Piccolo returns the rows of `query` as the database gives them (as dicts): a
+    select of plain columns with no JSON loading, nesting, objects or many-to-many lists."""
+    from piccolo.columns.m2m import M2MSelect
+    from piccolo.query.methods.select import Select
+
+    if type(query) is not Select:
+        return False
+    output = query.output_delegate._output
+    if output.load_json or output.nested or output.as_objects:
+        return False
+    return not any(isinstance(c, M2MSelect) for c in query.columns_delegate.selected_columns)
+
+
+@functools.lru_cache(maxsize=512)
+def native_sql(template: str, engine_type: str) -> str:
+    """Piccolo's `{}` placeholders as the driver's: `$1, $2, …` (asyncpg) or `?` (sqlite3)."""
+    out, index = [], 0
+    for literal, field, _spec, _conversion in string.Formatter().parse(template):
+        out.append(literal)
+        if field is not None:
+            index += 1
+            out.append(f"${index}" if engine_type in ("postgres", "cockroach") else "?")
+    return "".join(out)
+
+
+async def run_raw(table: type[Table], template: str, *args: Any) -> list[dict[str, Any]]:
+    """`table.raw(template, *args)` (`{}` for each argument) on the request's connection,
+    without building a Piccolo query: for statements every page view runs."""
+    engine: Any = table._meta.db
+    rows = await engine.fetch_held(native_sql(template, engine.engine_type), args)
+    if rows is None:
+        rows = await table.raw(template, *args)
+    return list(rows)

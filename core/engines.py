@@ -16,7 +16,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import sqlite3
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -156,6 +156,16 @@ class HeldConnectionPostgresEngine(PostgresEngine):
             return await super()._run_in_pool(query, args)
         return await connection.fetch(query, *(args or []))
 
+    async def fetch_held(self, sql: str, args: Sequence[Any]) -> list[dict[str, Any]] | None:
+        """Rows of `sql` (already in asyncpg's `$n` form) as dicts, run straight on the
+        connection Piccolo would use (the transaction's, else the held one); None, running
+        nothing, when there is none, for the caller to run the query through Piccolo."""
+        transaction = self.current_transaction.get()
+        connection = transaction.connection if transaction else self.held.get()
+        if connection is None:
+            return None
+        return [dict(row) for row in await connection.fetch(sql, *args)]
+
     def transaction(self, allow_nested: bool = True) -> PostgresTransaction:
         return _HeldPostgresTransaction(engine=self, allow_nested=allow_nested)
 
@@ -219,6 +229,19 @@ class HeldConnectionSQLiteEngine(SQLiteEngine):
         # The held connection turned foreign keys on when it opened: no PRAGMA per statement.
         async with connection.execute(query, args or []) as cursor:
             return await cursor.fetchall()
+
+    async def fetch_held(self, sql: str, args: Sequence[Any]) -> list[dict[str, Any]] | None:
+        """Rows of `sql` (already in the `?` form) on the held connection, as
+        `_run_in_existing_connection` runs them there; None, running nothing, without one."""
+        connection = self.held.get()
+        transaction = self.current_transaction.get()
+        if connection is None or not RETURNING_SQLITE:
+            return None
+        if transaction is not None and transaction.connection is not connection:
+            return None
+        async with connection.execute(sql, args) as cursor:
+            rows: list[dict[str, Any]] = await cursor.fetchall()  # Piccolo's dict rows
+            return rows
 
     def transaction(
         self,

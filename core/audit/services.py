@@ -12,6 +12,7 @@ from core.audit.keys import current_keys
 from core.audit.tables import AuditEntry
 from core.common.clock import now
 from core.common.exports import to_csv
+from core.db import run_raw
 from core.i18n import N_
 
 REDACTED = "[redacted]"
@@ -105,9 +106,10 @@ async def record(
     mac = keys.mac(keys.current_id, sealed_content(entry))
     # Raw SQL rather than `AuditEntry.insert(AuditEntry(...))`: Piccolo's insert builds a Table
     # object and its SQL on every call, more CPU than the database's work for one small row,
-    # and every page view writes one. JSON as `record_many` stores it.
+    # and every page view writes one; run on the request's connection without a Piccolo query
+    # (`run_raw`). JSON as `record_many` stores it.
     texts = [None if entry[k] is None else canonical(entry[k]) for k in ("before", "after")]
-    await AuditEntry.raw(_INSERT_ONE, *(entry[c] for c in _BULK_COLUMNS[:-1]), mac, *texts)
+    await run_raw(AuditEntry, _INSERT_ONE, *(entry[c] for c in _BULK_COLUMNS[:-1]), mac, *texts)
 
 
 async def record_each(

@@ -20,6 +20,7 @@ from core.common.clock import now, today
 from core.config import IdentityProvider
 from core.customers.tables import Customer
 from core.customers.validation import identity_code_problem, normalise_identity_code
+from core.db import run_raw
 from core.identity.oidc import SignInRefused
 
 CUSTOMER_ROLE = "customer"
@@ -133,7 +134,8 @@ async def citizen_for_session(token: str, idle_minutes: int) -> Citizen | None:
     """The person behind a citizen cookie, unless idle for longer than `idle_minutes`; the
     session's idle clock starts again. A proxy whose right ended is back on their own page."""
     moment, day = now(), today()
-    rows = await CitizenSession.raw(
+    rows = await run_raw(
+        CitizenSession,
         TOUCH_SESSION,
         moment,
         _token_hash(token),

@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 import pytest
 
 from core.customers.tables import ContactPerson, Customer
-from core.db import CachedQuery, get_database
+from core.db import CachedQuery, get_database, native_sql, run_raw
 from core.engines import count_statements
 
 CONTACTS = CachedQuery(
@@ -73,3 +73,48 @@ async def test_arguments_that_do_not_reach_the_sql_as_parameters_are_refused() -
         await inlined("number")
     with pytest.raises(ValueError, match="must not be None"):
         await NEWEST(None, limit=1)
+
+
+async def test_on_a_held_connection_and_without_one_the_answers_are_the_same(
+    make_customer: Callable[..., Awaitable[int]],
+) -> None:
+    """Inside a request the SQL runs straight on its connection; elsewhere through Piccolo;
+    a query whose rows Piccolo reshapes (nested output) is reshaped either way."""
+    customer = await make_customer(last_name="Nieminen")
+    await add_contacts(customer, "Anna")
+    nested = CachedQuery(
+        lambda customer_id: (
+            ContactPerson.select(ContactPerson.name, ContactPerson.customer.last_name)
+            .where(ContactPerson.customer == customer_id)
+            .output(nested=True)
+        )
+    )
+    outside = (await CONTACTS(customer, "x"), await nested(customer))
+    async with get_database().connection():
+        inside = (await CONTACTS(customer, "x"), await nested(customer))
+        async with get_database().transaction():
+            in_transaction = (await CONTACTS(customer, "x"), await nested(customer))
+    assert outside == inside == in_transaction
+    assert inside[1] == [{"name": "Anna", "customer": {"last_name": "Nieminen"}}]
+
+
+def test_placeholders_become_the_drivers() -> None:
+    sql = "SELECT a FROM t WHERE b = {} AND c > {}"
+    assert native_sql(sql, "postgres") == "SELECT a FROM t WHERE b = $1 AND c > $2"
+    assert native_sql(sql, "sqlite") == "SELECT a FROM t WHERE b = ? AND c > ?"
+    assert native_sql("SELECT 1", "postgres") == "SELECT 1"
+
+
+async def test_run_raw_answers_as_piccolos_raw(
+    make_customer: Callable[..., Awaitable[int]],
+) -> None:
+    customer = await make_customer(last_name="Korhonen")
+    sql = "SELECT id, last_name FROM customer WHERE id = {}"
+    expected = await Customer.raw(sql, customer)
+    async with get_database().connection():
+        assert await run_raw(Customer, sql, customer) == expected
+    assert (
+        await run_raw(Customer, sql, customer)
+        == expected
+        == [{"id": customer, "last_name": "Korhonen"}]
+    )
