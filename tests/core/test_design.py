@@ -223,12 +223,19 @@ def test_template_messages_are_translated_and_escaped_as_the_i18n_extension_does
         "{% trans %}Customers{% endtrans %}",
         "{% trans num=n %}{{ num }} customer{% pluralize %}{{ num }} customers{% endtrans %}",
         '{{ gettext("100%% <sure>") }}',
+        '{% macro m(x) %}{{ _("Customers") }} {{ x }}{% endmacro %}{{ m(_("Customers")) }}',
+        '{% for i in [1, 2] %}{{ ngettext("%(num)s day", "%(num)s days", i) }}{% endfor %}',
+        '{% with x = "<b>" %}{{ _("Page %(page)s of %(pages)s", page=1, pages=x) }}{% endwith %}',
     ]
     for language in ("fi", "sv", "en"):
         with i18n.in_language(language):
             for source in sources:
                 expected = extension.from_string(source).render(n=5)
                 assert ours.from_string(source).render(n=5) == expected, (language, source)
+    # Compiled into direct calls, except where a template names something else `_`.
+    assert "context.call" not in ours.compile('{{ _("Customers") }}', raw=True)
+    shadowed = '{% set _ = upper %}{{ _("Customers") }}'
+    assert ours.from_string(shadowed).render(upper=str.upper) == "CUSTOMERS"
     with i18n.in_language("fi"):
         assert ours.from_string('{{ _("Customers") }}').render() == "Asiakkaat"
         page = ours.from_string('{{ _("Page %(page)s of %(pages)s", page=1, pages="<b>") }}')
