@@ -130,20 +130,46 @@ class _CodeGenerator(CodeGenerator):
     front page's template time. Only where the name is the global one: a template that sets
     a variable of that name calls it as before."""
 
-    def visit_Call(self, node: nodes.Call, frame: Frame, forward_caller: bool = False) -> None:
-        name = node.node.name if isinstance(node.node, nodes.Name) else None
+    def _direct(self, node: nodes.Node, frame: Frame) -> str | None:
+        """The name of the function a direct call calls, if `node` is one."""
+        if not isinstance(node, nodes.Call) or not isinstance(node.node, nodes.Name):
+            return None
+        name = node.node.name
         if (
             name in _DIRECT_CALLS
-            and not forward_caller
             and not self.environment.is_async
             and not self.environment.sandboxed
             and frame.symbols.find_load(frame.symbols.ref(name)) == (VAR_LOAD_RESOLVE, name)
         ):
-            self.write(f"environment.valvomo_calls[{name!r}](context.eval_ctx")
-            self.signature(node, frame)
-            self.write(")")
+            return name
+        return None
+
+    def visit_Call(self, node: nodes.Call, frame: Frame, forward_caller: bool = False) -> None:
+        name = None if forward_caller else self._direct(node, frame)
+        if name is None:
+            super().visit_Call(node, frame, forward_caller=forward_caller)
             return
-        super().visit_Call(node, frame, forward_caller=forward_caller)
+        self.write(f"environment.valvomo_calls[{name!r}](context.eval_ctx")
+        self.signature(node, frame)
+        self.write(")")
+
+    # Where the template escapes, a message is output as it comes: the functions give Markup
+    # there already (the variables in it escaped), and escaping Markup only copies it.
+    def _unescaped(self, node: nodes.Expr, frame: Frame, finalize: Any) -> bool:
+        return (
+            finalize.src is None
+            and not frame.eval_ctx.volatile
+            and bool(frame.eval_ctx.autoescape)
+            and self._direct(node, frame) is not None
+        )
+
+    def _output_child_pre(self, node: nodes.Expr, frame: Frame, finalize: Any) -> None:
+        if not self._unescaped(node, frame, finalize):
+            super()._output_child_pre(node, frame, finalize)
+
+    def _output_child_post(self, node: nodes.Expr, frame: Frame, finalize: Any) -> None:
+        if not self._unescaped(node, frame, finalize):
+            super()._output_child_post(node, frame, finalize)
 
 
 def build_environment(settings: Settings, host: PluginHost) -> Environment:
