@@ -8,16 +8,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from jinja2 import (
-    ChoiceLoader,
-    Environment,
-    FileSystemLoader,
-    nodes,
-    pass_eval_context,
-    select_autoescape,
-)
-from jinja2.compiler import CodeGenerator, Frame
-from jinja2.idtracking import VAR_LOAD_RESOLVE
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, pass_eval_context, select_autoescape
 from jinja2.nodes import EvalContext
 from markupsafe import Markup, escape
 
@@ -25,6 +16,7 @@ from core import i18n
 from core.config import PROJECT_ROOT, ConfigError, Settings
 from core.labels import label, tone
 from core.plugins.host import PluginHost
+from core.web.direct_calls import direct_calls
 from core.web.notices import take_notices
 from core.web.theme_contrast import MINIMUM, contrast_problems, theme_colours
 
@@ -115,63 +107,6 @@ def _template_ngettext(
     return text % variables
 
 
-_DIRECT_CALLS = {
-    "_": _template_gettext,
-    "gettext": _template_gettext,
-    "ngettext": _template_ngettext,
-}
-
-
-class _CodeGenerator(CodeGenerator):
-    """Compiles `_(…)`, `gettext(…)` and `ngettext(…)` of a template into a direct call of
-    the functions above. Jinja2 calls every function of a template through `Context.call`,
-    which first asks the function what to pass it (context, eval context or environment); a
-    page's messages are most of its calls, and that question was a quarter of the citizen
-    front page's template time. Only where the name is the global one: a template that sets
-    a variable of that name calls it as before."""
-
-    def _direct(self, node: nodes.Node, frame: Frame) -> str | None:
-        """The name of the function a direct call calls, if `node` is one."""
-        if not isinstance(node, nodes.Call) or not isinstance(node.node, nodes.Name):
-            return None
-        name = node.node.name
-        if (
-            name in _DIRECT_CALLS
-            and not self.environment.is_async
-            and not self.environment.sandboxed
-            and frame.symbols.find_load(frame.symbols.ref(name)) == (VAR_LOAD_RESOLVE, name)
-        ):
-            return name
-        return None
-
-    def visit_Call(self, node: nodes.Call, frame: Frame, forward_caller: bool = False) -> None:
-        name = None if forward_caller else self._direct(node, frame)
-        if name is None:
-            super().visit_Call(node, frame, forward_caller=forward_caller)
-            return
-        self.write(f"environment.valvomo_calls[{name!r}](context.eval_ctx")
-        self.signature(node, frame)
-        self.write(")")
-
-    # Where the template escapes, a message is output as it comes: the functions give Markup
-    # there already (the variables in it escaped), and escaping Markup only copies it.
-    def _unescaped(self, node: nodes.Expr, frame: Frame, finalize: Any) -> bool:
-        return (
-            finalize.src is None
-            and not frame.eval_ctx.volatile
-            and bool(frame.eval_ctx.autoescape)
-            and self._direct(node, frame) is not None
-        )
-
-    def _output_child_pre(self, node: nodes.Expr, frame: Frame, finalize: Any) -> None:
-        if not self._unescaped(node, frame, finalize):
-            super()._output_child_pre(node, frame, finalize)
-
-    def _output_child_post(self, node: nodes.Expr, frame: Frame, finalize: Any) -> None:
-        if not self._unescaped(node, frame, finalize):
-            super()._output_child_post(node, frame, finalize)
-
-
 def build_environment(settings: Settings, host: PluginHost) -> Environment:
     check_region_logo(settings)
     check_theme_contrast(settings)
@@ -191,9 +126,8 @@ def build_environment(settings: Settings, host: PluginHost) -> Environment:
     # The extension's callables do the same through three `Context.call`s per message (its
     # `_` alias, its wrapper, then the function); a page such as the customer page shows about
     # 90 messages, and these calls were the largest share of its template CPU.
-    env.globals.update(_DIRECT_CALLS)
-    env.code_generator_class = _CodeGenerator
-    env.valvomo_calls = _DIRECT_CALLS  # type: ignore[attr-defined]
+    env.globals.update(_=_template_gettext, gettext=_template_gettext, ngettext=_template_ngettext)
+    direct_calls(env, _=_template_gettext, gettext=_template_gettext, ngettext=_template_ngettext)
     env.filters.update(
         date=i18n.fmt_date,
         date_weekday=i18n.fmt_date_weekday,
