@@ -16,6 +16,23 @@ INSERT. It is run as raw SQL, in order, on one held connection, with no Python a
 bench counts the statements the page really runs (in-process, on the request's connection)
 and prints both counts, so a page running more than its floor shows. The server's own log
 (one JSON access line per request) goes to a file in the bench's temporary folder.
+
+Measured 26.11.2026, 13:05-13:36 UTC, 2 shared cores (another helper's tests running; load
+average 0.9-8), main and branch issue-13-front run alternately, 8 runs each on PostgreSQL:
+
+    ratio    main    1.8 2.1 2.4 2.5 2.6 2.6 4.5 5.2   median 2.55
+             branch  1.5 1.9 2.4 2.4 2.8 3.3 3.4 5.0   median 2.6
+    page ms  main    7.7 7.7 7.9 8.6 8.7 9.4 9.8 20.4  median 8.65
+             branch  6.3 6.6 6.6 7.7 7.9 9.6 9.7 38.0  median 7.8
+    SQLite (5 runs each): ratio main 0.9-1.6, branch 1.0-2.5; page 13-23 ms both
+
+The floor itself moved from 1.8 to 7.6 ms between runs of the same code, so the ratio of one
+run says little here; the page and its floor were 2.0 / 0.5 ms (ratio 3.7) on a quiet day.
+Steadier, on the same data: app CPU in-process (test client included), 9 batches of 150
+pages alternated between the two checkouts, median 5.1 -> 4.0 ms per page on PostgreSQL; and
+wall-clock through HTTP with a server of each running side by side and batches of 100 pages
+alternated (/tmp harness, load 0.7): PostgreSQL 8.07 -> 7.23 ms per page against a floor of
+3.10 ms (ratio 2.61 -> 2.33), SQLite 12.7 -> 13.1 ms against 10.0 ms (no difference).
 """
 
 from __future__ import annotations
