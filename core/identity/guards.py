@@ -177,10 +177,13 @@ class SecondFactorRequired(PermissionDeniedException):
 SECOND_FACTOR_PATH = "/account/second-factor"
 
 
-def permission_guard(
+async def permission_guard(
     connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler
 ) -> None:
-    """Deny unless the user holds the handler's permission or the handler is marked public."""
+    """Deny unless the user holds the handler's permission or the handler is marked public.
+
+    A coroutine although it awaits nothing: Litestar runs a plain function guard in a worker
+    thread (`sync_to_thread`), a thread hop on every request."""
     opt = handler.opt
     permission = opt.get("permission")
     if not permission:
