@@ -1,9 +1,16 @@
-"""The floor of bench/http_load.py: a bare Litestar app that runs a page's main SQL query and
+"""The floors of bench/http_load.py: a bare Litestar app that runs a page's main SQL query and
 renders a comparable Jinja2 template, nothing else (no session, no audit, no panels).
+
+`/{page}` is the issue's floor: the page's main query only. `/all/{page}` runs every statement
+Valvomo ran for the page (the session lookup, the panels' reads, the access-log INSERT), raw,
+in the same order on one connection, in one transaction when the page wrote, and renders the
+rows of all of them: the same database work served by the bare framework, so the gap between
+the two floors is the database's share and the gap above the second is Valvomo's own code.
 
 Served by bench/http_load.py with `core.web.serving.serve("bench.floor_app:app", ...)`, so it
 gets the same uvicorn set-up as Valvomo (TCP_NODELAY, workers). Environment:
-FLOOR_DATABASE_URL (PostgreSQL) and FLOOR_QUERIES (a pickle of {page: (sql, args)}).
+FLOOR_DATABASE_URL (PostgreSQL) and FLOOR_QUERIES (a pickle of
+{page: {"main": (sql, args), "all": [(sql, args), ...]}}).
 """
 
 from __future__ import annotations
@@ -34,9 +41,7 @@ PAGE = """<!doctype html>
 </main><footer class="site-footer">Valvomo</footer></body></html>
 """
 NAVIGATION = [f"/section/{n}" for n in range(10)]
-QUERIES: dict[str, tuple[str, tuple[Any, ...]]] = pickle.loads(
-    Path(os.environ["FLOOR_QUERIES"]).read_bytes()
-)
+QUERIES: dict[str, dict[str, Any]] = pickle.loads(Path(os.environ["FLOOR_QUERIES"]).read_bytes())
 _pool: list[asyncpg.Pool] = []
 
 
@@ -58,7 +63,7 @@ async def stop() -> None:
 
 @get("/{page:str}")
 async def page(page: str) -> Template:
-    sql, args = QUERIES[page]
+    sql, args = QUERIES[page]["main"]
     rows = await _pool[0].fetch(sql, *args)
     return Template(
         "page.html",
@@ -66,9 +71,25 @@ async def page(page: str) -> Template:
     )
 
 
+@get("/all/{page:str}")
+async def all_statements(page: str) -> Template:
+    statements = QUERIES[page]["all"]
+    writes = any(not sql.lstrip().upper().startswith(("SELECT", "WITH")) for sql, _ in statements)
+    rows: list[dict[str, Any]] = []
+    async with _pool[0].acquire() as connection:
+        transaction = connection.transaction() if writes else None
+        if transaction:
+            await transaction.start()
+        for sql, args in statements:
+            rows += [dict(r) for r in await connection.fetch(sql, *args)]
+        if transaction:
+            await transaction.commit()
+    return Template("page.html", context={"name": page, "rows": rows, "navigation": NAVIGATION})
+
+
 environment = Environment(loader=DictLoader({"page.html": PAGE}), autoescape=select_autoescape())
 app = Litestar(
-    route_handlers=[page],
+    route_handlers=[page, all_statements],
     on_startup=[start],
     on_shutdown=[stop],
     template_config=TemplateConfig(engine=JinjaTemplateEngine.from_environment(environment)),

@@ -172,6 +172,16 @@ def main_query(statements: list[Statement]) -> tuple[str, tuple[Any, ...]]:
     return slowest.sql, slowest.args
 
 
+def every_statement(statements: list[Statement]) -> list[tuple[str, tuple[Any, ...]]]:
+    """All the page's statements in order, for the second floor (bench/floor_app.py's
+    `/all/`): BEGIN and COMMIT are left to its own transaction."""
+    return [
+        (s.sql, s.args)
+        for s in statements
+        if not s.sql.lstrip().upper().startswith(("BEGIN", "COMMIT", "ROLLBACK"))
+    ]
+
+
 # -- servers -----------------------------------------------------------------------------
 
 
@@ -436,7 +446,13 @@ def main() -> None:
             print(f"  {name:16} {len(sql):3}  ({audit} of them audit)")
         if args.statements_only:
             return
-        queries = {name.replace(" ", "-"): main_query(statements[name]) for name in paths}
+        queries = {
+            name.replace(" ", "-"): {
+                "main": main_query(statements[name]),
+                "all": every_statement(statements[name]),
+            }
+            for name in paths
+        }
         (tmp / "floor.pickle").write_bytes(pickle.dumps(queries))
         valvomo, valvomo_port = start_server(
             "core.web.asgi:app",
@@ -463,22 +479,28 @@ def main() -> None:
         )
         print(
             f"{'page':16} {'conns':>5} {'valvomo r/s':>11} {'floor r/s':>9} {'ratio':>6} "
-            f"{'p50 ms':>7} {'p99 ms':>7} {'floor p50':>9} {'floor p99':>9} {'errors':>6}"
+            f"{'p50 ms':>7} {'p99 ms':>7} {'floor p50':>9} {'floor p99':>9} "
+            f"{'same-SQL r/s':>12} {'ratio':>6} {'errors':>6}"
         )
         for name, path in paths.items():
             for connections in [int(c) for c in args.connections.split(",")]:
                 form = {**FORMS[name], "_csrf_token": token} if name in FORMS else None
                 ours = load(valvomo_port, path, cookie, connections, args.seconds, form)
-                base = load(floor_port, "/" + name.replace(" ", "-"), "", connections, args.seconds)
+                floor_path = "/" + name.replace(" ", "-")
+                base = load(floor_port, floor_path, "", connections, args.seconds)
+                same = load(floor_port, "/all" + floor_path, "", connections, args.seconds)
                 print(
                     f"{name:16} {connections:5} {ours.per_second:11.0f} {base.per_second:9.0f} "
                     f"{base.per_second / ours.per_second:5.1f}x {ours.p50:7.1f} {ours.p99:7.1f} "
-                    f"{base.p50:9.1f} {base.p99:9.1f} {ours.errors + base.errors:6}",
+                    f"{base.p50:9.1f} {base.p99:9.1f} {same.per_second:12.0f} "
+                    f"{same.per_second / ours.per_second:5.1f}x "
+                    f"{ours.errors + base.errors + same.errors:6}",
                     flush=True,
                 )
         print(
             "targets: ratio <= 2.0x at 10 connections; customer page p99 < 300 ms at 50; "
-            "customer page <= 8 statements"
+            "customer page <= 8 statements\n"
+            "same-SQL: the floor app running every statement the page ran (bench/floor_app.py)"
         )
     finally:
         for process in processes:

@@ -7,6 +7,7 @@ Openings are Helsinki wall-clock times; each slot is converted to UTC on its own
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections import defaultdict
 from dataclasses import dataclass
 from functools import lru_cache
@@ -15,8 +16,9 @@ from typing import Any
 from plugins.booking.tables import Booking, Closure, Opening
 from valvomo.api import HELSINKI, CachedQuery
 
-# Free times are searched in windows of 1, 2, 4 ... days: the next free times are usually
-# near, so the first small window answers with one small query.
+# Free times are searched in windows of 1, 2, 4 ... days, each stretched until its openings
+# offer enough slots to fill the page: the next free times are usually near, so the first
+# window answers with one small query, and days without openings cost none.
 MAX_WINDOW_DAYS = 16
 
 
@@ -64,21 +66,29 @@ def opening_applies(opening: dict[str, Any], day: dt.date) -> bool:
 
 def opening_slots(
     opening: dict[str, Any], day: dt.date, duration: int
-) -> list[tuple[dt.datetime, dt.datetime]]:
+) -> tuple[tuple[dt.datetime, dt.datetime], ...]:
     """The (start, end) UTC pairs that `opening` offers on `day`, `duration` minutes each.
     A slot whose wall-clock times the clocks skip, or that spans the autumn change (03.45–04.00
     would last 75 minutes), is not offered."""
+    return _slots(day, opening["start_time"], opening["end_time"], duration)
+
+
+@functools.lru_cache(maxsize=4096)
+def _slots(
+    day: dt.date, opening_start: dt.time, opening_end: dt.time, duration: int
+) -> tuple[tuple[dt.datetime, dt.datetime], ...]:
+    # Cached: the same openings are cut into the same slots on every free-times page.
     slots = []
     step = dt.timedelta(minutes=duration)
-    start = dt.datetime.combine(day, opening["start_time"])
-    end = dt.datetime.combine(day, opening["end_time"])
+    start = dt.datetime.combine(day, opening_start)
+    end = dt.datetime.combine(day, opening_end)
     while start + step <= end:
         begins = local_moment(day, start.time())
         finishes = local_moment(day, (start + step).time())
         if begins is not None and finishes is not None and finishes - begins == step:
             slots.append((begins, finishes))
         start += step
-    return slots
+    return tuple(slots)
 
 
 OPENING_COLUMNS = (
@@ -217,34 +227,61 @@ async def free_times(
     found: list[FreeTime] = []
     window_start, window_days = first_day, 1
     while openings and window_start <= last_day and len(found) < limit:
-        window_end = min(window_start + dt.timedelta(days=window_days - 1), last_day)
-        found.extend(await _window_free_times(openings, earliest, window_start, window_end))
+        window_end, candidates = _window_candidates(
+            openings, earliest, window_start, last_day, window_days, limit - len(found)
+        )
+        if candidates:
+            found.extend(await _free_among(candidates, earliest, window_start, window_end))
         window_start = window_end + dt.timedelta(days=1)
         window_days = min(window_days * 2, MAX_WINDOW_DAYS)
     found.sort(key=lambda f: (f.starts_at, f.professional_name))
     return found[:limit]
 
 
-async def _window_free_times(
-    openings: list[dict[str, Any]], earliest: dt.datetime, first: dt.date, last: dt.date
+Candidate = tuple[dict[str, Any], dt.datetime, dt.datetime]
+
+
+def _window_candidates(
+    openings: list[dict[str, Any]],
+    earliest: dt.datetime,
+    first: dt.date,
+    last_day: dt.date,
+    window_days: int,
+    wanted: int,
+) -> tuple[dt.date, list[Candidate]]:
+    """The slots openings offer from `first` on, before bookings and closures: at least
+    `window_days` days, and more (up to MAX_WINDOW_DAYS) until there are `wanted` of them, so
+    days that cannot fill the page cost no query. Returns the window's last day with them."""
+    candidates: list[Candidate] = []
+    day = first
+    while day <= last_day:
+        for opening in openings:
+            if opening_applies(opening, day):
+                for start, end in opening_slots(
+                    opening, day, opening["appointment_type.duration_minutes"]
+                ):
+                    if start >= earliest:
+                        candidates.append((opening, start, end))
+        days = (day - first).days + 1
+        if days >= MAX_WINDOW_DAYS or (days >= window_days and len(candidates) >= wanted):
+            break
+        day += dt.timedelta(days=1)
+    return min(day, last_day), candidates
+
+
+async def _free_among(
+    candidates: list[Candidate], earliest: dt.datetime, first: dt.date, last: dt.date
 ) -> list[FreeTime]:
+    """The candidates that no booking or closure holds."""
     since = max(earliest, local_moment(first, dt.time(0)) or earliest)
     until = local_moment(last + dt.timedelta(days=1), dt.time(0)) or since
-    busy = await busy_periods(sorted({o["professional"] for o in openings}), since, until)
-    found = []
-    day = first
-    while day <= last:
-        for opening in openings:
-            if not opening_applies(opening, day):
-                continue
-            periods = busy.get(opening["professional"], [])
-            for start, end in opening_slots(
-                opening, day, opening["appointment_type.duration_minutes"]
-            ):
-                if start >= earliest and not overlaps(start, end, periods):
-                    found.append(_free_time(opening, start, end))
-        day += dt.timedelta(days=1)
-    return found
+    professionals = sorted({opening["professional"] for opening, _, _ in candidates})
+    busy = await busy_periods(professionals, since, until)
+    return [
+        _free_time(opening, start, end)
+        for opening, start, end in candidates
+        if not overlaps(start, end, busy.get(opening["professional"], []))
+    ]
 
 
 def _free_time(opening: dict[str, Any], start: dt.datetime, end: dt.datetime) -> FreeTime:
