@@ -10,7 +10,6 @@ import datetime as dt
 import functools
 from collections import defaultdict
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
 from plugins.booking.tables import Booking, Closure, Opening
@@ -43,10 +42,8 @@ def slot_key(professional_id: int, starts_at: dt.datetime) -> str:
     return f"{professional_id}:{starts_at.astimezone(dt.UTC):%Y%m%dT%H%M}"
 
 
-@lru_cache(maxsize=8192)
 def local_moment(day: dt.date, time: dt.time) -> dt.datetime | None:
-    """The UTC moment of a Helsinki wall-clock time, or None if the clocks skip it (kept: a
-    page of free times converts the same few dozen slot times of each day again and again)."""
+    """The UTC moment of a Helsinki wall-clock time, or None if the clocks skip it."""
     moment = dt.datetime.combine(day, time, tzinfo=HELSINKI)
     utc = moment.astimezone(dt.UTC)
     if utc.astimezone(HELSINKI).replace(tzinfo=None) != moment.replace(tzinfo=None):
