@@ -32,6 +32,32 @@ per request and 10 -> 8 statements (the meals figures in one statement, the pane
 once), the customer page 2.35 -> 2.09 ms (the audit entry's INSERT prepared, the menu built once
 per permission set). Short runs of this bench at that load were too noisy to compare: the
 floor's own requests/s varied 1,500-6,300 from run to run.
+
+Measured (2026-11-26, 30,000 customers, `bench/profile_page.py --requests 300`, main and this
+branch alternately, median of three runs each, server and client CPU, load average 2.3-3.2):
+customer page 5.90 -> 4.31 ms per request and 7 -> 6 statements (the permission guard a
+coroutine: Litestar ran the plain function in a worker thread on every request; one guard
+instead of two; template globals a dict rather than a ChainMap; template files stat'ed at most
+once a second; the access-log entry written by the customer's read on PostgreSQL), public
+booking times 6.04 -> 3.83 ms and 5 -> 4 statements (openings and type SQL built once, a
+window's bookings and closures in one statement, times formatted without Babel), dashboard
+5.20 -> 4.59 ms (8 statements). A PostgreSQL round trip's socket write was about a quarter of
+the customer page's sampled CPU (py-spy), so statements count most. Then this bench, once
+(`--seconds 5`, load average 4.7-6 from other work during the run):
+
+    page             conns valvomo r/s floor r/s  ratio  p50 ms  p99 ms same-SQL r/s  ratio
+    customer page       10         301      1672   5.5x    30.8    67.1          710   2.4x
+    customer page       50         335      2106   6.3x   127.4   509.7          745   2.2x
+    customer search     10         216       669   3.1x    42.6   100.0          492   2.3x
+    customer search     50         239       805   3.4x   143.8   610.6          643   2.7x
+    meal services       10          89       166   1.9x   104.7   224.6          127   1.4x
+    meal services       50         115       169   1.5x   288.3  4556.1          136   1.2x
+    kitchen list        10          19        63   3.3x   503.4   839.2           32   1.6x
+    kitchen list        50          30        68   2.2x  1002.5  6452.4           25   0.8x
+    dashboard           10         150      1875  12.5x    64.4   131.4          268   1.8x
+    dashboard           50         178      2967  16.7x   135.9  2047.7          330   1.9x
+    public booking      10         267       503   1.9x    29.9   112.7          253   0.9x
+    public booking      50         244       415   1.7x   128.7  5125.2          271   1.1x
 """
 
 from __future__ import annotations

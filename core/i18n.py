@@ -11,7 +11,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from babel.dates import format_date, format_time
+from babel.dates import format_date
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_currency, format_decimal
@@ -128,9 +128,13 @@ def fmt_datetime(value: dt.datetime | None) -> str:
 
 
 def fmt_time(value: dt.datetime | dt.time) -> str:
+    """Babel's "H.mm" in Finnish (9.05), else "HH:mm" (09:05), without Babel: it parses the
+    pattern and looks up the locale on every call, and a page of free times shows dozens."""
     if isinstance(value, dt.datetime):
         value = value.astimezone(HELSINKI)
-    return format_time(value, format="H.mm" if _locale() == "fi_FI" else "HH:mm", locale=_locale())
+    if _locale() == "fi_FI":
+        return f"{value.hour}.{value.minute:02d}"
+    return f"{value.hour:02d}:{value.minute:02d}"
 
 
 def fmt_money(value: Decimal | float | int) -> str:

@@ -89,6 +89,29 @@ async def record(
     One INSERT and no shared row: the entry carries its own keyed MAC, and
     `core.audit.sealing` chains committed entries in batches afterwards.
     """
+    values = entry_values(
+        actor, action, entity, entity_id, customer_id=customer_id, before=before, after=after
+    )
+    # Raw SQL rather than `AuditEntry.insert(AuditEntry(...))`: Piccolo's insert builds a Table
+    # object and its SQL on every call, more CPU than the database's work for one small row,
+    # and every page view writes one; run on the request's connection without a Piccolo query
+    # (`run_raw`). JSON as `record_many` stores it.
+    await run_raw(AuditEntry, _INSERT_ONE, *values)
+
+
+def entry_values(
+    actor: Actor,
+    action: str,
+    entity: str,
+    entity_id: object = "",
+    *,
+    customer_id: int | None = None,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+) -> tuple[Any, ...]:
+    """The values of one entry as `record` writes it, MAC included, in the order of the
+    placeholders of `INSERT_ONE_SELECT`: for a read that writes its own access-log entry in
+    the same statement (`WITH logged AS (INSERT ... SELECT ... WHERE ...) SELECT ...`)."""
     keys = current_keys()
     entry: dict[str, Any] = {
         "at": now(),
@@ -104,12 +127,8 @@ async def record(
         "key_id": keys.current_id,
     }
     mac = keys.mac(keys.current_id, sealed_content(entry))
-    # Raw SQL rather than `AuditEntry.insert(AuditEntry(...))`: Piccolo's insert builds a Table
-    # object and its SQL on every call, more CPU than the database's work for one small row,
-    # and every page view writes one; run on the request's connection without a Piccolo query
-    # (`run_raw`). JSON as `record_many` stores it.
     texts = [None if entry[k] is None else canonical(entry[k]) for k in ("before", "after")]
-    await run_raw(AuditEntry, _INSERT_ONE, *(entry[c] for c in _BULK_COLUMNS[:-1]), mac, *texts)
+    return (*(entry[c] for c in _BULK_COLUMNS[:-1]), mac, *texts)
 
 
 async def record_each(
@@ -194,11 +213,17 @@ _CUSTOMER = "\x00customer_id\x00"  # stands for each entry's customer id in the 
 _CUSTOMER_JSON = canonical(_CUSTOMER)
 _BULK_COLUMNS = ("at", "actor_id", "actor_name", "actor_roles", "action", "entity",
                  "entity_id", "customer_id", "key_id", "mac")  # fmt: skip
-_INSERT_ONE = (
+_INSERT_INTO = (
     "INSERT INTO audit_log (at, actor_id, actor_name, actor_roles, action, entity, entity_id,"
-    " customer_id, key_id, mac, before, after) VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {}, {},"
-    " {}, {})"
+    " customer_id, key_id, mac, before, after)"
 )  # the columns of _BULK_COLUMNS, then before and after
+_INSERT_ONE = _INSERT_INTO + " VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {})"
+# One entry's INSERT of `entry_values` as a SELECT that a WHERE may follow (PostgreSQL only:
+# an INSERT ... SELECT types its parameters from the casts, not from the columns).
+INSERT_ONE_SELECT = (
+    _INSERT_INTO + " SELECT {}::timestamptz, {}::integer, {}, {}, {}, {}, {}, {}::integer, {}, {},"
+    " {}::json, {}::json"
+)
 
 
 ACTION_LABELS = {

@@ -200,13 +200,32 @@ CUSTOMER_WITH_CONTACTS_SQL = (
 )
 
 
+# The same read writing the viewer's access-log entry, if the customer exists (PostgreSQL: a
+# data-modifying WITH runs to completion whatever the main query reads of it).
+VIEW_CUSTOMER_WITH_CONTACTS_SQL = (
+    "WITH logged AS ("  # noqa: S608 - constant SQL text; every value is a parameter
+    + audit.INSERT_ONE_SELECT
+    + " WHERE EXISTS (SELECT 1 FROM customer WHERE id = {})) "
+    + CUSTOMER_WITH_CONTACTS_SQL
+)
+
+
 async def get_customer_with_contacts(
-    customer_id: int,
+    customer_id: int, viewer: CurrentUser | None = None
 ) -> tuple[CustomerRecord, list[dict[str, Any]]]:
-    """The customer and their contact persons in one statement, for the customer page."""
-    rows = await Customer.raw(CUSTOMER_WITH_CONTACTS_SQL, customer_id)
+    """The customer and their contact persons in one statement, for the customer page; with
+    `viewer`, `record_view` of the customer too, in the same statement on PostgreSQL (a
+    customer who does not exist is NotFound, and nothing is recorded)."""
+    sqlite = is_sqlite(Customer._meta.db)
+    if viewer is not None and not sqlite:
+        entry = audit.entry_values(viewer, "view", "customer", customer_id, customer_id=customer_id)
+        rows = await Customer.raw(VIEW_CUSTOMER_WITH_CONTACTS_SQL, *entry, customer_id, customer_id)
+    else:
+        rows = await Customer.raw(CUSTOMER_WITH_CONTACTS_SQL, customer_id)
     if not rows:
         raise NotFound(f"customer {customer_id}")
+    if viewer is not None and sqlite:
+        await record_view(viewer, customer_id)
     contacts = [
         {name: row[f"contact_{name}"] for name in _CONTACT_COLUMNS}
         for row in rows

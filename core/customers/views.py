@@ -77,9 +77,9 @@ class CustomerPages(Controller):
     @get("/{customer_id:int}")
     async def customer_page(self, request: Req, customer_id: int) -> Template:
         user = require_user(request)
-        customer, contacts = await services.get_customer_with_contacts(customer_id)
-        # One INSERT is atomic on its own: no BEGIN and COMMIT round trips around it.
-        await services.record_view(user, customer_id)
+        # The view's access-log entry is written with the read (one INSERT, atomic on its own:
+        # no BEGIN and COMMIT round trips around it).
+        customer, contacts = await services.get_customer_with_contacts(customer_id, viewer=user)
         panels = await collect_panels(
             request, "valvomo_customer_panels", customer=customer, user=user
         )

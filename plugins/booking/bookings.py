@@ -137,16 +137,18 @@ async def open_bookings_of_customer(customer_id: int, moment: dt.datetime) -> in
     )
 
 
-async def get_type(appointment_type_id: int) -> dict[str, Any]:
-    row = (
-        await AppointmentType.select()
-        .where(AppointmentType.id == appointment_type_id)
-        .first()
-        .output(load_json=True)
+_TYPE = CachedQuery(
+    lambda type_id: (
+        AppointmentType.select().where(AppointmentType.id == type_id).output(load_json=True)
     )
-    if row is None:
+)
+
+
+async def get_type(appointment_type_id: int) -> dict[str, Any]:
+    rows = await _TYPE(appointment_type_id) if appointment_type_id is not None else []
+    if not rows:
         raise NotFound(f"appointment type {appointment_type_id}")
-    return dict(row)
+    return dict(rows[0])
 
 
 async def _check_slot(

@@ -95,8 +95,13 @@ class CoordinatorDay:
 
     @property
     def kitchens(self) -> list[tuple[str, dict[str, int]]]:
-        """Rows per kitchen by name; services without a kitchen (openings) are left out."""
-        rows = [(self.kitchen_names.get(k, "?"), v) for k, v in self.by_kitchen.items() if k]
+        """Rows per kitchen by name, every figure in each (0 where none); services without a
+        kitchen (openings) are left out."""
+        rows = [
+            (self.kitchen_names.get(k, "?"), {f: v.get(f, 0) for f in FIGURES})
+            for k, v in self.by_kitchen.items()
+            if k
+        ]
         return sorted(rows, key=lambda row: row[0])
 
 

@@ -150,10 +150,9 @@ def valvomo_reports() -> list[Report]:
 async def valvomo_customer_panels(customer: CustomerRecord, user: CurrentUser) -> list[Panel]:
     if not user.can("security_phones.view"):
         return []
-    from plugins.security_phones.customer_service import current_service, installed_devices
+    from plugins.security_phones.customer_service import service_with_devices
 
-    service = await current_service(customer.id)
-    devices = await installed_devices(customer.id) if service else []
+    service, devices = await service_with_devices(customer.id)
     return [
         Panel(
             N_("Security phone"),

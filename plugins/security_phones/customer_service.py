@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 import msgspec
@@ -306,6 +306,38 @@ _INSTALLED_DEVICES = CachedQuery(
 async def installed_devices(customer_id: int) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = await _INSTALLED_DEVICES(customer_id)
     return rows
+
+
+_SERVICE_FIELDS = [f.name for f in fields(ServiceRecord)]
+_DEVICE_KEYS = ("id", "installed_on", "device", "device.serial_number", "device.model",
+                "device.kind")  # fmt: skip
+SERVICE_WITH_DEVICES_SQL = (
+    "SELECT "  # noqa: S608 - only column names of the tables enter the text
+    + ", ".join(f"s.{name} AS {name}" for name in _SERVICE_FIELDS)
+    + ', i.id AS "i.id", i.installed_on AS "i.installed_on", i.device AS "i.device",'
+    ' d.serial_number AS "i.device.serial_number", d.model AS "i.device.model",'
+    ' d.kind AS "i.device.kind"'
+    " FROM sp_service s"
+    " LEFT JOIN sp_installation i ON i.customer = s.customer AND i.removed_on IS NULL"
+    " LEFT JOIN sp_device d ON d.id = i.device"
+    " WHERE s.id = (SELECT id FROM sp_service WHERE customer = {}"
+    " ORDER BY start_date DESC, id DESC LIMIT 1)"
+    " ORDER BY i.installed_on, i.id"
+)
+
+
+async def service_with_devices(
+    customer_id: int,
+) -> tuple[ServiceRecord | None, list[dict[str, Any]]]:
+    """`current_service` and, with a service, `installed_devices`, in one statement (the
+    customer page's panel)."""
+    rows = await PhoneService.raw(SERVICE_WITH_DEVICES_SQL, customer_id)
+    if not rows:
+        return None, []
+    service = ServiceRecord(**{name: rows[0][name] for name in _SERVICE_FIELDS})
+    installed = [row for row in rows if row["i.id"] is not None]
+    devices = [{key: row[f"i.{key}"] for key in _DEVICE_KEYS} for row in installed]
+    return service, devices
 
 
 # -- calling order --------------------------------------------------------------------------

@@ -10,6 +10,7 @@ import pytest
 
 from core.audit.tables import AuditEntry
 from core.customers.tables import ContactPerson
+from core.engines import count_statements
 from core.tasks.tables import Task
 from plugins.security_phones.tables import (
     CallingContact,
@@ -375,3 +376,22 @@ async def test_device_history_page_is_in_the_customers_access_log(
         & (AuditEntry.entity == "security_phone_device")
     )
     assert views == 1
+
+
+async def test_customer_page_panel_reads_the_service_and_its_devices_in_one_statement(
+    coordinator: httpx.AsyncClient,
+) -> None:
+    customer = await new_customer()
+    await start_service(coordinator, customer)
+    for serial, kind, day in (
+        ("P2", "fall_detector", "2026-03-14"),
+        ("P1", "base_unit", "2026-03-12"),
+    ):
+        await add_device(coordinator, serial, kind=kind)
+        assert (await install(coordinator, customer, serial, day)).status_code == 200
+    with count_statements() as statements:
+        page = await coordinator.get(f"/customers/{customer}")
+    assert page.status_code == 200
+    panel = page.text.split(f'href="{BASE}/customers/{customer}"')[0].rsplit("<section", 1)[1]
+    assert "10.3.2026" in panel and panel.index("P1 (") < panel.index("P2 (")  # installed first
+    assert len([s for s in statements if "sp_service" in s.sql or "sp_installation" in s.sql]) == 1
