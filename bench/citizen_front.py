@@ -18,21 +18,24 @@ and prints both counts, so a page running more than its floor shows. The server'
 (one JSON access line per request) goes to a file in the bench's temporary folder.
 
 Measured 26.11.2026, 13:05-13:36 UTC, 2 shared cores (another helper's tests running; load
-average 0.9-8), main and branch issue-13-front run alternately, 8 runs each on PostgreSQL:
+average 0.9-8), main and branch issue-13-front run alternately, 8 runs each on PostgreSQL.
+Main took issue 16 (permission guard a coroutine, one guard, template globals a dict) at
+13:26: its first four runs are without it, the last four with it; the branch has it throughout.
 
-    ratio    main    1.8 2.1 2.4 2.5 2.6 2.6 4.5 5.2   median 2.55
-             branch  1.5 1.9 2.4 2.4 2.8 3.3 3.4 5.0   median 2.6
-    page ms  main    7.7 7.7 7.9 8.6 8.7 9.4 9.8 20.4  median 8.65
-             branch  6.3 6.6 6.6 7.7 7.9 9.6 9.7 38.0  median 7.8
+    ratio    main    5.2 4.5 2.1 2.6 | 2.5 2.6 2.4 1.8   median 2.55
+             branch  2.8 5.0 3.3 1.9   2.4 3.4 2.4 1.5   median 2.6
+    page ms  main    9.4 7.9 20.4 8.7 | 7.7 7.7 8.6 9.8  median 8.65
+             branch  6.6 38.0 7.7 6.3  9.6 7.9 9.7 6.6   median 7.8
     SQLite (5 runs each): ratio main 0.9-1.6, branch 1.0-2.5; page 13-23 ms both
 
 The floor itself moved from 1.8 to 7.6 ms between runs of the same code, so the ratio of one
 run says little here; the page and its floor were 2.0 / 0.5 ms (ratio 3.7) on a quiet day.
 Steadier, on the same data: app CPU in-process (test client included), 9 batches of 150
-pages alternated between the two checkouts, median 5.1 -> 4.0 ms per page on PostgreSQL; and
-wall-clock through HTTP with a server of each running side by side and batches of 100 pages
-alternated (/tmp harness, load 0.7): PostgreSQL 8.07 -> 7.23 ms per page against a floor of
-3.10 ms (ratio 2.61 -> 2.33), SQLite 12.7 -> 13.1 ms against 10.0 ms (no difference).
+pages alternated between main before issue 16 and the branch: median 5.1 -> 4.0 ms per page
+on PostgreSQL. Wall-clock through HTTP with a server of each running side by side, batches of
+100 pages alternated (load 0.7; main with issue 16, so this is the branch's own share):
+PostgreSQL 8.07 -> 7.23 ms per page against a floor of 3.10 ms (ratio 2.61 -> 2.33); SQLite
+12.7 -> 13.1 ms against 10.0 ms (no difference).
 """
 
 from __future__ import annotations
