@@ -36,6 +36,12 @@ on PostgreSQL. Wall-clock through HTTP with a server of each running side by sid
 100 pages alternated (load 0.7; main with issue 16, so this is the branch's own share):
 PostgreSQL 8.07 -> 7.23 ms per page against a floor of 3.10 ms (ratio 2.61 -> 2.33); SQLite
 12.7 -> 13.1 ms against 10.0 ms (no difference).
+
+Measured 26.11.2026, 13:45-13:50 UTC, on a quiet machine (nothing else running, load average
+1.8 falling to 1.0) with issues 13 and 16 merged, three runs of `--database both`:
+PostgreSQL page 6.8 / 6.4 / 4.9 ms against bare SQL 2.5 / 3.1 / 2.6 ms, ratio 2.7 / 2.1 / 1.9
+(target 3: met in each run); SQLite 12.1 / 12.0 / 9.4 ms against 9.0 / 7.9 / 6.0 ms, ratio
+1.3 / 1.5 / 1.6. App CPU in-process 3.0 ms per page on PostgreSQL, 11.2 ms on SQLite.
 """
 
 from __future__ import annotations
