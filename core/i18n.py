@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import io
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -156,19 +157,13 @@ def fmt_date_weekday(value: dt.date | dt.datetime | None, year: bool = False) ->
     return f"{weekday} {fmt_date(value)}" if year else f"{weekday} {value.day}.{value.month}."
 
 
-_weekday_names: dict[tuple[str, int], str] = {}
-
-
+@functools.cache
 def _weekday_name(locale: str, weekday: int) -> str:
     """ "ma", "mån", "Mon": the short weekday name, looked up in Babel once per process (it
     parses the locale on every call otherwise, on every day a page shows)."""
-    name = _weekday_names.get((locale, weekday))
-    if name is None:
-        pattern = "EEEEEE" if locale == "fi_FI" else "EEE"
-        day = dt.date(2026, 1, 5) + dt.timedelta(days=weekday)  # a Monday, then the weekday
-        name = format_date(day, format=pattern, locale=locale).rstrip(".")
-        _weekday_names[(locale, weekday)] = name
-    return name
+    pattern = "EEEEEE" if locale == "fi_FI" else "EEE"
+    day = dt.date(2026, 1, 5) + dt.timedelta(days=weekday)  # a Monday, then the weekday
+    return format_date(day, format=pattern, locale=locale).rstrip(".")
 
 
 def fmt_month(value: dt.date | Any | None) -> str:
